@@ -1,1 +1,3 @@
-return 0;
+// The `tessera` command.
+
+return Tessera.Cli.TesseraCommand.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,33 @@
+// llama.cpp through LLamaSharp, the oracle the engine is checked against: loads models quietly on the CPU.
+
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace Tessera.Tests.Oracle;
+
+internal static class LlamaCpp
+{
+    private static readonly Lazy<bool> Configured = new(() =>
+    {
+        NativeLibraryConfig.All.WithLogCallback((level, message) =>
+        {
+            if (level == LLamaLogLevel.Error) Console.Error.Write("llama.cpp: " + message);
+        });
+        return true;
+    });
+
+    public static LLamaWeights Load(string path, uint contextSize = 512)
+    {
+        _ = Configured.Value;
+        return LLamaWeights.LoadFromFile(Params(path, contextSize));
+    }
+
+    public static ModelParams Params(string path, uint contextSize = 512) => new(path)
+    {
+        ContextSize = contextSize,
+        GpuLayerCount = 0,
+        BatchSize = 512,
+        Threads = Math.Max(1, Environment.ProcessorCount),
+    };
+}

@@ -14,8 +14,14 @@ internal static class LlamaCpp
         {
             if (level == LLamaLogLevel.Error) Console.Error.Write("llama.cpp: " + message);
         });
+        // The native library is resolved in NativeApi's static constructor; calls through other classes (the quantizer)
+        // fail if they come first.
+        NativeApi.llama_empty_call();
         return true;
     });
+
+    /// <summary>Loads llama.cpp's native library (quietly) if not yet loaded.</summary>
+    public static void EnsureLoaded() => _ = Configured.Value;
 
     public static LLamaWeights Load(string path, uint contextSize = 512)
     {

@@ -85,6 +85,7 @@ public class SyntheticModelInLlamaCppTests
     {
         // llama.cpp's quantizer writes the whole file with ggml's own GGUF writer.
         var output = TestModels.TempPath("requantized-q8_0.gguf");
+        LlamaCpp.EnsureLoaded();
         Assert.True(LLamaQuantizer.Quantize(TestModels.Tiny, output, LLamaFtype.MOSTLY_Q8_0, 1, allowRequantize: true, quantizeOutputTensor: true));
         using var ours = GgufFile.Open(TestModels.Tiny);
         using var theirs = GgufFile.Open(output);

@@ -1,0 +1,25 @@
+// The seam between generation (sampling, chat, streaming) and a model: tokens in, next-token logits out, with the
+// model keeping its own KV cache. The gpt-oss forward pass implements it; tests implement it with scripted tokens.
+
+namespace Tessera.Inference;
+
+/// <summary>A causal language model with its own KV cache: evaluates tokens at the next positions and yields logits.</summary>
+public interface ITokenPredictor : IDisposable
+{
+    /// <summary>Number of logits per position.</summary>
+    int VocabularySize { get; }
+
+    /// <summary>Positions the cache holds (the context size).</summary>
+    int ContextSize { get; }
+
+    /// <summary>Tokens already in the cache; the next token evaluated gets this position.</summary>
+    int Position { get; }
+
+    /// <summary>Evaluates <paramref name="tokens"/> at positions <see cref="Position"/>.. and writes the logits of the last
+    /// one into <paramref name="logits"/> (length <see cref="VocabularySize"/>). Throws
+    /// <see cref="ContextOverflowException"/> if they do not fit.</summary>
+    void Evaluate(ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets every position from <paramref name="position"/> on, so a shared prefix can be kept.</summary>
+    void Truncate(int position);
+}

@@ -3,6 +3,7 @@
 
 using System.CommandLine;
 using Tessera.Cli.Commands;
+using Tessera.Chat.Harmony;
 using Tessera.Gguf;
 
 namespace Tessera.Cli;
@@ -11,12 +12,14 @@ namespace Tessera.Cli;
 public static class TesseraCommand
 {
     /// <summary>Runs the command line with the given output streams; returns the exit code.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
         var root = new RootCommand("Tessera: run OpenAI's gpt-oss models locally")
         {
             MakeTestModelCommand.Create(stdout),
             InspectCommand.Create(stdout),
+            TokenizeCommand.Create(stdout, stdin ?? Console.In),
+            RenderCommand.Create(stdout, stderr),
         };
         try
         {
@@ -34,6 +37,8 @@ public static class TesseraCommand
     {
         CliException c => c.Message,
         GgufFormatException g => $"not a valid GGUF file: {g.Message}",
+        HarmonyRenderException h => h.Message,
+        NotSupportedException n => n.Message,
         FileNotFoundException f => $"file not found: {f.FileName ?? f.Message}",
         DirectoryNotFoundException d => d.Message,
         UnauthorizedAccessException u => u.Message,

@@ -44,7 +44,13 @@ public class KQuantTests
         for (int k = 0; k < 8; k++)
             for (int l = 0; l < 32; l++)
                 expected[32 * k + l] = (1f * Sc[k]) * Nibble(k, l) - 0.5f * Mn[k];
-        AssertBitsEqual(expected, Dequantize(GgmlType.Q4_K, block));
+        float[] y = Dequantize(GgmlType.Q4_K, block);
+        AssertBitsEqual(expected, y);
+
+        // Two values by hand. Sub-block 4, l = 5: qs[64 + 5] = 69·7 mod 256 = 0xE3, low nibble 3: 17·3 - 0.5·20 = 41.
+        // Sub-block 7, l = 0: qs[96] = 672 mod 256 = 0xA0, high nibble 10: 63·10 - 0.5·63 = 598.5.
+        Assert.Equal(41f, y[4 * 32 + 5]);
+        Assert.Equal(598.5f, y[7 * 32]);
     }
 
     [Fact]

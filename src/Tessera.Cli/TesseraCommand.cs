@@ -20,6 +20,7 @@ public static class TesseraCommand
             InspectCommand.Create(stdout),
             TokenizeCommand.Create(stdout, stdin ?? Console.In),
             RenderCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr, stdin ?? Console.In),
         };
         try
         {
@@ -38,6 +39,8 @@ public static class TesseraCommand
         CliException c => c.Message,
         GgufFormatException g => $"not a valid GGUF file: {g.Message}",
         HarmonyRenderException h => h.Message,
+        Inference.ContextOverflowException o => o.Message,
+        OperationCanceledException => "cancelled",
         NotSupportedException n => n.Message,
         FileNotFoundException f => $"file not found: {f.FileName ?? f.Message}",
         DirectoryNotFoundException d => d.Message,

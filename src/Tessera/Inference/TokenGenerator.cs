@@ -1,0 +1,82 @@
+// The generation loop: reuse the cached prefix, evaluate the rest of the prompt, then sample and evaluate one token at
+// a time until an end-of-generation token, the token budget or the context runs out. Counts time like llama.cpp's
+// perf counters (prompt eval, eval, sampling). One generator per model context; not thread-safe.
+
+using System.Diagnostics;
+using Tessera.Tokenization;
+
+namespace Tessera.Inference;
+
+internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tokenizer, IReadOnlySet<int> endOfGeneration)
+{
+    private readonly List<int> _cached = [];       // tokens whose keys and values are in the predictor's cache
+    private readonly float[] _logits = new float[predictor.VocabularySize];
+
+    public ITokenPredictor Predictor => predictor;
+
+    /// <summary>Counters of the last call, filled in as it runs.</summary>
+    public PerformanceCounters Counters { get; private set; } = new();
+
+    /// <summary>Generates after <paramref name="prompt"/>; yields each token as soon as it is chosen.</summary>
+    public IEnumerable<GeneratedToken> Generate(IReadOnlyList<int> prompt, int maxTokens, SamplingOptions sampling, CancellationToken cancellationToken)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("the prompt is empty");
+        if (prompt.Count >= predictor.ContextSize) throw new ContextOverflowException(prompt.Count + 1, predictor.ContextSize);
+        var total = Stopwatch.StartNew();
+        var sampler = new Sampler(sampling, predictor.VocabularySize);
+
+        // Keep the longest common prefix; the last prompt token is always evaluated again for its logits.
+        var keep = 0;
+        while (keep < _cached.Count && keep < prompt.Count - 1 && _cached[keep] == prompt[keep]) keep++;
+        predictor.Truncate(Math.Min(keep, predictor.Position));
+        keep = predictor.Position;   // a cache that cannot go back that far (sliding window) starts over
+        _cached.RemoveRange(keep, _cached.Count - keep);
+
+        var promptWatch = Stopwatch.StartNew();
+        var rest = prompt.Skip(keep).ToArray();
+        try { predictor.Evaluate(rest, _logits, cancellationToken); }
+        catch { Forget(); throw; }
+        _cached.AddRange(rest);
+        var counters = new PerformanceCounters
+        {
+            PromptEvalMs = promptWatch.Elapsed.TotalMilliseconds,
+            PromptEvalTokens = rest.Length,
+            PromptCachedTokens = keep,
+        };
+        Counters = counters;
+
+        var detokenizer = tokenizer.CreateStreamingDetokenizer();
+        var history = new List<int>(prompt);
+        double evalMs = 0, sampleMs = 0;
+        var budget = Math.Min(maxTokens, predictor.ContextSize - prompt.Count);
+        for (var n = 0; n < budget; n++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var sampleWatch = Stopwatch.StartNew();
+            var token = sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+            sampleMs += sampleWatch.Elapsed.TotalMilliseconds;
+            history.Add(token);
+            var end = endOfGeneration.Contains(token);
+            Counters = counters with { EvalMs = evalMs, EvalRuns = n, SampleMs = sampleMs, SampleRuns = n + 1, TotalMs = total.Elapsed.TotalMilliseconds };
+            yield return new GeneratedToken(token, detokenizer.Append(token), end);
+            if (end || n == budget - 1) break;
+
+            var evalWatch = Stopwatch.StartNew();
+            try { predictor.Evaluate([token], _logits, cancellationToken); }
+            catch { Forget(); throw; }
+            evalMs += evalWatch.Elapsed.TotalMilliseconds;
+            _cached.Add(token);
+            Counters = counters with { EvalMs = evalMs, EvalRuns = n + 1, SampleMs = sampleMs, SampleRuns = n + 1, TotalMs = total.Elapsed.TotalMilliseconds };
+        }
+        var tail = detokenizer.Flush();
+        if (tail.Length > 0) yield return new GeneratedToken(-1, tail, true);
+        Counters = Counters with { TotalMs = total.Elapsed.TotalMilliseconds };
+    }
+
+    // After a failure or cancellation mid-evaluation the cache holds an unknown state: start over next time.
+    private void Forget()
+    {
+        _cached.Clear();
+        predictor.Truncate(0);
+    }
+}

@@ -1,0 +1,147 @@
+// Chat completions: messages → harmony prompt → tokens → generation → streaming harmony parser → OpenAI-shaped
+// chunks and result, reasoning apart from the answer and tool calls apart from both (the parser decides which is which).
+
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading.Channels;
+using Tessera.Chat;
+using Tessera.Chat.Harmony;
+using Tessera.Inference;
+
+namespace Tessera;
+
+public sealed partial class TesseraModel
+{
+    /// <summary>Generates the assistant's reply to <paramref name="messages"/>.</summary>
+    /// <exception cref="ContextOverflowException">The prompt does not fit in the context.</exception>
+    /// <exception cref="ArgumentException">The options are impossible.</exception>
+    /// <exception cref="HarmonyRenderException">The messages cannot be rendered (e.g. harmony markup inside content).</exception>
+    public ChatCompletion CreateChatCompletion(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null, CancellationToken cancellationToken = default) =>
+        Exclusive(() => RunChat(messages, options ?? new(), null, cancellationToken), cancellationToken);
+
+    /// <summary>As <see cref="CreateChatCompletion"/>, on a worker thread.</summary>
+    public Task<ChatCompletion> CreateChatCompletionAsync(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => CreateChatCompletion(messages, options, cancellationToken), cancellationToken);
+
+    /// <summary>Streams the reply as chunks: the first carries the role, the last the finish reason, usage and timings.
+    /// Stopping the enumeration or cancelling stops generation.</summary>
+    public async IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreaming(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        options ??= new();
+        options.Validate();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<ChatCompletionChunk>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                Exclusive(() => RunChat(messages, options, chunk => channel.Writer.WriteAsync(chunk, stop.Token).AsTask().GetAwaiter().GetResult(), stop.Token), stop.Token);
+                channel.Writer.TryComplete();
+            }
+            catch (Exception e) { channel.Writer.TryComplete(e); }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var chunk in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return chunk;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try { await producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+        await channel.Reader.Completion.ConfigureAwait(false);   // rethrows a failure of the producer
+    }
+
+    /// <summary>The prompt the model sees for <paramref name="messages"/> (harmony format, ending in <c>&lt;|start|&gt;assistant</c>).</summary>
+    public string RenderPrompt(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null) =>
+        HarmonyRenderer.Render(messages, (options ?? new()).ToHarmonyOptions());
+
+    private ChatCompletion RunChat(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions options, Action<ChatCompletionChunk>? emit, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var prompt = Tokenize(RenderPrompt(messages, options), parseSpecial: true);
+        if (prompt.Length >= ContextSize) throw new ContextOverflowException(prompt.Length + 1, ContextSize);
+        var id = NewId("chatcmpl-");
+        var created = Now();
+        ChatCompletionChunk Chunk(ChatCompletionDelta delta, string? finish = null) => new(id, created, Name, [new(0, delta, finish)]);
+        emit?.Invoke(Chunk(new ChatCompletionDelta { Role = "assistant" }));
+
+        var parser = new HarmonyParser();
+        var events = new List<HarmonyEvent>();
+        var accumulator = new HarmonyAccumulator();
+        var content = new StringBuilder();
+        var stops = options.Stop is { Count: > 0 } s ? new StopSequenceMatcher(s) : null;
+        var stoppedByString = false;
+        var generated = 0;
+        HarmonyTurnEndReason? turnEnd = null;
+
+        void Deliver()
+        {
+            foreach (var e in events)
+            {
+                accumulator.Add(e);
+                switch (e.Kind)
+                {
+                    case HarmonyEventKind.ReasoningDelta when e.Text.Length > 0:
+                        emit?.Invoke(Chunk(new ChatCompletionDelta { ReasoningContent = e.Text }));
+                        break;
+                    case HarmonyEventKind.ContentDelta when e.Text.Length > 0:
+                        var visible = e.Text;
+                        if (stops is not null)
+                        {
+                            visible = stops.Append(e.Text);
+                            stoppedByString = stops.IsStopped;
+                        }
+                        content.Append(visible);
+                        if (visible.Length > 0) emit?.Invoke(Chunk(new ChatCompletionDelta { Content = visible }));
+                        break;
+                    case HarmonyEventKind.ToolCallStart:
+                        emit?.Invoke(Chunk(new ChatCompletionDelta { ToolCalls = [new ToolCallDelta(e.ToolCallIndex, e.ToolCallId, new FunctionCallDelta(e.ToolName, ""))] }));
+                        break;
+                    case HarmonyEventKind.ToolCallArgumentsDelta when e.Text.Length > 0:
+                        emit?.Invoke(Chunk(new ChatCompletionDelta { ToolCalls = [new ToolCallDelta(e.ToolCallIndex, null, new FunctionCallDelta(null, e.Text))] }));
+                        break;
+                    case HarmonyEventKind.TurnEnd:
+                        turnEnd = e.TurnEndReason;
+                        break;
+                }
+                if (stoppedByString) break;
+            }
+            events.Clear();
+        }
+
+        foreach (var token in _generator.Generate(prompt, options.MaxTokens ?? int.MaxValue, options.Sampling, cancellationToken))
+        {
+            if (token.Id >= 0) generated++;
+            parser.Push(token.Id, token.Text, events);
+            Deliver();
+            if (stoppedByString || turnEnd is not null) break;
+        }
+        if (!stoppedByString && turnEnd is null)
+        {
+            parser.Finish(events, HarmonyTurnEndReason.Length);
+            Deliver();
+        }
+        if (!stoppedByString && stops?.Flush() is { Length: > 0 } held)
+        {
+            content.Append(held);
+            emit?.Invoke(Chunk(new ChatCompletionDelta { Content = held }));
+        }
+
+        var parsed = accumulator.ToResult();
+        var finish = stoppedByString ? "stop"
+            : turnEnd == HarmonyTurnEndReason.Length ? "length"
+            : parsed.ToolCalls.Count > 0 ? "tool_calls" : "stop";
+        var message = new ChatMessage(ChatRole.Assistant, content.Length > 0 || parsed.ToolCalls.Count == 0 ? content.ToString() : null)
+        {
+            Reasoning = parsed.Reasoning.Length > 0 ? parsed.Reasoning : null,
+            ToolCalls = parsed.ToolCalls.Count > 0 ? [.. parsed.ToolCalls.Select(c => ChatToolCall.Create(c.Id, c.Name, c.Arguments))] : null,
+        };
+        var usage = new CompletionUsage(prompt.Length, generated);
+        var timings = Finish(_generator.Counters);
+        emit?.Invoke(Chunk(new ChatCompletionDelta(), finish) with { Usage = usage, Timings = timings });
+        return new ChatCompletion(id, created, Name, [new ChatCompletionChoice(0, message, finish)], usage, timings);
+    }
+}

@@ -1,0 +1,109 @@
+// The public entry point: a loaded model with its tokenizer and one KV cache, serving one request at a time
+// (concurrent callers wait their turn). Chat and raw completions live in the partial files beside this one.
+
+using System.Diagnostics;
+using Tessera.Chat.Harmony;
+using Tessera.Gguf;
+using Tessera.Inference;
+using Tessera.Tokenization;
+
+namespace Tessera;
+
+/// <summary>A gpt-oss model loaded from a GGUF file, ready for chat and text completions.</summary>
+public sealed partial class TesseraModel : IDisposable
+{
+    private static readonly int[] HarmonyEndOfGeneration = [HarmonyTokens.Return, HarmonyTokens.Call, HarmonyTokens.EndOfText];
+
+    private readonly TokenGenerator _generator;
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly IDisposable? _owned;
+    private bool _disposed;
+
+    internal TesseraModel(ITokenPredictor predictor, BpeTokenizer tokenizer, string name, double loadMs, IDisposable? owned = null)
+    {
+        Tokenizer = tokenizer;
+        Name = name;
+        LoadMs = loadMs;
+        _owned = owned;
+        _generator = new TokenGenerator(predictor, tokenizer, new HashSet<int>(HarmonyEndOfGeneration));
+    }
+
+    /// <summary>Loads a gpt-oss GGUF file. Throws <see cref="GgufFormatException"/> for a broken file,
+    /// <see cref="ArgumentException"/> for impossible options, <see cref="NotSupportedException"/> for other architectures.</summary>
+    public static TesseraModel Load(string path, TesseraModelOptions? options = null)
+    {
+        options ??= new TesseraModelOptions();
+        options.Validate();
+        if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
+        var watch = Stopwatch.StartNew();
+        var file = GgufFile.Open(path);
+        try
+        {
+            var tokenizer = GgufTokenizer.Load(file);
+            var predictor = ModelLoader.CreatePredictor(file, options);
+            var name = options.Alias ?? Path.GetFileNameWithoutExtension(path);
+            return new TesseraModel(predictor, tokenizer, name, watch.Elapsed.TotalMilliseconds, new Owned(predictor, file));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model's tokenizer.</summary>
+    public BpeTokenizer Tokenizer { get; }
+
+    /// <summary>Name reported as <c>model</c> in results.</summary>
+    public string Name { get; }
+
+    /// <summary>Positions of the context.</summary>
+    public int ContextSize => _generator.Predictor.ContextSize;
+
+    /// <summary>Milliseconds the load took.</summary>
+    public double LoadMs { get; }
+
+    /// <summary>Timings of the last request.</summary>
+    public PerformanceCounters? LastTimings { get; private set; }
+
+    /// <summary>This model as a Microsoft.Extensions.AI chat client (the client does not own the model).</summary>
+    public TesseraChatClient AsChatClient() => new(this);
+
+    /// <summary>Token ids of <paramref name="text"/>; special-token text such as <c>&lt;|start|&gt;</c> is parsed by default.</summary>
+    public int[] Tokenize(string text, bool parseSpecial = true) => Tokenizer.Encode(text, parseSpecial);
+
+    /// <summary>Text of <paramref name="tokens"/>.</summary>
+    public string Detokenize(ReadOnlySpan<int> tokens) => Tokenizer.Decode(tokens);
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _turn.Wait();
+        try { _owned?.Dispose(); }
+        finally { _turn.Dispose(); }
+    }
+
+    // Runs one request with the model to itself.
+    private T Exclusive<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _turn.Wait(cancellationToken);
+        try { return work(); }
+        finally { _turn.Release(); }
+    }
+
+    private PerformanceCounters Finish(PerformanceCounters counters) => LastTimings = counters with { LoadMs = LoadMs };
+
+    private static string NewId(string prefix) => prefix + Guid.NewGuid().ToString("N")[..24];
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private sealed class Owned(params IDisposable[] items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var item in items) item.Dispose();
+        }
+    }
+}

@@ -323,7 +323,8 @@ public class SamplerTests(ITestOutputHelper output)
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
         Array.Sort(times);
         output.WriteLine($"{name}: median {times[calls / 2]:F3} ms, min {times[0]:F3} ms over {GptOssVocabulary} logits");
-        // The fastest call is the one least disturbed by other work on a shared machine; the budget is 5 ms.
-        Assert.True(times[0] < 5, $"fastest call {times[0]:F3} ms");
+        // A guard against falling back to sorting, loose enough for a loaded shared machine: the fastest call is the one
+        // least disturbed, and it takes 0.2-2 ms (docs/sampling.md); Array.Sort of 201,088 keys takes about 45 ms here.
+        Assert.True(times[0] < 10, $"fastest call {times[0]:F3} ms");
     }
 }

@@ -1,5 +1,6 @@
-// xoshiro256** (Blackman & Vigna, 2018) seeded through SplitMix64: a fast, reproducible generator for synthetic weights.
-// System.Random is not used because its seeded algorithm is slow and may change between runtimes.
+// xoshiro256** (Blackman & Vigna, 2018) seeded through SplitMix64: a fast, reproducible generator for synthetic weights
+// and for the token sampler's draw. System.Random is not used because its seeded algorithm is slow and may change
+// between runtimes.
 
 namespace Tessera.Synthetic;
 
@@ -43,6 +44,9 @@ internal struct Xoshiro256
         _s3 = ulong.RotateLeft(_s3, 45);
         return result;
     }
+
+    /// <summary>Uniform in [0, 1), with all 53 bits of a double's mantissa.</summary>
+    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>Uniform in [−1, 1).</summary>
     public float NextSigned() => (float)((long)Next() >> 40) / (1 << 23);

@@ -1,0 +1,231 @@
+// Picks the next token from logits with llama.cpp's sampler chain in its default order (common/common.h,
+// common_params_sampling::samplers, with the logit-bias sampler common_sampler_init puts first): logit bias → penalties →
+// top-k → top-p → min-p → temperature → softmax → seeded draw; each stage as in src/llama-sampling.cpp. llama.cpp's DRY,
+// top-n-sigma, typical-p and XTC stages sit between these but are off by default and not implemented here.
+// The draw uses xoshiro256**, not llama.cpp's mt19937, so a seed gives other tokens than llama.cpp's same seed.
+
+using Tessera.Synthetic;
+
+namespace Tessera.Inference;
+
+/// <summary>Chooses tokens from logits under one <see cref="SamplingOptions"/>, reproducibly for a given seed. Holds
+/// buffers the size of the vocabulary so that <see cref="Sample"/> allocates nothing; not thread-safe.</summary>
+public sealed partial class Sampler
+{
+    private readonly float _temperature;
+    private readonly int _topK;
+    private readonly float _topP;
+    private readonly float _minP;
+    private readonly float _repeatPenalty;
+    private readonly float _presencePenalty;
+    private readonly float _frequencyPenalty;
+    private readonly int _penaltyLastN;
+    private readonly bool _penalize;
+    private readonly int[] _biasTokens;     // [biases], ascending
+    private readonly float[] _biasValues;   // [biases]
+
+    private readonly int[] _counts;         // [vocab] occurrences in the penalty window; all zero between calls
+
+    // The candidates still in the running, as parallel arrays (llama.cpp's llama_token_data_array): the first n entries
+    // are live, in id order after Prepare and in no particular order after the filters.
+    private readonly float[] _logits;       // [vocab] logit after bias and penalties
+    private readonly int[] _ids;            // [vocab] token id
+    private readonly int[] _identity;       // [vocab] 0, 1, 2, ...: _ids when no token is banned
+    private readonly float[] _weights;      // [vocab] exp((logit − max) / T) for the stage that last set it
+    private Xoshiro256 _rng;
+
+    // Set by Prepare: the largest adjusted logit and its lowest token id.
+    private float _maxLogit;
+    private int _argmax;
+
+    /// <summary>Builds a sampler for a model with <paramref name="vocabularySize"/> logits per position.</summary>
+    /// <exception cref="ArgumentException">The options are invalid (see <see cref="SamplingOptions.Validate"/>) or
+    /// bias a token id outside the vocabulary.</exception>
+    public Sampler(SamplingOptions options, int vocabularySize)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
+        options.Validate();
+
+        Options = options;
+        VocabularySize = vocabularySize;
+        _temperature = options.Temperature;
+        _topK = options.TopK;
+        _topP = options.TopP;
+        _minP = options.MinP;
+        _repeatPenalty = options.RepeatPenalty;
+        _presencePenalty = options.PresencePenalty;
+        _frequencyPenalty = options.FrequencyPenalty;
+        _penaltyLastN = options.PenaltyLastN;
+        _penalize = _penaltyLastN != 0 && (_repeatPenalty != 1 || _presencePenalty != 0 || _frequencyPenalty != 0);
+
+        _biasTokens = [.. options.LogitBias.Keys.Order()];
+        _biasValues = new float[_biasTokens.Length];
+        for (var i = 0; i < _biasTokens.Length; i++)
+        {
+            if (_biasTokens[i] >= vocabularySize)
+                throw new ArgumentException(
+                    $"{nameof(SamplingOptions.LogitBias)} has token id {_biasTokens[i]}, but the vocabulary has {vocabularySize} tokens",
+                    nameof(options));
+            _biasValues[i] = options.LogitBias[_biasTokens[i]];
+        }
+
+        _counts = new int[vocabularySize];
+        _logits = new float[vocabularySize];
+        _ids = new int[vocabularySize];
+        _identity = [.. Enumerable.Range(0, vocabularySize)];
+        _weights = new float[vocabularySize];
+        _spareLogits = new float[vocabularySize];
+        _spareIds = new int[vocabularySize];
+        _spareWeights = new float[vocabularySize];
+        _bucketOf = new ushort[vocabularySize];
+        Seed = options.Seed ?? RandomSeed();
+        _rng = new Xoshiro256(Seed);
+    }
+
+    /// <summary>The options this sampler applies.</summary>
+    public SamplingOptions Options { get; }
+
+    /// <summary>Number of logits <see cref="Sample"/> expects.</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>The seed in use: <see cref="SamplingOptions.Seed"/>, or the random one chosen when that is null, so a
+    /// run can be repeated.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Chooses the next token.</summary>
+    /// <param name="logits">The model's logits for the next position (length <see cref="VocabularySize"/>); not
+    /// modified.</param>
+    /// <param name="history">The tokens already in the context, oldest first: the prompt and what was generated so
+    /// far, as llama-server feeds its sampler. The penalties count the last <see cref="SamplingOptions.PenaltyLastN"/>
+    /// of them; pass only the generated tokens for OpenAI's reading of presence and frequency penalties.</param>
+    /// <returns>The token id. At temperature 0 the most likely token (lowest id on ties) without using the random
+    /// generator; otherwise one draw from the generator per call.</returns>
+    /// <exception cref="ArgumentException">Wrong logits length, a history token outside the vocabulary, a NaN or
+    /// +infinity logit, or no token left to choose (every logit −infinity, e.g. all banned by logit bias).</exception>
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    {
+        AdjustLogits(logits, history);
+        var n = Prepare();
+        // Top-k, top-p and min-p always keep the most likely token, so greedy needs none of them.
+        if (_temperature == 0) return _argmax;
+        n = Truncate(n);
+        return Draw(n);
+    }
+
+    /// <summary>Logits after bias and penalties, in a buffer the next call overwrites.</summary>
+    internal ReadOnlySpan<float> AdjustLogits(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    {
+        if (logits.Length != VocabularySize)
+            throw new ArgumentException(
+                $"expected {VocabularySize} logits (the vocabulary size), got {logits.Length}", nameof(logits));
+        logits.CopyTo(_logits);
+        for (var i = 0; i < _biasTokens.Length; i++) _logits[_biasTokens[i]] += _biasValues[i];
+        if (_penalize) Penalize(PenaltyWindow(history));
+        return _logits;
+    }
+
+    /// <summary>The tokens that top-k, top-p and min-p leave to the draw, ascending (test hook; allocates).</summary>
+    internal int[] KeptTokens(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    {
+        AdjustLogits(logits, history);
+        var n = Truncate(Prepare());
+        var ids = _ids.AsSpan(0, n).ToArray();
+        Array.Sort(ids);
+        return ids;
+    }
+
+    /// <summary>Turns the adjusted logits into the candidate list: every token whose logit is above −infinity, in id
+    /// order. Finds the maximum and its lowest id; returns the number of candidates.</summary>
+    private int Prepare()
+    {
+        var logits = _logits;
+        var max = LogitScan.Max(logits, out var hasNaN, out var hasNegativeInfinity);
+        if (hasNaN)
+            throw new ArgumentException(
+                $"the logit of token {Array.FindIndex(logits, float.IsNaN)} is NaN; the model's output is broken", "logits");
+        if (max == float.NegativeInfinity)
+            throw new ArgumentException(
+                "no token can be sampled: every logit is -infinity (are all tokens banned by LogitBias?)", "logits");
+        var argmax = Array.IndexOf(logits, max);
+        if (max == float.PositiveInfinity)
+            throw new ArgumentException($"the logit of token {argmax} is +infinity; the model's output is broken", "logits");
+        _maxLogit = max;
+        _argmax = argmax;
+
+        if (!hasNegativeInfinity)
+        {
+            _identity.CopyTo(_ids, 0);
+            return logits.Length;
+        }
+        // A banned token has probability 0; llama.cpp keeps it in the list, dropping it changes nothing drawn.
+        var n = 0;
+        for (var id = 0; id < logits.Length; id++)
+        {
+            var logit = logits[id];
+            if (logit == float.NegativeInfinity) continue;
+            _logits[n] = logit;
+            _ids[n] = id;
+            n++;
+        }
+        return n;
+    }
+
+    private ReadOnlySpan<int> PenaltyWindow(ReadOnlySpan<int> history) =>
+        _penaltyLastN < 0 || _penaltyLastN >= history.Length ? history : history[^_penaltyLastN..];
+
+    /// <summary>Repetition penalty, then OpenAI's frequency and presence penalties, once per distinct token of the
+    /// window (llama_sampler_penalties_apply).</summary>
+    private void Penalize(ReadOnlySpan<int> window)
+    {
+        foreach (var token in window)
+        {
+            if ((uint)token >= (uint)VocabularySize)
+                throw new ArgumentException(
+                    $"history has token id {token}, outside the vocabulary of {VocabularySize} tokens", "history");
+        }
+        foreach (var token in window) _counts[token]++;
+        foreach (var token in window)
+        {
+            var count = _counts[token];
+            if (count == 0) continue; // already penalised
+            _counts[token] = 0;
+            ref var logit = ref _logits[token];
+            // The CTRL paper divides; multiplying negative logits keeps the penalty a penalty (llama.cpp does the same).
+            logit = logit <= 0 ? logit * _repeatPenalty : logit / _repeatPenalty;
+            logit -= count * _frequencyPenalty + _presencePenalty;
+        }
+    }
+
+    /// <summary>Softmax of logit / temperature over the first <paramref name="n"/> candidates and one draw from it
+    /// (llama_sampler_temp, then llama_sampler_dist's softmax and cumulative search).</summary>
+    private int Draw(int n)
+    {
+        var logits = _logits.AsSpan(0, n);
+        var weights = _weights.AsSpan(0, n);
+        var temperature = _temperature;
+        var scaledMax = _maxLogit / temperature;
+        double sum = 0;
+        for (var i = 0; i < logits.Length; i++) sum += weights[i] = MathF.Exp(logits[i] / temperature - scaledMax);
+
+        var target = _rng.NextDouble() * sum;
+        double cumulative = 0;
+        var last = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (weights[i] == 0) continue;
+            cumulative += weights[i];
+            // Strictly greater, so a draw of 0 cannot land on a token whose weight underflowed to 0.
+            if (cumulative > target) return _ids[i];
+            last = i;
+        }
+        return _ids[last]; // rounding left the target just above the total
+    }
+
+    private static ulong RandomSeed()
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        return BitConverter.ToUInt64(bytes);
+    }
+}

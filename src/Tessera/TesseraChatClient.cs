@@ -8,6 +8,7 @@ using Tessera.Chat;
 using Tessera.Chat.Harmony;
 using Tessera.Inference;
 using AI = Microsoft.Extensions.AI;
+using ReasoningEffort = Tessera.Chat.Harmony.ReasoningEffort;
 
 namespace Tessera;
 
@@ -100,7 +101,7 @@ public sealed class TesseraChatClient : IChatClient
                 var calls = m.Contents.OfType<FunctionCallContent>().Select(f =>
                 {
                     callNames[f.CallId] = f.Name;
-                    return ChatToolCall.Create(f.CallId, f.Name, JsonSerializer.Serialize(f.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions));
+                    return ChatToolCall.Create(f.CallId, f.Name, JsonSerializer.Serialize(f.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))));
                 }).ToList();
                 list.Add(new Chat.ChatMessage(Chat.ChatRole.Assistant, text.Length > 0 || calls.Count == 0 ? text : null)
                 {
@@ -129,7 +130,13 @@ public sealed class TesseraChatClient : IChatClient
     private static ChatCompletionOptions ToTessera(ChatOptions? o)
     {
         if (o is null) return new();
-        var effort = o.AdditionalProperties?.TryGetValue("reasoning_effort", out var e) == true ? e?.ToString() : null;
+        // Microsoft.Extensions.AI's own reasoning option first, then the OpenAI request field passed through.
+        var effort = o.Reasoning?.Effort is { } r ? r switch
+        {
+            AI.ReasoningEffort.Low or AI.ReasoningEffort.None => "low",
+            AI.ReasoningEffort.High or AI.ReasoningEffort.ExtraHigh => "high",
+            _ => "medium",
+        } : o.AdditionalProperties?.TryGetValue("reasoning_effort", out var e) == true ? e?.ToString() : null;
         return new ChatCompletionOptions
         {
             MaxTokens = o.MaxOutputTokens,
@@ -154,7 +161,7 @@ public sealed class TesseraChatClient : IChatClient
                 .Select(f => ChatTool.Create(f.Name, f.Description, f.JsonSchema.GetRawText())).ToList() is { Count: > 0 } tools ? tools : null,
             ToolChoice = o.ToolMode is NoneChatToolMode ? "none" : o.ToolMode is RequiredChatToolMode ? "required" : "auto",
             ResponseFormat = o.ResponseFormat is ChatResponseFormatJson { Schema: { } schema } json
-                ? ChatResponseFormat.ForJsonSchema(json.SchemaName ?? "response", schema.GetRawText(), json.SchemaDescription)
+                ? Chat.ChatResponseFormat.ForJsonSchema(json.SchemaName ?? "response", schema.GetRawText(), json.SchemaDescription)
                 : null,
         };
     }

@@ -36,20 +36,20 @@ public sealed partial class TesseraModel : IDisposable
         options.Validate();
         if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
         var watch = Stopwatch.StartNew();
-        var file = GgufFile.Open(path);
-        try
+        BpeTokenizer tokenizer;
+        ITokenPredictor predictor;
+        string? note;
+        using (var file = GgufFile.Open(path))
         {
-            var tokenizer = GgufTokenizer.Load(file);
-            var predictor = ModelLoader.CreatePredictor(file, options);
-            var name = options.Alias ?? Path.GetFileNameWithoutExtension(path);
-            return new TesseraModel(predictor, tokenizer, name, watch.Elapsed.TotalMilliseconds, new Owned(predictor, file));
+            tokenizer = GgufTokenizer.Load(file);
+            predictor = ModelLoader.CreatePredictor(path, file, options, out note);
         }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
+        var name = options.Alias ?? Path.GetFileNameWithoutExtension(path);
+        return new TesseraModel(predictor, tokenizer, name, watch.Elapsed.TotalMilliseconds, predictor) { PlacementNote = note };
     }
+
+    /// <summary>Anything the loader had to decide against the options (e.g. no GPU available), or null.</summary>
+    public string? PlacementNote { get; private init; }
 
     /// <summary>The model's tokenizer.</summary>
     public BpeTokenizer Tokenizer { get; }
@@ -99,11 +99,4 @@ public sealed partial class TesseraModel : IDisposable
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    private sealed class Owned(params IDisposable[] items) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var item in items) item.Dispose();
-        }
-    }
 }

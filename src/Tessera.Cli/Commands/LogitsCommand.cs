@@ -28,7 +28,7 @@ internal static class LogitsCommand
             int[] ids;
             using (var file = GgufFile.Open(path)) ids = GgufTokenizer.Load(file).Encode(r.GetValue(prompt)!, parseSpecial: true);
             if (ids.Length == 0) throw new CliException("the prompt is empty");
-            var dump = LogitsDump.Evaluate(path, ids, new GptOssPredictorOptions { Threads = r.GetValue(threads) });
+            var dump = LogitsDump.Evaluate(path, ids, new GptOssPredictorOptions { Threads = r.GetValue(threads) ?? new TesseraModelOptions().EffectiveThreads });
             using (var stream = File.Create(r.GetValue(output)!))
                 stream.Write(MemoryMarshal.AsBytes(dump.Values.AsSpan()));
             if (r.GetValue(idsOut) is { } idsPath) File.WriteAllLines(idsPath, ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));

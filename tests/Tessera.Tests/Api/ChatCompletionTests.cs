@@ -102,9 +102,9 @@ public class ChatCompletionTests
     [Fact]
     public void PromptLongerThanTheContextIsAClearError()
     {
-        using var model = ScriptedPredictor.Model(contextSize: 64, completions: Answer);
+        using var model = ScriptedPredictor.Model(contextSize: 200, completions: Answer);
         var e = Assert.Throws<ContextOverflowException>(() => model.CreateChatCompletion([ChatMessage.User(string.Join(" ", Enumerable.Repeat("word", 200)))]));
-        Assert.Contains("context holds 64", e.Message);
+        Assert.Contains("context holds 200", e.Message);
         // Nothing is lost: the model still answers a short question.
         Assert.Equal("stop", model.CreateChatCompletion(Question).Choices[0].FinishReason);
     }

@@ -150,8 +150,9 @@ public sealed partial class BpeTokenizer
 
     private void AddPair(PriorityQueue<Pair, long> queue, int[] sym, int left, int right)
     {
-        if (_merges.TryGetValue((long)sym[left] << 32 | (uint)sym[right], out MergeInfo merge))
-            queue.Enqueue(new Pair(left, right, sym[left], sym[right], merge.Merged), (long)merge.Rank << 32 | (uint)left);
+        int rank = _merges.Find(sym[left], sym[right], out int merged);
+        if (rank != MergeTable.NoMerge)
+            queue.Enqueue(new Pair(left, right, sym[left], sym[right], merged), (long)rank << 32 | (uint)left);
     }
 
     // A merge produced a text that is not a token: llama.cpp looks each of its bytes up as a one-byte token text,

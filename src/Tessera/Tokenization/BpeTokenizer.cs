@@ -20,7 +20,7 @@ public sealed partial class BpeTokenizer
     private readonly TokenType[] _types;                 // effective types, after llama.cpp's load-time fixes
     private readonly Dictionary<string, int> _symbols;   // token text → id; merge strings missing from the vocabulary get ids ≥ vocabulary size
     private readonly List<string> _extraSymbols = [];    // texts of those extra ids
-    private readonly Dictionary<long, MergeInfo> _merges = new(PairComparer.Instance);  // (left symbol << 32 | right symbol) → rank, merged symbol
+    private readonly MergeTable _merges;                 // (left symbol, right symbol) → rank, merged symbol
     private readonly int[] _byteSymbols = new int[256];  // symbol of each single byte
     private readonly SpecialToken[] _specials;           // CONTROL, USER_DEFINED and UNKNOWN tokens, longest text first
     private readonly byte[] _pieceBytes;                 // token_to_piece(id, special: true) of every token, concatenated
@@ -28,19 +28,7 @@ public sealed partial class BpeTokenizer
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private int _cacheCount;
 
-    private readonly record struct MergeInfo(int Rank, int Merged);
-
     private readonly record struct SpecialToken(int Id, string Text, bool IsControl);
-
-    // long.GetHashCode folds the halves (left ^ right), which collides badly for pairs of small ids.
-    private sealed class PairComparer : IEqualityComparer<long>
-    {
-        public static readonly PairComparer Instance = new();
-
-        public bool Equals(long x, long y) => x == y;
-
-        public int GetHashCode(long pair) => (int)((ulong)pair * 0x9E3779B97F4A7C15UL >> 32);
-    }
 
     /// <summary>Builds the tokenizer from the contents of <c>tokenizer.ggml.tokens</c>, <c>token_type</c> and
     /// <c>merges</c>, and the value of <c>tokenizer.ggml.pre</c>.</summary>
@@ -72,6 +60,7 @@ public sealed partial class BpeTokenizer
 
         for (int b = 0; b < 256; b++)
             _byteSymbols[b] = Symbol([ByteLevel.ByteToChar((byte)b)]);
+        _merges = new MergeTable(merges.Count);
         Span<char> joined = stackalloc char[256];
         for (int rank = 0; rank < merges.Count; rank++)
         {
@@ -83,8 +72,7 @@ public sealed partial class BpeTokenizer
             Span<char> whole = merge.Length - 1 <= joined.Length ? joined[..(merge.Length - 1)] : new char[merge.Length - 1];
             left.CopyTo(whole);
             right.CopyTo(whole[left.Length..]);
-            long key = (long)Symbol(left) << 32 | (uint)Symbol(right);
-            _merges.TryAdd(key, new MergeInfo(rank, Symbol(whole)));   // the first rank of a repeated pair wins
+            _merges.TryAdd(Symbol(left), Symbol(right), rank, Symbol(whole));   // the first rank of a repeated pair wins
         }
 
         _specials = Enumerable.Range(0, tokens.Count)

@@ -41,6 +41,9 @@ internal sealed class MixedText
     /// <summary>The paragraphs made only of ASCII (English, code, numbers, markdown), in order.</summary>
     public string AsciiText { get; private set; } = "";
 
+    /// <summary>The text of each kind of paragraph (English, Code, French, ...), each in order.</summary>
+    public IReadOnlyDictionary<string, string> ByKind { get; private set; } = new Dictionary<string, string>();
+
     /// <summary>Paragraphs of every kind until the text is at least <paramref name="utf8Bytes"/> bytes of UTF-8.</summary>
     public static MixedText Generate(int utf8Bytes, int seed)
     {
@@ -48,6 +51,7 @@ internal sealed class MixedText
         var text = new StringBuilder(utf8Bytes);
         var ascii = new StringBuilder(utf8Bytes / 2);
         var paragraph = new StringBuilder();
+        var byKind = new Dictionary<string, StringBuilder>();
         int bytes = 0, total = s_mix.Sum(m => m.Weight);
         while (bytes < utf8Bytes)
         {
@@ -60,10 +64,12 @@ internal sealed class MixedText
             text.Append(p);
             if (kind is Kind.English or Kind.Code or Kind.Numbers or Kind.Markdown)
                 ascii.Append(p);
+            (byKind.TryGetValue(kind.ToString(), out var same) ? same : byKind[kind.ToString()] = new StringBuilder()).Append(p);
             bytes += Encoding.UTF8.GetByteCount(p);
         }
         generator.Text = text.ToString();
         generator.AsciiText = ascii.ToString();
+        generator.ByKind = byKind.ToDictionary(pair => pair.Key, pair => pair.Value.ToString());
         return generator;
     }
 

@@ -46,44 +46,53 @@ internal static class TokenizerComparison
 
         bool ok = Check(mixed, ours, Theirs());
 
-        var results = new Dictionary<string, List<double>>();
-        void Record(string name, double megabytes, double seconds) =>
-            (results.TryGetValue(name, out var list) ? list : results[name] = []).Add(megabytes / seconds);
+        // MB/s by wall clock and by the process's CPU time: on a shared machine the second moves less with the load.
+        var wall = new Dictionary<string, List<double>>();
+        var cpu = new Dictionary<string, List<double>>();
         double asciiMb = Encoding.UTF8.GetByteCount(mixed.AsciiText) / 1e6;
         for (int r = 0; r < repeat; r++)
         {
             // Fresh instances, warmed on other text; interleaved so both see the same machine load.
             ours = Ours();
             TiktokenTokenizer theirs = Theirs();
-            int[] ourIds = Time(() => ours.Encode(text, parseSpecial: false), mb, "encode Tessera");
-            IReadOnlyList<int> theirIds = Time(() => theirs.EncodeToIds(text), mb, "encode ML");
-            string ourText = Time(() => ours.Decode(ourIds), mb, "decode Tessera");
-            string theirText = Time(() => theirs.Decode(theirIds), mb, "decode ML");
+            int[] ourIds = Time(() => ours.Encode(text, parseSpecial: false), mb, "encode", "Tessera");
+            IReadOnlyList<int> theirIds = Time(() => theirs.EncodeToIds(text), mb, "encode", "ML");
+            string ourText = Time(() => ours.Decode(ourIds), mb, "decode", "Tessera");
+            string theirText = Time(() => theirs.Decode(theirIds), mb, "decode", "ML");
             ok &= ourText == text && theirText == text;
-            Time(() => ours.Encode(mixed.AsciiText, parseSpecial: false), asciiMb, "ASCII encode Tessera");
-            Time(() => theirs.EncodeToIds(mixed.AsciiText), asciiMb, "ASCII encode ML");
-            Console.WriteLine($"  run {r + 1}: encode {results["encode Tessera"][^1]:F1} vs {results["encode ML"][^1]:F1} MB/s, " +
-                              $"decode {results["decode Tessera"][^1]:F1} vs {results["decode ML"][^1]:F1} MB/s, " +
-                              $"ASCII encode {results["ASCII encode Tessera"][^1]:F1} vs {results["ASCII encode ML"][^1]:F1} MB/s");
+            Time(() => ours.Encode(mixed.AsciiText, parseSpecial: false), asciiMb, "ASCII encode", "Tessera");
+            Time(() => theirs.EncodeToIds(mixed.AsciiText), asciiMb, "ASCII encode", "ML");
+            Console.WriteLine($"  run {r + 1}: encode {wall["encode Tessera"][^1]:F1} vs {wall["encode ML"][^1]:F1} MB/s, " +
+                              $"decode {wall["decode Tessera"][^1]:F1} vs {wall["decode ML"][^1]:F1} MB/s, " +
+                              $"ASCII encode {wall["ASCII encode Tessera"][^1]:F1} vs {wall["ASCII encode ML"][^1]:F1} MB/s; load {LoadAverage()}");
         }
 
-        T Time<T>(Func<T> action, double megabytes, string name)
+        T Time<T>(Func<T> action, double megabytes, string op, string who)
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
+            TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
             T result = action();
-            Record(name, megabytes, clock.Elapsed.TotalSeconds);
+            double seconds = clock.Elapsed.TotalSeconds;
+            double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            string name = $"{op} {who}";
+            (wall.TryGetValue(name, out var w) ? w : wall[name] = []).Add(megabytes / seconds);
+            (cpu.TryGetValue(name, out var c) ? c : cpu[name] = []).Add(megabytes / cpuSeconds);
             return result;
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"",-14} {"Tessera MB/s",14} {"ML.Tokenizers MB/s",20} {"ratio",7}   (median of {repeat}; best in brackets)");
+        Console.WriteLine($"MB/s, median of {repeat} [best]; ratio = Tessera / ML.Tokenizers");
+        Console.WriteLine($"{"",-14} {"Tessera",14} {"ML.Tokenizers",14} {"ratio",6}   {"Tessera CPU",14} {"ML CPU",14} {"ratio",6}");
         foreach (string op in (string[])["encode", "decode", "ASCII encode"])
         {
-            List<double> a = results[$"{op} Tessera"], b = results[$"{op} ML"];
-            Console.WriteLine($"{op,-14} {$"{Median(a),6:F1} [{a.Max(),5:F1}]",14} {$"{Median(b),6:F1} [{b.Max(),5:F1}]",20} {Median(a) / Median(b),7:F2}");
+            List<double> a = wall[$"{op} Tessera"], b = wall[$"{op} ML"], ca = cpu[$"{op} Tessera"], cb = cpu[$"{op} ML"];
+            Console.WriteLine($"{op,-14} {Cell(a),14} {Cell(b),14} {Median(a) / Median(b),6:F2}   {Cell(ca),14} {Cell(cb),14} {Median(ca) / Median(cb),6:F2}");
         }
+        static string Cell(List<double> values) => $"{Median(values),6:F1} [{values.Max(),5:F1}]";
+        if (args.Contains("--by-kind"))
+            ByKind(mixed, Ours(), Theirs());
         Console.WriteLine($"load average after: {LoadAverage()}");
         Console.WriteLine(ok ? "checks passed" : "CHECKS FAILED");
         return ok ? 0 : 1;
@@ -109,6 +118,24 @@ internal static class TokenizerComparison
         Console.WriteLine($"whole text: {all.Length:N0} tokens (Tessera), {theirAll.Count:N0} (ML.Tokenizers; differs where llama.cpp's " +
                           $"gpt-4o split differs from tiktoken's on non-ASCII text); round trip {(roundTrip ? "ok" : "FAILED")}");
         return same && roundTrip;
+    }
+
+    // Encode throughput per kind of paragraph (one pass each, after the runs above warmed everything up).
+    private static void ByKind(MixedText mixed, BpeTokenizer ours, TiktokenTokenizer theirs)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{"kind",-10} {"MB",6} {"chars/token",12} {"Tessera MB/s",13} {"ML MB/s",8} {"ratio",6}");
+        foreach ((string kind, string text) in mixed.ByKind.OrderByDescending(pair => pair.Value.Length))
+        {
+            double mb = Encoding.UTF8.GetByteCount(text) / 1e6;
+            var clock = Stopwatch.StartNew();
+            int tokens = ours.Encode(text, parseSpecial: false).Length;
+            double a = mb / clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            theirs.EncodeToIds(text);
+            double b = mb / clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"{kind,-10} {mb,6:F2} {text.Length / (double)tokens,12:F2} {a,13:F1} {b,8:F1} {a / b,6:F2}");
+        }
     }
 
     private static double Median(List<double> values)

@@ -55,6 +55,29 @@ internal static class Gpt4oPreTokenizer
         return n;
     }
 
+    /// <summary>Collapses UTF-8 <paramref name="utf8"/> like <see cref="Collapse(ReadOnlySpan{char}, Span{byte}, Span{int})"/>,
+    /// with <paramref name="starts"/> in byte offsets. Both spans need one entry per code point and one more.</summary>
+    public static int Collapse(ReadOnlySpan<byte> utf8, Span<byte> collapsed, Span<int> starts)
+    {
+        int n = 0;
+        for (int i = 0; i < utf8.Length;)
+        {
+            starts[n] = i;
+            byte b = utf8[i];
+            if (b < 0x80)
+            {
+                collapsed[n++] = b;
+                i++;
+                continue;
+            }
+            Rune.DecodeFromUtf8(utf8[i..], out Rune rune, out int used);   // invalid → U+FFFD
+            collapsed[n++] = CollapseCodePoint(rune.Value);
+            i += used;
+        }
+        starts[n] = utf8.Length;
+        return n;
+    }
+
     /// <summary>The collapsed byte of a code point ≥ 0x80 (unicode_regex_split's text_collapsed).</summary>
     public static byte CollapseCodePoint(int cp)
     {

@@ -75,6 +75,29 @@ public class Gpt4oPreTokenizerTests
     }
 
     [Theory]
+    [MemberData(nameof(BpeTokenizerTests.RoundTripCorpus), MemberType = typeof(BpeTokenizerTests))]
+    public void Collapsing_utf8_agrees_with_collapsing_utf16(string text)
+    {
+        AssertCollapsesAlike(text);
+        AssertCollapsesAlike(new string(['x', (char)0xD800, 'y', (char)0xDFFF]) + text);   // lone surrogates → U+FFFD
+    }
+
+    private static void AssertCollapsesAlike(string text)
+    {
+        var collapsed = new byte[text.Length + 1];
+        var starts = new int[text.Length + 1];
+        int n = Gpt4oPreTokenizer.Collapse(text, collapsed, starts);
+
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        var collapsed8 = new byte[text.Length + 1];
+        var starts8 = new int[text.Length + 1];
+        Assert.Equal(n, Gpt4oPreTokenizer.Collapse(utf8, collapsed8, starts8));
+        Assert.Equal(collapsed.AsSpan(0, n), collapsed8.AsSpan(0, n));
+        for (int i = 0; i <= n; i++)
+            Assert.Equal(Encoding.UTF8.GetByteCount(text.AsSpan(0, starts[i])), starts8[i]);
+    }
+
+    [Theory]
     [InlineData("Hello world", "Hello| world")]
     [InlineData("I'm DON'T you'RE", "I'm| DON'T| you'RE")]
     [InlineData("HelloWorld JSONParser", "Hello|World| JSONParser")]

@@ -12,6 +12,7 @@ namespace Tessera.Tokenization;
 public sealed partial class BpeTokenizer
 {
     internal const int MaxShortPieceLength = 128;   // bytes; up to here the O(n²) rescan beats a heap
+    private const int FragmentChunk = 4096;          // chars
 
     /// <summary>Encodes <paramref name="text"/>. With <paramref name="parseSpecial"/> the text of any control token
     /// (&lt;|return|&gt;, …) becomes that token; user-defined tokens (&lt;|start|&gt;, &lt;|message|&gt;, …) are
@@ -71,12 +72,28 @@ public sealed partial class BpeTokenizer
             if (fragment.Id >= 0)
                 ids.Add(fragment.Id);
             else
-                EncodeFragment(text.Slice(fragment.Start, fragment.Length), ids);
+                EncodeFragment(text.Slice(fragment.Start, fragment.Length), ids, FragmentChunk);
         }
     }
 
-    // One stretch of text without special tokens: to UTF-8 once, split into pieces, then each piece to ids.
-    private void EncodeFragment(ReadOnlySpan<char> text, List<int> ids)
+    /// <summary>Encodes one stretch of text without special tokens, in chunks of about <paramref name="chunk"/>
+    /// characters cut where the split is known not to change (<see cref="Gpt4oPreTokenizer.NextSafeCut"/>), so the
+    /// work buffers stay small and ASCII chunks take the ASCII path.</summary>
+    internal void EncodeFragment(ReadOnlySpan<char> text, List<int> ids, int chunk)
+    {
+        while (text.Length > chunk)
+        {
+            int cut = Gpt4oPreTokenizer.NextSafeCut(text, chunk);
+            if (cut < 0)
+                break;
+            EncodeChunk(text[..cut], ids);
+            text = text[cut..];
+        }
+        EncodeChunk(text, ids);
+    }
+
+    // To UTF-8 once, split into pieces, then each piece to ids.
+    private void EncodeChunk(ReadOnlySpan<char> text, List<int> ids)
     {
         var scratch = Scratch.ForThread();
         int length = Encoding.UTF8.GetByteCount(text);

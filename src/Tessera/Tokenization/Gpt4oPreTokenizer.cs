@@ -102,6 +102,26 @@ internal static class Gpt4oPreTokenizer
     private static bool IsUnicodeWhitespace(int cp) =>
         cp is 0x85 or 0xA0 or 0x1680 or (>= 0x2000 and <= 0x200A) or 0x2028 or 0x2029 or 0x202F or 0x205F or 0x3000;
 
+    /// <summary>The first index ≥ <paramref name="from"/> at which the text can be cut into two parts that split
+    /// exactly as the whole does, or -1. Such a cut follows a '\n' and precedes an ASCII letter or digit: the piece
+    /// holding the '\n' ends there whichever alternative made it (4 absorbs only \r \n /, 5 ends at the last \r or \n
+    /// of a run, the letter alternatives never take a \n), it looked no further than that one character, which reads
+    /// the same as the end of the text to it, and every match looks only forward from its start.</summary>
+    public static int NextSafeCut(ReadOnlySpan<char> text, int from)
+    {
+        while (from < text.Length)
+        {
+            int newline = text[from..].IndexOf('\n');
+            if (newline < 0)
+                return -1;
+            int cut = from + newline + 1;
+            if (cut < text.Length && char.IsAsciiLetterOrDigit(text[cut]))
+                return cut;
+            from = cut;
+        }
+        return -1;
+    }
+
     /// <summary>End (exclusive, in code points) of the piece starting at <paramref name="p"/>. The pattern, as llama.cpp
     /// rewrites it for std::regex, alternative by alternative:
     /// <code>

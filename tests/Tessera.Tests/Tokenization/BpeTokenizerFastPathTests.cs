@@ -1,6 +1,7 @@
 // BpeTokenizer's fast paths against its reference merge loop (MergeLongPiece, shaped like llama.cpp's
 // llm_tokenizer_bpe_session): the O(n²) short-piece rescan on random pieces of every length it takes, and the
-// whole-token shortcut and piece cache on every token of the vocabulary and on random pieces.
+// whole-token shortcut and piece cache on every token of the vocabulary and on random pieces; chunked fragments
+// against whole ones.
 
 using System.Text;
 using Tessera.Tokenization;
@@ -52,6 +53,28 @@ public class BpeTokenizerFastPathTests
         {
             foreach (byte[] piece in pieces)
                 Assert.Equal(Reference(piece), Piece(piece));
+        }
+    }
+
+    [Fact]
+    public void Fragments_encode_alike_in_chunks_of_any_size()
+    {
+        string[] parts = [.. BpeTokenizerTests.RoundTripCorpus.Select(row => (string)row.Data)];
+        string[] joins = ["\n", "\r\n", "\n\n", " \n", "\n/", "\n'", "/\n", ".\n", "\n ", "\nx", "\n7", " "];
+        var random = new Random(5);
+        for (int k = 0; k < 50; k++)
+        {
+            var text = new StringBuilder();
+            while (text.Length < 3000)
+                text.Append(parts[random.Next(parts.Length)]).Append(joins[random.Next(joins.Length)]);
+            var whole = new List<int>();
+            Tokenizer.EncodeFragment(text.ToString(), whole, chunk: int.MaxValue);
+            foreach (int chunk in (int[])[1, 7, 100, 1000])
+            {
+                var chunked = new List<int>();
+                Tokenizer.EncodeFragment(text.ToString(), chunked, chunk);
+                Assert.Equal(whole, chunked);
+            }
         }
     }
 

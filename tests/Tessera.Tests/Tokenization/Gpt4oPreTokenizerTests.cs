@@ -97,6 +97,40 @@ public class Gpt4oPreTokenizerTests
             Assert.Equal(Encoding.UTF8.GetByteCount(text.AsSpan(0, starts[i])), starts8[i]);
     }
 
+    [Fact]
+    public void Cutting_at_a_safe_cut_splits_both_parts_as_the_whole()
+    {
+        const string alphabet = "\n\n\n\r \t/'.,aZs5\u00e9\u0301\u4e2d\u00a0";
+        var random = new Random(2024);
+        int cuts = 0;
+        for (int k = 0; k < 20_000; k++)
+        {
+            string text = new([.. Enumerable.Range(0, random.Next(1, 24)).Select(_ => alphabet[random.Next(alphabet.Length)])]);
+            List<string> whole = Split(text);
+            for (int cut = Gpt4oPreTokenizer.NextSafeCut(text, 0); cut >= 0; cut = Gpt4oPreTokenizer.NextSafeCut(text, cut + 1))
+            {
+                Assert.Equal(whole, [.. Split(text[..cut]), .. Split(text[cut..])]);
+                cuts++;
+            }
+        }
+        Assert.True(cuts > 1000);
+    }
+
+    private static List<string> Split(string text)
+    {
+        var collapsed = new byte[text.Length + 1];
+        var starts = new int[text.Length + 1];
+        int n = Gpt4oPreTokenizer.Collapse(text, collapsed, starts);
+        var pieces = new List<string>();
+        for (int p = 0; p < n;)
+        {
+            int e = Gpt4oPreTokenizer.MatchEnd(collapsed.AsSpan(0, n), p);
+            pieces.Add(text[starts[p]..starts[e]]);
+            p = e;
+        }
+        return pieces;
+    }
+
     [Theory]
     [InlineData("Hello world", "Hello| world")]
     [InlineData("I'm DON'T you'RE", "I'm| DON'T| you'RE")]
@@ -109,18 +143,5 @@ public class Gpt4oPreTokenizerTests
     [InlineData("cafe\u0301s", "cafe|\u0301s")]   // a combining mark is not a letter here
     [InlineData("हिन्दी", "ह|िन|्द|ी")]
     [InlineData("a/\n/b", "a|/\n/|b")]
-    public void Splits_text(string text, string expected)
-    {
-        var collapsed = new byte[text.Length + 1];
-        var starts = new int[text.Length + 1];
-        int n = Gpt4oPreTokenizer.Collapse(text, collapsed, starts);
-        var pieces = new List<string>();
-        for (int p = 0; p < n;)
-        {
-            int e = Gpt4oPreTokenizer.MatchEnd(collapsed.AsSpan(0, n), p);
-            pieces.Add(text[starts[p]..starts[e]]);
-            p = e;
-        }
-        Assert.Equal(expected, string.Join('|', pieces));
-    }
+    public void Splits_text(string text, string expected) => Assert.Equal(expected, string.Join('|', Split(text)));
 }

@@ -4,7 +4,6 @@
 // each piece by lowest merge rank, leftmost first. Decode: concatenate token pieces, then read them as UTF-8.
 
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace Tessera.Tokenization;
@@ -13,34 +12,24 @@ namespace Tessera.Tokenization;
 /// Thread-safe: encode and decode from any thread.</summary>
 public sealed partial class BpeTokenizer
 {
-    private const int MaxCachedPieceLength = 64;
-    private const int MaxCacheEntries = 1 << 16;
+    private const int MaxCachedPieceLength = 64;   // bytes
+    private const int CacheSlots = 1 << 16;
 
     private readonly int _vocabularySize;
     private readonly TokenType[] _types;                 // effective types, after llama.cpp's load-time fixes
     private readonly Dictionary<string, int> _symbols;   // token text → id; merge strings missing from the vocabulary get ids ≥ vocabulary size
     private readonly List<string> _extraSymbols = [];    // texts of those extra ids
-    private readonly Dictionary<long, MergeInfo> _merges = new(PairComparer.Instance);  // (left symbol << 32 | right symbol) → rank, merged symbol
+    private readonly MergeTable _merges;                 // (left symbol, right symbol) → rank, merged symbol
     private readonly int[] _byteSymbols = new int[256];  // symbol of each single byte
+    private readonly long[] _bytePairs = new long[1 << 16];   // [b0 << 8 | b1]: rank << 32 | merged symbol of two byte symbols
     private readonly SpecialToken[] _specials;           // CONTROL, USER_DEFINED and UNKNOWN tokens, longest text first
     private readonly byte[] _pieceBytes;                 // token_to_piece(id, special: true) of every token, concatenated
     private readonly int[] _pieceStarts;                 // [vocabulary size + 1]
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private int _cacheCount;
-
-    private readonly record struct MergeInfo(int Rank, int Merged);
+    private readonly ByteStringTable _tokenBytes;        // bytes of each Normal token → id, for pieces that are one token
+    private readonly sbyte[] _mergesToItself;            // per id: 1 if BPE of its bytes gives just it, -1 if not, 0 not yet known
+    private readonly CachedPiece?[] _cache = new CachedPiece?[CacheSlots];   // direct-mapped by piece hash
 
     private readonly record struct SpecialToken(int Id, string Text, bool IsControl);
-
-    // long.GetHashCode folds the halves (left ^ right), which collides badly for pairs of small ids.
-    private sealed class PairComparer : IEqualityComparer<long>
-    {
-        public static readonly PairComparer Instance = new();
-
-        public bool Equals(long x, long y) => x == y;
-
-        public int GetHashCode(long pair) => (int)((ulong)pair * 0x9E3779B97F4A7C15UL >> 32);
-    }
 
     /// <summary>Builds the tokenizer from the contents of <c>tokenizer.ggml.tokens</c>, <c>token_type</c> and
     /// <c>merges</c>, and the value of <c>tokenizer.ggml.pre</c>.</summary>
@@ -72,6 +61,7 @@ public sealed partial class BpeTokenizer
 
         for (int b = 0; b < 256; b++)
             _byteSymbols[b] = Symbol([ByteLevel.ByteToChar((byte)b)]);
+        _merges = new MergeTable(merges.Count);
         Span<char> joined = stackalloc char[256];
         for (int rank = 0; rank < merges.Count; rank++)
         {
@@ -83,8 +73,13 @@ public sealed partial class BpeTokenizer
             Span<char> whole = merge.Length - 1 <= joined.Length ? joined[..(merge.Length - 1)] : new char[merge.Length - 1];
             left.CopyTo(whole);
             right.CopyTo(whole[left.Length..]);
-            long key = (long)Symbol(left) << 32 | (uint)Symbol(right);
-            _merges.TryAdd(key, new MergeInfo(rank, Symbol(whole)));   // the first rank of a repeated pair wins
+            _merges.TryAdd(Symbol(left), Symbol(right), rank, Symbol(whole));   // the first rank of a repeated pair wins
+        }
+
+        for (int pair = 0; pair < _bytePairs.Length; pair++)
+        {
+            int rank = _merges.Find(_byteSymbols[pair >> 8], _byteSymbols[pair & 0xFF], out int merged);
+            _bytePairs[pair] = (long)rank << 32 | (uint)merged;
         }
 
         _specials = Enumerable.Range(0, tokens.Count)
@@ -95,6 +90,9 @@ public sealed partial class BpeTokenizer
             .ToArray();
 
         (_pieceBytes, _pieceStarts) = BuildPieces(texts);
+        _tokenBytes = new ByteStringTable(_pieceBytes, _pieceStarts,
+            [.. Enumerable.Range(0, _vocabularySize).Where(id => _types[id] == TokenType.Normal && _pieceStarts[id + 1] > _pieceStarts[id])]);
+        _mergesToItself = new sbyte[_vocabularySize];
     }
 
     /// <summary>Number of tokens in the vocabulary.</summary>

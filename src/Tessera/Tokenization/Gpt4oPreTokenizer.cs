@@ -55,6 +55,29 @@ internal static class Gpt4oPreTokenizer
         return n;
     }
 
+    /// <summary>Collapses UTF-8 <paramref name="utf8"/> like <see cref="Collapse(ReadOnlySpan{char}, Span{byte}, Span{int})"/>,
+    /// with <paramref name="starts"/> in byte offsets. Both spans need one entry per code point and one more.</summary>
+    public static int Collapse(ReadOnlySpan<byte> utf8, Span<byte> collapsed, Span<int> starts)
+    {
+        int n = 0;
+        for (int i = 0; i < utf8.Length;)
+        {
+            starts[n] = i;
+            byte b = utf8[i];
+            if (b < 0x80)
+            {
+                collapsed[n++] = b;
+                i++;
+                continue;
+            }
+            Rune.DecodeFromUtf8(utf8[i..], out Rune rune, out int used);   // invalid → U+FFFD
+            collapsed[n++] = CollapseCodePoint(rune.Value);
+            i += used;
+        }
+        starts[n] = utf8.Length;
+        return n;
+    }
+
     /// <summary>The collapsed byte of a code point ≥ 0x80 (unicode_regex_split's text_collapsed).</summary>
     public static byte CollapseCodePoint(int cp)
     {
@@ -78,6 +101,26 @@ internal static class Gpt4oPreTokenizer
     // Unicode White_Space above ASCII (llama.cpp's unicode_set_whitespace, generated from Python regex's \s).
     private static bool IsUnicodeWhitespace(int cp) =>
         cp is 0x85 or 0xA0 or 0x1680 or (>= 0x2000 and <= 0x200A) or 0x2028 or 0x2029 or 0x202F or 0x205F or 0x3000;
+
+    /// <summary>The first index ≥ <paramref name="from"/> at which the text can be cut into two parts that split
+    /// exactly as the whole does, or -1. Such a cut follows a '\n' and precedes an ASCII letter or digit: the piece
+    /// holding the '\n' ends there whichever alternative made it (4 absorbs only \r \n /, 5 ends at the last \r or \n
+    /// of a run, the letter alternatives never take a \n), it looked no further than that one character, which reads
+    /// the same as the end of the text to it, and every match looks only forward from its start.</summary>
+    public static int NextSafeCut(ReadOnlySpan<char> text, int from)
+    {
+        while (from < text.Length)
+        {
+            int newline = text[from..].IndexOf('\n');
+            if (newline < 0)
+                return -1;
+            int cut = from + newline + 1;
+            if (cut < text.Length && char.IsAsciiLetterOrDigit(text[cut]))
+                return cut;
+            from = cut;
+        }
+        return -1;
+    }
 
     /// <summary>End (exclusive, in code points) of the piece starting at <paramref name="p"/>. The pattern, as llama.cpp
     /// rewrites it for std::regex, alternative by alternative:

@@ -18,7 +18,7 @@ public class BpeTokenizerTests(ITestOutputHelper output)
     });
     private static readonly Lazy<TiktokenTokenizer> s_oracle = new(() => TiktokenTokenizer.CreateForModel("gpt-4o"));
 
-    private static BpeTokenizer Tokenizer => s_tokenizer.Value;
+    internal static BpeTokenizer Tokenizer => s_tokenizer.Value;
 
     public static readonly TheoryData<string> RoundTripCorpus =
     [
@@ -89,6 +89,21 @@ public class BpeTokenizerTests(ITestOutputHelper output)
             text.Append(random.Next(4) == 0 ? ' ' : alphabet[random.Next(alphabet.Length)]);
         string s = text.ToString();
         Assert.Equal(s_oracle.Value.EncodeToIds(s), Tokenizer.Encode(s, parseSpecial: false));
+    }
+
+    [Fact]
+    public void Long_words_match_tiktoken()
+    {
+        // One piece each, longer than the short-piece merge takes, so the heap merge runs.
+        var random = new Random(77);
+        for (int k = 0; k < 40; k++)
+        {
+            var word = new StringBuilder(" ");
+            for (int i = random.Next(100, 400); i > 0; i--)
+                word.Append("etaoinshrdlucmfwypvbgkjqxz"[random.Next(k % 2 == 0 ? 26 : 8)]);
+            string s = word.ToString();
+            Assert.Equal(s_oracle.Value.EncodeToIds(s), Tokenizer.Encode(s, parseSpecial: false));
+        }
     }
 
     [Fact]

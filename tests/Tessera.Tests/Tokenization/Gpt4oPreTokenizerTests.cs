@@ -75,18 +75,48 @@ public class Gpt4oPreTokenizerTests
     }
 
     [Theory]
-    [InlineData("Hello world", "Hello| world")]
-    [InlineData("I'm DON'T you'RE", "I'm| DON'T| you'RE")]
-    [InlineData("HelloWorld JSONParser", "Hello|World| JSONParser")]
-    [InlineData("12345", "123|45")]
-    [InlineData("a  b", "a| | b")]
-    [InlineData("x\n\n  y  ", "x|\n\n| | y|  ")]
-    [InlineData("ÀB", "À|B")]                     // non-ASCII letters count as both cases: tiktoken keeps "ÀB"
-    [InlineData("caf\u00e9s", "caf\u00e9s")]
-    [InlineData("cafe\u0301s", "cafe|\u0301s")]   // a combining mark is not a letter here
-    [InlineData("हिन्दी", "ह|िन|्द|ी")]
-    [InlineData("a/\n/b", "a|/\n/|b")]
-    public void Splits_text(string text, string expected)
+    [MemberData(nameof(BpeTokenizerTests.RoundTripCorpus), MemberType = typeof(BpeTokenizerTests))]
+    public void Collapsing_utf8_agrees_with_collapsing_utf16(string text)
+    {
+        AssertCollapsesAlike(text);
+        AssertCollapsesAlike(new string(['x', (char)0xD800, 'y', (char)0xDFFF]) + text);   // lone surrogates → U+FFFD
+    }
+
+    private static void AssertCollapsesAlike(string text)
+    {
+        var collapsed = new byte[text.Length + 1];
+        var starts = new int[text.Length + 1];
+        int n = Gpt4oPreTokenizer.Collapse(text, collapsed, starts);
+
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        var collapsed8 = new byte[text.Length + 1];
+        var starts8 = new int[text.Length + 1];
+        Assert.Equal(n, Gpt4oPreTokenizer.Collapse(utf8, collapsed8, starts8));
+        Assert.Equal(collapsed.AsSpan(0, n), collapsed8.AsSpan(0, n));
+        for (int i = 0; i <= n; i++)
+            Assert.Equal(Encoding.UTF8.GetByteCount(text.AsSpan(0, starts[i])), starts8[i]);
+    }
+
+    [Fact]
+    public void Cutting_at_a_safe_cut_splits_both_parts_as_the_whole()
+    {
+        const string alphabet = "\n\n\n\r \t/'.,aZs5\u00e9\u0301\u4e2d\u00a0";
+        var random = new Random(2024);
+        int cuts = 0;
+        for (int k = 0; k < 20_000; k++)
+        {
+            string text = new([.. Enumerable.Range(0, random.Next(1, 24)).Select(_ => alphabet[random.Next(alphabet.Length)])]);
+            List<string> whole = Split(text);
+            for (int cut = Gpt4oPreTokenizer.NextSafeCut(text, 0); cut >= 0; cut = Gpt4oPreTokenizer.NextSafeCut(text, cut + 1))
+            {
+                Assert.Equal(whole, [.. Split(text[..cut]), .. Split(text[cut..])]);
+                cuts++;
+            }
+        }
+        Assert.True(cuts > 1000);
+    }
+
+    private static List<string> Split(string text)
     {
         var collapsed = new byte[text.Length + 1];
         var starts = new int[text.Length + 1];
@@ -98,6 +128,20 @@ public class Gpt4oPreTokenizerTests
             pieces.Add(text[starts[p]..starts[e]]);
             p = e;
         }
-        Assert.Equal(expected, string.Join('|', pieces));
+        return pieces;
     }
+
+    [Theory]
+    [InlineData("Hello world", "Hello| world")]
+    [InlineData("I'm DON'T you'RE", "I'm| DON'T| you'RE")]
+    [InlineData("HelloWorld JSONParser", "Hello|World| JSONParser")]
+    [InlineData("12345", "123|45")]
+    [InlineData("a  b", "a| | b")]
+    [InlineData("x\n\n  y  ", "x|\n\n| | y|  ")]
+    [InlineData("ÀB", "À|B")]                     // non-ASCII letters count as both cases: tiktoken keeps "ÀB"
+    [InlineData("caf\u00e9s", "caf\u00e9s")]
+    [InlineData("cafe\u0301s", "cafe|\u0301s")]   // a combining mark is not a letter here
+    [InlineData("हिन्दी", "ह|िन|्द|ी")]
+    [InlineData("a/\n/b", "a|/\n/|b")]
+    public void Splits_text(string text, string expected) => Assert.Equal(expected, string.Join('|', Split(text)));
 }

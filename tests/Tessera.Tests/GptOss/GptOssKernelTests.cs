@@ -72,7 +72,7 @@ public class GptOssKernelTests
         var keys = new float[] { 2, 0, 0, 0 };
         var values = new float[] { 1, 2, 3, 4 };
         var output = new float[4];
-        AttentionWithSinks.F32(q, keys, values, 4, 0, [0], 0, 0, sink: 0, scale: 1, halfAccumulator: false, output);
+        AttentionWithSinks.F32(q, keys, values, 4, 0, [0], [0], 0, 0, sink: 0, scale: 1, halfAccumulator: false, output);
         Assert.Equal([0.8807971f, 1.7615941f, 2.6423912f, 3.5231883f], output, (a, b) => Math.Abs(a - b) < 1e-6);
     }
 
@@ -84,12 +84,12 @@ public class GptOssKernelTests
         var keys = new float[] { 1, 0, 3, 0 };
         var values = new float[] { 1, 0, 0, 1 };
         var output = new float[2];
-        AttentionWithSinks.F32(q, keys, values, 2, 0, [0, 1], 1, 0, sink: 2, scale: 1, halfAccumulator: false, output);
+        AttentionWithSinks.F32(q, keys, values, 2, 0, [0, 1], [0, 1], 1, 0, sink: 2, scale: 1, halfAccumulator: false, output);
         Assert.Equal(0.09003057f, output[0], 6);
         Assert.Equal(0.66524096f, output[1], 6);
 
         // A sink far above the scores takes almost all the weight; the output shrinks towards zero.
-        AttentionWithSinks.F32(q, keys, values, 2, 0, [0, 1], 1, 0, sink: 30, scale: 1, halfAccumulator: false, output);
+        AttentionWithSinks.F32(q, keys, values, 2, 0, [0, 1], [0, 1], 1, 0, sink: 30, scale: 1, halfAccumulator: false, output);
         Assert.All(output, v => Assert.InRange(v, 0, 1e-10));
     }
 
@@ -98,7 +98,7 @@ public class GptOssKernelTests
     {
         // Score 4·0.5 = 2 against sink 0: the same weight as the unscaled score 2.
         var output = new float[1];
-        AttentionWithSinks.F32([4], [1], [1], 1, 0, [0], 0, 0, sink: 0, scale: 0.5f, halfAccumulator: false, output);
+        AttentionWithSinks.F32([4], [1], [1], 1, 0, [0], [0], 0, 0, sink: 0, scale: 0.5f, halfAccumulator: false, output);
         Assert.Equal(0.8807971f, output[0], 6);
     }
 
@@ -119,8 +119,8 @@ public class GptOssKernelTests
         var q = new float[] { 1 };
         var both = new float[1];
         var one = new float[1];
-        AttentionWithSinks.F32(q, [5, 1], [100, 1], 1, 0, [72, 73], 200, 128, sink: 0, scale: 1, halfAccumulator: false, both);
-        AttentionWithSinks.F32(q, [1], [1], 1, 0, [73], 200, 128, sink: 0, scale: 1, halfAccumulator: false, one);
+        AttentionWithSinks.F32(q, [5, 1], [100, 1], 1, 0, [0, 1], [72, 73], 200, 128, sink: 0, scale: 1, halfAccumulator: false, both);
+        AttentionWithSinks.F32(q, [1], [1], 1, 0, [0], [73], 200, 128, sink: 0, scale: 1, halfAccumulator: false, one);
         Assert.Equal(one[0], both[0]);
         Assert.Equal(Math.E / (Math.E + 1), one[0], 6);
     }

@@ -13,17 +13,19 @@ namespace Tessera.Backends.Cpu;
 /// <summary>Scalar attention-with-sinks kernel for one query head.</summary>
 internal static class AttentionWithSinks
 {
-    /// <summary>Attends query <paramref name="q"/> (d values) at <paramref name="queryPosition"/> to the slots of a cache
-    /// widened to floats, whose rows are <paramref name="rowWidth"/> wide, reading d values at <paramref name="headOffset"/>
-    /// of each row, and writes the head's d outputs to <paramref name="output"/>. <paramref name="halfAccumulator"/> rounds
-    /// the running value sum to F16 as ggml does for an F16 cache.</summary>
+    /// <summary>Attends query <paramref name="q"/> (d values) at <paramref name="queryPosition"/> to the cache slots
+    /// <paramref name="slots"/>, taken in that order, of a cache widened to floats whose rows are <paramref name="rowWidth"/>
+    /// wide, reading d values at <paramref name="headOffset"/> of each row; writes the head's d outputs to
+    /// <paramref name="output"/>. <paramref name="halfAccumulator"/> rounds the running value sum to F16 as ggml does for an
+    /// F16 cache.</summary>
     public static void F32(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int rowWidth, int headOffset,
-        ReadOnlySpan<int> keyPositions, int queryPosition, int window, float sink, float scale, bool halfAccumulator, Span<float> output)
+        ReadOnlySpan<int> slots, ReadOnlySpan<int> keyPositions, int queryPosition, int window, float sink, float scale,
+        bool halfAccumulator, Span<float> output)
     {
         int d = q.Length;
         float max = float.NegativeInfinity, sum = 0;
         output.Clear();
-        for (int s = 0; s < keyPositions.Length; s++)
+        foreach (int s in slots)
         {
             if (!AttentionMask.IsVisible(queryPosition, keyPositions[s], window)) continue;
             var k = keys.Slice(s * rowWidth + headOffset, d);

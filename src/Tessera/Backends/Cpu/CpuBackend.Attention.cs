@@ -1,6 +1,8 @@
 // Attention on the CPU: YaRN RoPE and attention with sinks over the KV cache. Cached F16 keys and values are widened to
 // float once per call; the queries are rounded to F16 first when the cache is F16, as ggml converts Q to the keys' dot
 // type (gpt-oss-facts.md §4, precision notes); AttentionWithSinks follows the rest of ggml's flash-attention arithmetic.
+// Keys are visited in position order whatever slots they sit in, so a ring that has wrapped gives the same bits as a
+// linear cache (and as llama.cpp's cache, whose cells are in position order for one sequence without wrapping).
 
 using System.Buffers;
 using System.Numerics.Tensors;
@@ -47,6 +49,7 @@ public sealed partial class CpuBackend
         var sink = sinks.F32Row().ToArray();
         var qPos = queryPositions.ToArray();
         var kPos = keyPositions.ToArray();
+        var order = Enumerable.Range(0, slots).Where(s => kPos[s] >= 0).OrderBy(s => kPos[s]).ToArray();
         bool roundQuery = k.Type == GgmlType.F16;
         try
         {
@@ -58,7 +61,7 @@ public sealed partial class CpuBackend
                 if (roundQuery)
                     foreach (ref var x in qh) x = (float)(Half)x;
                 AttentionWithSinks.F32(qh, keyFloats.AsSpan(0, slots * kvWidth), valueFloats.AsSpan(0, slots * kvWidth), kvWidth,
-                    h / group * d, kPos, qPos[t], window, sink[h], scale, halfAccumulator: v.Type == GgmlType.F16, o.Row(t).Slice(h * d, d));
+                    h / group * d, order, kPos, qPos[t], window, sink[h], scale, halfAccumulator: v.Type == GgmlType.F16, o.Row(t).Slice(h * d, d));
             });
         }
         finally

@@ -10,6 +10,9 @@ internal static class LlamaCpp
 {
     private static readonly Lazy<bool> Configured = new(() =>
     {
+        // ggml's AVX2 build on every x86 machine: its arithmetic does not then depend on the CPU the tests run on, and
+        // Tessera's CPU reference reproduces its summation order (Backends/Cpu/AttentionWithSinks.cs).
+        NativeLibraryConfig.All.WithAvx(AvxLevel.Avx2);
         NativeLibraryConfig.All.WithLogCallback((level, message) =>
         {
             if (level == LLamaLogLevel.Error) Console.Error.Write("llama.cpp: " + message);

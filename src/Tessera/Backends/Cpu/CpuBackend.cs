@@ -1,0 +1,190 @@
+// The CPU backend: straightforward C# over managed arrays, correct first (gpt-oss-facts.md §3.5, §4). Weights are read
+// in place from the memory-mapped GGUF and dequantised a row at a time; heavy ops (matrix products, attention) are shared
+// out over threads. Split by op family: CpuBackend.MatMul.cs, CpuBackend.Attention.cs, CpuBackend.Moe.cs.
+
+using Tessera.Quants;
+
+namespace Tessera.Backends.Cpu;
+
+/// <summary>Runs the forward-pass ops on the host CPU.</summary>
+public sealed partial class CpuBackend : IBackend
+{
+    private readonly ParallelOptions _parallel;
+
+    /// <param name="threads">Threads for the heavy ops; 0 = one per core.</param>
+    /// <param name="roundActivations">Round activations to the weight type's dot type before each matrix product, as
+    /// ggml-cpu does (Q8_0 for Q8_0 and MXFP4 weights); false multiplies the F32 activations as they are.</param>
+    public CpuBackend(int threads = 0, bool roundActivations = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        Threads = threads == 0 ? Environment.ProcessorCount : threads;
+        RoundActivations = roundActivations;
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+    }
+
+    /// <summary>Threads used by the heavy ops.</summary>
+    public int Threads { get; }
+
+    /// <summary>Whether activations are rounded like ggml-cpu's before matrix products.</summary>
+    public bool RoundActivations { get; }
+
+    /// <inheritdoc/>
+    public Device Device => Device.Cpu;
+
+    /// <inheritdoc/>
+    public string Name => $"cpu, {Threads} thread{(Threads == 1 ? "" : "s")}";
+
+    /// <inheritdoc/>
+    public BackendTensor NewTensor(GgmlType type, int rows, int columns) => new CpuTensor(type, rows, columns);
+
+    /// <inheritdoc/>
+    public void Write(ReadOnlySpan<float> source, BackendTensor destination)
+    {
+        var d = Own(destination);
+        RequireLength(source.Length, d);
+        if (d.Type == GgmlType.F16)
+            for (int i = 0; i < source.Length; i++) d.F16[i] = (Half)source[i];
+        else
+            source.CopyTo(d.F32);
+    }
+
+    /// <inheritdoc/>
+    public void Read(BackendTensor source, Span<float> destination)
+    {
+        var s = Own(source);
+        RequireLength(destination.Length, s);
+        if (s.Type == GgmlType.F16)
+            for (int i = 0; i < destination.Length; i++) destination[i] = (float)s.F16[i];
+        else
+            s.F32.CopyTo(destination);
+    }
+
+    /// <inheritdoc/>
+    public void Read(BackendTensor source, Span<int> destination)
+    {
+        var s = Own(source);
+        RequireLength(destination.Length, s);
+        s.I32.CopyTo(destination);
+    }
+
+    /// <inheritdoc/>
+    public void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count)
+    {
+        var (s, d) = (Own(source), Own(destination));
+        if (s.Type != d.Type || s.Columns != d.Columns)
+            throw new ArgumentException($"cannot copy rows of {s} into {d}");
+        if (sourceRow < 0 || destinationRow < 0 || count < 0 || sourceRow + count > s.Rows || destinationRow + count > d.Rows)
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {sourceRow}+{count} of {s} into {destinationRow} of {d}");
+        int n = s.Columns;
+        switch (s.Type)
+        {
+            case GgmlType.F32: Array.Copy(s.F32, sourceRow * n, d.F32, destinationRow * n, count * n); break;
+            case GgmlType.F16: Array.Copy(s.F16, sourceRow * n, d.F16, destinationRow * n, count * n); break;
+            default: Array.Copy(s.I32, sourceRow * n, d.I32, destinationRow * n, count * n); break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void GetRows(WeightTensor table, ReadOnlySpan<int> rows, BackendTensor destination)
+    {
+        var d = Own(destination);
+        RequireWeight(table, d.Columns, "table");
+        RequireRows(d, rows.Length);
+        var format = BlockFormats.Get(table.Type);
+        for (int t = 0; t < rows.Length; t++)
+            format.DequantizeRow(table.Row(rows[t]), d.Row(t));
+    }
+
+    /// <inheritdoc/>
+    public void AddBias(BackendTensor x, WeightTensor bias)
+    {
+        var t = Own(x);
+        var b = bias.F32Row();
+        RequireWidth(t, b.Length, bias.Name);
+        for (int r = 0; r < t.Rows; r++)
+        {
+            var row = t.Row(r);
+            for (int i = 0; i < row.Length; i++) row[i] += b[i];
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Add(BackendTensor x, BackendTensor addend)
+    {
+        var (a, b) = (Own(x), Own(addend));
+        if (a.Rows != b.Rows || a.Columns != b.Columns)
+            throw new ArgumentException($"cannot add {b} to {a}");
+        var (av, bv) = (a.F32, b.F32);
+        for (int i = 0; i < av.Length; i++) av[i] += bv[i];
+    }
+
+    /// <inheritdoc/>
+    public void RmsNorm(BackendTensor input, WeightTensor weight, float epsilon, BackendTensor output)
+    {
+        var (x, y) = (Own(input), Own(output));
+        RequireWidth(x, weight.RowLength, weight.Name);
+        RequireSameShape(x, y);
+        var w = weight.F32Row();
+        for (int t = 0; t < x.Rows; t++) Cpu.RmsNorm.F32(x.Row(t), w, epsilon, y.Row(t));
+    }
+
+    /// <inheritdoc/>
+    public void SetRows(BackendTensor source, BackendTensor destination, ReadOnlySpan<int> rows)
+    {
+        var (s, d) = (Own(source), Own(destination));
+        if (s.Columns != d.Columns)
+            throw new ArgumentException($"cannot set rows of {d} from {s}");
+        RequireRows(s, rows.Length);
+        int n = s.Columns;
+        for (int t = 0; t < rows.Length; t++)
+        {
+            if ((uint)rows[t] >= (uint)d.Rows)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[t]} is outside {d}");
+            var src = s.Row(t);
+            if (d.Type == GgmlType.F16)
+            {
+                var dst = d.F16.AsSpan(rows[t] * n, n);
+                for (int i = 0; i < n; i++) dst[i] = (Half)src[i];
+            }
+            else
+                src.CopyTo(d.Row(rows[t]));
+        }
+    }
+
+    public void Dispose() { }
+
+    private CpuTensor Own(BackendTensor tensor) =>
+        tensor as CpuTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CPU backend");
+
+    private void RequireWeight(WeightTensor weight, int rowLength, string role)
+    {
+        if (weight.Device != Device)
+            throw new ArgumentException($"{weight.Name} lives on {weight.Device}, not on {Device}");
+        if (weight.RowLength != rowLength)
+            throw new ArgumentException($"{role} {weight.Name} {weight.Info.ShapeText} has rows of {weight.RowLength}, the operand {rowLength}");
+    }
+
+    private static void RequireLength(int length, CpuTensor t)
+    {
+        if (length != t.ElementCount)
+            throw new ArgumentException($"{length} values for {t}");
+    }
+
+    private static void RequireRows(CpuTensor t, int rows)
+    {
+        if (t.Rows != rows)
+            throw new ArgumentException($"{t} should have {rows} rows");
+    }
+
+    private static void RequireWidth(CpuTensor t, int columns, string what)
+    {
+        if (t.Columns != columns)
+            throw new ArgumentException($"{t} does not match {what} ({columns} values)");
+    }
+
+    private static void RequireSameShape(CpuTensor a, CpuTensor b)
+    {
+        if (a.Rows != b.Rows || a.Columns != b.Columns)
+            throw new ArgumentException($"{a} and {b} should have the same shape");
+    }
+}

@@ -1,0 +1,91 @@
+// The operations the gpt-oss forward pass needs, one method per op, so that the forward pass (Models/GptOss) never says
+// how or where they run. Tensors are the backend's own (NewTensor); weights may be of any ggml type and must live on the
+// backend's device. Each op mirrors a ggml op (named in its summary) so results can be compared node by node with
+// llama.cpp's graph (gpt-oss-facts.md §4). Shapes: [rows × columns], a row per token (or per token's expert slot).
+
+using Tessera.Quants;
+
+namespace Tessera.Backends;
+
+/// <summary>A compute backend: memory on one device and the forward-pass ops over it.</summary>
+public interface IBackend : IDisposable
+{
+    /// <summary>The device this backend computes on; its tensors and the weights it reads live there.</summary>
+    Device Device { get; }
+
+    /// <summary>A short description, e.g. <c>cpu, 2 threads</c>.</summary>
+    string Name { get; }
+
+    /// <summary>A new [<paramref name="rows"/> × <paramref name="columns"/>] tensor of F32, F16 or I32, filled with zeros.</summary>
+    BackendTensor NewTensor(GgmlType type, int rows, int columns);
+
+    /// <summary>Copies host values into an F32 or F16 tensor (rounding to F16 where needed).</summary>
+    void Write(ReadOnlySpan<float> source, BackendTensor destination);
+
+    /// <summary>Copies an F32 or F16 tensor to host memory as floats.</summary>
+    void Read(BackendTensor source, Span<float> destination);
+
+    /// <summary>Copies an I32 tensor to host memory.</summary>
+    void Read(BackendTensor source, Span<int> destination);
+
+    /// <summary>Copies <paramref name="count"/> rows between two tensors of the same type and width.</summary>
+    void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count);
+
+    /// <summary>ggml_get_rows: destination[i] = row <paramref name="rows"/>[i] of <paramref name="table"/>, dequantised
+    /// (the token embedding lookup).</summary>
+    void GetRows(WeightTensor table, ReadOnlySpan<int> rows, BackendTensor destination);
+
+    /// <summary>ggml_mul_mat: output[t] = W·input[t], for W {in, out} of any supported type, input [T × in], output [T × out].</summary>
+    void MatMul(WeightTensor weight, BackendTensor input, BackendTensor output);
+
+    /// <summary>ggml_mul_mat_id: output[t·k + j] = W[experts[t, j]]·x, for W {in, out, E}, experts [T × k] (I32) and
+    /// x = input[t] when input is [T × in] (the same input for every slot) or input[t·k + j] when it is [T·k × in].</summary>
+    void MatMulExperts(WeightTensor weight, BackendTensor input, BackendTensor experts, BackendTensor output);
+
+    /// <summary>ggml_add with a broadcast vector: x[t] += bias, for an F32 bias {n}.</summary>
+    void AddBias(BackendTensor x, WeightTensor bias);
+
+    /// <summary>ggml_add_id: x[t·k + j] += bias[experts[t, j]], for an F32 bias {n, E}.</summary>
+    void AddExpertBias(BackendTensor x, WeightTensor bias, BackendTensor experts);
+
+    /// <summary>ggml_add: x += addend (same shape); the residual connection.</summary>
+    void Add(BackendTensor x, BackendTensor addend);
+
+    /// <summary>ggml_rms_norm then ggml_mul: output[t] = input[t] / sqrt(mean(input[t]²) + ε) · weight.</summary>
+    void RmsNorm(BackendTensor input, WeightTensor weight, float epsilon, BackendTensor output);
+
+    /// <summary>ggml_rope_ext, NEOX mode: rotates every head of x[t] (heads of <see cref="YarnRope.Dimensions"/> values) in
+    /// place for position <paramref name="positions"/>[t].</summary>
+    void Rope(BackendTensor x, ReadOnlySpan<int> positions, YarnRope rope);
+
+    /// <summary>ggml_set_rows: destination[rows[t]] = source[t], converted to the destination's type (the KV cache write).</summary>
+    void SetRows(BackendTensor source, BackendTensor destination, ReadOnlySpan<int> rows);
+
+    /// <summary>Attention with sinks over a KV cache (ggml_flash_attn_ext with sinks). Query head h of row t attends to every
+    /// slot s &lt; keyPositions.Length that <see cref="AttentionMask.IsVisible"/> allows for queryPositions[t], keyPositions[s]
+    /// and <paramref name="window"/>, using KV head h / (heads / kvHeads): weights softmax(scale·q·k) with sinks[h] as an
+    /// extra logit that only adds to the denominator. Heads = sinks length; head size = queries.Columns / heads.</summary>
+    /// <param name="queries">[T × heads·d].</param>
+    /// <param name="keys">Cache [slots × kvHeads·d], F16 or F32.</param>
+    /// <param name="values">Cache [slots × kvHeads·d], same type as keys.</param>
+    /// <param name="queryPositions">Position of each query row.</param>
+    /// <param name="keyPositions">Position held by each slot, −1 for none.</param>
+    /// <param name="window">Sliding window, or 0 for full attention.</param>
+    /// <param name="sinks">F32 {heads}: per-head sink logits (not scaled).</param>
+    /// <param name="scale">Factor on q·k (1/√d).</param>
+    /// <param name="output">[T × heads·d], heads concatenated.</param>
+    void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, ReadOnlySpan<int> queryPositions,
+        ReadOnlySpan<int> keyPositions, int window, WeightTensor sinks, float scale, BackendTensor output);
+
+    /// <summary>ggml_argsort_top_k, ggml_get_rows and ggml_soft_max: for each row of <paramref name="logits"/> [T × E], the
+    /// k = experts.Columns largest logits in descending order (experts [T × k], I32) and the softmax over those k only
+    /// (weights [T × k]).</summary>
+    void TopKSoftmax(BackendTensor logits, BackendTensor experts, BackendTensor weights);
+
+    /// <summary>ggml_swiglu_oai: output = g·σ(α·g)·(u + 1) with g = min(gate, limit), u = clamp(up, −limit, limit).</summary>
+    void SwiGluOai(BackendTensor gate, BackendTensor up, float alpha, float limit, BackendTensor output);
+
+    /// <summary>ggml_mul then ggml_add over slots: output[t] = Σ_j weights[t, j]·experts[t·k + j], summed as llama.cpp does
+    /// (slot 0 + slot 1, then + slot 2, ...). experts [T·k × n], weights [T × k], output [T × n].</summary>
+    void WeightedSum(BackendTensor experts, BackendTensor weights, BackendTensor output);
+}

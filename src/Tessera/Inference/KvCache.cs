@@ -1,0 +1,128 @@
+// The KV cache of a model with full and sliding-window layers, stored on a backend (llama.cpp's llama_kv_cache_iswa;
+// gpt-oss-facts.md §1, §4.2d). Full layers hold the whole context, position p in slot p. Sliding-window layers hold a ring
+// of window + batch slots: a batch's own keys go in before its queries attend, so the ring needs room for the window
+// behind the batch's first query plus the batch itself (llama.cpp sizes its SWA cache n_swa + n_ubatch for the same
+// reason). Storage is F16 by default, as llama.cpp's, or F32.
+//
+// Truncation keeps a prefix only while the ring still holds the window behind it: a ring forgets old positions, and their
+// keys cannot be recomputed without re-evaluating everything before them. Truncating further back clears the cache.
+
+using Tessera.Backends;
+using Tessera.Quants;
+
+namespace Tessera.Inference;
+
+/// <summary>Keys and values of every layer for the positions evaluated so far.</summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly KvSlotMap _full;
+    private readonly KvSlotMap? _sliding;
+    private readonly KvCacheLayer[] _layers;
+
+    /// <param name="backend">Holds the cache tensors.</param>
+    /// <param name="layerWindows">Per layer: its sliding window, or 0 for full attention.</param>
+    /// <param name="width">Values per position and layer: kvHeads × head size.</param>
+    /// <param name="contextSize">Positions the full layers hold.</param>
+    /// <param name="maxBatch">Most positions added at once.</param>
+    /// <param name="type">F16 (llama.cpp's default) or F32.</param>
+    public KvCache(IBackend backend, IReadOnlyList<int> layerWindows, int width, int contextSize, int maxBatch, GgmlType type = GgmlType.F16)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(contextSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        if (type is not (GgmlType.F16 or GgmlType.F32))
+            throw new ArgumentException($"the KV cache holds F16 or F32, not {type}", nameof(type));
+        var windows = layerWindows.Where(w => w > 0).Distinct().ToArray();
+        if (windows.Length > 1)
+            throw new ArgumentException($"layers use different sliding windows ({string.Join(", ", windows)})", nameof(layerWindows));
+
+        ContextSize = contextSize;
+        MaxBatch = Math.Min(maxBatch, contextSize);
+        Type = type;
+        _full = new KvSlotMap(contextSize, ring: false, MaxBatch);
+        if (windows.Length == 1)
+        {
+            SlidingWindow = windows[0];
+            int ring = (int)Math.Min((long)SlidingWindow + MaxBatch, contextSize);
+            _sliding = new KvSlotMap(ring, ring: ring < contextSize, MaxBatch);
+        }
+
+        _layers = new KvCacheLayer[layerWindows.Count];
+        try
+        {
+            for (int il = 0; il < _layers.Length; il++)
+            {
+                var map = layerWindows[il] > 0 ? _sliding! : _full;
+                _layers[il] = new KvCacheLayer(this, map, backend.NewTensor(type, map.Capacity, width), backend.NewTensor(type, map.Capacity, width), layerWindows[il]);
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Positions the cache can hold.</summary>
+    public int ContextSize { get; }
+
+    /// <summary>Most positions one <see cref="Append"/> may add.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Element type of the stored keys and values.</summary>
+    public GgmlType Type { get; }
+
+    /// <summary>Window of the sliding-window layers (0 if there are none).</summary>
+    public int SlidingWindow { get; }
+
+    /// <summary>Slots of each sliding-window layer's ring (0 if there are none).</summary>
+    public int SlidingWindowSlots => _sliding?.Capacity ?? 0;
+
+    /// <summary>Positions evaluated so far; the next token gets this position.</summary>
+    public int Position { get; private set; }
+
+    /// <summary>Layer <paramref name="layer"/>'s view of the cache.</summary>
+    public KvCacheLayer Layer(int layer) => _layers[layer];
+
+    /// <summary>Claims slots for <paramref name="count"/> new positions (Position..Position+count−1) in every layer; the
+    /// forward pass then writes their keys and values (<see cref="KvCacheLayer.BatchSlots"/>).</summary>
+    /// <exception cref="ContextOverflowException">They do not fit in the context.</exception>
+    public void Append(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (count > MaxBatch)
+            throw new ArgumentOutOfRangeException(nameof(count), $"at most {MaxBatch} positions can be added at once, not {count}");
+        if ((long)Position + count > ContextSize)
+            throw new ContextOverflowException(Position + count, ContextSize);
+        _full.Append(Position, count);
+        _sliding?.Append(Position, count);
+        Position += count;
+    }
+
+    /// <summary>Forgets positions from <paramref name="position"/> on. Returns the positions kept: <paramref name="position"/>,
+    /// or 0 when a sliding-window ring no longer holds the window behind it (then everything must be evaluated again).</summary>
+    public int Truncate(int position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        if (position >= Position)
+            return Position;
+        if (_sliding is { IsRing: true } ring && Position > ring.Capacity && position - SlidingWindow + 1 < Position - ring.Capacity)
+            position = 0;
+        _full.Truncate(position);
+        _sliding?.Truncate(position);
+        Position = position;
+        return position;
+    }
+
+    /// <summary>Forgets every position.</summary>
+    public void Clear() => Truncate(0);
+
+    public void Dispose()
+    {
+        foreach (var layer in _layers)
+        {
+            layer?.Keys.Dispose();
+            layer?.Values.Dispose();
+        }
+    }
+}

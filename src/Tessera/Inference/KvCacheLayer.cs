@@ -1,0 +1,37 @@
+// One layer's view of the KV cache: its key and value tensors, the slots the pending batch writes, the position each
+// slot holds (for the attention mask) and the layer's window.
+
+using Tessera.Backends;
+
+namespace Tessera.Inference;
+
+/// <summary>The keys and values of one layer, with the slot bookkeeping the attention op needs.</summary>
+public sealed class KvCacheLayer
+{
+    private readonly KvCache _owner;
+    private readonly KvSlotMap _map;
+
+    internal KvCacheLayer(KvCache owner, KvSlotMap map, BackendTensor keys, BackendTensor values, int window)
+    {
+        _owner = owner;
+        _map = map;
+        Keys = keys;
+        Values = values;
+        Window = window;
+    }
+
+    /// <summary>Keys [slots × kvHeads·d] (F16 or F32).</summary>
+    public BackendTensor Keys { get; }
+
+    /// <summary>Values [slots × kvHeads·d] (F16 or F32).</summary>
+    public BackendTensor Values { get; }
+
+    /// <summary>Sliding window of this layer, or 0 for full attention.</summary>
+    public int Window { get; }
+
+    /// <summary>Slot of each token of the pending batch (written by the forward pass before attention).</summary>
+    public ReadOnlySpan<int> BatchSlots => _map.BatchSlots;
+
+    /// <summary>Position held by each slot in use (−1: empty); attention looks at these slots only.</summary>
+    public ReadOnlySpan<int> SlotPositions => _map.Positions[..Math.Min(_map.Capacity, _owner.Position)];
+}

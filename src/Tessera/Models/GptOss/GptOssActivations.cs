@@ -1,0 +1,50 @@
+// The buffers one forward pass over T tokens works in, allocated on the model's backend. Rows are tokens; the expert
+// buffers have a row per token and expert slot (t·k + j). Kept apart so that the forward pass reads as the model.
+
+using Tessera.Backends;
+using Tessera.Quants;
+
+namespace Tessera.Models.GptOss;
+
+/// <summary>Scratch tensors of a forward pass over a batch of tokens.</summary>
+internal sealed class GptOssActivations : IDisposable
+{
+    public GptOssActivations(IBackend backend, GptOssHyperParameters hp, int tokens)
+    {
+        int embd = hp.EmbeddingLength, q = hp.HeadCount * hp.KeyLength, kv = hp.HeadCountKv * hp.KeyLength;
+        int k = hp.ExpertUsedCount, ff = hp.ExpertFeedForwardLength;
+        BackendTensor F32(int rows, int columns) => backend.NewTensor(GgmlType.F32, rows, columns);
+        H = F32(tokens, embd);
+        X = F32(tokens, embd);
+        Q = F32(tokens, q);
+        K = F32(tokens, kv);
+        V = F32(tokens, kv);
+        Attn = F32(tokens, q);
+        RouterLogits = F32(tokens, hp.ExpertCount);
+        Experts = backend.NewTensor(GgmlType.I32, tokens, k);
+        ExpertWeights = F32(tokens, k);
+        Gate = F32(tokens * k, ff);
+        Up = F32(tokens * k, ff);
+        Act = F32(tokens * k, ff);
+        Down = F32(tokens * k, embd);
+    }
+
+    public BackendTensor H { get; }             // [T × n_embd] residual stream
+    public BackendTensor X { get; }             // [T × n_embd] normed input of a sub-block, then its output
+    public BackendTensor Q { get; }             // [T × n_head·d]
+    public BackendTensor K { get; }             // [T × n_head_kv·d]
+    public BackendTensor V { get; }             // [T × n_head_kv·d]
+    public BackendTensor Attn { get; }          // [T × n_head·d] attention output, heads concatenated
+    public BackendTensor RouterLogits { get; }  // [T × E] biased router logits
+    public BackendTensor Experts { get; }       // [T × k] I32 chosen experts, best first
+    public BackendTensor ExpertWeights { get; } // [T × k] softmax over the chosen logits
+    public BackendTensor Gate { get; }          // [T·k × n_ff]
+    public BackendTensor Up { get; }            // [T·k × n_ff]
+    public BackendTensor Act { get; }           // [T·k × n_ff] SwiGLU-OAI(gate, up)
+    public BackendTensor Down { get; }          // [T·k × n_embd] expert outputs
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { H, X, Q, K, V, Attn, RouterLogits, Experts, ExpertWeights, Gate, Up, Act, Down }) t.Dispose();
+    }
+}

@@ -1,0 +1,137 @@
+// The gpt-oss forward pass (gpt-oss-facts.md §4; llama.cpp src/models/openai-moe.cpp), written in the order the data flows:
+// embed, then per block attention with sinks and MoE, each pre-normed and added to the residual stream, then the final
+// norm and the head. Every op runs on the model's backend; the KV cache decides where keys and values go.
+
+using Tessera.Backends;
+using Tessera.Gguf;
+using Tessera.Inference;
+using Tessera.Quants;
+
+namespace Tessera.Models.GptOss;
+
+/// <summary>A gpt-oss model: hyperparameters and weights from a GGUF file, and its forward pass on a backend.</summary>
+public sealed class GptOssModel : IDisposable
+{
+    /// <summary>SwiGLU-OAI constants (llama.cpp build_moe_ffn, OpenAI's reference): sigmoid slope and clamp.</summary>
+    public const float SwiGluAlpha = 1.702f, SwiGluLimit = 7f;
+
+    private readonly GgufFile? _ownedFile;
+
+    private GptOssModel(GgufFile file, IBackend backend, bool ownsFile)
+    {
+        HyperParameters = GptOssHyperParameters.FromGguf(file);
+        Weights = GptOssWeights.Load(file, HyperParameters);
+        Backend = backend;
+        var hp = HyperParameters;
+        // llama.cpp reads neither rope.dimension_count nor the YaRN betas for this architecture: n_rot = head size, β 32/1.
+        Rope = new YarnRope(hp.KeyLength, hp.RopeFreqBase, hp.RopeScalingFactor,
+            hp.RopeOriginalContextLength != 0 ? hp.RopeOriginalContextLength : hp.ContextLength);
+        KqScale = 1f / MathF.Sqrt(hp.KeyLength);
+        _ownedFile = ownsFile ? file : null;
+    }
+
+    /// <summary>A model over the tensors of an open file, which must outlive it.</summary>
+    public static GptOssModel Load(GgufFile file, IBackend backend) => new(file, backend, ownsFile: false);
+
+    /// <summary>Opens <paramref name="path"/> and maps its weights; the model owns the file.</summary>
+    public static GptOssModel Open(string path, IBackend backend)
+    {
+        var file = GgufFile.Open(path);
+        try { return new GptOssModel(file, backend, ownsFile: true); }
+        catch { file.Dispose(); throw; }
+    }
+
+    public GptOssHyperParameters HyperParameters { get; }
+    public GptOssWeights Weights { get; }
+    public IBackend Backend { get; }
+
+    /// <summary>YaRN RoPE as llama.cpp applies it to every layer.</summary>
+    public YarnRope Rope { get; }
+
+    /// <summary>Factor on q·k: 1/√d.</summary>
+    public float KqScale { get; }
+
+    /// <summary>Sliding window of layer <paramref name="layer"/>, or 0 for full attention.</summary>
+    public int Window(int layer) => GptOssHyperParameters.IsSlidingWindowLayer(layer) ? HyperParameters.SlidingWindow : 0;
+
+    /// <summary>A KV cache for this model on its backend.</summary>
+    public KvCache CreateCache(int contextSize, int maxBatch, GgmlType type = GgmlType.F16)
+    {
+        var hp = HyperParameters;
+        if (contextSize < 1 || contextSize > hp.ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(contextSize), $"the context size must be within 1..{hp.ContextLength} (the model's context_length), not {contextSize}");
+        return new KvCache(Backend, Enumerable.Range(0, hp.BlockCount).Select(Window).ToArray(), hp.HeadCountKv * hp.KeyLength, contextSize, maxBatch, type);
+    }
+
+    /// <summary>Runs <paramref name="tokens"/> at the cache's next positions, stores their keys and values, and returns the
+    /// logits [T − firstOutput × vocab] of rows <paramref name="firstOutput"/>..T−1 (null when firstOutput = T).</summary>
+    public BackendTensor? Forward(ReadOnlySpan<int> tokens, KvCache cache, int firstOutput, CancellationToken cancellationToken = default)
+    {
+        var (hp, w, b) = (HyperParameters, Weights, Backend);
+        int n = tokens.Length;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)firstOutput, (uint)n, nameof(firstOutput));
+        var positions = Enumerable.Range(cache.Position, n).ToArray();
+        cache.Append(n);
+        using var a = new GptOssActivations(b, hp, n);
+
+        // Embedding: a row of token_embd per token, no scaling.
+        b.GetRows(w.TokenEmbd, tokens, a.H);
+
+        for (int il = 0; il < hp.BlockCount; il++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var layer = w.Layers[il];
+            var kv = cache.Layer(il);
+
+            // Attention: RMSNorm, Q/K/V projections with biases, YaRN RoPE (NEOX) on Q and K, keys and values into the cache.
+            b.RmsNorm(a.H, layer.AttnNorm, hp.RmsNormEpsilon, a.X);
+            b.MatMul(layer.AttnQ, a.X, a.Q);
+            b.AddBias(a.Q, layer.AttnQBias);
+            b.MatMul(layer.AttnK, a.X, a.K);
+            b.AddBias(a.K, layer.AttnKBias);
+            b.MatMul(layer.AttnV, a.X, a.V);
+            b.AddBias(a.V, layer.AttnVBias);
+            b.Rope(a.Q, positions, Rope);
+            b.Rope(a.K, positions, Rope);
+            b.SetRows(a.K, kv.Keys, kv.BatchSlots);
+            b.SetRows(a.V, kv.Values, kv.BatchSlots);
+
+            // Grouped-query attention with a sink logit per head; even layers see only the last sliding_window positions.
+            b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositions, kv.Window, layer.AttnSinks, KqScale, a.Attn);
+            b.MatMul(layer.AttnOutput, a.Attn, a.X);
+            b.AddBias(a.X, layer.AttnOutputBias);
+            b.Add(a.H, a.X);
+
+            // Router: RMSNorm, biased logits, the top k experts by logit and a softmax over those k.
+            b.RmsNorm(a.H, layer.PostAttentionNorm, hp.RmsNormEpsilon, a.X);
+            b.MatMul(layer.FfnGateInp, a.X, a.RouterLogits);
+            b.AddBias(a.RouterLogits, layer.FfnGateInpBias);
+            b.TopKSoftmax(a.RouterLogits, a.Experts, a.ExpertWeights);
+
+            // Experts: SwiGLU-OAI(gate, up), then down, each with its expert's bias; outputs weighted and summed.
+            b.MatMulExperts(layer.FfnGateExps, a.X, a.Experts, a.Gate);
+            b.AddExpertBias(a.Gate, layer.FfnGateExpsBias, a.Experts);
+            b.MatMulExperts(layer.FfnUpExps, a.X, a.Experts, a.Up);
+            b.AddExpertBias(a.Up, layer.FfnUpExpsBias, a.Experts);
+            b.SwiGluOai(a.Gate, a.Up, SwiGluAlpha, SwiGluLimit, a.Act);
+            b.MatMulExperts(layer.FfnDownExps, a.Act, a.Experts, a.Down);
+            b.AddExpertBias(a.Down, layer.FfnDownExpsBias, a.Experts);
+            b.WeightedSum(a.Down, a.ExpertWeights, a.X);
+            b.Add(a.H, a.X);
+        }
+
+        // Head: final RMSNorm and the output matrix, only for the rows that want logits.
+        int rows = n - firstOutput;
+        if (rows == 0)
+            return null;
+        using var last = b.NewTensor(GgmlType.F32, rows, hp.EmbeddingLength);
+        b.CopyRows(a.H, firstOutput, last, 0, rows);
+        using var normed = b.NewTensor(GgmlType.F32, rows, hp.EmbeddingLength);
+        b.RmsNorm(last, w.OutputNorm, hp.RmsNormEpsilon, normed);
+        var logits = b.NewTensor(GgmlType.F32, rows, hp.VocabularySize);
+        b.MatMul(w.Output, normed, logits);
+        return logits;
+    }
+
+    public void Dispose() => _ownedFile?.Dispose();
+}

@@ -1,0 +1,128 @@
+// ITokenPredictor for gpt-oss: a model, its KV cache and a backend. Prompts longer than the batch size run in batches;
+// a failed or cancelled evaluation rolls the cache back to where the call started.
+
+using Tessera.Backends;
+using Tessera.Backends.Cpu;
+using Tessera.Inference;
+
+namespace Tessera.Models.GptOss;
+
+/// <summary>Evaluates tokens with a gpt-oss model and keeps their keys and values.</summary>
+public sealed class GptOssPredictor : ITokenPredictor
+{
+    private readonly GptOssModel _model;
+    private readonly KvCache _cache;
+    private readonly IDisposable? _owned;
+
+    /// <summary>A predictor over <paramref name="model"/> (not owned), with a fresh KV cache.</summary>
+    public GptOssPredictor(GptOssModel model, GptOssPredictorOptions? options = null) : this(model, options ?? new(), owned: null) { }
+
+    private GptOssPredictor(GptOssModel model, GptOssPredictorOptions options, IDisposable? owned)
+    {
+        _model = model;
+        var hp = model.HyperParameters;
+        _cache = model.CreateCache(options.ContextSize ?? Math.Min(4096, hp.ContextLength), options.BatchSize, options.KvCacheType);
+        _owned = owned;
+    }
+
+    /// <summary>Opens a gpt-oss GGUF on the CPU backend; the predictor owns the file and the backend.</summary>
+    public static GptOssPredictor Open(string path, GptOssPredictorOptions? options = null)
+    {
+        options ??= new();
+        var backend = new CpuBackend(options.Threads, options.RoundActivations);
+        GptOssModel? model = null;
+        try
+        {
+            model = GptOssModel.Open(path, backend);
+            return new GptOssPredictor(model, options, new Owned(model, backend));
+        }
+        catch
+        {
+            model?.Dispose();
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model.</summary>
+    public GptOssModel Model => _model;
+
+    /// <summary>The KV cache.</summary>
+    public KvCache Cache => _cache;
+
+    /// <inheritdoc/>
+    public int VocabularySize => _model.HyperParameters.VocabularySize;
+
+    /// <inheritdoc/>
+    public int ContextSize => _cache.ContextSize;
+
+    /// <inheritdoc/>
+    public int Position => _cache.Position;
+
+    /// <inheritdoc/>
+    public void Evaluate(ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken = default)
+    {
+        if (logits.Length != VocabularySize)
+            throw new ArgumentException($"logits must hold {VocabularySize} values, not {logits.Length}", nameof(logits));
+        Run(tokens, logits, allPositions: false, cancellationToken);
+    }
+
+    /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate"/> but writes the logits of every one of them:
+    /// <paramref name="logits"/> is [tokens × vocabulary], row t for position <see cref="Position"/> + t.</summary>
+    public void EvaluateAllPositions(ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken = default)
+    {
+        if (logits.Length != (long)tokens.Length * VocabularySize)
+            throw new ArgumentException($"logits must hold {tokens.Length} × {VocabularySize} values, not {logits.Length}", nameof(logits));
+        Run(tokens, logits, allPositions: true, cancellationToken);
+    }
+
+    /// <summary>Forgets positions from <paramref name="position"/> on. When the sliding-window layers no longer hold the
+    /// window behind <paramref name="position"/> (it lies more than the batch size back), everything is forgotten:
+    /// <see cref="Position"/> is then 0 and the caller evaluates the prefix again.</summary>
+    public void Truncate(int position) => _cache.Truncate(position);
+
+    private void Run(ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, CancellationToken cancellationToken)
+    {
+        if (tokens.IsEmpty)
+            throw new ArgumentException("there are no tokens to evaluate", nameof(tokens));
+        foreach (var token in tokens)
+            if ((uint)token >= (uint)VocabularySize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token {token} is outside the vocabulary (0..{VocabularySize - 1})");
+        if ((long)Position + tokens.Length > ContextSize)
+            throw new ContextOverflowException(Position + tokens.Length, ContextSize);
+
+        int start = Position;
+        try
+        {
+            for (int done = 0; done < tokens.Length; done += _cache.MaxBatch)
+            {
+                var batch = tokens.Slice(done, Math.Min(_cache.MaxBatch, tokens.Length - done));
+                bool last = done + batch.Length == tokens.Length;
+                int firstOutput = allPositions ? 0 : last ? batch.Length - 1 : batch.Length;
+                using var output = _model.Forward(batch, _cache, firstOutput, cancellationToken);
+                if (output is not null)
+                    _model.Backend.Read(output, allPositions ? logits.Slice(done * VocabularySize, batch.Length * VocabularySize) : logits);
+            }
+        }
+        catch
+        {
+            _cache.Truncate(start);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _owned?.Dispose();
+    }
+
+    private sealed class Owned(GptOssModel model, IBackend backend) : IDisposable
+    {
+        public void Dispose()
+        {
+            model.Dispose();
+            backend.Dispose();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+// How a gpt-oss predictor is set up: context size, KV cache type, batch size and CPU threads.
+
+using Tessera.Quants;
+
+namespace Tessera.Models.GptOss;
+
+/// <summary>Options of a <see cref="GptOssPredictor"/>.</summary>
+public sealed record GptOssPredictorOptions
+{
+    /// <summary>Positions the KV cache holds; at most the model's context_length. Default: 4096 (or context_length if smaller).</summary>
+    public int? ContextSize { get; init; }
+
+    /// <summary>KV cache element type: F16 (llama.cpp's default) or F32.</summary>
+    public GgmlType KvCacheType { get; init; } = GgmlType.F16;
+
+    /// <summary>Most tokens run through the model at once; longer prompts go in batches of this size (llama.cpp's n_ubatch).</summary>
+    public int BatchSize { get; init; } = 512;
+
+    /// <summary>CPU threads; 0 = one per core.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Round activations before matrix products as ggml-cpu does (Q8_0 for Q8_0 and MXFP4 weights). On by default:
+    /// it brings the logits closer to llama.cpp's.</summary>
+    public bool RoundActivations { get; init; } = true;
+}

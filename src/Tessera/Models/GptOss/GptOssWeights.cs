@@ -1,0 +1,73 @@
+// All weights of a gpt-oss model, taken in place from a GGUF file and checked against the tensor table (GptOssLayout) for
+// the file's own hyperparameters: a missing tensor, a wrong shape or a type Tessera cannot compute with is a
+// GgufFormatException naming the tensor. Norms, biases and sinks must be F32 (as every converter writes them); matrices
+// and the embedding may be any type Tessera can dequantise.
+
+using Tessera.Backends;
+using Tessera.Gguf;
+using Tessera.Quants;
+using static Tessera.Models.GptOss.GptOssTensorNames;
+
+namespace Tessera.Models.GptOss;
+
+/// <summary>The weights of a gpt-oss model.</summary>
+public sealed class GptOssWeights
+{
+    public required WeightTensor TokenEmbd { get; init; }    // {n_embd, n_vocab}, rows looked up
+    public required IReadOnlyList<GptOssLayerWeights> Layers { get; init; }
+    public required WeightTensor OutputNorm { get; init; }   // {n_embd} F32
+    public required WeightTensor Output { get; init; }       // {n_embd, n_vocab}, the untied head
+
+    /// <summary>Maps the weights of <paramref name="file"/> (which must stay open while they are used).</summary>
+    /// <exception cref="GgufFormatException">A tensor is missing, mis-shaped or of an unusable type.</exception>
+    public static GptOssWeights Load(GgufFile file, GptOssHyperParameters hp)
+    {
+        var specs = GptOssLayout.Tensors(hp).ToDictionary(s => s.Name);
+
+        WeightTensor Get(string name)
+        {
+            var spec = specs[name];
+            var field = $"tensor \"{name}\"";
+            var info = file.FindTensor(name) ?? throw new GgufFormatException(field, -1, name.Contains(".attn_q.")
+                ? "missing (a fused attn_qkv tensor is not supported)" : "missing: every gpt-oss GGUF has it");
+            if (!info.Dimensions.SequenceEqual(spec.Dimensions))
+                throw new GgufFormatException(field, -1,
+                    $"shape is {info.ShapeText} but the file's hyperparameters need {{{string.Join(", ", spec.Dimensions)}}}");
+            if (spec.Role is GptOssTensorRole.Norm or GptOssTensorRole.Bias or GptOssTensorRole.Sinks)
+            {
+                if (info.Type != GgmlType.F32)
+                    throw new GgufFormatException(field, -1, $"type is {info.Type}; norms, biases and sinks must be F32");
+            }
+            else if (!BlockFormats.TryGet(info.Type, out _))
+                throw new GgufFormatException(field, -1, $"type {info.Type} cannot be computed with by Tessera yet");
+            return WeightTensor.Mapped(file, info);
+        }
+
+        var layers = new GptOssLayerWeights[hp.BlockCount];
+        for (int il = 0; il < layers.Length; il++)
+        {
+            WeightTensor L(string name) => Get(Block(il, name));
+            layers[il] = new GptOssLayerWeights
+            {
+                AttnNorm = L(AttnNorm),
+                AttnQ = L(AttnQ), AttnQBias = L(AttnQBias),
+                AttnK = L(AttnK), AttnKBias = L(AttnKBias),
+                AttnV = L(AttnV), AttnVBias = L(AttnVBias),
+                AttnOutput = L(AttnOutput), AttnOutputBias = L(AttnOutputBias),
+                AttnSinks = L(AttnSinks),
+                PostAttentionNorm = L(PostAttentionNorm),
+                FfnGateInp = L(FfnGateInp), FfnGateInpBias = L(FfnGateInpBias),
+                FfnGateExps = L(FfnGateExps), FfnGateExpsBias = L(FfnGateExpsBias),
+                FfnUpExps = L(FfnUpExps), FfnUpExpsBias = L(FfnUpExpsBias),
+                FfnDownExps = L(FfnDownExps), FfnDownExpsBias = L(FfnDownExpsBias),
+            };
+        }
+        return new GptOssWeights
+        {
+            TokenEmbd = Get(TokenEmbedding),
+            Layers = layers,
+            OutputNorm = Get(GptOssTensorNames.OutputNorm),
+            Output = Get(GptOssTensorNames.Output),
+        };
+    }
+}

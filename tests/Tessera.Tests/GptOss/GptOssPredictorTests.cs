@@ -1,0 +1,166 @@
+// GptOssPredictor and its KV cache against themselves: batch sizes, a wrapped sliding-window ring, token-by-token decoding
+// and truncation must all give the logits of one straight evaluation, bit for bit; overflow, cancellation and bad files
+// fail clearly and leave the cache as it was.
+
+using Tessera.Gguf;
+using Tessera.Inference;
+using Tessera.Models.GptOss;
+using Tessera.Quants;
+
+namespace Tessera.Tests.GptOss;
+
+public class GptOssPredictorTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    // Arbitrary ordinary tokens: these tests compare the predictor with itself, so no tokenizer is needed.
+    private static int[] Tokens(int count)
+    {
+        var rng = new Random(7);
+        return Enumerable.Range(0, count).Select(_ => rng.Next(0, 199_998)).ToArray();
+    }
+
+    private static GptOssPredictor Open(int batchSize = 512, int contextSize = 512) =>
+        GptOssPredictor.Open(TestModels.Tiny, new GptOssPredictorOptions { BatchSize = batchSize, ContextSize = contextSize });
+
+    private static float[] LastLogits(GptOssPredictor p, ReadOnlySpan<int> tokens)
+    {
+        var logits = new float[p.VocabularySize];
+        p.Evaluate(tokens, logits, Cancel);
+        return logits;
+    }
+
+    [Fact]
+    public void BatchesOfAnySizeGiveTheSameLogitsEvenWhenTheRingWraps()
+    {
+        var tokens = Tokens(200);
+        using var whole = Open();
+        using var small = Open(batchSize: 48);
+        Assert.Equal(128 + 48, small.Cache.SlidingWindowSlots);   // the window behind a batch, plus the batch
+        Assert.Equal(512, small.Cache.Layer(1).Keys.Rows);         // full layers hold the context
+        var expected = LogitsDump.Evaluate(whole, tokens, Cancel);
+        var actual = LogitsDump.Evaluate(small, tokens, Cancel);
+        Assert.True(expected.Values.AsSpan().SequenceEqual(actual.Values), "logits differ between batch sizes");
+    }
+
+    [Fact]
+    public void DecodingTokenByTokenGivesTheBatchLogits()
+    {
+        var tokens = Tokens(160);
+        using var batch = Open();
+        var expected = LogitsDump.Evaluate(batch, tokens, Cancel);
+
+        using var decoder = Open(batchSize: 16);   // a 144-slot ring: it wraps before position 160
+        LastLogits(decoder, tokens.AsSpan(0, 140));
+        for (int i = 140; i < tokens.Length; i++)
+        {
+            var logits = LastLogits(decoder, tokens.AsSpan(i, 1));
+            Assert.True(expected.Row(i).SequenceEqual(logits), $"position {i} differs");
+        }
+        Assert.Equal(160, decoder.Position);
+    }
+
+    [Fact]
+    public void TruncatingKeepsThePrefix()
+    {
+        var tokens = Tokens(200);
+        using var p = Open(batchSize: 32);
+        var expected = LastLogits(p, tokens);
+        p.Truncate(180);
+        Assert.Equal(180, p.Position);
+        Assert.Equal(expected, LastLogits(p, tokens.AsSpan(180)));
+    }
+
+    [Fact]
+    public void TruncatingBehindTheRingClearsTheCache()
+    {
+        var tokens = Tokens(200);
+        using var p = Open(batchSize: 32);   // ring of 160 slots: positions 40..199 are left
+        var expected = LastLogits(p, tokens.AsSpan(0, 50));
+        LastLogits(p, tokens.AsSpan(50));
+        p.Truncate(50);   // would need positions from 0 on in the sliding-window layers
+        Assert.Equal(0, p.Position);
+        Assert.Equal(expected, LastLogits(p, tokens.AsSpan(0, 50)));
+    }
+
+    [Fact]
+    public void APromptThatDoesNotFitThrowsAndLeavesTheCache()
+    {
+        using var p = Open(contextSize: 64);
+        var e = Assert.Throws<ContextOverflowException>(() => LastLogits(p, Tokens(65)));
+        Assert.Equal((65, 64), (e.Needed, e.ContextSize));
+        Assert.Equal(0, p.Position);
+
+        LastLogits(p, Tokens(60));
+        e = Assert.Throws<ContextOverflowException>(() => LastLogits(p, Tokens(5)));
+        Assert.Equal(65, e.Needed);
+        Assert.Equal(60, p.Position);
+    }
+
+    [Fact]
+    public void ACancelledEvaluationRollsBack()
+    {
+        using var p = Open();
+        LastLogits(p, Tokens(10));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => p.Evaluate(Tokens(5), new float[p.VocabularySize], cancelled.Token));
+        Assert.Equal(10, p.Position);
+    }
+
+    [Fact]
+    public void BadArgumentsAreRejected()
+    {
+        using var p = Open();
+        Assert.Throws<ArgumentOutOfRangeException>(() => LastLogits(p, [201_088]));
+        Assert.Throws<ArgumentException>(() => LastLogits(p, []));
+        Assert.Throws<ArgumentException>(() => p.Evaluate([1], new float[10], Cancel));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Open(contextSize: 4097));   // the tiny model's context_length is 4096
+        Assert.Throws<ArgumentOutOfRangeException>(() => Open(contextSize: 0));
+    }
+
+    [Fact]
+    public void AnF32CacheIsAvailable()
+    {
+        using var p = GptOssPredictor.Open(TestModels.Tiny, new GptOssPredictorOptions { KvCacheType = GgmlType.F32 });
+        Assert.Equal(GgmlType.F32, p.Cache.Type);
+        Assert.Equal(4096, p.ContextSize);
+        Assert.All(LastLogits(p, Tokens(20)), x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
+    public void AMissingTensorIsNamed()
+    {
+        using var file = Rewrite(t => t.Name == "blk.1.attn_k.bias" ? null : t.Dimensions);
+        var e = Assert.Throws<GgufFormatException>(() => GptOssWeights.Load(file, GptOssHyperParameters.FromGguf(file)));
+        Assert.Contains("blk.1.attn_k.bias", e.Field);
+        Assert.Contains("missing", e.Message);
+    }
+
+    [Fact]
+    public void AMisShapedTensorIsNamedWithBothShapes()
+    {
+        using var file = Rewrite(t => t.Name == "blk.0.attn_sinks.weight" ? [2] : t.Dimensions);
+        var e = Assert.Throws<GgufFormatException>(() => GptOssWeights.Load(file, GptOssHyperParameters.FromGguf(file)));
+        Assert.Contains("blk.0.attn_sinks.weight", e.Field);
+        Assert.Contains("{2}", e.Message);
+        Assert.Contains("{4}", e.Message);
+    }
+
+    // The tiny model with tensors dropped (null) or given a smaller shape (their data cut to fit).
+    private static GgufFile Rewrite(Func<GgufTensorInfo, long[]?> shape)
+    {
+        using var source = GgufFile.Open(TestModels.Tiny);
+        var writer = new GgufWriter();
+        foreach (var (key, value) in source.MetadataEntries) writer.Add(key, value);
+        foreach (var t in source.Tensors)
+        {
+            if (shape(t) is not { } dims) continue;
+            var bytes = GgmlTypeInfo.Get(t.Type).RowBytes(dims[0]) * dims.Skip(1).Aggregate(1L, (a, d) => a * d);
+            writer.AddTensor(t.Name, t.Type, dims, source.GetTensorSlice(t, 0, (int)bytes).ToArray());
+        }
+        using var memory = new MemoryStream();
+        writer.WriteTo(memory);
+        return GgufFile.FromBytes(memory.ToArray());
+    }
+}

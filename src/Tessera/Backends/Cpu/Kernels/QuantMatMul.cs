@@ -1,0 +1,119 @@
+// The operands of one integer mat-mul, y[YRows[i], r] = W[r]·x[XRows[i]] for a range of weight rows r and Count
+// activation rows, shared by Q8_0Q8_0wMatMul and Q8_0Mxfp4wMatMul. Index lists let one expert's product read its tokens
+// straight from the batch and write straight into the expert-slot rows, with nothing copied. Weight rows are read in
+// place from the memory-mapped file; a row pass serves a tile of up to Tile activation rows, so a batch reads each weight
+// row once per tile instead of once per token. Helpers here keep ggml's arithmetic: 8 float lanes per block, lane j the
+// integer sum of elements 4j..4j+3, reduced as hsum_float_8 (see GgmlDot).
+
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tessera.Quants;
+
+namespace Tessera.Backends.Cpu;
+
+/// <summary>Operands of an integer mat-mul over Q8_0 activations.</summary>
+internal unsafe struct QuantMatMul
+{
+    /// <summary>Activation rows a weight row pass serves at most.</summary>
+    public const int Tile = 4;
+
+    public byte* Weights;     // row 0 of the weight slice (expert)
+    public long RowBytes;     // bytes per weight row
+    public int Blocks;        // 32-value blocks per row
+    public sbyte* XQuants;    // [rows × Blocks·32] activation quants
+    public byte* XBiased;     // [rows × Blocks·32] quants + 128
+    public float* XScales;    // [rows × Blocks] activation block scales
+    public int* XRows;        // [Count] activation row of product i
+    public float* Y;          // output
+    public int* YRows;        // [Count] output row of product i
+    public int YStride;       // floats per output row
+    public int Count;         // products (activation rows) per weight row
+
+    public readonly sbyte* Quants(int i) => XQuants + (long)XRows[i] * Blocks * 32;
+    public readonly byte* BiasedQuants(int i) => XBiased + (long)XRows[i] * Blocks * 32;
+    public readonly float* Scales(int i) => XScales + (long)XRows[i] * Blocks;
+    public readonly float* Output(int i) => Y + (long)YRows[i] * YStride;
+    public readonly byte* Row(int r) => Weights + r * RowBytes;
+}
+
+/// <summary>A compile-time tile width: how many activation rows one weight row pass serves.</summary>
+internal interface ITile
+{
+    static abstract int N { get; }
+}
+
+internal struct Tile1 : ITile { public static int N => 1; }
+internal struct Tile2 : ITile { public static int N => 2; }
+internal struct Tile3 : ITile { public static int N => 3; }
+internal struct Tile4 : ITile { public static int N => 4; }
+
+/// <summary>Arithmetic shared by the integer mat-mul kernels.</summary>
+internal static class QuantMath
+{
+    /// <summary>ggml's hsum_float_8: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> v)
+    {
+        var h = v.GetLower() + v.GetUpper();
+        return (h.GetElement(0) + h.GetElement(2)) + (h.GetElement(1) + h.GetElement(3));
+    }
+
+    /// <summary><see cref="Sum(Vector256{float})"/> of eight lanes held as two 4-lane halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> lower, Vector128<float> upper)
+    {
+        var h = lower + upper;
+        return (h.GetElement(0) + h.GetElement(2)) + (h.GetElement(1) + h.GetElement(3));
+    }
+
+    /// <summary>The block scale of MXFP4 exponent byte e (2^(e−128), <see cref="Mxfp4Format.Scale"/>).</summary>
+    public static readonly float[] Mxfp4Scales = Enumerable.Range(0, 256).Select(e => Mxfp4Format.Scale((byte)e)).ToArray();
+
+    /// <summary>ggml's kvalues_mxfp4, for a vpshufb lookup by nibble.</summary>
+    public static Vector128<sbyte> Mxfp4Values => Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+
+    /// <summary>acc + d·(4-value group sums of w·x) for one block: vpmaddubsw(|w|, sign(x, w)), vpmaddwd with ones (AVX2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> Avx2Block(Vector256<float> acc, Vector256<byte> absW, Vector256<sbyte> w, sbyte* x, float d)
+    {
+        var products = Avx2.MultiplyAddAdjacent(absW, Avx2.Sign(Avx.LoadVector256(x), w));
+        var sums = Avx2.MultiplyAddAdjacent(products, Vector256.Create((short)1));
+        return Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sums), acc);
+    }
+
+    /// <summary>−128·(sum of each 4-weight group): the start of a vpdpbusd over biased activations that cancels the bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> VnniBias(Vector256<sbyte> w) =>
+        Vector256<int>.Zero - AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Create((byte)0x80), w);
+
+    /// <summary>acc + d·(4-value group sums of w·x) for one block: one vpdpbusd of the biased activations (AVX-VNNI).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> VnniBlock(Vector256<float> acc, Vector256<int> bias, Vector256<sbyte> w, byte* x, float d)
+    {
+        var sums = AvxVnni.MultiplyWideningAndAdd(bias, Avx.LoadVector256(x), w);
+        return Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sums), acc);
+    }
+
+    /// <summary>The F16 scale at the start of a Q8_0 block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe float Q8_0Scale(byte* block) => HalfBits.ToSingle(*(ushort*)block);
+}
+
+/// <summary>Portable 128-bit integer dots (no vpmaddubsw): the 4-value group sums of 16 int8 products.</summary>
+internal static class QuantMath128
+{
+    private static Vector128<byte> Transpose => Vector128.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+
+    /// <summary>[Σ w·x over elements 0..3, 4..7, 8..11, 12..15], exact: the bytes are transposed so that element k of each
+    /// group lands in the k-th quarter, widened, multiplied and the four quarters added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> GroupSums(Vector128<sbyte> w, Vector128<sbyte> x)
+    {
+        var wt = Vector128.Shuffle(w.AsByte(), Transpose).AsSByte();
+        var xt = Vector128.Shuffle(x.AsByte(), Transpose).AsSByte();
+        var low = Vector128.WidenLower(wt) * Vector128.WidenLower(xt);
+        var high = Vector128.WidenUpper(wt) * Vector128.WidenUpper(xt);
+        return (Vector128.WidenLower(low) + Vector128.WidenUpper(low)) + (Vector128.WidenLower(high) + Vector128.WidenUpper(high));
+    }
+}

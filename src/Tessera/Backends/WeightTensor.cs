@@ -67,6 +67,16 @@ public sealed unsafe class WeightTensor
         return new ReadOnlySpan<byte>(_data + ((long)slice * Rows + row) * RowBytes, checked((int)RowBytes));
     }
 
+    /// <summary>The address of slice <paramref name="slice"/>'s first row, for kernels that read rows by pointer (host only).</summary>
+    internal byte* SliceAddress(int slice)
+    {
+        if (Device != Device.Cpu)
+            throw new InvalidOperationException($"{Name} lives on {Device}; only host weights can be read directly");
+        if ((uint)slice >= (uint)Slices)
+            throw new ArgumentOutOfRangeException(nameof(slice), $"slice {slice} is outside {Name} {Info.ShapeText}");
+        return _data + (long)slice * Rows * RowBytes;
+    }
+
     /// <summary>Row <paramref name="row"/> of slice <paramref name="slice"/> of an F32 tensor, as floats.</summary>
     public ReadOnlySpan<float> F32Row(int row = 0, int slice = 0)
     {

@@ -152,7 +152,7 @@ public class GptOssKernelTests
     public void SwiGluOaiClampsTheGateOnOneSideAndUpOnBoth(float gate, float up, double expected)
     {
         var y = new float[1];
-        SwiGluOai.F32([gate], [up], 1.702f, 7f, y);
+        F32SwiGluOai.F32([gate], [up], 1.702f, 7f, y);
         Assert.Equal(expected, y[0], Math.Abs(expected) * 1e-6);
     }
 
@@ -160,7 +160,7 @@ public class GptOssKernelTests
     public void RmsNormDividesByTheRootMeanSquareAndScales()
     {
         var y = new float[4];
-        RmsNorm.F32([1, 2, 3, 4], [1, 1, 2, 0.5f], 1e-5f, y);
+        F32RmsNorm.F32([1, 2, 3, 4], [1, 1, 2, 0.5f], 1e-5f, y);
         const double s = 0.3651481282381064;   // 1/√(7.5 + 1e-5)
         Assert.Equal([s, 2 * s, 6 * s, 2 * s], y.Select(v => (double)v), (a, b) => Math.Abs(a - b) < 1e-6);
     }

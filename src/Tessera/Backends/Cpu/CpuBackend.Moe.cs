@@ -1,10 +1,16 @@
 // The mixture-of-experts ops on the CPU: router top-k with softmax, the SwiGLU-OAI activation and the weighted sum of the
-// expert outputs (gpt-oss-facts.md §4.2j-l).
+// expert outputs (gpt-oss-facts.md §4.2j-l). SwiGLU runs on the pool (its expf per value is the costliest part); the
+// others are a few thousand values per token.
 
 namespace Tessera.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
+    // Values of SwiGLU per work item.
+    private const int SwiGluChunk = 1024;
+
+    private readonly SwiGluWork _swiGlu = new();
+
     /// <inheritdoc/>
     public void TopKSoftmax(BackendTensor logits, BackendTensor experts, BackendTensor weights)
     {
@@ -20,7 +26,8 @@ public sealed partial class CpuBackend
         var (g, u, y) = (Own(gate), Own(up), Own(output));
         RequireSameShape(g, u);
         RequireSameShape(g, y);
-        Cpu.SwiGluOai.F32(g.F32, u.F32, alpha, limit, y.F32);
+        _swiGlu.Set(Isa, g.F32, u.F32, alpha, limit, y.F32);
+        _pool.Run(_swiGlu, (g.F32.Length + SwiGluChunk - 1) / SwiGluChunk);
     }
 
     /// <inheritdoc/>
@@ -35,13 +42,24 @@ public sealed partial class CpuBackend
         {
             var sum = o.Row(t);
             var weight = w.Row(t);
-            var first = ys.Row(t * k);
-            for (int i = 0; i < sum.Length; i++) sum[i] = first[i] * weight[0];
-            for (int j = 1; j < k; j++)
-            {
-                var y = ys.Row(t * k + j);
-                for (int i = 0; i < sum.Length; i++) sum[i] += y[i] * weight[j];
-            }
+            F32Arithmetic.Scale(Isa, sum, ys.Row(t * k), weight[0]);
+            for (int j = 1; j < k; j++) F32Arithmetic.AddScaled(Isa, sum, ys.Row(t * k + j), weight[j]);
+        }
+    }
+
+    private sealed class SwiGluWork : CpuThreadPool.IWork
+    {
+        private CpuIsa _isa;
+        private float[] _gate = [], _up = [], _output = [];
+        private float _alpha, _limit;
+
+        public void Set(CpuIsa isa, float[] gate, float[] up, float alpha, float limit, float[] output) =>
+            (_isa, _gate, _up, _alpha, _limit, _output) = (isa, gate, up, alpha, limit, output);
+
+        public void Execute(int item, int thread)
+        {
+            int start = item * SwiGluChunk, length = Math.Min(SwiGluChunk, _gate.Length - start);
+            F32SwiGluOai.Run(_isa, _gate.AsSpan(start, length), _up.AsSpan(start, length), _alpha, _limit, _output.AsSpan(start, length));
         }
     }
 }

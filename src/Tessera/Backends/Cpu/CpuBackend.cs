@@ -1,6 +1,8 @@
-// The CPU backend: straightforward C# over managed arrays, correct first (gpt-oss-facts.md §3.5, §4). Weights are read
-// in place from the memory-mapped GGUF and dequantised a row at a time; heavy ops (matrix products, attention) are shared
-// out over threads. Split by op family: CpuBackend.MatMul.cs, CpuBackend.Attention.cs, CpuBackend.Moe.cs.
+// The CPU backend (gpt-oss-facts.md §3.5, §4): SIMD kernels in ggml-cpu's exact arithmetic (Kernels/, one class per op,
+// one partial file per instruction-set strategy), run on a persistent thread pool that splits each heavy op by rows.
+// Weights are read in place from the memory-mapped GGUF; activations live in pinned arrays and reused native buffers,
+// so a decode step allocates nothing once the buffers have grown. Split by op family: CpuBackend.MatMul.cs,
+// CpuBackend.Attention.cs, CpuBackend.Moe.cs.
 
 using Tessera.Quants;
 
@@ -9,16 +11,21 @@ namespace Tessera.Backends.Cpu;
 /// <summary>Runs the forward-pass ops on the host CPU.</summary>
 public sealed partial class CpuBackend : IBackend
 {
-    private readonly ParallelOptions _parallel;
+    private readonly CpuThreadPool _pool;
 
-    /// <param name="threads">Threads for the heavy ops; 0 = one per core.</param>
+    /// <param name="threads">Threads for the heavy ops, the caller's included; 0 = one per logical core.</param>
     /// <param name="roundActivations">Round activations to the weight type's dot type before each matrix product, as
     /// ggml-cpu does (Q8_0 for Q8_0 and MXFP4 weights); false multiplies the F32 activations as they are.</param>
-    public CpuBackend(int threads = 0, bool roundActivations = true)
+    /// <param name="isa">Instruction-set strategy of the kernels; null = <see cref="CpuIsaSupport.Default"/> (the best
+    /// the machine has, or TESSERA_CPU_ISA).</param>
+    public CpuBackend(int threads = 0, bool roundActivations = true, CpuIsa? isa = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         Threads = threads == 0 ? Environment.ProcessorCount : threads;
         RoundActivations = roundActivations;
+        Isa = isa ?? CpuIsaSupport.Default;
+        CpuIsaSupport.Require(Isa);
+        _pool = new CpuThreadPool(Threads);
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
     }
 
@@ -28,11 +35,14 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>Whether activations are rounded like ggml-cpu's before matrix products.</summary>
     public bool RoundActivations { get; }
 
+    /// <summary>The instruction-set strategy of the kernels.</summary>
+    public CpuIsa Isa { get; }
+
     /// <inheritdoc/>
     public Device Device => Device.Cpu;
 
     /// <inheritdoc/>
-    public string Name => $"cpu, {Threads} thread{(Threads == 1 ? "" : "s")}";
+    public string Name => $"cpu, {Threads} thread{(Threads == 1 ? "" : "s")}, {Isa.ToString().ToLowerInvariant()}";
 
     /// <inheritdoc/>
     public BackendTensor NewTensor(GgmlType type, int rows, int columns) => new CpuTensor(type, rows, columns);
@@ -43,7 +53,7 @@ public sealed partial class CpuBackend : IBackend
         var d = Own(destination);
         RequireLength(source.Length, d);
         if (d.Type == GgmlType.F16)
-            for (int i = 0; i < source.Length; i++) d.F16[i] = (Half)source[i];
+            F16Convert.Narrow(Isa, source, d.F16);
         else
             source.CopyTo(d.F32);
     }
@@ -54,7 +64,7 @@ public sealed partial class CpuBackend : IBackend
         var s = Own(source);
         RequireLength(destination.Length, s);
         if (s.Type == GgmlType.F16)
-            for (int i = 0; i < destination.Length; i++) destination[i] = (float)s.F16[i];
+            F16Convert.Widen(Isa, s.F16, destination);
         else
             s.F32.CopyTo(destination);
     }
@@ -101,11 +111,7 @@ public sealed partial class CpuBackend : IBackend
         var t = Own(x);
         var b = bias.F32Row();
         RequireWidth(t, b.Length, bias.Name);
-        for (int r = 0; r < t.Rows; r++)
-        {
-            var row = t.Row(r);
-            for (int i = 0; i < row.Length; i++) row[i] += b[i];
-        }
+        for (int r = 0; r < t.Rows; r++) F32Arithmetic.Add(Isa, t.Row(r), b);
     }
 
     /// <inheritdoc/>
@@ -114,8 +120,7 @@ public sealed partial class CpuBackend : IBackend
         var (a, b) = (Own(x), Own(addend));
         if (a.Rows != b.Rows || a.Columns != b.Columns)
             throw new ArgumentException($"cannot add {b} to {a}");
-        var (av, bv) = (a.F32, b.F32);
-        for (int i = 0; i < av.Length; i++) av[i] += bv[i];
+        F32Arithmetic.Add(Isa, a.F32, b.F32);
     }
 
     /// <inheritdoc/>
@@ -125,7 +130,7 @@ public sealed partial class CpuBackend : IBackend
         RequireWidth(x, weight.RowLength, weight.Name);
         RequireSameShape(x, y);
         var w = weight.F32Row();
-        for (int t = 0; t < x.Rows; t++) Cpu.RmsNorm.F32(x.Row(t), w, epsilon, y.Row(t));
+        for (int t = 0; t < x.Rows; t++) F32RmsNorm.Row(Isa, x.Row(t), w, epsilon, y.Row(t));
     }
 
     /// <inheritdoc/>
@@ -140,18 +145,18 @@ public sealed partial class CpuBackend : IBackend
         {
             if ((uint)rows[t] >= (uint)d.Rows)
                 throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[t]} is outside {d}");
-            var src = s.Row(t);
             if (d.Type == GgmlType.F16)
-            {
-                var dst = d.F16.AsSpan(rows[t] * n, n);
-                for (int i = 0; i < n; i++) dst[i] = (Half)src[i];
-            }
+                F16Convert.Narrow(Isa, s.Row(t), d.F16.AsSpan(rows[t] * n, n));
             else
-                src.CopyTo(d.Row(rows[t]));
+                s.Row(t).CopyTo(d.Row(rows[t]));
         }
     }
 
-    public void Dispose() { }
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _q8.Dispose();
+    }
 
     private CpuTensor Own(BackendTensor tensor) =>
         tensor as CpuTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CPU backend");

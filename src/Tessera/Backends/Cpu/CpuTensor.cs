@@ -1,10 +1,13 @@
-// A backend tensor in host memory: a managed array of floats, halves or ints, row-major.
+// A backend tensor in host memory: a managed array of floats, halves or ints, row-major, allocated on the pinned object
+// heap so that the kernels can hold raw pointers to it across a parallel op without pinning on every call.
 
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Tessera.Quants;
 
 namespace Tessera.Backends.Cpu;
 
-/// <summary>A <see cref="BackendTensor"/> in a managed array.</summary>
+/// <summary>A <see cref="BackendTensor"/> in a pinned managed array.</summary>
 public sealed class CpuTensor : BackendTensor
 {
     private readonly float[]? _f32;
@@ -16,9 +19,9 @@ public sealed class CpuTensor : BackendTensor
         var n = checked(rows * columns);
         switch (type)
         {
-            case GgmlType.F32: _f32 = new float[n]; break;
-            case GgmlType.F16: _f16 = new Half[n]; break;
-            default: _i32 = new int[n]; break;
+            case GgmlType.F32: _f32 = GC.AllocateArray<float>(n, pinned: true); break;
+            case GgmlType.F16: _f16 = GC.AllocateArray<Half>(n, pinned: true); break;
+            default: _i32 = GC.AllocateArray<int>(n, pinned: true); break;
         }
     }
 
@@ -36,6 +39,12 @@ public sealed class CpuTensor : BackendTensor
 
     /// <summary>Row <paramref name="row"/> of an I32 tensor.</summary>
     public Span<int> IndexRow(int row) => I32.AsSpan(row * Columns, Columns);
+
+    /// <summary>The first value of an F32 tensor (the array is pinned).</summary>
+    internal unsafe float* F32Pointer => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(F32));
+
+    /// <summary>The first value of an F16 tensor as bit patterns (the array is pinned).</summary>
+    internal unsafe ushort* F16Pointer => (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(F16));
 
     private InvalidOperationException WrongType(GgmlType wanted) => new($"tensor {this} is not {wanted}");
 }

@@ -66,7 +66,7 @@ internal static class AttentionWithSinks
     // ggml_vec_dot_f16 as ggml's x86 AVX2 build computes it (vec.cpp with F16C and FMA): blocks of 32 go through four
     // 8-lane FMA accumulators, reduced as ((s0 + s2) + (s1 + s3)) lane-wise, then ((l0 + l4) + (l1 + l5)) +
     // ((l2 + l6) + (l3 + l7)); the remaining values are added one by one in double.
-    private static float HalfDot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    internal static float HalfDot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         const int Lanes = 8, Accumulators = 4, Step = Lanes * Accumulators;
         int full = x.Length & ~(Step - 1);

@@ -30,7 +30,7 @@ public sealed unsafe partial class CpuBackend
         if (weight.Slices != 1)
             throw new ArgumentException($"{weight.Name} {weight.Info.ShapeText} has {weight.Slices} slices; use MatMulExperts");
         RequireRows(y, x.Rows);
-        RequireWidth(y, weight.Rows, weight.Name + " output");
+        RequireWidth(y, weight.Rows, weight.Name, " output");
         if (x.Rows == 0) return;
 
         if (UsesQuantKernels(weight.Type))
@@ -63,7 +63,7 @@ public sealed unsafe partial class CpuBackend
         if (!perSlot && x.Rows != tokens)
             throw new ArgumentException($"input {x} should have a row per token ({tokens}) or per expert slot ({slots})");
         RequireRows(y, slots);
-        RequireWidth(y, weight.Rows, weight.Name + " output");
+        RequireWidth(y, weight.Rows, weight.Name, " output");
         var chosen = ids.I32.AsSpan(0, slots);
         foreach (int e in chosen)
             if ((uint)e >= (uint)expertCount)

@@ -181,10 +181,10 @@ public sealed partial class CpuBackend : IBackend
             throw new ArgumentException($"{t} should have {rows} rows");
     }
 
-    private static void RequireWidth(CpuTensor t, int columns, string what)
+    private static void RequireWidth(CpuTensor t, int columns, string what, string suffix = "")
     {
         if (t.Columns != columns)
-            throw new ArgumentException($"{t} does not match {what} ({columns} values)");
+            throw new ArgumentException($"{t} does not match {what}{suffix} ({columns} values)");
     }
 
     private static void RequireSameShape(CpuTensor a, CpuTensor b)

@@ -1,5 +1,6 @@
-// The buffers one forward pass over T tokens works in, allocated on the model's backend. Rows are tokens; the expert
-// buffers have a row per token and expert slot (t·k + j). Kept apart so that the forward pass reads as the model.
+// The buffers one forward pass over T tokens works in, allocated on the model's backend and kept by the model between
+// passes. Rows are tokens; the expert buffers have a row per token and expert slot (t·k + j). The head's buffers are made
+// for as many rows as ask for logits (one when decoding). Kept apart so that the forward pass reads as the model.
 
 using Tessera.Backends;
 using Tessera.Quants;
@@ -9,8 +10,15 @@ namespace Tessera.Models.GptOss;
 /// <summary>Scratch tensors of a forward pass over a batch of tokens.</summary>
 internal sealed class GptOssActivations : IDisposable
 {
+    private readonly IBackend _backend;
+    private readonly GptOssHyperParameters _hp;
+    private HeadScratch? _head;
+
     public GptOssActivations(IBackend backend, GptOssHyperParameters hp, int tokens)
     {
+        _backend = backend;
+        _hp = hp;
+        Tokens = tokens;
         int embd = hp.EmbeddingLength, q = hp.HeadCount * hp.KeyLength, kv = hp.HeadCountKv * hp.KeyLength;
         int k = hp.ExpertUsedCount, ff = hp.ExpertFeedForwardLength;
         BackendTensor F32(int rows, int columns) => backend.NewTensor(GgmlType.F32, rows, columns);
@@ -29,6 +37,8 @@ internal sealed class GptOssActivations : IDisposable
         Down = F32(tokens * k, embd);
     }
 
+    public int Tokens { get; }
+
     public BackendTensor H { get; }             // [T × n_embd] residual stream
     public BackendTensor X { get; }             // [T × n_embd] normed input of a sub-block, then its output
     public BackendTensor Q { get; }             // [T × n_head·d]
@@ -43,8 +53,33 @@ internal sealed class GptOssActivations : IDisposable
     public BackendTensor Act { get; }           // [T·k × n_ff] SwiGLU-OAI(gate, up)
     public BackendTensor Down { get; }          // [T·k × n_embd] expert outputs
 
+    /// <summary>The head's buffers for <paramref name="rows"/> rows of logits.</summary>
+    public HeadScratch Head(int rows)
+    {
+        if (_head?.Logits.Rows != rows)
+        {
+            _head?.Dispose();
+            _head = null;
+            _head = new HeadScratch(_backend.NewTensor(GgmlType.F32, rows, _hp.EmbeddingLength),
+                _backend.NewTensor(GgmlType.F32, rows, _hp.EmbeddingLength), _backend.NewTensor(GgmlType.F32, rows, _hp.VocabularySize));
+        }
+        return _head;
+    }
+
     public void Dispose()
     {
         foreach (var t in new[] { H, X, Q, K, V, Attn, RouterLogits, Experts, ExpertWeights, Gate, Up, Act, Down }) t.Dispose();
+        _head?.Dispose();
+    }
+
+    /// <summary>The rows that want logits ([rows × n_embd], twice) and their logits ([rows × vocab]).</summary>
+    public sealed record HeadScratch(BackendTensor Last, BackendTensor Normed, BackendTensor Logits) : IDisposable
+    {
+        public void Dispose()
+        {
+            Last.Dispose();
+            Normed.Dispose();
+            Logits.Dispose();
+        }
     }
 }

@@ -17,6 +17,10 @@ public sealed class GptOssModel : IDisposable
 
     private readonly GgufFile? _ownedFile;
 
+    // Scratch of the last single-token pass and of the last batch, kept so that decoding allocates nothing.
+    private GptOssActivations? _single, _batch;
+    private int[] _positions = [];
+
     private GptOssModel(GgufFile file, IBackend backend, bool ownsFile)
     {
         HyperParameters = GptOssHyperParameters.FromGguf(file);
@@ -64,15 +68,19 @@ public sealed class GptOssModel : IDisposable
     }
 
     /// <summary>Runs <paramref name="tokens"/> at the cache's next positions, stores their keys and values, and returns the
-    /// logits [T − firstOutput × vocab] of rows <paramref name="firstOutput"/>..T−1 (null when firstOutput = T).</summary>
+    /// logits [T − firstOutput × vocab] of rows <paramref name="firstOutput"/>..T−1 (null when firstOutput = T). The logits
+    /// tensor belongs to the model and holds its values until the next call.</summary>
     public BackendTensor? Forward(ReadOnlySpan<int> tokens, KvCache cache, int firstOutput, CancellationToken cancellationToken = default)
     {
         var (hp, w, b) = (HyperParameters, Weights, Backend);
         int n = tokens.Length;
+        ArgumentOutOfRangeException.ThrowIfZero(n);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)firstOutput, (uint)n, nameof(firstOutput));
-        var positions = Enumerable.Range(cache.Position, n).ToArray();
+        if (_positions.Length < n) _positions = new int[Math.Max(n, 2 * _positions.Length)];
+        var positions = _positions.AsSpan(0, n);
+        for (int i = 0; i < n; i++) positions[i] = cache.Position + i;
         cache.Append(n);
-        using var a = new GptOssActivations(b, hp, n);
+        var a = Scratch(n);
 
         // Embedding: a row of token_embd per token, no scaling.
         b.GetRows(w.TokenEmbd, tokens, a.H);
@@ -124,14 +132,31 @@ public sealed class GptOssModel : IDisposable
         int rows = n - firstOutput;
         if (rows == 0)
             return null;
-        using var last = b.NewTensor(GgmlType.F32, rows, hp.EmbeddingLength);
-        b.CopyRows(a.H, firstOutput, last, 0, rows);
-        using var normed = b.NewTensor(GgmlType.F32, rows, hp.EmbeddingLength);
-        b.RmsNorm(last, w.OutputNorm, hp.RmsNormEpsilon, normed);
-        var logits = b.NewTensor(GgmlType.F32, rows, hp.VocabularySize);
-        b.MatMul(w.Output, normed, logits);
-        return logits;
+        var head = a.Head(rows);
+        b.CopyRows(a.H, firstOutput, head.Last, 0, rows);
+        b.RmsNorm(head.Last, w.OutputNorm, hp.RmsNormEpsilon, head.Normed);
+        b.MatMul(w.Output, head.Normed, head.Logits);
+        return head.Logits;
     }
 
-    public void Dispose() => _ownedFile?.Dispose();
+    // The scratch tensors for a pass over n tokens: kept for one token and for the last batch size.
+    private GptOssActivations Scratch(int n)
+    {
+        if (n == 1)
+            return _single ??= new GptOssActivations(Backend, HyperParameters, 1);
+        if (_batch?.Tokens != n)
+        {
+            _batch?.Dispose();
+            _batch = null;
+            _batch = new GptOssActivations(Backend, HyperParameters, n);
+        }
+        return _batch;
+    }
+
+    public void Dispose()
+    {
+        _single?.Dispose();
+        _batch?.Dispose();
+        _ownedFile?.Dispose();
+    }
 }

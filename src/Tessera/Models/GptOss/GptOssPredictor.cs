@@ -29,7 +29,7 @@ public sealed class GptOssPredictor : ITokenPredictor
     public static GptOssPredictor Open(string path, GptOssPredictorOptions? options = null)
     {
         options ??= new();
-        var backend = new CpuBackend(options.Threads, options.RoundActivations);
+        var backend = new CpuBackend(options.Threads, options.RoundActivations, options.Isa);
         GptOssModel? model = null;
         try
         {
@@ -99,7 +99,7 @@ public sealed class GptOssPredictor : ITokenPredictor
                 var batch = tokens.Slice(done, Math.Min(_cache.MaxBatch, tokens.Length - done));
                 bool last = done + batch.Length == tokens.Length;
                 int firstOutput = allPositions ? 0 : last ? batch.Length - 1 : batch.Length;
-                using var output = _model.Forward(batch, _cache, firstOutput, cancellationToken);
+                var output = _model.Forward(batch, _cache, firstOutput, cancellationToken);
                 if (output is not null)
                     _model.Backend.Read(output, allPositions ? logits.Slice(done * VocabularySize, batch.Length * VocabularySize) : logits);
             }

@@ -1,5 +1,6 @@
 // How a gpt-oss predictor is set up: context size, KV cache type, batch size and CPU threads.
 
+using Tessera.Backends.Cpu;
 using Tessera.Quants;
 
 namespace Tessera.Models.GptOss;
@@ -18,6 +19,9 @@ public sealed record GptOssPredictorOptions
 
     /// <summary>CPU threads; 0 = one per core.</summary>
     public int Threads { get; init; }
+
+    /// <summary>Instruction-set strategy of the CPU kernels; null = the best the machine has (or TESSERA_CPU_ISA).</summary>
+    public CpuIsa? Isa { get; init; }
 
     /// <summary>Round activations before matrix products as ggml-cpu does (Q8_0 for Q8_0 and MXFP4 weights). On by default:
     /// it brings the logits closer to llama.cpp's.</summary>

@@ -22,6 +22,7 @@ public static class TesseraCommand
             RenderCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr, stdin ?? Console.In),
             LogitsCommand.Create(stdout),
+            BenchCommand.Create(stdout, stderr),
         };
         try
         {

@@ -1,0 +1,132 @@
+// llama-bench's method on Tessera (llama.cpp tools/llama-bench): per test, one untimed warm-up (the prompt, or one
+// generated token), then per repetition the KV cache is cleared, `depth` random tokens are evaluated untimed, and the
+// prompt (in batches, logits of the last token only) or the generation (one token at a time) is timed. Tokens are random
+// ids, as llama-bench's. The model is loaded once per thread count.
+
+using System.Diagnostics;
+using System.Globalization;
+using Tessera.Gguf;
+using Tessera.Models.GptOss;
+
+namespace Tessera.Inference;
+
+/// <summary>Measures prompt processing and generation speed like llama-bench.</summary>
+public static class Benchmark
+{
+    /// <summary>Runs every test of <paramref name="options"/> on the gpt-oss GGUF at <paramref name="path"/>;
+    /// <paramref name="onResult"/> sees each result as it is done.</summary>
+    public static IReadOnlyList<BenchmarkResult> Run(string path, BenchmarkOptions options, Action<BenchmarkResult>? onResult = null,
+        CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        var (description, size, parameters) = Describe(path);
+        var results = new List<BenchmarkResult>();
+        var threadCounts = options.Threads.Count > 0 ? options.Threads : [new TesseraModelOptions().EffectiveThreads];
+        int longest = options.Depths.Max() + Math.Max(options.PromptSizes.Max(), options.GenerationLengths.Max() + 1);
+        foreach (int threads in threadCounts)
+        {
+            using var predictor = GptOssPredictor.Open(path, new GptOssPredictorOptions
+            {
+                Threads = threads,
+                Isa = options.Isa,
+                BatchSize = options.BatchSize,
+                ContextSize = Math.Max(longest, 16),
+            });
+            var rng = new Random(options.Seed);
+            var logits = new float[predictor.VocabularySize];
+            var backend = predictor.Model.Backend.Name;
+            foreach (int depth in options.Depths)
+            {
+                var tests = options.PromptSizes.Where(p => p > 0).Select(p => (p, 0))
+                    .Concat(options.GenerationLengths.Where(n => n > 0).Select(n => (0, n)));
+                foreach (var (prompt, generate) in tests)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    // Warm-up, as llama-bench: the prompt once, or one generated token.
+                    predictor.Truncate(0);
+                    if (prompt > 0) predictor.Evaluate(Random(rng, prompt, predictor.VocabularySize), logits, cancellationToken);
+                    else predictor.Evaluate(Random(rng, 1, predictor.VocabularySize), logits, cancellationToken);
+
+                    var samples = new List<long>();
+                    for (int r = 0; r < options.Repetitions; r++)
+                    {
+                        predictor.Truncate(0);
+                        if (depth > 0) predictor.Evaluate(Random(rng, depth, predictor.VocabularySize), logits, cancellationToken);
+                        var tokens = Random(rng, Math.Max(prompt, generate), predictor.VocabularySize);
+                        long start = Stopwatch.GetTimestamp();
+                        if (prompt > 0)
+                            predictor.Evaluate(tokens, logits, cancellationToken);
+                        else
+                            for (int i = 0; i < generate; i++) predictor.Evaluate(tokens.AsSpan(i, 1), logits, cancellationToken);
+                        samples.Add((long)(Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1e6));
+                    }
+                    var result = new BenchmarkResult
+                    {
+                        Test = (prompt > 0 ? $"pp{prompt}" : $"tg{generate}") + (depth > 0 ? $" @ d{depth}" : ""),
+                        Model = description,
+                        ModelFile = path,
+                        ModelSize = size,
+                        ModelParameters = parameters,
+                        Backend = backend,
+                        Threads = threads,
+                        PromptSize = prompt,
+                        GenerationLength = generate,
+                        Depth = depth,
+                        BatchSize = options.BatchSize,
+                        SamplesNs = samples,
+                        PeakResidentBytes = PeakResidentBytes(),
+                        LoadAverage = LoadAverage(),
+                    };
+                    results.Add(result);
+                    onResult?.Invoke(result);
+                }
+            }
+        }
+        return results;
+    }
+
+    private static int[] Random(Random rng, int count, int vocabulary)
+    {
+        var tokens = new int[count];
+        for (int i = 0; i < count; i++) tokens[i] = rng.Next(vocabulary);
+        return tokens;
+    }
+
+    /// <summary>llama.cpp's model description (llama_model_desc): architecture, size class and file type; tensor bytes;
+    /// parameter count.</summary>
+    public static (string Description, long Size, long Parameters) Describe(string path)
+    {
+        using var file = GgufFile.Open(path);
+        var hp = GptOssHyperParameters.FromGguf(file);
+        string size = hp.BlockCount switch { 24 => "20B", 36 => "120B", _ => $"{hp.BlockCount}L" };
+        string type = file[GgufKeys.FileType]?.Raw is uint t && t == 38 ? "MXFP4 MoE" : "?";
+        return ($"gpt-oss {size} {type}", file.Tensors.Sum(x => x.ByteSize), file.Tensors.Sum(x => x.ElementCount));
+    }
+
+    /// <summary>The process's peak resident set (VmHWM on Linux, else the peak working set), in bytes.</summary>
+    public static long PeakResidentBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        using var self = Process.GetCurrentProcess();
+        return self.PeakWorkingSet64;
+    }
+
+    /// <summary>The 1-minute load average (Linux /proc/loadavg), or −1.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return -1; }
+        catch (UnauthorizedAccessException) { return -1; }
+    }
+}

@@ -11,6 +11,8 @@ if (args.Length > 0 && args[0] == "vs-llama")
     return VsLlama.Run(args[1..]);
 if (args.Length > 0 && args[0] == "worker")
     return BenchWorker.Run(args[1..]);
+if (args.Length > 0 && args[0] == "kernels")
+    return KernelBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "membw")
     return MemoryBandwidth.Run(args[1..]);
 

@@ -23,6 +23,7 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc/>
     public void Rope(BackendTensor x, ReadOnlySpan<int> positions, YarnRope rope)
     {
+        using var timer = new CpuProfile.Timer(_profile, "Rope");
         var t = Own(x);
         RequireRows(t, positions.Length);
         int d = rope.Dimensions;
@@ -70,6 +71,7 @@ public sealed unsafe partial class CpuBackend
     public void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, ReadOnlySpan<int> queryPositions,
         ReadOnlySpan<int> keyPositions, int window, WeightTensor sinks, float scale, BackendTensor output)
     {
+        using var timer = new CpuProfile.Timer(_profile, window > 0 ? "Attention (sliding window)" : "Attention (full)");
         var (q, k, v, o) = (Own(queries), Own(keys), Own(values), Own(output));
         int heads = sinks.RowLength, tokens = q.Rows, slots = keyPositions.Length;
         if (q.Columns % heads != 0)

@@ -25,6 +25,7 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc/>
     public void MatMul(WeightTensor weight, BackendTensor input, BackendTensor output)
     {
+        using var timer = Time("MatMul", weight);
         var (x, y) = (Own(input), Own(output));
         RequireWeight(weight, x.Columns, "weight");
         if (weight.Slices != 1)
@@ -56,6 +57,7 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc/>
     public void MatMulExperts(WeightTensor weight, BackendTensor input, BackendTensor experts, BackendTensor output)
     {
+        using var timer = Time("MatMulExperts", weight);
         var (x, ids, y) = (Own(input), Own(experts), Own(output));
         RequireWeight(weight, x.Columns, "expert weight");
         int tokens = ids.Rows, k = ids.Columns, slots = tokens * k, expertCount = weight.Slices;
@@ -109,6 +111,7 @@ public sealed unsafe partial class CpuBackend
     /// <inheritdoc/>
     public void AddExpertBias(BackendTensor x, WeightTensor bias, BackendTensor experts)
     {
+        using var timer = new CpuProfile.Timer(_profile, "AddExpertBias");
         var (t, ids) = (Own(x), Own(experts));
         RequireWidth(t, bias.RowLength, bias.Name);
         RequireRows(t, ids.Rows * ids.Columns);
@@ -124,6 +127,7 @@ public sealed unsafe partial class CpuBackend
 
     private void Quantize(CpuTensor x)
     {
+        using var timer = new CpuProfile.Timer(_profile, "(quantize, inside mat-muls)");
         _q8.Reset(x.Rows, x.Columns);
         _quantize.Set(this, x);
         if (x.Rows >= 8) _pool.Run(_quantize, x.Rows);
@@ -136,7 +140,8 @@ public sealed unsafe partial class CpuBackend
         RowBytes = weight.RowBytes,
         Blocks = weight.RowLength / 32,
         XQuants = _q8.Quants,
-        XBiased = _q8.Biased,
+        XStartMxfp4 = _q8.StartMxfp4,
+        XStartQ8_0 = _q8.StartQ8_0,
         XScales = _q8.Scales,
         XRows = xRows,
         Y = y.F32Pointer,

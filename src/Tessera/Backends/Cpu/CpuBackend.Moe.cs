@@ -14,6 +14,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void TopKSoftmax(BackendTensor logits, BackendTensor experts, BackendTensor weights)
     {
+        using var timer = new CpuProfile.Timer(_profile, "TopKSoftmax");
         var (z, ids, w) = (Own(logits), Own(experts), Own(weights));
         RequireRows(ids, z.Rows);
         RequireSameShape(ids, w);
@@ -23,6 +24,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void SwiGluOai(BackendTensor gate, BackendTensor up, float alpha, float limit, BackendTensor output)
     {
+        using var timer = new CpuProfile.Timer(_profile, "SwiGluOai");
         var (g, u, y) = (Own(gate), Own(up), Own(output));
         RequireSameShape(g, u);
         RequireSameShape(g, y);
@@ -33,6 +35,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void WeightedSum(BackendTensor experts, BackendTensor weights, BackendTensor output)
     {
+        using var timer = new CpuProfile.Timer(_profile, "WeightedSum");
         var (ys, w, o) = (Own(experts), Own(weights), Own(output));
         int k = w.Columns;
         RequireRows(ys, w.Rows * k);

@@ -12,6 +12,7 @@ namespace Tessera.Backends.Cpu;
 public sealed partial class CpuBackend : IBackend
 {
     private readonly CpuThreadPool _pool;
+    private readonly CpuProfile? _profile = CpuProfile.FromEnvironment();
 
     /// <param name="threads">Threads for the heavy ops, the caller's included; 0 = one per logical core.</param>
     /// <param name="roundActivations">Round activations to the weight type's dot type before each matrix product, as
@@ -97,6 +98,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void GetRows(WeightTensor table, ReadOnlySpan<int> rows, BackendTensor destination)
     {
+        using var timer = new CpuProfile.Timer(_profile, "GetRows");
         var d = Own(destination);
         RequireWeight(table, d.Columns, "table");
         RequireRows(d, rows.Length);
@@ -108,6 +110,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void AddBias(BackendTensor x, WeightTensor bias)
     {
+        using var timer = new CpuProfile.Timer(_profile, "AddBias");
         var t = Own(x);
         var b = bias.F32Row();
         RequireWidth(t, b.Length, bias.Name);
@@ -117,6 +120,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Add(BackendTensor x, BackendTensor addend)
     {
+        using var timer = new CpuProfile.Timer(_profile, "Add");
         var (a, b) = (Own(x), Own(addend));
         if (a.Rows != b.Rows || a.Columns != b.Columns)
             throw new ArgumentException($"cannot add {b} to {a}");
@@ -126,6 +130,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void RmsNorm(BackendTensor input, WeightTensor weight, float epsilon, BackendTensor output)
     {
+        using var timer = new CpuProfile.Timer(_profile, "RmsNorm");
         var (x, y) = (Own(input), Own(output));
         RequireWidth(x, weight.RowLength, weight.Name);
         RequireSameShape(x, y);
@@ -136,6 +141,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public void SetRows(BackendTensor source, BackendTensor destination, ReadOnlySpan<int> rows)
     {
+        using var timer = new CpuProfile.Timer(_profile, "SetRows");
         var (s, d) = (Own(source), Own(destination));
         if (s.Columns != d.Columns)
             throw new ArgumentException($"cannot set rows of {d} from {s}");
@@ -154,9 +160,12 @@ public sealed partial class CpuBackend : IBackend
 
     public void Dispose()
     {
+        _profile?.Print(Console.Error);
         _pool.Dispose();
         _q8.Dispose();
     }
+
+    private CpuProfile.Timer Time(string op, WeightTensor weight) => new(_profile, _profile?.Role(op, weight) ?? op);
 
     private CpuTensor Own(BackendTensor tensor) =>
         tensor as CpuTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CPU backend");

@@ -1,12 +1,13 @@
 // F32Q8_0Quantize with 256-bit vectors (AVX2): four vectors per block.
 
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tessera.Backends.Cpu;
 
 internal static unsafe partial class F32Q8_0Quantize
 {
-    private static void Avx2Path(float* x, int n, sbyte* quants, byte* biased, float* scales)
+    private static void Avx2Path(float* x, int n, sbyte* quants, float* scales, int* startMxfp4, int* startQ8_0)
     {
         for (int b = 0; b < n / 32; b++, x += 32)
         {
@@ -18,9 +19,17 @@ internal static unsafe partial class F32Q8_0Quantize
             var id = Vector256.Create(inverse);
             var q = Vector256.Narrow(Vector256.Narrow(Q(v0, id), Q(v1, id)), Vector256.Narrow(Q(v2, id), Q(v3, id)));
             q.Store(quants + b * 32);
-            (q.AsByte() ^ Vector256.Create((byte)0x80)).Store(biased + b * 32);
+            StoreStarts(q, startMxfp4 + b * 8, startQ8_0 + b * 8);
         }
 
         static Vector256<int> Q(Vector256<float> v, Vector256<float> id) => Vector256.ConvertToInt32(Vector256.Round(v * id));
+    }
+
+    // The 4-quant group sums of one block (vpmaddubsw with ones, vpmaddwd with ones), times −12 and −128.
+    private static void StoreStarts(Vector256<sbyte> q, int* startMxfp4, int* startQ8_0)
+    {
+        var sums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), q), Vector256.Create((short)1));
+        (sums * -12).Store(startMxfp4);
+        (sums * -128).Store(startQ8_0);
     }
 }

@@ -6,7 +6,7 @@ namespace Tessera.Backends.Cpu;
 
 internal static unsafe partial class F32Q8_0Quantize
 {
-    private static void Vector128Path(float* x, int n, sbyte* quants, byte* biased, float* scales)
+    private static void Vector128Path(float* x, int n, sbyte* quants, float* scales, int* startMxfp4, int* startQ8_0)
     {
         for (int b = 0; b < n / 32; b++, x += 32)
         {
@@ -21,8 +21,13 @@ internal static unsafe partial class F32Q8_0Quantize
             var hi = Vector128.Narrow(Vector128.Narrow(Q(v4, id), Q(v5, id)), Vector128.Narrow(Q(v6, id), Q(v7, id)));
             lo.Store(quants + b * 32);
             hi.Store(quants + b * 32 + 16);
-            (lo.AsByte() ^ Vector128.Create((byte)0x80)).Store(biased + b * 32);
-            (hi.AsByte() ^ Vector128.Create((byte)0x80)).Store(biased + b * 32 + 16);
+            var ones = Vector128.Create((sbyte)1);
+            var sumLo = QuantMath128.GroupSums(ones, lo);
+            var sumHi = QuantMath128.GroupSums(ones, hi);
+            (sumLo * -12).Store(startMxfp4 + b * 8);
+            (sumHi * -12).Store(startMxfp4 + b * 8 + 4);
+            (sumLo * -128).Store(startQ8_0 + b * 8);
+            (sumHi * -128).Store(startQ8_0 + b * 8 + 4);
         }
 
         static Vector128<int> Q(Vector128<float> v, Vector128<float> id) => Vector128.ConvertToInt32(Vector128.Round(v * id));

@@ -1,10 +1,10 @@
-// Q8_0Mxfp4wMatMul with AVX2 and FMA, as ggml's own AVX2 kernel: vpshufb of the 16 kvalues by nibble, then
-// vpmaddubsw(|w|, sign(x, w)) and vpmaddwd with ones for the 4-value integer sums, vcvtdq2ps and an FMA per block.
-// A weight block is decoded once per tile of up to four activation rows.
+// Q8_0Mxfp4wMatMul with AVX2 and FMA. The weights are decoded to kvalues + 12 (0..24, unsigned) by one vpsrlvd, one
+// mask and one vpshufb; vpmaddubsw multiplies them by the signed activations (no pair can saturate) and vpmaddwd sums
+// groups of four, to which the activation's −12·Σx is added (Q8_0Rows). The same loop, with one vpdpbusd instead, is
+// the AVX-VNNI path. A weight block is decoded once per tile of up to four activation rows.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Tessera.Backends.Cpu;
 
@@ -14,63 +14,67 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
     {
         switch (count)
         {
-            case 1: Avx2Rows<Tile1>(m, rowStart, rowEnd, first); break;
-            case 2: Avx2Rows<Tile2>(m, rowStart, rowEnd, first); break;
-            case 3: Avx2Rows<Tile3>(m, rowStart, rowEnd, first); break;
-            default: Avx2Rows<Tile4>(m, rowStart, rowEnd, first); break;
+            case 1: OffsetRows<Tile1, Avx2Dot>(m, rowStart, rowEnd, first); break;
+            case 2: OffsetRows<Tile2, Avx2Dot>(m, rowStart, rowEnd, first); break;
+            case 3: OffsetRows<Tile3, Avx2Dot>(m, rowStart, rowEnd, first); break;
+            default: OffsetRows<Tile4, Avx2Dot>(m, rowStart, rowEnd, first); break;
         }
     }
 
-    /// <summary>The 32 weights of an MXFP4 block as int8: low nibbles are values 0..15, high nibbles 16..31.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<sbyte> DecodeAvx2(byte* block, Vector128<sbyte> table)
+    /// <summary>One block's acc + d·(group sums), from weights offset to unsigned bytes and the activation's start.</summary>
+    private interface IOffsetDot
     {
-        var bits = Sse2.LoadVector128(block + 1);
-        var mask = Vector128.Create((byte)0x0F);
-        var low = Ssse3.Shuffle(table, (bits & mask).AsSByte());
-        var high = Ssse3.Shuffle(table, (Sse2.ShiftRightLogical(bits.AsUInt16(), 4).AsByte() & mask).AsSByte());
-        return Vector256.Create(low, high);
+        static abstract Vector256<float> Block(Vector256<float> acc, Vector256<byte> w, sbyte* x, int* start, float d);
     }
 
-    private static void Avx2Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile
+    private struct Avx2Dot : IOffsetDot
+    {
+        public static Vector256<float> Block(Vector256<float> acc, Vector256<byte> w, sbyte* x, int* start, float d) => QuantMath.Avx2OffsetBlock(acc, w, x, start, d);
+    }
+
+    private static void OffsetRows<T, D>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile where D : struct, IOffsetDot
     {
         int blocks = m.Blocks;
-        var table = QuantMath.Mxfp4Values;
-        var e8m0 = QuantMath.Mxfp4Scales;
+        float* e8m0 = QuantMath.Mxfp4ScalesPointer;
+        var table = QuantMath.Mxfp4ValuesPlus12;
+        var shifts = QuantMath.NibbleShifts;
+        var mask = Vector256.Create((byte)0x0F);
         sbyte* x0 = m.Quants(first), x1 = T.N > 1 ? m.Quants(first + 1) : null, x2 = T.N > 2 ? m.Quants(first + 2) : null, x3 = T.N > 3 ? m.Quants(first + 3) : null;
+        int* c0 = m.StartsMxfp4(first), c1 = T.N > 1 ? m.StartsMxfp4(first + 1) : null, c2 = T.N > 2 ? m.StartsMxfp4(first + 2) : null, c3 = T.N > 3 ? m.StartsMxfp4(first + 3) : null;
         float* s0 = m.Scales(first), s1 = T.N > 1 ? m.Scales(first + 1) : null, s2 = T.N > 2 ? m.Scales(first + 2) : null, s3 = T.N > 3 ? m.Scales(first + 3) : null;
         for (int r = rowStart; r < rowEnd; r++)
         {
             byte* w = m.Row(r);
             Vector256<float> e0 = default, e1 = default, e2 = default, e3 = default, o0 = default, o1 = default, o2 = default, o3 = default;
-            int b = 0;
-            for (; b + 1 < blocks; b += 2)
+            // One byte offset serves quants (32 per block) and starts (8 ints per block); scales advance by 4 per block.
+            byte* even = w;
+            nint at = 0, end = (nint)(blocks & ~1) * 32;
+            for (; at < end; at += 64, even += 2 * BlockBytes)
             {
-                byte* even = w + b * BlockBytes, odd = even + BlockBytes;
-                var we = DecodeAvx2(even, table);
-                var wo = DecodeAvx2(odd, table);
-                var ae = Avx2.Abs(we);
-                var ao = Avx2.Abs(wo);
+                byte* odd = even + BlockBytes;
+                var we = QuantMath.DecodeMxfp4Plus12(even, table, shifts, mask);
+                var wo = QuantMath.DecodeMxfp4Plus12(odd, table, shifts, mask);
                 float de = e8m0[even[0]], dO = e8m0[odd[0]];
-                int at = b * 32;
-                e0 = QuantMath.Avx2Block(e0, ae, we, x0 + at, s0[b] * de);
-                o0 = QuantMath.Avx2Block(o0, ao, wo, x0 + at + 32, s0[b + 1] * dO);
+                nint sc = at >> 3;
+                e0 = D.Block(e0, we, x0 + at, (int*)((byte*)c0 + at), *(float*)((byte*)s0 + sc) * de);
+                o0 = D.Block(o0, wo, x0 + at + 32, (int*)((byte*)c0 + at + 32), *(float*)((byte*)s0 + sc + 4) * dO);
                 if (T.N > 1)
                 {
-                    e1 = QuantMath.Avx2Block(e1, ae, we, x1 + at, s1[b] * de);
-                    o1 = QuantMath.Avx2Block(o1, ao, wo, x1 + at + 32, s1[b + 1] * dO);
+                    e1 = D.Block(e1, we, x1 + at, (int*)((byte*)c1 + at), *(float*)((byte*)s1 + sc) * de);
+                    o1 = D.Block(o1, wo, x1 + at + 32, (int*)((byte*)c1 + at + 32), *(float*)((byte*)s1 + sc + 4) * dO);
                 }
                 if (T.N > 2)
                 {
-                    e2 = QuantMath.Avx2Block(e2, ae, we, x2 + at, s2[b] * de);
-                    o2 = QuantMath.Avx2Block(o2, ao, wo, x2 + at + 32, s2[b + 1] * dO);
+                    e2 = D.Block(e2, we, x2 + at, (int*)((byte*)c2 + at), *(float*)((byte*)s2 + sc) * de);
+                    o2 = D.Block(o2, wo, x2 + at + 32, (int*)((byte*)c2 + at + 32), *(float*)((byte*)s2 + sc + 4) * dO);
                 }
                 if (T.N > 3)
                 {
-                    e3 = QuantMath.Avx2Block(e3, ae, we, x3 + at, s3[b] * de);
-                    o3 = QuantMath.Avx2Block(o3, ao, wo, x3 + at + 32, s3[b + 1] * dO);
+                    e3 = D.Block(e3, we, x3 + at, (int*)((byte*)c3 + at), *(float*)((byte*)s3 + sc) * de);
+                    o3 = D.Block(o3, wo, x3 + at + 32, (int*)((byte*)c3 + at + 32), *(float*)((byte*)s3 + sc + 4) * dO);
                 }
             }
+            int b = blocks & ~1;
             Finish(m, first, r, QuantMath.Sum(e0 + o0), w, b, x0, s0);
             if (T.N > 1) Finish(m, first + 1, r, QuantMath.Sum(e1 + o1), w, b, x1, s1);
             if (T.N > 2) Finish(m, first + 2, r, QuantMath.Sum(e2 + o2), w, b, x2, s2);
@@ -85,7 +89,7 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
         if (b < m.Blocks)
         {
             byte* block = w + b * BlockBytes;
-            sum += s[b] * QuantMath.Mxfp4Scales[block[0]] * BlockTotal(block, x + b * 32);
+            sum += s[b] * QuantMath.Mxfp4ScalesPointer[block[0]] * BlockTotal(block, x + b * 32);
         }
         m.Output(i)[r] = sum;
     }

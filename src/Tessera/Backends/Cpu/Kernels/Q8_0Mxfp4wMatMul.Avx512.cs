@@ -1,7 +1,8 @@
 // Q8_0Mxfp4wMatMul with AVX-512 (BW): two blocks per 512-bit register, the even block in the low half and the odd one in
-// the high half, which are exactly ggml's two accumulators. One vpermt2q puts the nibbles of both blocks in element
-// order, one vpshufb decodes 64 weights. AVX-512 has no vpsignb, so vpmaddubsw takes the biased activations and the
-// bias 128·(w0 + w1) is subtracted in 16 bits (MXFP4 values are at most 12, so nothing saturates).
+// the high half, which are exactly ggml's two accumulators. Both blocks' nibble bytes are broadcast to a lane pair each,
+// the upper lane of each pair shifted by 4 (vpsrlvd), and one vpshufb decodes 64 weights to kvalues + 12; vpmaddubsw
+// (no vpsignb needed, no pair saturates) and vpmaddwd give the group sums, to which the activation's −12·Σx is added.
+// A single activation row (decoding) goes through the 256-bit loop (AVX-VNNI where present), which measured faster.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -15,7 +16,9 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
     {
         switch (count)
         {
-            case 1: Avx512Rows<Tile1>(m, rowStart, rowEnd, first); break;
+            // One activation row keeps a 512-bit register half idle; the 256-bit loop is faster there.
+            case 1 when CpuIsaSupport.HasAvxVnni: OffsetRows<Tile1, VnniDot>(m, rowStart, rowEnd, first); break;
+            case 1: OffsetRows<Tile1, Avx2Dot>(m, rowStart, rowEnd, first); break;
             case 2: Avx512Rows<Tile2>(m, rowStart, rowEnd, first); break;
             case 3: Avx512Rows<Tile3>(m, rowStart, rowEnd, first); break;
             default: Avx512Rows<Tile4>(m, rowStart, rowEnd, first); break;
@@ -23,11 +26,10 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Avx512Pair(Vector512<float> acc, Vector512<short> bias, Vector512<sbyte> w, byte* x, float* s,
-        Vector128<float> weightScales, Vector512<int> spread)
+    private static Vector512<float> Avx512Pair(Vector512<float> acc, Vector512<byte> w, sbyte* x, int* start, float* s, Vector128<float> weightScales, Vector512<int> spread)
     {
-        var products = Avx512BW.MultiplyAddAdjacent(Vector512.Load(x), w) - bias;
-        var sums = Avx512BW.MultiplyAddAdjacent(products, Vector512.Create((short)1));
+        var pairs = Avx512BW.MultiplyAddAdjacent(w, Vector512.Load(x));
+        var sums = Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)1)) + Vector512.Load(start);
         var d = Vector128.CreateScalar(*(double*)s).AsSingle() * weightScales;
         return Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(d.ToVector256Unsafe().ToVector512Unsafe(), spread), Avx512F.ConvertToVector512Single(sums), acc);
     }
@@ -35,39 +37,39 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
     private static void Avx512Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile
     {
         int blocks = m.Blocks;
-        var table128 = QuantMath.Mxfp4Values;
-        var table = Vector512.Create(Vector256.Create(table128, table128), Vector256.Create(table128, table128));
-        var order = Vector512.Create(0ul, 1, 8, 9, 2, 3, 10, 11);
+        var table256 = QuantMath.Mxfp4ValuesPlus12;
+        var table = Vector512.Create(table256, table256);
+        var shifts = Vector512.Create(0u, 0, 0, 0, 4, 4, 4, 4, 0, 0, 0, 0, 4, 4, 4, 4);
         var spread = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-        var mask = Vector256.Create((byte)0x0F);
-        var e8m0 = QuantMath.Mxfp4Scales;
-        byte* x0 = m.BiasedQuants(first), x1 = T.N > 1 ? m.BiasedQuants(first + 1) : null, x2 = T.N > 2 ? m.BiasedQuants(first + 2) : null, x3 = T.N > 3 ? m.BiasedQuants(first + 3) : null;
+        var mask = Vector512.Create((byte)0x0F);
+        float* e8m0 = QuantMath.Mxfp4ScalesPointer;
+        sbyte* x0 = m.Quants(first), x1 = T.N > 1 ? m.Quants(first + 1) : null, x2 = T.N > 2 ? m.Quants(first + 2) : null, x3 = T.N > 3 ? m.Quants(first + 3) : null;
+        int* c0 = m.StartsMxfp4(first), c1 = T.N > 1 ? m.StartsMxfp4(first + 1) : null, c2 = T.N > 2 ? m.StartsMxfp4(first + 2) : null, c3 = T.N > 3 ? m.StartsMxfp4(first + 3) : null;
         float* s0 = m.Scales(first), s1 = T.N > 1 ? m.Scales(first + 1) : null, s2 = T.N > 2 ? m.Scales(first + 2) : null, s3 = T.N > 3 ? m.Scales(first + 3) : null;
         for (int r = rowStart; r < rowEnd; r++)
         {
             byte* w = m.Row(r);
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            int b = 0;
-            for (; b + 1 < blocks; b += 2)
+            // One byte offset serves quants (32 per block) and starts (8 ints per block); scales advance by 4 per block.
+            byte* even = w;
+            nint at = 0, end = (nint)(blocks & ~1) * 32;
+            for (; at < end; at += 64, even += 2 * BlockBytes)
             {
-                byte* even = w + b * BlockBytes, odd = even + BlockBytes;
-                var bits = Vector256.Create(Vector128.Load(even + 1), Vector128.Load(odd + 1));
-                var low = bits & mask;
-                var high = Vector256.ShiftRightLogical(bits.AsUInt16(), 4).AsByte() & mask;
-                var nibbles = Avx512F.PermuteVar8x64x2(low.AsUInt64().ToVector512Unsafe(), order, high.AsUInt64().ToVector512Unsafe());
-                var wv = Avx512BW.Shuffle(table, nibbles.AsSByte());
-                var bias = Avx512BW.MultiplyAddAdjacent(Vector512.Create((byte)0x80), wv);
+                byte* odd = even + BlockBytes;
+                var bits = Vector512.Create(Avx2.BroadcastVector128ToVector256(even + 1), Avx2.BroadcastVector128ToVector256(odd + 1));
+                var wv = Avx512BW.Shuffle(table, Avx512F.ShiftRightLogicalVariable(bits.AsUInt32(), shifts).AsByte() & mask);
                 var ws = Vector128.Create(e8m0[even[0]], e8m0[odd[0]], 0f, 0f);
-                int at = b * 32;
-                a0 = Avx512Pair(a0, bias, wv, x0 + at, s0 + b, ws, spread);
-                if (T.N > 1) a1 = Avx512Pair(a1, bias, wv, x1 + at, s1 + b, ws, spread);
-                if (T.N > 2) a2 = Avx512Pair(a2, bias, wv, x2 + at, s2 + b, ws, spread);
-                if (T.N > 3) a3 = Avx512Pair(a3, bias, wv, x3 + at, s3 + b, ws, spread);
+                nint sc = at >> 3;
+                a0 = Avx512Pair(a0, wv, x0 + at, (int*)((byte*)c0 + at), (float*)((byte*)s0 + sc), ws, spread);
+                if (T.N > 1) a1 = Avx512Pair(a1, wv, x1 + at, (int*)((byte*)c1 + at), (float*)((byte*)s1 + sc), ws, spread);
+                if (T.N > 2) a2 = Avx512Pair(a2, wv, x2 + at, (int*)((byte*)c2 + at), (float*)((byte*)s2 + sc), ws, spread);
+                if (T.N > 3) a3 = Avx512Pair(a3, wv, x3 + at, (int*)((byte*)c3 + at), (float*)((byte*)s3 + sc), ws, spread);
             }
-            Finish(m, first, r, QuantMath.Sum(a0.GetLower() + a0.GetUpper()), w, b, m.Quants(first), s0);
-            if (T.N > 1) Finish(m, first + 1, r, QuantMath.Sum(a1.GetLower() + a1.GetUpper()), w, b, m.Quants(first + 1), s1);
-            if (T.N > 2) Finish(m, first + 2, r, QuantMath.Sum(a2.GetLower() + a2.GetUpper()), w, b, m.Quants(first + 2), s2);
-            if (T.N > 3) Finish(m, first + 3, r, QuantMath.Sum(a3.GetLower() + a3.GetUpper()), w, b, m.Quants(first + 3), s3);
+            int b = blocks & ~1;
+            Finish(m, first, r, QuantMath.Sum(a0.GetLower() + a0.GetUpper()), w, b, x0, s0);
+            if (T.N > 1) Finish(m, first + 1, r, QuantMath.Sum(a1.GetLower() + a1.GetUpper()), w, b, x1, s1);
+            if (T.N > 2) Finish(m, first + 2, r, QuantMath.Sum(a2.GetLower() + a2.GetUpper()), w, b, x2, s2);
+            if (T.N > 3) Finish(m, first + 3, r, QuantMath.Sum(a3.GetLower() + a3.GetUpper()), w, b, x3, s3);
         }
     }
 }

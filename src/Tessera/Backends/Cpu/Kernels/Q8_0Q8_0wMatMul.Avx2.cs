@@ -28,17 +28,17 @@ internal static unsafe partial class Q8_0Q8_0wMatMul
         {
             byte* w = m.Row(r);
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int b = 0; b < blocks; b++)
+            byte* block = w;
+            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes)
             {
-                byte* block = w + b * BlockBytes;
                 var wv = Avx.LoadVector256((sbyte*)(block + 2));
                 var aw = Avx2.Abs(wv);
                 float d = QuantMath.Q8_0Scale(block);
-                int at = b * 32;
-                a0 = QuantMath.Avx2Block(a0, aw, wv, x0 + at, d * s0[b]);
-                if (T.N > 1) a1 = QuantMath.Avx2Block(a1, aw, wv, x1 + at, d * s1[b]);
-                if (T.N > 2) a2 = QuantMath.Avx2Block(a2, aw, wv, x2 + at, d * s2[b]);
-                if (T.N > 3) a3 = QuantMath.Avx2Block(a3, aw, wv, x3 + at, d * s3[b]);
+                nint sc = at >> 3;
+                a0 = QuantMath.Avx2Block(a0, aw, wv, x0 + at, d * *(float*)((byte*)s0 + sc));
+                if (T.N > 1) a1 = QuantMath.Avx2Block(a1, aw, wv, x1 + at, d * *(float*)((byte*)s1 + sc));
+                if (T.N > 2) a2 = QuantMath.Avx2Block(a2, aw, wv, x2 + at, d * *(float*)((byte*)s2 + sc));
+                if (T.N > 3) a3 = QuantMath.Avx2Block(a3, aw, wv, x3 + at, d * *(float*)((byte*)s3 + sc));
             }
             m.Output(first)[r] = QuantMath.Sum(a0);
             if (T.N > 1) m.Output(first + 1)[r] = QuantMath.Sum(a1);

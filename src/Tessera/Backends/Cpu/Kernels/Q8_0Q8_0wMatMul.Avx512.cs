@@ -44,17 +44,17 @@ internal static unsafe partial class Q8_0Q8_0wMatMul
         {
             byte* w = m.Row(r);
             Vector512<float> a01 = default, a23 = default;
-            for (int b = 0; b < blocks; b++)
+            byte* block = w;
+            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes)
             {
-                byte* block = w + b * BlockBytes;
                 var w256 = Vector256.Load((sbyte*)(block + 2));
                 var wv = Vector512.Create(w256, w256);
                 var aw = Vector512.Abs(wv).AsByte();
                 var negative = Vector512.LessThan(wv, Vector512<sbyte>.Zero);
                 float d = QuantMath.Q8_0Scale(block);
-                int at = b * 32;
-                a01 = Avx512Pair(a01, aw, negative, x0 + at, x1 + at, d * s0[b], d * s1[b]);
-                if (T.N > 3) a23 = Avx512Pair(a23, aw, negative, x2 + at, x3 + at, d * s2[b], d * s3[b]);
+                nint sc = at >> 3;
+                a01 = Avx512Pair(a01, aw, negative, x0 + at, x1 + at, d * *(float*)((byte*)s0 + sc), d * *(float*)((byte*)s1 + sc));
+                if (T.N > 3) a23 = Avx512Pair(a23, aw, negative, x2 + at, x3 + at, d * *(float*)((byte*)s2 + sc), d * *(float*)((byte*)s3 + sc));
             }
             m.Output(first)[r] = QuantMath.Sum(a01.GetLower());
             m.Output(first + 1)[r] = QuantMath.Sum(a01.GetUpper());

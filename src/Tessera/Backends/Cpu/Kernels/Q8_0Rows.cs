@@ -1,7 +1,8 @@
 // Activations quantised to Q8_0 for the integer mat-muls, in native memory that the kernels read through pointers and
 // that is reused from op to op (grown, never shrunk), so the decode path allocates nothing. Each row keeps its int8
-// quants, the same quants biased by 128 (x ^ 0x80 = x + 128 as a byte: the unsigned operand vpdpbusd and vpmaddubsw
-// want, with the bias taken out again through a per-weight-block correction) and one float scale per 32-value block.
+// quants, one float scale per 32-value block, and per 4-value group of each block the sum of its quants times −12 and
+// times −128. vpdpbusd and vpmaddubsw multiply unsigned by signed bytes; the kernels feed them weights made unsigned by
+// an offset c (MXFP4 values + 12, Q8_0 quants + 128) and start the sum at −c·Σx, so Σ(w + c)·x − c·Σx = Σw·x exactly.
 
 using System.Runtime.InteropServices;
 
@@ -24,8 +25,11 @@ internal sealed unsafe class Q8_0Rows : IDisposable
     /// <summary>[Rows × RowLength] int8 quants.</summary>
     public sbyte* Quants { get; private set; }
 
-    /// <summary>[Rows × RowLength] quants + 128, as bytes.</summary>
-    public byte* Biased { get; private set; }
+    /// <summary>[Rows × Blocks × 8] −12·(sum of each 4-quant group): the start of a dot with MXFP4 values + 12.</summary>
+    public int* StartMxfp4 { get; private set; }
+
+    /// <summary>[Rows × Blocks × 8] −128·(sum of each 4-quant group): the start of a dot with Q8_0 quants + 128.</summary>
+    public int* StartQ8_0 { get; private set; }
 
     /// <summary>[Rows × Blocks] block scales (the F16 d, widened).</summary>
     public float* Scales { get; private set; }
@@ -41,7 +45,8 @@ internal sealed unsafe class Q8_0Rows : IDisposable
             Free();
             long capacity = Math.Max(needed, 64 * 32);
             Quants = (sbyte*)NativeMemory.AlignedAlloc((nuint)capacity, 64);
-            Biased = (byte*)NativeMemory.AlignedAlloc((nuint)capacity, 64);
+            StartMxfp4 = (int*)NativeMemory.AlignedAlloc((nuint)(capacity / 4 * sizeof(int)), 64);
+            StartQ8_0 = (int*)NativeMemory.AlignedAlloc((nuint)(capacity / 4 * sizeof(int)), 64);
             Scales = (float*)NativeMemory.AlignedAlloc((nuint)(capacity / 32 * sizeof(float)), 64);
             _capacity = capacity;
         }
@@ -55,11 +60,18 @@ internal sealed unsafe class Q8_0Rows : IDisposable
         if ((uint)row >= (uint)Rows || x.Length != RowLength)
             throw new ArgumentOutOfRangeException(nameof(row), $"row {row} of {x.Length} values into [{Rows} × {RowLength}]");
         fixed (float* p = x)
-            F32Q8_0Quantize.Row(isa, p, RowLength, Quants + (long)row * RowLength, Biased + (long)row * RowLength, Scales + (long)row * Blocks);
+            F32Q8_0Quantize.Row(isa, p, RowLength, Quants + (long)row * RowLength, Scales + (long)row * Blocks,
+                StartMxfp4 + (long)row * Blocks * 8, StartQ8_0 + (long)row * Blocks * 8);
     }
 
     /// <summary>Row <paramref name="row"/>'s quants.</summary>
     public ReadOnlySpan<sbyte> QuantRow(int row) => new(Quants + (long)row * RowLength, RowLength);
+
+    /// <summary>Row <paramref name="row"/>'s MXFP4 starts (Blocks × 8).</summary>
+    public ReadOnlySpan<int> StartMxfp4Row(int row) => new(StartMxfp4 + (long)row * Blocks * 8, Blocks * 8);
+
+    /// <summary>Row <paramref name="row"/>'s Q8_0 starts (Blocks × 8).</summary>
+    public ReadOnlySpan<int> StartQ8_0Row(int row) => new(StartQ8_0 + (long)row * Blocks * 8, Blocks * 8);
 
     /// <summary>Row <paramref name="row"/>'s block scales.</summary>
     public ReadOnlySpan<float> ScaleRow(int row) => new(Scales + (long)row * Blocks, Blocks);
@@ -67,10 +79,12 @@ internal sealed unsafe class Q8_0Rows : IDisposable
     private void Free()
     {
         NativeMemory.AlignedFree(Quants);
-        NativeMemory.AlignedFree(Biased);
+        NativeMemory.AlignedFree(StartMxfp4);
+        NativeMemory.AlignedFree(StartQ8_0);
         NativeMemory.AlignedFree(Scales);
         Quants = null;
-        Biased = null;
+        StartMxfp4 = null;
+        StartQ8_0 = null;
         Scales = null;
         _capacity = 0;
     }

@@ -22,7 +22,8 @@ internal unsafe struct QuantMatMul
     public long RowBytes;     // bytes per weight row
     public int Blocks;        // 32-value blocks per row
     public sbyte* XQuants;    // [rows × Blocks·32] activation quants
-    public byte* XBiased;     // [rows × Blocks·32] quants + 128
+    public int* XStartMxfp4;  // [rows × Blocks × 8] −12·(4-quant group sums)
+    public int* XStartQ8_0;   // [rows × Blocks × 8] −128·(4-quant group sums)
     public float* XScales;    // [rows × Blocks] activation block scales
     public int* XRows;        // [Count] activation row of product i
     public float* Y;          // output
@@ -31,7 +32,8 @@ internal unsafe struct QuantMatMul
     public int Count;         // products (activation rows) per weight row
 
     public readonly sbyte* Quants(int i) => XQuants + (long)XRows[i] * Blocks * 32;
-    public readonly byte* BiasedQuants(int i) => XBiased + (long)XRows[i] * Blocks * 32;
+    public readonly int* StartsMxfp4(int i) => XStartMxfp4 + (long)XRows[i] * Blocks * 8;
+    public readonly int* StartsQ8_0(int i) => XStartQ8_0 + (long)XRows[i] * Blocks * 8;
     public readonly float* Scales(int i) => XScales + (long)XRows[i] * Blocks;
     public readonly float* Output(int i) => Y + (long)YRows[i] * YStride;
     public readonly byte* Row(int r) => Weights + r * RowBytes;
@@ -70,8 +72,22 @@ internal static class QuantMath
     /// <summary>The block scale of MXFP4 exponent byte e (2^(e−128), <see cref="Mxfp4Format.Scale"/>).</summary>
     public static readonly float[] Mxfp4Scales = Enumerable.Range(0, 256).Select(e => Mxfp4Format.Scale((byte)e)).ToArray();
 
+    /// <summary><see cref="Mxfp4Scales"/> in native memory (no bounds checks in the kernels).</summary>
+    public static readonly unsafe float* Mxfp4ScalesPointer = Pinned(Mxfp4Scales);
+
+    private static unsafe float* Pinned(float[] values)
+    {
+        var p = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(values.Length * sizeof(float)), 64);
+        values.CopyTo(new Span<float>(p, values.Length));
+        return p;
+    }
+
     /// <summary>ggml's kvalues_mxfp4, for a vpshufb lookup by nibble.</summary>
-    public static Vector128<sbyte> Mxfp4Values => Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+    public static Vector128<sbyte> Mxfp4Values
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+    }
 
     /// <summary>acc + d·(4-value group sums of w·x) for one block: vpmaddubsw(|w|, sign(x, w)), vpmaddwd with ones (AVX2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -82,18 +98,44 @@ internal static class QuantMath
         return Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sums), acc);
     }
 
-    /// <summary>−128·(sum of each 4-weight group): the start of a vpdpbusd over biased activations that cancels the bias.</summary>
+    /// <summary>acc + d·(4-value group sums of w·x) for one block, from weights offset by c to unsigned bytes and the
+    /// activation's start −c·Σx: one vpdpbusd (AVX-VNNI).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> VnniBias(Vector256<sbyte> w) =>
-        Vector256<int>.Zero - AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Create((byte)0x80), w);
-
-    /// <summary>acc + d·(4-value group sums of w·x) for one block: one vpdpbusd of the biased activations (AVX-VNNI).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector256<float> VnniBlock(Vector256<float> acc, Vector256<int> bias, Vector256<sbyte> w, byte* x, float d)
+    public static unsafe Vector256<float> VnniBlock(Vector256<float> acc, Vector256<byte> offsetW, sbyte* x, int* start, float d)
     {
-        var sums = AvxVnni.MultiplyWideningAndAdd(bias, Avx.LoadVector256(x), w);
+        var sums = AvxVnni.MultiplyWideningAndAdd(Avx.LoadVector256(start), offsetW, Avx.LoadVector256(x));
         return Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sums), acc);
     }
+
+    /// <summary>As <see cref="VnniBlock"/> with vpmaddubsw and vpmaddwd (AVX2), for offset weights small enough that no
+    /// pair of products saturates 16 bits (MXFP4 + 12: at most 24·127·2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> Avx2OffsetBlock(Vector256<float> acc, Vector256<byte> offsetW, sbyte* x, int* start, float d)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(offsetW, Avx.LoadVector256(x));
+        var sums = Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)) + Avx.LoadVector256(start);
+        return Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sums), acc);
+    }
+
+    /// <summary>ggml's kvalues_mxfp4 + 12 (0..24), the unsigned weights of <see cref="VnniBlock"/>, twice (both lanes).</summary>
+    public static Vector256<byte> Mxfp4ValuesPlus12
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector256.Create((byte)12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
+        12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+    }
+
+    /// <summary>The 32 weights of an MXFP4 block plus 12: the 16 nibble bytes in both lanes, the upper lane shifted right
+    /// by 4 (vpsrlvd), masked and looked up (vpshufb) — values 0..15 then 16..31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<byte> DecodeMxfp4Plus12(byte* block, Vector256<byte> table, Vector256<uint> shifts, Vector256<byte> mask)
+    {
+        var bits = Avx2.BroadcastVector128ToVector256(block + 1);
+        return Avx2.Shuffle(table, Avx2.ShiftRightLogicalVariable(bits.AsUInt32(), shifts).AsByte() & mask);
+    }
+
+    /// <summary>The shifts of <see cref="DecodeMxfp4Plus12"/>: none for the lower lane, 4 for the upper.</summary>
+    public static Vector256<uint> NibbleShifts => Vector256.Create(0u, 0, 0, 0, 4, 4, 4, 4);
 
     /// <summary>The F16 scale at the start of a Q8_0 block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -26,7 +26,8 @@ internal static class VsLlama
         var llamaArgs = forward.Concat(["--llama-avx", a.String("--llama-avx", "auto")]).ToList();
 
         Console.WriteLine($"machine: {CpuName()}, {Environment.ProcessorCount} logical cores, {MemoryGb():F1} GB RAM; " +
-                          $"DOTNET_EnableAVX512F={Environment.GetEnvironmentVariable("DOTNET_EnableAVX512F") ?? "(unset)"}");
+                          $"DOTNET_EnableAVX512={Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") ?? "(unset)"}, " +
+                          $"AVX-512 in .NET: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         Console.WriteLine($"model: {path}; {BytesPerToken(path) / 1e9:F3} GB of weights read per generated token (at depth 0)");
         Console.WriteLine($"load average before: {Inference.Benchmark.LoadAverage():F2}");
 

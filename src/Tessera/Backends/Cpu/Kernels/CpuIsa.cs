@@ -1,7 +1,8 @@
 // The instruction-set strategies of the CPU kernels, one class per strategy per kernel family (partial files
 // Kernel.Vector128.cs, Kernel.Avx2.cs, ...), as nietras/Sep does. The best strategy the machine and the runtime allow is
 // chosen once; TESSERA_CPU_ISA=scalar|vector128|avx2|avxvnni|avx512 forces one (tests force each in turn), and the
-// runtime's own switches still apply (DOTNET_EnableAVX512F=0 hides AVX-512, as on a laptop such as the i7-14650HX).
+// runtime's own switches still apply (DOTNET_EnableAVX512=0 hides AVX-512, as on a laptop such as the i7-14650HX; in
+// .NET 10 that is the switch: the older DOTNET_EnableAVX512F=0 no longer has any effect).
 // Every strategy gives the same bits as the scalar reference: the SIMD paths keep ggml's lanes and summation order.
 
 using System.Runtime.Intrinsics;

@@ -201,7 +201,7 @@ public sealed partial class HubDownloader : IDisposable
     private string Describe(Exception e) => e switch
     {
         OperationCanceledException => $"no answer for {_options.ReadTimeout.TotalSeconds:0} s",
-        HttpRequestException { InnerException: { } inner } h => $"{h.Message} ({inner.Message})",
+        HttpRequestException { InnerException: { } inner } h when !h.Message.Contains(inner.Message, StringComparison.Ordinal) => $"{h.Message} ({inner.Message})",
         _ => e.Message,
     };
 

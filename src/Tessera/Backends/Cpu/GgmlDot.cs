@@ -1,12 +1,8 @@
-// Dot products of a weight row with an activation row, in the exact arithmetic of ggml-cpu's x86 AVX2 build, so that
-// matrix products agree with llama.cpp to the last bit rather than to float rounding (gpt-oss-facts.md §3.5). That
-// matters more than it seems: the next product rounds its input to Q8_0, and differences of one part in 10^7 move a few
-// values across rounding boundaries, which compounds over layers into logit differences of several percent.
-// Reproduced: for Q8_0, arch/x86/quants.c ggml_vec_dot_q8_0_q8_0 and llamafile's tinyBLAS_Q0_AVX (sgemm.cpp, used for
-// batches), and for F32 tinyBLAS<8, __m256>: 8 float lanes, lane j holding for each block of 32 the integer sum of
-// elements 4j..4j+3 times the block's scale product, added with FMA (F32: lane j takes elements j, j + 8, ...), reduced
-// as hsum_float_8: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)). For MXFP4, the repacked kernels (below).
-// Rows come decoded (QuantRow): int8 quants and one float scale per block, so a weight row is unpacked once per batch.
+// Dot products in the exact arithmetic of ggml-cpu's x86 AVX2 build (gpt-oss-facts.md §3.5), so matrix products agree
+// with llama.cpp to the last bit: the next product rounds its input to Q8_0, and last-bit differences compound over
+// layers into logit differences of several percent. Q8_0: ggml_vec_dot_q8_0_q8_0 and tinyBLAS_Q0_AVX (8 lanes, lane j
+// gets each block's sum of elements 4j..4j+3 times the scale product by FMA, then hsum_float_8); F32: tinyBLAS<8, __m256>;
+// MXFP4: the repacked mxfp4_8x8 kernels. Rows come decoded (QuantRow), so a weight row is unpacked once per batch.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;

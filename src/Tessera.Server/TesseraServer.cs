@@ -75,6 +75,7 @@ public sealed partial class TesseraServer : IAsyncDisposable
             k.AddServerHeader = false;
         });
         builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var app = builder.Build();
         app.Use(ObserveAsync);

@@ -22,10 +22,19 @@ public static class TesseraCommand
             RenderCommand.Create(stdout, stderr),
             RunCommand.Create(stdout, stderr, stdin ?? Console.In),
             LogitsCommand.Create(stdout),
+            ServeCommand.Create(stdout, stderr),
         };
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            // ProcessTerminationTimeout turns Ctrl+C and SIGTERM into the actions' CancellationToken (`serve` stops
+            // cleanly, `run` stops generating); a configuration made here has none unless it is set.
+            return root.Parse(args).Invoke(new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(5),
+            });
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("TESSERA_DEBUG") != "1")
         {

@@ -83,7 +83,12 @@ public sealed partial class TesseraServer : IAsyncDisposable
         MapEndpoints(app);
         // Generations in flight end at once on shutdown instead of holding it up.
         app.Lifetime.ApplicationStopping.Register(_stopping.Cancel);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try { await app.StartAsync(cancellationToken).ConfigureAwait(false); }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         _app = app;
         var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         _baseAddress = new Uri(bound.EndsWith('/') ? bound : bound + "/");

@@ -28,6 +28,15 @@ public class EndpointTests
     }
 
     [Fact]
+    public async Task PortInUseIsAnIOException()
+    {
+        await using var first = await ScriptedServer.StartAsync();
+        await using var second = new TesseraServer(first.Model, new TesseraServerOptions { Port = first.Server.BaseAddress.Port });
+        await Assert.ThrowsAnyAsync<IOException>(() => second.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Throws<InvalidOperationException>(() => second.BaseAddress);
+    }
+
+    [Fact]
     public async Task HealthIsOk()
     {
         await using var server = await ScriptedServer.StartAsync();

@@ -180,6 +180,12 @@ public class ChatCompletionsTests
             Assert.Equal("context_length_exceeded", error.GetProperty("code").GetString());
             Assert.Equal("messages", error.GetProperty("param").GetString());
         }
+        using (var raw = await server.PostAsync("v1/completions", $$$"""{"prompt":"{{{longText}}}"}"""))
+        {
+            var error = await ErrorAssert.IsOpenAIErrorAsync(raw, HttpStatusCode.BadRequest);
+            Assert.Equal("context_length_exceeded", error.GetProperty("code").GetString());
+            Assert.Equal("prompt", error.GetProperty("param").GetString());
+        }
         // The SDK surfaces it as a ClientResultException with the status.
         var e = await Assert.ThrowsAsync<ClientResultException>(() => server.OpenAIChatClient().CompleteChatAsync([new UserChatMessage(longText)], cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(400, e.Status);

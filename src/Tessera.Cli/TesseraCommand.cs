@@ -30,13 +30,21 @@ public static class TesseraCommand
             PullCommand.Create(stdout, stderr, hub),
             ListCommand.Create(stdout, hub),
             LogitsCommand.Create(stdout),
+            ServeCommand.Create(stdout, stderr),
         };
         try
         {
             var parsed = root.Parse(args);
-            var configuration = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
-            // chat handles Ctrl+C itself (it stops the answer, not the program); System.CommandLine's handler would end the command.
-            if (parsed.CommandResult.Command == chat) configuration.ProcessTerminationTimeout = null;
+            // ProcessTerminationTimeout turns Ctrl+C and SIGTERM into the actions' CancellationToken (`serve` stops
+            // cleanly, `run` stops generating); a configuration made here has none unless it is set. chat handles
+            // Ctrl+C itself (it stops the answer, not the program), so it gets none.
+            var configuration = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = parsed.CommandResult.Command == chat ? null : TimeSpan.FromSeconds(5),
+            };
             return parsed.Invoke(configuration);
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("TESSERA_DEBUG") != "1")

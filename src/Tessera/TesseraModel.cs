@@ -100,7 +100,8 @@ public sealed partial class TesseraModel : IDisposable
     private async IAsyncEnumerable<T> StreamFromWorker<T>(Action<Action<T>, CancellationToken> run, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+        // A short buffer: the worker may run only a few tokens ahead of a slow reader, so a reader that leaves stops it soon.
+        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(() =>
         {
             try

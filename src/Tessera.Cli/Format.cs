@@ -16,16 +16,20 @@ internal static class Format
         _ => bytes + " B",
     };
 
-    /// <summary>A Spectre console writing to <paramref name="writer"/>; plain text unless it is the real terminal.</summary>
+    /// <summary>A Spectre console writing to <paramref name="writer"/>; plain text unless it is the real terminal (stdout or stderr).</summary>
     public static IAnsiConsole Console(TextWriter writer)
     {
-        var isTerminal = ReferenceEquals(writer, System.Console.Out) && !System.Console.IsOutputRedirected;
-        return AnsiConsole.Create(new AnsiConsoleSettings
+        var isTerminal = (ReferenceEquals(writer, System.Console.Out) && !System.Console.IsOutputRedirected)
+            || (ReferenceEquals(writer, System.Console.Error) && !System.Console.IsErrorRedirected);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(writer),
             Ansi = isTerminal ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = isTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = isTerminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
+        // Into a file or a pipe, lines stay whole rather than wrapped at 80 columns.
+        if (!isTerminal) console.Profile.Width = 4096;
+        return console;
     }
 }

@@ -5,28 +5,48 @@ using System.CommandLine;
 using Tessera.Cli.Commands;
 using Tessera.Chat.Harmony;
 using Tessera.Gguf;
+using Tessera.Hub;
 
 namespace Tessera.Cli;
 
 /// <summary>Builds and runs the <c>tessera</c> command line.</summary>
 public static class TesseraCommand
 {
-    /// <summary>Runs the command line with the given output streams; returns the exit code.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
+    /// <summary>Runs the command line with the given output streams; returns the exit code. <paramref name="hub"/> says
+    /// where models are searched and downloaded (default: this process's home and environment variables).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null, HubEnvironment? hub = null)
     {
+        stdin ??= Console.In;
+        hub ??= HubEnvironment.Current;
+        var chat = ChatCommand.Create(stdout, stderr, stdin, hub);
         var root = new RootCommand("Tessera: run OpenAI's gpt-oss models locally")
         {
             MakeTestModelCommand.Create(stdout),
             InspectCommand.Create(stdout),
-            TokenizeCommand.Create(stdout, stdin ?? Console.In),
+            TokenizeCommand.Create(stdout, stdin),
             RenderCommand.Create(stdout, stderr),
-            RunCommand.Create(stdout, stderr, stdin ?? Console.In),
+            RunCommand.Create(stdout, stderr, stdin, hub),
+            chat,
+            PullCommand.Create(stdout, stderr, hub),
+            ListCommand.Create(stdout, hub),
             LogitsCommand.Create(stdout),
+            ServeCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
         };
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            var parsed = root.Parse(args);
+            // ProcessTerminationTimeout turns Ctrl+C and SIGTERM into the actions' CancellationToken (`serve` stops
+            // cleanly, `run` stops generating); a configuration made here has none unless it is set. chat handles
+            // Ctrl+C itself (it stops the answer, not the program), so it gets none.
+            var configuration = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = parsed.CommandResult.Command == chat ? null : TimeSpan.FromSeconds(5),
+            };
+            return parsed.Invoke(configuration);
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("TESSERA_DEBUG") != "1")
         {
@@ -43,6 +63,7 @@ public static class TesseraCommand
         HarmonyRenderException h => h.Message,
         Inference.ContextOverflowException o => o.Message,
         OperationCanceledException => "cancelled",
+        HttpRequestException h => $"network error: {h.Message}",
         NotSupportedException n => n.Message,
         FileNotFoundException f => $"file not found: {f.FileName ?? f.Message}",
         DirectoryNotFoundException d => d.Message,

@@ -1,9 +1,7 @@
 // Chat completions: messages → harmony prompt → tokens → generation → streaming harmony parser → OpenAI-shaped
 // chunks and result, reasoning apart from the answer and tool calls apart from both (the parser decides which is which).
 
-using System.Runtime.CompilerServices;
 using System.Text;
-using System.Threading.Channels;
 using Tessera.Chat;
 using Tessera.Chat.Harmony;
 using Tessera.Inference;
@@ -25,33 +23,12 @@ public sealed partial class TesseraModel
 
     /// <summary>Streams the reply as chunks: the first carries the role, the last the finish reason, usage and timings.
     /// Stopping the enumeration or cancelling stops generation.</summary>
-    public async IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreaming(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreaming(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new();
         options.Validate();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<ChatCompletionChunk>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        var producer = Task.Run(() =>
-        {
-            try
-            {
-                Exclusive(() => RunChat(messages, options, chunk => channel.Writer.WriteAsync(chunk, stop.Token).AsTask().GetAwaiter().GetResult(), stop.Token), stop.Token);
-                channel.Writer.TryComplete();
-            }
-            catch (Exception e) { channel.Writer.TryComplete(e); }
-        }, CancellationToken.None);
-        try
-        {
-            await foreach (var chunk in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                yield return chunk;
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-            try { await producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-        await channel.Reader.Completion.ConfigureAwait(false);   // rethrows a failure of the producer
+        return StreamFromWorker<ChatCompletionChunk>((emit, token) => RunChat(messages, options, emit, token), cancellationToken);
     }
 
     /// <summary>The prompt the model sees for <paramref name="messages"/> (harmony format, ending in <c>&lt;|start|&gt;assistant</c>).</summary>

@@ -1,7 +1,6 @@
 // Raw-prompt completions (OpenAI's legacy /v1/completions): the prompt is tokenized as is, special-token text
 // included, and the generated text is returned without any harmony parsing.
 
-using System.Runtime.CompilerServices;
 using System.Text;
 using Tessera.Inference;
 
@@ -14,31 +13,11 @@ public sealed partial class TesseraModel
         Exclusive(() => RunCompletion(prompt, options ?? new(), null, cancellationToken), cancellationToken);
 
     /// <summary>Streams the continuation of <paramref name="prompt"/> piece by piece; the last piece has the finish reason.</summary>
-    public async IAsyncEnumerable<TextCompletion> CreateCompletionStreaming(string prompt, CompletionOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<TextCompletion> CreateCompletionStreaming(string prompt, CompletionOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var pieces = System.Threading.Channels.Channel.CreateBounded<TextCompletion>(64);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var producer = Task.Run(() =>
-        {
-            try
-            {
-                Exclusive(() => RunCompletion(prompt, options ?? new(), p => pieces.Writer.WriteAsync(p, stop.Token).AsTask().GetAwaiter().GetResult(), stop.Token), stop.Token);
-                pieces.Writer.TryComplete();
-            }
-            catch (Exception e) { pieces.Writer.TryComplete(e); }
-        }, CancellationToken.None);
-        try
-        {
-            await foreach (var piece in pieces.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                yield return piece;
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-            try { await producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-        await pieces.Reader.Completion.ConfigureAwait(false);
+        options ??= new();
+        options.Validate();
+        return StreamFromWorker<TextCompletion>((emit, token) => RunCompletion(prompt, options, emit, token), cancellationToken);
     }
 
     private TextCompletion RunCompletion(string prompt, CompletionOptions options, Action<TextCompletion>? emit, CancellationToken cancellationToken)

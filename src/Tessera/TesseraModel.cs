@@ -2,6 +2,8 @@
 // (concurrent callers wait their turn). Chat and raw completions live in the partial files beside this one.
 
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Tessera.Chat.Harmony;
 using Tessera.Gguf;
 using Tessera.Inference;
@@ -91,6 +93,39 @@ public sealed partial class TesseraModel : IDisposable
         _turn.Wait(cancellationToken);
         try { return work(); }
         finally { _turn.Release(); }
+    }
+
+    // Streaming: the request runs on a worker thread (it is CPU-bound) with the model to itself and hands its pieces
+    // through a bounded channel; leaving the enumeration early or cancelling stops the generation.
+    private async IAsyncEnumerable<T> StreamFromWorker<T>(Action<Action<T>, CancellationToken> run, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A short buffer: the worker may run only a few tokens ahead of a slow reader, so a reader that leaves stops it soon.
+        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                Exclusive(() =>
+                {
+                    run(item => channel.Writer.WriteAsync(item, stop.Token).AsTask().GetAwaiter().GetResult(), stop.Token);
+                    return true;
+                }, stop.Token);
+                channel.Writer.TryComplete();
+            }
+            catch (Exception e) { channel.Writer.TryComplete(e); }
+        }, CancellationToken.None);
+        try
+        {
+            await foreach (var item in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return item;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try { await producer.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+        await channel.Reader.Completion.ConfigureAwait(false);   // rethrows a failure of the producer
     }
 
     private PerformanceCounters Finish(PerformanceCounters counters) => LastTimings = counters with { LoadMs = LoadMs };

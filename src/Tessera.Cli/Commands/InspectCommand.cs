@@ -116,7 +116,7 @@ internal static class InspectCommand
             metadata[key] = IsTokenizerArray(key) ? new JsonObject { ["type"] = value.Describe(), ["count"] = value.Count } : ValueToJson(value);
         var tensors = new JsonArray();
         foreach (var t in f.Tensors)
-            tensors.Add(new JsonObject
+            tensors.Add((JsonNode)new JsonObject
             {
                 ["name"] = t.Name,
                 ["shape"] = new JsonArray([.. t.Dimensions.Select(d => (JsonNode)d)]),
@@ -126,7 +126,7 @@ internal static class InspectCommand
             });
         var totals = new JsonArray();
         foreach (var g in TotalsByType(f))
-            totals.Add(new JsonObject { ["type"] = g.Type.ToString(), ["tensors"] = g.Count, ["elements"] = g.Elements, ["bytes"] = g.Bytes });
+            totals.Add((JsonNode)new JsonObject { ["type"] = g.Type.ToString(), ["tensors"] = g.Count, ["elements"] = g.Elements, ["bytes"] = g.Bytes });
         return new JsonObject
         {
             ["file"] = f.Path,

@@ -36,7 +36,7 @@ internal static class TokenizeCommand
             {
                 var array = new JsonArray();
                 foreach (var id in tokens)
-                    array.Add(new JsonObject { ["id"] = id, ["piece"] = Piece(tokenizer, id) });
+                    array.Add((JsonNode)new JsonObject { ["id"] = id, ["piece"] = Piece(tokenizer, id) });
                 stdout.WriteLine(array.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             }
             else

@@ -1,6 +1,8 @@
 // Reads and writes ChatMessage in the OpenAI shape, accepting what OpenAI-compatible clients send: content as a string,
 // null or text parts; reasoning as reasoning_content, thinking or reasoning; tool-call arguments as a string or as
-// a JSON object (made compact text, as llama.cpp does).
+// a JSON object (made compact text, as llama.cpp does). Public because ChatMessage names it in its [JsonConverter]:
+// a source-generated context in another assembly (an application's, the server's) can only include ChatMessage, or
+// the results that hold one, if it can construct the converter.
 
 using System.Text;
 using System.Text.Json;
@@ -8,7 +10,8 @@ using System.Text.Json.Serialization;
 
 namespace Tessera.Chat;
 
-internal sealed class ChatMessageJsonConverter : JsonConverter<ChatMessage>
+/// <summary>The JSON converter of <see cref="ChatMessage"/>; use it through the type's attribute.</summary>
+public sealed class ChatMessageJsonConverter : JsonConverter<ChatMessage>
 {
     public override ChatMessage Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {

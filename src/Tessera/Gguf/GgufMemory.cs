@@ -14,7 +14,10 @@ internal abstract unsafe class GgufMemory : IDisposable
 
     public static GgufMemory Map(string path)
     {
-        var length = new FileInfo(path).Length;
+        // A link's own length is that of the path it holds; the map covers its final target (Hugging Face cache
+        // snapshots are links to blobs).
+        var info = new FileInfo(path);
+        var length = (info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) ?? info) is FileInfo target && target.Exists ? target.Length : info.Length;
         if (length == 0) return new Pinned([]);
         return new Mapped(path, length);
     }

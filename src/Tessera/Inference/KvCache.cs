@@ -1,11 +1,9 @@
-// The KV cache of a model with full and sliding-window layers, stored on a backend (llama.cpp's llama_kv_cache_iswa;
-// gpt-oss-facts.md §1, §4.2d). Full layers hold the whole context, position p in slot p. Sliding-window layers hold a ring
-// of window + batch slots: a batch's own keys go in before its queries attend, so the ring needs room for the window
-// behind the batch's first query plus the batch itself (llama.cpp sizes its SWA cache n_swa + n_ubatch for the same
-// reason). Storage is F16 by default, as llama.cpp's, or F32.
-//
-// Truncation keeps a prefix only while the ring still holds the window behind it: a ring forgets old positions, and their
-// keys cannot be recomputed without re-evaluating everything before them. Truncating further back clears the cache.
+// The KV cache of a model with full and sliding-window layers, on a backend (llama.cpp's llama_kv_cache_iswa; facts §1,
+// §4.2d), F16 by default as llama.cpp's, or F32. Full layers hold the context, position p in slot p. Sliding-window
+// layers hold a ring of window + batch slots: a batch's keys go in before its queries attend, so the ring needs the window
+// behind the batch's first query plus the batch (llama.cpp sizes its SWA cache n_swa + n_ubatch likewise). Truncation
+// keeps a prefix only while the ring still holds the window behind it; otherwise the cache is cleared, because keys the
+// ring has overwritten cannot be recomputed without evaluating everything before them again.
 
 using Tessera.Backends;
 using Tessera.Quants;

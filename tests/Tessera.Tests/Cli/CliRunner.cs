@@ -1,16 +1,20 @@
-// Runs the `tessera` command line in-process and captures what it prints.
+// Runs the `tessera` command line in-process and captures what it prints; optionally with standard input and a
+// HubEnvironment (a fake home and variables) in place of the process's.
 
 using Tessera.Cli;
+using Tessera.Hub;
 
 namespace Tessera.Tests.Cli;
 
 internal static class CliRunner
 {
-    public static (int ExitCode, string Out, string Err) Run(params string[] args)
+    public static (int ExitCode, string Out, string Err) Run(params string[] args) => RunWith(null, null, args);
+
+    public static (int ExitCode, string Out, string Err) RunWith(HubEnvironment? hub, string? stdin, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = TesseraCommand.Run(args, stdout, stderr);
+        var code = TesseraCommand.Run(args, stdout, stderr, new StringReader(stdin ?? ""), hub);
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

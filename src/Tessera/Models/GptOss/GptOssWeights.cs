@@ -39,7 +39,7 @@ public sealed class GptOssWeights
                     throw new GgufFormatException(field, -1, $"type is {info.Type}; norms, biases and sinks must be F32");
             }
             else if (!BlockFormats.TryGet(info.Type, out _))
-                throw new GgufFormatException(field, -1, $"type {info.Type} cannot be computed with by Tessera yet");
+                throw new GgufFormatException(field, -1, $"type {info.Type}: Tessera has no kernels for it yet");
             return WeightTensor.Mapped(file, info);
         }
 

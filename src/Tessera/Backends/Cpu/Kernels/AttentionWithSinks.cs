@@ -1,12 +1,9 @@
-// One query head of gpt-oss attention (gpt-oss-facts.md §4.2e-f): scores 1/√d·q·k over the visible cache slots, a softmax
-// whose denominator also holds e^sink (the sink logit is not scaled and has no value vector, so the weights sum to less
-// than 1), and the weighted sum of values. The arithmetic follows ggml-cpu's flash attention (ops.cpp
-// ggml_compute_forward_flash_attn_ext_f16_one_chunk, the path llama.cpp takes for fewer than 64 query rows per micro-batch
-// and for decoding): an online softmax over the slots in order, the value sum kept in an F16 buffer when the cache is F16
-// (rounded after every update), the sink folded in after the loop, FMA exactly where ggml's compiled code has one. Matching
-// that rounding matters: the next matrix product quantises its input to Q8_0, and a difference in the last bit moves a
-// few values across rounding boundaries, which compounds over layers into logit differences of several percent.
-// (From 64 query rows on, llama.cpp uses a tiled kernel with F32 accumulators; that one is not reproduced.)
+// One query head of gpt-oss attention (gpt-oss-facts.md §4.2e-f): 1/√d·q·k over the visible slots, a softmax whose
+// denominator also holds e^sink (unscaled, no value vector), the weighted sum of values. The arithmetic is ggml-cpu's
+// one-chunk flash attention (ops.cpp), which llama.cpp runs for micro-batches under 64 rows and for decoding: an online
+// softmax over the slots in order, an F16 value accumulator when the cache is F16, FMA exactly where ggml's build has one.
+// Bit-exactness matters here: the next product quantises to Q8_0, and a last-bit difference moves values across rounding
+// boundaries, which compounds into logit differences of several percent. (The tiled path for 64+ rows is not reproduced.)
 
 namespace Tessera.Backends.Cpu;
 

@@ -1,14 +1,12 @@
-// Dot products of a weight row with an activation row, in the exact arithmetic of ggml-cpu's x86 AVX2 build, so that
-// matrix products agree with llama.cpp to the last bit rather than to float rounding (gpt-oss-facts.md §3.5). That
-// matters more than it seems: the next product rounds its input to Q8_0, and differences of one part in 10^7 move a few
-// values across rounding boundaries, which compounds over layers into logit differences of several percent.
-// The kernels reproduced are arch/x86/quants.c ggml_vec_dot_q8_0_q8_0 and ggml_vec_dot_mxfp4_q8_0, and llamafile's
-// tinyBLAS (sgemm.cpp) for Q8_0 and F32, which llama.cpp uses for batches. All keep 8 float lanes: for a block of 32
-// quants, lane j gets the integer sum of elements 4j..4j+3 times the block's scale product, added with FMA (F32: lane j
-// takes elements j, j + 8, ...); the lanes are reduced as hsum_float_8: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
-// Rows come decoded (QuantRow): int8 quants and one float scale per block, so a weight row is unpacked once per batch.
+// Dot products in the exact arithmetic of ggml-cpu's x86 AVX2 build (gpt-oss-facts.md §3.5), so matrix products agree
+// with llama.cpp to the last bit: the next product rounds its input to Q8_0, and last-bit differences compound over
+// layers into logit differences of several percent. Q8_0: ggml_vec_dot_q8_0_q8_0 and tinyBLAS_Q0_AVX (8 lanes, lane j
+// gets each block's sum of elements 4j..4j+3 times the scale product by FMA, then hsum_float_8); F32: tinyBLAS<8, __m256>;
+// MXFP4: the repacked mxfp4_8x8 kernels. Rows come decoded (QuantRow), so a weight row is unpacked once per batch.
 
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Tessera.Backends.Cpu;
 
@@ -22,87 +20,63 @@ internal static class GgmlDot
         public ReadOnlySpan<float> Scales { get; } = scales;
     }
 
-    /// <summary>Σ w·x for Q8_0 weights and Q8_0 activations (ggml_vec_dot_q8_0_q8_0, tinyBLAS_Q0_AVX): one accumulator.</summary>
+    /// <summary>Σ w·x for Q8_0 weights and Q8_0 activations (ggml_vec_dot_q8_0_q8_0, tinyBLAS_Q0_AVX): one 8-lane
+    /// accumulator, lane j += d_w·d_x · (sum of elements 4j..4j+3) with FMA.</summary>
     public static float Q8_0Q8_0(QuantRow w, QuantRow x)
     {
-        var acc = new Lanes();
-        for (int b = 0; b < w.Scales.Length; b++) acc.Add(w.Scales[b] * x.Scales[b], w.Quants, x.Quants, b * 32);
-        return acc.Sum();
+        if (w.Quants.Length != x.Quants.Length || w.Scales.Length * 32 != w.Quants.Length || x.Scales.Length != w.Scales.Length)
+            throw new ArgumentException("the rows differ in length");
+        ref sbyte qw = ref MemoryMarshal.GetReference(w.Quants);
+        ref sbyte qx = ref MemoryMarshal.GetReference(x.Quants);
+        float l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, l5 = 0, l6 = 0, l7 = 0;
+        for (int b = 0; b < w.Scales.Length; b++)
+        {
+            float d = w.Scales[b] * x.Scales[b];
+            int at = b * 32;
+            l0 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at), l0);
+            l1 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at + 4), l1);
+            l2 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at + 8), l2);
+            l3 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at + 12), l3);
+            l4 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at + 16), l4);
+            l5 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at + 20), l5);
+            l6 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at + 24), l6);
+            l7 = MathF.FusedMultiplyAdd(d, Quad(ref qw, ref qx, at + 28), l7);
+        }
+        // hsum_float_8: the upper four lanes onto the lower four, then the upper two onto the lower two, then lane 1 onto 0.
+        return ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7));
     }
 
-    /// <summary>Σ w·x for MXFP4 weights and Q8_0 activations (ggml_vec_dot_mxfp4_q8_0): even and odd blocks in two
-    /// accumulators, added lane by lane before the reduction; a last odd block is added afterwards in scalar code.</summary>
+    /// <summary>Σ w·x for MXFP4 weights and Q8_0 activations. llama.cpp repacks MXFP4 weights on x86 (CPU_REPACK,
+    /// mxfp4_8x8) and its AVX2 gemv/gemm keep one float per output: acc = fma(Σ block, d_w·d_x, acc), block by block.</summary>
     public static float Mxfp4Q8_0(QuantRow w, QuantRow x)
     {
-        int blocks = w.Scales.Length, b = 0;
-        Lanes even = new(), odd = new();
-        for (; b + 1 < blocks; b += 2)
+        if (w.Quants.Length != x.Quants.Length || w.Scales.Length * 32 != w.Quants.Length || x.Scales.Length != w.Scales.Length)
+            throw new ArgumentException("the rows differ in length");
+        ref sbyte qw = ref MemoryMarshal.GetReference(w.Quants);
+        ref sbyte qx = ref MemoryMarshal.GetReference(x.Quants);
+        float acc = 0;
+        for (int b = 0; b < w.Scales.Length; b++)
         {
-            even.Add(x.Scales[b] * w.Scales[b], w.Quants, x.Quants, b * 32);
-            odd.Add(x.Scales[b + 1] * w.Scales[b + 1], w.Quants, x.Quants, (b + 1) * 32);
+            int at = b * 32, sum = 0;
+            for (int i = 0; i < 32; i += 4) sum += Quad(ref qw, ref qx, at + i);
+            acc = MathF.FusedMultiplyAdd(sum, w.Scales[b] * x.Scales[b], acc);
         }
-        even.Add(odd);
-        float sum = even.Sum();
-        if (b < blocks)
-        {
-            int total = 0;
-            for (int i = b * 32; i < b * 32 + 32; i++) total += w.Quants[i] * x.Quants[i];
-            sum += x.Scales[b] * w.Scales[b] * total;
-        }
-        return sum;
+        return acc;
     }
 
-    /// <summary>Σ w·x for F32 rows whose length is a multiple of 8 (tinyBLAS&lt;8, __m256&gt;).</summary>
+    /// <summary>Σ w·x for F32 rows whose length is a multiple of 8 (tinyBLAS&lt;8, __m256&gt;): lane j takes elements
+    /// j, j + 8, ... with FMA, reduced as hsum_float_8.</summary>
     public static float F32F32(ReadOnlySpan<float> w, ReadOnlySpan<float> x)
     {
-        var acc = new Lanes();
-        for (int i = 0; i < w.Length; i += 8) acc.Add(w.Slice(i, 8), x.Slice(i, 8));
-        return acc.Sum();
+        var acc = Vector256<float>.Zero;
+        for (int i = 0; i + 8 <= w.Length; i += 8)
+            acc = Vector256.FusedMultiplyAdd(Vector256.Create(w.Slice(i, 8)), Vector256.Create(x.Slice(i, 8)), acc);
+        return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
     }
 
-    // Eight float lanes, as one __m256 accumulator.
-    private struct Lanes
-    {
-        private float _0, _1, _2, _3, _4, _5, _6, _7;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(float d, ReadOnlySpan<sbyte> w, ReadOnlySpan<sbyte> x, int at)
-        {
-            var qw = w.Slice(at, 32);
-            var qx = x.Slice(at, 32);
-            _0 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 0), _0);
-            _1 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 4), _1);
-            _2 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 8), _2);
-            _3 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 12), _3);
-            _4 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 16), _4);
-            _5 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 20), _5);
-            _6 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 24), _6);
-            _7 = MathF.FusedMultiplyAdd(d, Group(qw, qx, 28), _7);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(ReadOnlySpan<float> w, ReadOnlySpan<float> x)
-        {
-            _0 = MathF.FusedMultiplyAdd(w[0], x[0], _0);
-            _1 = MathF.FusedMultiplyAdd(w[1], x[1], _1);
-            _2 = MathF.FusedMultiplyAdd(w[2], x[2], _2);
-            _3 = MathF.FusedMultiplyAdd(w[3], x[3], _3);
-            _4 = MathF.FusedMultiplyAdd(w[4], x[4], _4);
-            _5 = MathF.FusedMultiplyAdd(w[5], x[5], _5);
-            _6 = MathF.FusedMultiplyAdd(w[6], x[6], _6);
-            _7 = MathF.FusedMultiplyAdd(w[7], x[7], _7);
-        }
-
-        public void Add(Lanes o)
-        {
-            _0 += o._0; _1 += o._1; _2 += o._2; _3 += o._3;
-            _4 += o._4; _5 += o._5; _6 += o._6; _7 += o._7;
-        }
-
-        public readonly float Sum() => ((_0 + _4) + (_2 + _6)) + ((_1 + _5) + (_3 + _7));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static int Group(ReadOnlySpan<sbyte> w, ReadOnlySpan<sbyte> x, int i) =>
-            w[i] * x[i] + w[i + 1] * x[i + 1] + w[i + 2] * x[i + 2] + w[i + 3] * x[i + 3];
-    }
+    // Σ of four consecutive products from index i; exact in int32, so the order of adding does not matter.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Quad(ref sbyte w, ref sbyte x, int i) =>
+        Unsafe.Add(ref w, i) * Unsafe.Add(ref x, i) + Unsafe.Add(ref w, i + 1) * Unsafe.Add(ref x, i + 1)
+        + Unsafe.Add(ref w, i + 2) * Unsafe.Add(ref x, i + 2) + Unsafe.Add(ref w, i + 3) * Unsafe.Add(ref x, i + 3);
 }

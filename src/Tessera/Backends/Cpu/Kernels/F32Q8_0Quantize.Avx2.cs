@@ -19,17 +19,17 @@ internal static unsafe partial class F32Q8_0Quantize
             var id = Vector256.Create(inverse);
             var q = Vector256.Narrow(Vector256.Narrow(Q(v0, id), Q(v1, id)), Vector256.Narrow(Q(v2, id), Q(v3, id)));
             q.Store(quants + b * 32);
-            StoreStarts(q, startMxfp4 + b * 8, startQ8_0 + b * 8);
+            StoreStarts(q, startMxfp4 + b, startQ8_0 + b * 8);
         }
 
         static Vector256<int> Q(Vector256<float> v, Vector256<float> id) => Vector256.ConvertToInt32(Vector256.Round(v * id));
     }
 
-    // The 4-quant group sums of one block (vpmaddubsw with ones, vpmaddwd with ones), times −12 and −128.
+    // The 4-quant group sums of one block (vpmaddubsw with ones, vpmaddwd with ones) times −128, and their total times −12.
     private static void StoreStarts(Vector256<sbyte> q, int* startMxfp4, int* startQ8_0)
     {
         var sums = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), q), Vector256.Create((short)1));
-        (sums * -12).Store(startMxfp4);
+        *startMxfp4 = -12 * Vector256.Sum(sums);
         (sums * -128).Store(startQ8_0);
     }
 }

@@ -19,7 +19,7 @@ internal static unsafe partial class F32Q8_0Quantize
             var id = Vector512.Create(inverse);
             var q = Vector512.Narrow(Vector512.Narrow(Q(v0, id), Q(v1, id)), Vector512<short>.Zero).GetLower();
             q.Store(quants + b * 32);
-            StoreStarts(q, startMxfp4 + b * 8, startQ8_0 + b * 8);
+            StoreStarts(q, startMxfp4 + b, startQ8_0 + b * 8);
         }
 
         static Vector512<int> Q(Vector512<float> v, Vector512<float> id) => Vector512.ConvertToInt32(Vector512.Round(v * id));

@@ -24,8 +24,7 @@ internal static unsafe partial class F32Q8_0Quantize
             var ones = Vector128.Create((sbyte)1);
             var sumLo = QuantMath128.GroupSums(ones, lo);
             var sumHi = QuantMath128.GroupSums(ones, hi);
-            (sumLo * -12).Store(startMxfp4 + b * 8);
-            (sumHi * -12).Store(startMxfp4 + b * 8 + 4);
+            startMxfp4[b] = -12 * Vector128.Sum(sumLo + sumHi);
             (sumLo * -128).Store(startQ8_0 + b * 8);
             (sumHi * -128).Store(startQ8_0 + b * 8 + 4);
         }

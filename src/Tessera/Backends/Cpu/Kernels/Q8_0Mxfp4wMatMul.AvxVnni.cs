@@ -1,7 +1,7 @@
-// Q8_0Mxfp4wMatMul with AVX-VNNI: one vpdpbusd per block and activation row. vpdpbusd multiplies unsigned by signed
-// bytes, so the weights are decoded straight to kvalues + 12 (a second 16-entry table) and the sum starts from the
-// activation's −12·Σx per 4-value group (Q8_0Rows): Σ(w + 12)·x − 12·Σx = Σw·x, exact in 32-bit integers.
+// Q8_0Mxfp4wMatMul with AVX-VNNI: the AVX2 loop (Q8_0Mxfp4wMatMul.Avx2.cs) with vpdpbusd for the integer dots of the
+// unsigned weights (kvalues + 12) and the signed activation quants.
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Tessera.Backends.Cpu;
@@ -12,15 +12,22 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
     {
         switch (count)
         {
-            case 1: OffsetRows<Tile1, VnniDot>(m, rowStart, rowEnd, first); break;
-            case 2: OffsetRows<Tile2, VnniDot>(m, rowStart, rowEnd, first); break;
-            case 3: OffsetRows<Tile3, VnniDot>(m, rowStart, rowEnd, first); break;
-            default: OffsetRows<Tile4, VnniDot>(m, rowStart, rowEnd, first); break;
+            case 1: Rows8<Tile1, VnniDot>(m, rowStart, rowEnd, first); break;
+            case 2: Rows8<Tile2, VnniDot>(m, rowStart, rowEnd, first); break;
+            case 3: Rows8<Tile3, VnniDot>(m, rowStart, rowEnd, first); break;
+            default: Rows8<Tile4, VnniDot>(m, rowStart, rowEnd, first); break;
         }
     }
 
-    private struct VnniDot : IOffsetDot
+    private struct VnniDot : IBlockDot
     {
-        public static Vector256<float> Block(Vector256<float> acc, Vector256<byte> w, sbyte* x, int* start, float d) => QuantMath.VnniBlock(acc, w, x, start, d);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Pair(Vector256<byte> low, Vector256<byte> high, Vector256<sbyte> xLow, Vector256<sbyte> xHigh) =>
+            System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(
+                System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, low, xLow), high, xHigh);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Row(Vector256<byte> w, Vector256<sbyte> x) =>
+            System.Runtime.Intrinsics.X86.AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w, x);
     }
 }

@@ -1,8 +1,8 @@
-// MXFP4 weights × Q8_0 activations (the gpt-oss experts; gpt-oss-facts.md §3.4, §3.5): ggml_vec_dot_mxfp4_q8_0 for every
-// weight row and activation row of a QuantMatMul. Nibbles become ggml's doubled E2M1 values by a 16-entry table lookup
-// (vpshufb), the integer products of each 4-value group are summed exactly, and each block adds d_x·2^(e−128) times
-// those sums to 8 float lanes, even blocks and odd blocks in two accumulators; a last odd block is added in scalar code
-// after the reduction. Every ISA path keeps that order, so all give the bits of the scalar reference (GgmlDot).
+// MXFP4 weights × Q8_0 activations (the gpt-oss experts; gpt-oss-facts.md §3.4, §3.5) in the arithmetic of llama.cpp's
+// repacked mxfp4_8x8 kernels, which llama.cpp uses for MXFP4 experts on x86 (GgmlDot.Mxfp4Q8_0): per block the exact
+// integer sum of its 32 products, then one float accumulator per output, acc = fma(sum, d_w·d_x, acc), block by block.
+// Nibbles become ggml's doubled E2M1 values by a 16-entry table lookup (vpshufb). The vector paths keep a separate
+// accumulator per output row in each float lane, so every path gives the bits of the scalar reference.
 
 using Tessera.Quants;
 
@@ -45,15 +45,5 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
             for (int i = first; i < first + count; i++)
                 m.Output(i)[r] = GgmlDot.Mxfp4Q8_0(w, new GgmlDot.QuantRow(new ReadOnlySpan<sbyte>(m.Quants(i), blocks * 32), new ReadOnlySpan<float>(m.Scales(i), blocks)));
         }
-    }
-
-    // The exact integer dot of one block's 32 weights (decoded) with 32 activation quants: the odd block left at the end.
-    private static int BlockTotal(byte* block, sbyte* x)
-    {
-        var values = Mxfp4Format.Values;
-        int total = 0;
-        for (int j = 0; j < 16; j++)
-            total += values[block[1 + j] & 0xF] * x[j] + values[block[1 + j] >> 4] * x[j + 16];
-        return total;
     }
 }

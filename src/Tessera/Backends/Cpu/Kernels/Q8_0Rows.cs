@@ -1,8 +1,8 @@
 // Activations quantised to Q8_0 for the integer mat-muls, in native memory that the kernels read through pointers and
 // that is reused from op to op (grown, never shrunk), so the decode path allocates nothing. Each row keeps its int8
-// quants, one float scale per 32-value block, and per 4-value group of each block the sum of its quants times −12 and
+// quants, one float scale per 32-value block, the sum of each block's quants times −12 and the sum of each 4-value group
 // times −128. vpdpbusd and vpmaddubsw multiply unsigned by signed bytes; the kernels feed them weights made unsigned by
-// an offset c (MXFP4 values + 12, Q8_0 quants + 128) and start the sum at −c·Σx, so Σ(w + c)·x − c·Σx = Σw·x exactly.
+// an offset c (MXFP4 values + 12, Q8_0 quants + 128) and add −c·Σx, so Σ(w + c)·x − c·Σx = Σw·x exactly.
 
 using System.Runtime.InteropServices;
 
@@ -25,7 +25,7 @@ internal sealed unsafe class Q8_0Rows : IDisposable
     /// <summary>[Rows × RowLength] int8 quants.</summary>
     public sbyte* Quants { get; private set; }
 
-    /// <summary>[Rows × Blocks × 8] −12·(sum of each 4-quant group): the start of a dot with MXFP4 values + 12.</summary>
+    /// <summary>[Rows × Blocks] −12·(sum of the block's quants): what a block's dot with MXFP4 values + 12 is off by.</summary>
     public int* StartMxfp4 { get; private set; }
 
     /// <summary>[Rows × Blocks × 8] −128·(sum of each 4-quant group): the start of a dot with Q8_0 quants + 128.</summary>
@@ -45,7 +45,7 @@ internal sealed unsafe class Q8_0Rows : IDisposable
             Free();
             long capacity = Math.Max(needed, 64 * 32);
             Quants = (sbyte*)NativeMemory.AlignedAlloc((nuint)capacity, 64);
-            StartMxfp4 = (int*)NativeMemory.AlignedAlloc((nuint)(capacity / 4 * sizeof(int)), 64);
+            StartMxfp4 = (int*)NativeMemory.AlignedAlloc((nuint)(capacity / 32 * sizeof(int)), 64);
             StartQ8_0 = (int*)NativeMemory.AlignedAlloc((nuint)(capacity / 4 * sizeof(int)), 64);
             Scales = (float*)NativeMemory.AlignedAlloc((nuint)(capacity / 32 * sizeof(float)), 64);
             _capacity = capacity;
@@ -61,14 +61,14 @@ internal sealed unsafe class Q8_0Rows : IDisposable
             throw new ArgumentOutOfRangeException(nameof(row), $"row {row} of {x.Length} values into [{Rows} × {RowLength}]");
         fixed (float* p = x)
             F32Q8_0Quantize.Row(isa, p, RowLength, Quants + (long)row * RowLength, Scales + (long)row * Blocks,
-                StartMxfp4 + (long)row * Blocks * 8, StartQ8_0 + (long)row * Blocks * 8);
+                StartMxfp4 + (long)row * Blocks, StartQ8_0 + (long)row * Blocks * 8);
     }
 
     /// <summary>Row <paramref name="row"/>'s quants.</summary>
     public ReadOnlySpan<sbyte> QuantRow(int row) => new(Quants + (long)row * RowLength, RowLength);
 
-    /// <summary>Row <paramref name="row"/>'s MXFP4 starts (Blocks × 8).</summary>
-    public ReadOnlySpan<int> StartMxfp4Row(int row) => new(StartMxfp4 + (long)row * Blocks * 8, Blocks * 8);
+    /// <summary>Row <paramref name="row"/>'s MXFP4 starts (one per block).</summary>
+    public ReadOnlySpan<int> StartMxfp4Row(int row) => new(StartMxfp4 + (long)row * Blocks, Blocks);
 
     /// <summary>Row <paramref name="row"/>'s Q8_0 starts (Blocks × 8).</summary>
     public ReadOnlySpan<int> StartQ8_0Row(int row) => new(StartQ8_0 + (long)row * Blocks * 8, Blocks * 8);

@@ -22,7 +22,7 @@ internal unsafe struct QuantMatMul
     public long RowBytes;     // bytes per weight row
     public int Blocks;        // 32-value blocks per row
     public sbyte* XQuants;    // [rows × Blocks·32] activation quants
-    public int* XStartMxfp4;  // [rows × Blocks × 8] −12·(4-quant group sums)
+    public int* XStartMxfp4;  // [rows × Blocks] −12·(block quant sums)
     public int* XStartQ8_0;   // [rows × Blocks × 8] −128·(4-quant group sums)
     public float* XScales;    // [rows × Blocks] activation block scales
     public int* XRows;        // [Count] activation row of product i
@@ -32,7 +32,7 @@ internal unsafe struct QuantMatMul
     public int Count;         // products (activation rows) per weight row
 
     public readonly sbyte* Quants(int i) => XQuants + (long)XRows[i] * Blocks * 32;
-    public readonly int* StartsMxfp4(int i) => XStartMxfp4 + (long)XRows[i] * Blocks * 8;
+    public readonly int* StartsMxfp4(int i) => XStartMxfp4 + (long)XRows[i] * Blocks;
     public readonly int* StartsQ8_0(int i) => XStartQ8_0 + (long)XRows[i] * Blocks * 8;
     public readonly float* Scales(int i) => XScales + (long)XRows[i] * Blocks;
     public readonly float* Output(int i) => Y + (long)YRows[i] * YStride;
@@ -104,16 +104,6 @@ internal static class QuantMath
     public static unsafe Vector256<float> VnniBlock(Vector256<float> acc, Vector256<byte> offsetW, sbyte* x, int* start, float d)
     {
         var sums = AvxVnni.MultiplyWideningAndAdd(Avx.LoadVector256(start), offsetW, Avx.LoadVector256(x));
-        return Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sums), acc);
-    }
-
-    /// <summary>As <see cref="VnniBlock"/> with vpmaddubsw and vpmaddwd (AVX2), for offset weights small enough that no
-    /// pair of products saturates 16 bits (MXFP4 + 12: at most 24·127·2).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector256<float> Avx2OffsetBlock(Vector256<float> acc, Vector256<byte> offsetW, sbyte* x, int* start, float d)
-    {
-        var pairs = Avx2.MultiplyAddAdjacent(offsetW, Avx.LoadVector256(x));
-        var sums = Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1)) + Avx.LoadVector256(start);
         return Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sums), acc);
     }
 

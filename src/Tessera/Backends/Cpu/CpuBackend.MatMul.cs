@@ -210,6 +210,8 @@ public sealed unsafe partial class CpuBackend
             _isa = backend.KernelIsa(weight.Type);
             _rows = weight.Rows;
             _rowsPerItem = (int)Math.Clamp(ItemBytes / weight.RowBytes, 1, _rows);
+            // The MXFP4 kernels take rows eight at a time; a ragged item would send its rest down the one-row loop.
+            if (_type == GgmlType.MXFP4 && _rowsPerItem < _rows) _rowsPerItem = Math.Max(8, _rowsPerItem & ~7);
             _itemsPerProduct = (_rows + _rowsPerItem - 1) / _rowsPerItem;
             Items = productCount * _itemsPerProduct;
             if (_type == GgmlType.F32)

@@ -42,6 +42,20 @@ public interface IBackend : IDisposable
     /// x = input[t] when input is [T × in] (the same input for every slot) or input[t·k + j] when it is [T·k × in].</summary>
     void MatMulExperts(WeightTensor weight, BackendTensor input, BackendTensor experts, BackendTensor output);
 
+    /// <summary>Several ggml_mul_mat of one input: outputs[i] = weights[i]·input (the Q, K and V projections). The
+    /// results are those of separate <see cref="MatMul"/> calls; a backend may run them as one pass.</summary>
+    void MatMulMany(ReadOnlySpan<WeightTensor> weights, BackendTensor input, ReadOnlySpan<BackendTensor> outputs)
+    {
+        for (int i = 0; i < weights.Length; i++) MatMul(weights[i], input, outputs[i]);
+    }
+
+    /// <summary>Several ggml_mul_mat_id of one input and one routing (the gate and up experts): outputs[i] =
+    /// <see cref="MatMulExperts"/>(weights[i], input, experts). A backend may run them as one pass.</summary>
+    void MatMulExpertsMany(ReadOnlySpan<WeightTensor> weights, BackendTensor input, BackendTensor experts, ReadOnlySpan<BackendTensor> outputs)
+    {
+        for (int i = 0; i < weights.Length; i++) MatMulExperts(weights[i], input, experts, outputs[i]);
+    }
+
     /// <summary>ggml_add with a broadcast vector: x[t] += bias, for an F32 bias {n}.</summary>
     void AddBias(BackendTensor x, WeightTensor bias);
 

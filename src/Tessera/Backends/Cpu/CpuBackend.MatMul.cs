@@ -1,8 +1,10 @@
 // Matrix products on the CPU: dense (ggml_mul_mat) and per-expert (ggml_mul_mat_id), plus the per-expert bias. Q8_0 and
 // MXFP4 weights go through the integer kernels on Q8_0 activations; each op is one parallel run whose items are ranges
-// of weight rows (of every active expert), so all threads stream the weights once, in order. Expert products group the
-// batch's rows by expert (a counting sort into index lists, nothing copied), so each expert row is read once per tile
-// of its tokens. F32 weights (the router) use the 8-lane F32 kernel; other types the dequantising fallback.
+// of weight rows (of every product: each weight of a fused call, each active expert), so all threads stream the weights
+// once, in order, and a decode step has few synchronisations. Products of one input (Q, K, V; gate and up) share one
+// quantisation and one run. Expert products group the batch's rows by expert (a counting sort into index lists,
+// nothing copied), so each expert row is read once per tile of its tokens. F32 weights (the router) use the 8-lane F32
+// kernel; other types the dequantising fallback.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -23,58 +25,86 @@ public sealed unsafe partial class CpuBackend
     private int[] _xRows = [], _yRows = [], _expertCounts = [], _expertNext = [];
 
     /// <inheritdoc/>
-    public void MatMul(WeightTensor weight, BackendTensor input, BackendTensor output)
+    public void MatMul(WeightTensor weight, BackendTensor input, BackendTensor output) =>
+        MatMulMany(new ReadOnlySpan<WeightTensor>(ref weight), input, new ReadOnlySpan<BackendTensor>(ref output));
+
+    /// <inheritdoc/>
+    public void MatMulMany(ReadOnlySpan<WeightTensor> weights, BackendTensor input, ReadOnlySpan<BackendTensor> outputs)
     {
-        using var timer = Time("MatMul", weight);
-        var (x, y) = (Own(input), Own(output));
-        RequireWeight(weight, x.Columns, "weight");
-        if (weight.Slices != 1)
-            throw new ArgumentException($"{weight.Name} {weight.Info.ShapeText} has {weight.Slices} slices; use MatMulExperts");
-        RequireRows(y, x.Rows);
-        RequireWidth(y, weight.Rows, weight.Name, " output");
+        using var timer = Time("MatMul", weights[0]);
+        var x = Own(input);
+        if (weights.Length != outputs.Length)
+            throw new ArgumentException($"{weights.Length} weights for {outputs.Length} outputs");
+        for (int i = 0; i < weights.Length; i++)
+        {
+            var (weight, y) = (weights[i], Own(outputs[i]));
+            RequireWeight(weight, x.Columns, "weight");
+            if (weight.Slices != 1)
+                throw new ArgumentException($"{weight.Name} {weight.Info.ShapeText} has {weight.Slices} slices; use MatMulExperts");
+            RequireRows(y, x.Rows);
+            RequireWidth(y, weight.Rows, weight.Name, " output");
+        }
         if (x.Rows == 0) return;
 
-        if (UsesQuantKernels(weight.Type))
+        if (SameQuantType(weights))
         {
             Quantize(x);
             int* identity = Identity(x.Rows);
-            _matMul.Products[0] = Product(weight, 0, identity, identity, y, x.Rows);
-            RunProducts(weight, 1);
+            _matMul.Reserve(weights.Length);
+            for (int i = 0; i < weights.Length; i++)
+                _matMul.Products[i] = Product(weights[i], 0, identity, identity, Own(outputs[i]), x.Rows);
+            RunProducts(weights[0].Type, weights.Length);
+            return;
         }
-        else if (weight.Type == GgmlType.F32 && weight.RowLength % 8 == 0)
+        for (int i = 0; i < weights.Length; i++)
         {
-            _matMul.Products[0] = default;
-            _matMul.Set(this, weight, productCount: 1, f32Input: x.F32Pointer, f32Tokens: x.Rows, f32Output: y.F32Pointer);
-            _pool.Run(_matMul, _matMul.Items);
-        }
-        else
-        {
-            using var prepared = new CpuMatMul.Input(weight.Type, x.F32, x.Rows, x.Columns, RoundActivations);
-            CpuMatMul.Run(weight, 0, prepared, y.F32, _parallel);
+            var (weight, y) = (weights[i], Own(outputs[i]));
+            if (weight.Type == GgmlType.F32 && weight.RowLength % 8 == 0)
+            {
+                _matMul.SetF32(this, weight, x.F32Pointer, x.Rows, y.F32Pointer);
+                _pool.Run(_matMul, _matMul.Items);
+            }
+            else
+            {
+                using var prepared = new CpuMatMul.Input(weight.Type, x.F32, x.Rows, x.Columns, RoundActivations);
+                CpuMatMul.Run(weight, 0, prepared, y.F32, _parallel);
+            }
         }
     }
 
     /// <inheritdoc/>
-    public void MatMulExperts(WeightTensor weight, BackendTensor input, BackendTensor experts, BackendTensor output)
+    public void MatMulExperts(WeightTensor weight, BackendTensor input, BackendTensor experts, BackendTensor output) =>
+        MatMulExpertsMany(new ReadOnlySpan<WeightTensor>(ref weight), input, experts, new ReadOnlySpan<BackendTensor>(ref output));
+
+    /// <inheritdoc/>
+    public void MatMulExpertsMany(ReadOnlySpan<WeightTensor> weights, BackendTensor input, BackendTensor experts, ReadOnlySpan<BackendTensor> outputs)
     {
-        using var timer = Time("MatMulExperts", weight);
-        var (x, ids, y) = (Own(input), Own(experts), Own(output));
-        RequireWeight(weight, x.Columns, "expert weight");
-        int tokens = ids.Rows, k = ids.Columns, slots = tokens * k, expertCount = weight.Slices;
+        using var timer = Time("MatMulExperts", weights[0]);
+        var (x, ids) = (Own(input), Own(experts));
+        if (weights.Length != outputs.Length)
+            throw new ArgumentException($"{weights.Length} weights for {outputs.Length} outputs");
+        int tokens = ids.Rows, k = ids.Columns, slots = tokens * k, expertCount = weights[0].Slices;
         bool perSlot = x.Rows == slots;
         if (!perSlot && x.Rows != tokens)
             throw new ArgumentException($"input {x} should have a row per token ({tokens}) or per expert slot ({slots})");
-        RequireRows(y, slots);
-        RequireWidth(y, weight.Rows, weight.Name, " output");
+        for (int i = 0; i < weights.Length; i++)
+        {
+            var (weight, y) = (weights[i], Own(outputs[i]));
+            RequireWeight(weight, x.Columns, "expert weight");
+            if (weight.Slices != expertCount)
+                throw new ArgumentException($"{weight.Name} {weight.Info.ShapeText} has {weight.Slices} experts, {weights[0].Name} {expertCount}");
+            RequireRows(y, slots);
+            RequireWidth(y, weight.Rows, weight.Name, " output");
+        }
         var chosen = ids.I32.AsSpan(0, slots);
         foreach (int e in chosen)
             if ((uint)e >= (uint)expertCount)
-                throw new ArgumentOutOfRangeException(nameof(experts), $"expert {e} is outside {weight.Name} {weight.Info.ShapeText}");
+                throw new ArgumentOutOfRangeException(nameof(experts), $"expert {e} is outside {weights[0].Name} {weights[0].Info.ShapeText}");
         if (slots == 0) return;
 
-        if (!UsesQuantKernels(weight.Type))
+        if (!SameQuantType(weights))
         {
-            MatMulExpertsFallback(weight, x, ids, y, perSlot);
+            for (int i = 0; i < weights.Length; i++) MatMulExpertsFallback(weights[i], x, ids, Own(outputs[i]), perSlot);
             return;
         }
 
@@ -86,7 +116,7 @@ public sealed unsafe partial class CpuBackend
         var counts = _expertCounts.AsSpan(0, expertCount);
         counts.Clear();
         foreach (int e in chosen) counts[e]++;
-        int start = 0, products = 0;
+        int start = 0;
         for (int e = 0; e < expertCount; e++)
         {
             _expertNext[e] = start;
@@ -100,12 +130,14 @@ public sealed unsafe partial class CpuBackend
         }
 
         Quantize(x);
-        if (_matMul.Products.Length < expertCount) _matMul.Products = new QuantMatMul[expertCount];
+        _matMul.Reserve(weights.Length * expertCount);
         int* xRows = Pin(_xRows), yRows = Pin(_yRows);
-        for (int e = 0, first = 0; e < expertCount; first += counts[e], e++)
-            if (counts[e] > 0)
-                _matMul.Products[products++] = Product(weight, e, xRows + first, yRows + first, y, counts[e]);
-        RunProducts(weight, products);
+        int products = 0;
+        for (int i = 0; i < weights.Length; i++)
+            for (int e = 0, first = 0; e < expertCount; first += counts[e], e++)
+                if (counts[e] > 0)
+                    _matMul.Products[products++] = Product(weights[i], e, xRows + first, yRows + first, Own(outputs[i]), counts[e]);
+        RunProducts(weights[0].Type, products);
     }
 
     /// <inheritdoc/>
@@ -118,7 +150,14 @@ public sealed unsafe partial class CpuBackend
         for (int slot = 0; slot < t.Rows; slot++) F32Arithmetic.Add(Isa, t.Row(slot), bias.F32Row(ids.I32[slot]));
     }
 
-    private bool UsesQuantKernels(GgmlType type) => RoundActivations && type is GgmlType.Q8_0 or GgmlType.MXFP4;
+    // Whether every weight goes through the integer kernels, all of one type (so one run serves them all).
+    private bool SameQuantType(ReadOnlySpan<WeightTensor> weights)
+    {
+        if (!RoundActivations || weights[0].Type is not (GgmlType.Q8_0 or GgmlType.MXFP4)) return false;
+        foreach (var w in weights)
+            if (w.Type != weights[0].Type) return false;
+        return true;
+    }
 
     // The strategy for a weight type: AVX-512 machines that also have AVX-VNNI get its vpdpbusd for Q8_0 weights, which
     // beats emulating vpsignb in 512-bit registers (see Q8_0Q8_0wMatMul.Avx512.cs).
@@ -137,6 +176,7 @@ public sealed unsafe partial class CpuBackend
     private QuantMatMul Product(WeightTensor weight, int slice, int* xRows, int* yRows, CpuTensor y, int count) => new()
     {
         Weights = weight.SliceAddress(slice),
+        Rows = weight.Rows,
         RowBytes = weight.RowBytes,
         Blocks = weight.RowLength / 32,
         XQuants = _q8.Quants,
@@ -150,9 +190,9 @@ public sealed unsafe partial class CpuBackend
         Count = count,
     };
 
-    private void RunProducts(WeightTensor weight, int products)
+    private void RunProducts(GgmlType type, int products)
     {
-        _matMul.Set(this, weight, products, null, 0, null);
+        _matMul.SetProducts(this, type, products);
         _pool.Run(_matMul, _matMul.Items);
     }
 
@@ -192,48 +232,77 @@ public sealed unsafe partial class CpuBackend
 
     private static int* Pin(int[] pinned) => (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 
-    /// <summary>One mat-mul op: items are ranges of weight rows of each product (expert), in memory order.</summary>
+    /// <summary>One mat-mul op: items are ranges of weight rows of each product (weight or expert), in memory order.</summary>
     private sealed class MatMulWork : CpuThreadPool.IWork
     {
-        public QuantMatMul[] Products = new QuantMatMul[1];
+        public QuantMatMul[] Products = new QuantMatMul[4];
+        private int[] _firstItem = new int[5];      // product p's items are [_firstItem[p], _firstItem[p + 1])
+        private int[] _rowsPerItem = new int[4];
+        private int _products;
         private CpuIsa _isa;
         private GgmlType _type;
-        private int _rows, _rowsPerItem, _itemsPerProduct;
         private float* _f32Weights, _f32Input, _f32Output;
-        private int _f32Length, _f32Tokens;
+        private int _f32Length, _f32Tokens, _f32Rows, _f32RowsPerItem;
 
         public int Items { get; private set; }
 
-        public void Set(CpuBackend backend, WeightTensor weight, int productCount, float* f32Input, int f32Tokens, float* f32Output)
+        public void Reserve(int products)
         {
-            _type = weight.Type;
-            _isa = backend.KernelIsa(weight.Type);
-            _rows = weight.Rows;
-            _rowsPerItem = (int)Math.Clamp(ItemBytes / weight.RowBytes, 1, _rows);
-            // The MXFP4 kernels take rows eight at a time; a ragged item would send its rest down the one-row loop.
-            if (_type == GgmlType.MXFP4 && _rowsPerItem < _rows) _rowsPerItem = Math.Max(8, _rowsPerItem & ~7);
-            _itemsPerProduct = (_rows + _rowsPerItem - 1) / _rowsPerItem;
-            Items = productCount * _itemsPerProduct;
-            if (_type == GgmlType.F32)
+            if (Products.Length >= products) return;
+            Products = new QuantMatMul[products];
+            _firstItem = new int[products + 1];
+            _rowsPerItem = new int[products];
+        }
+
+        public void SetProducts(CpuBackend backend, GgmlType type, int products)
+        {
+            _type = type;
+            _isa = backend.KernelIsa(type);
+            _products = products;
+            int items = 0;
+            for (int p = 0; p < products; p++)
             {
-                _f32Weights = (float*)weight.SliceAddress(0);
-                _f32Length = weight.RowLength;
-                _f32Input = f32Input;
-                _f32Tokens = f32Tokens;
-                _f32Output = f32Output;
+                ref var m = ref Products[p];
+                int rowsPerItem = (int)Math.Clamp(ItemBytes / m.RowBytes, 1, m.Rows);
+                // The MXFP4 kernels take rows eight at a time; a ragged item would send its rest down the one-row loop.
+                if (type == GgmlType.MXFP4 && rowsPerItem < m.Rows) rowsPerItem = Math.Max(8, rowsPerItem & ~7);
+                _rowsPerItem[p] = rowsPerItem;
+                _firstItem[p] = items;
+                items += (m.Rows + rowsPerItem - 1) / rowsPerItem;
             }
+            _firstItem[products] = items;
+            Items = items;
+        }
+
+        public void SetF32(CpuBackend backend, WeightTensor weight, float* input, int tokens, float* output)
+        {
+            _type = GgmlType.F32;
+            _isa = backend.Isa;
+            _f32Weights = (float*)weight.SliceAddress(0);
+            _f32Length = weight.RowLength;
+            _f32Rows = weight.Rows;
+            _f32Input = input;
+            _f32Tokens = tokens;
+            _f32Output = output;
+            _f32RowsPerItem = (int)Math.Clamp(ItemBytes / weight.RowBytes, 1, weight.Rows);
+            Items = (weight.Rows + _f32RowsPerItem - 1) / _f32RowsPerItem;
         }
 
         public void Execute(int item, int thread)
         {
-            int product = item / _itemsPerProduct;
-            int rowStart = item % _itemsPerProduct * _rowsPerItem, rowEnd = Math.Min(_rows, rowStart + _rowsPerItem);
-            switch (_type)
+            if (_type == GgmlType.F32)
             {
-                case GgmlType.MXFP4: Q8_0Mxfp4wMatMul.Rows(_isa, Products[product], rowStart, rowEnd); break;
-                case GgmlType.Q8_0: Q8_0Q8_0wMatMul.Rows(_isa, Products[product], rowStart, rowEnd); break;
-                default: F32F32wMatMul.Rows(_isa, _f32Weights, _f32Length, _f32Input, _f32Tokens, _f32Output, _rows, rowStart, rowEnd); break;
+                int start = item * _f32RowsPerItem;
+                F32F32wMatMul.Rows(_isa, _f32Weights, _f32Length, _f32Input, _f32Tokens, _f32Output, _f32Rows, start, Math.Min(_f32Rows, start + _f32RowsPerItem));
+                return;
             }
+            int p = _products == 1 ? 0 : Array.BinarySearch(_firstItem, 0, _products + 1, item);
+            if (p < 0) p = ~p - 1;
+            else while (p + 1 < _products && _firstItem[p + 1] == item) p++;   // products with no items share a first item
+            ref var m = ref Products[p];
+            int rowStart = (item - _firstItem[p]) * _rowsPerItem[p], rowEnd = Math.Min(m.Rows, rowStart + _rowsPerItem[p]);
+            if (_type == GgmlType.MXFP4) Q8_0Mxfp4wMatMul.Rows(_isa, m, rowStart, rowEnd);
+            else Q8_0Q8_0wMatMul.Rows(_isa, m, rowStart, rowEnd);
         }
     }
 

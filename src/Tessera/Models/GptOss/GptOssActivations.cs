@@ -35,6 +35,8 @@ internal sealed class GptOssActivations : IDisposable
         Up = F32(tokens * k, ff);
         Act = F32(tokens * k, ff);
         Down = F32(tokens * k, embd);
+        Qkv = [Q, K, V];
+        GateUp = [Gate, Up];
     }
 
     public int Tokens { get; }
@@ -52,6 +54,8 @@ internal sealed class GptOssActivations : IDisposable
     public BackendTensor Up { get; }            // [T·k × n_ff]
     public BackendTensor Act { get; }           // [T·k × n_ff] SwiGLU-OAI(gate, up)
     public BackendTensor Down { get; }          // [T·k × n_embd] expert outputs
+    public BackendTensor[] Qkv { get; }         // [Q, K, V], the outputs of one MatMulMany
+    public BackendTensor[] GateUp { get; }      // [Gate, Up], the outputs of one MatMulExpertsMany
 
     /// <summary>The head's buffers for <paramref name="rows"/> rows of logits.</summary>
     public HeadScratch Head(int rows)

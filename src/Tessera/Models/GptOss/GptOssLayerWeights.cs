@@ -27,4 +27,10 @@ public sealed class GptOssLayerWeights
     public required WeightTensor FfnUpExpsBias { get; init; }   // {n_ff, E} F32
     public required WeightTensor FfnDownExps { get; init; }     // {n_ff, n_embd, E}
     public required WeightTensor FfnDownExpsBias { get; init; } // {n_embd, E} F32
+
+    /// <summary>[AttnQ, AttnK, AttnV]: the projections of one input, for <see cref="IBackend.MatMulMany"/>.</summary>
+    public WeightTensor[] AttnQkv => field ??= [AttnQ, AttnK, AttnV];
+
+    /// <summary>[FfnGateExps, FfnUpExps]: the expert products of one input, for <see cref="IBackend.MatMulExpertsMany"/>.</summary>
+    public WeightTensor[] FfnGateUpExps => field ??= [FfnGateExps, FfnUpExps];
 }

@@ -93,11 +93,9 @@ public sealed class GptOssModel : IDisposable
 
             // Attention: RMSNorm, Q/K/V projections with biases, YaRN RoPE (NEOX) on Q and K, keys and values into the cache.
             b.RmsNorm(a.H, layer.AttnNorm, hp.RmsNormEpsilon, a.X);
-            b.MatMul(layer.AttnQ, a.X, a.Q);
+            b.MatMulMany(layer.AttnQkv, a.X, a.Qkv);
             b.AddBias(a.Q, layer.AttnQBias);
-            b.MatMul(layer.AttnK, a.X, a.K);
             b.AddBias(a.K, layer.AttnKBias);
-            b.MatMul(layer.AttnV, a.X, a.V);
             b.AddBias(a.V, layer.AttnVBias);
             b.Rope(a.Q, positions, Rope);
             b.Rope(a.K, positions, Rope);
@@ -117,9 +115,8 @@ public sealed class GptOssModel : IDisposable
             b.TopKSoftmax(a.RouterLogits, a.Experts, a.ExpertWeights);
 
             // Experts: SwiGLU-OAI(gate, up), then down, each with its expert's bias; outputs weighted and summed.
-            b.MatMulExperts(layer.FfnGateExps, a.X, a.Experts, a.Gate);
+            b.MatMulExpertsMany(layer.FfnGateUpExps, a.X, a.Experts, a.GateUp);
             b.AddExpertBias(a.Gate, layer.FfnGateExpsBias, a.Experts);
-            b.MatMulExperts(layer.FfnUpExps, a.X, a.Experts, a.Up);
             b.AddExpertBias(a.Up, layer.FfnUpExpsBias, a.Experts);
             b.SwiGluOai(a.Gate, a.Up, SwiGluAlpha, SwiGluLimit, a.Act);
             b.MatMulExperts(layer.FfnDownExps, a.Act, a.Experts, a.Down);

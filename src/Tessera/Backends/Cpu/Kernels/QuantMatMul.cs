@@ -19,6 +19,7 @@ internal unsafe struct QuantMatMul
     public const int Tile = 4;
 
     public byte* Weights;     // row 0 of the weight slice (expert)
+    public int Rows;          // weight rows
     public long RowBytes;     // bytes per weight row
     public int Blocks;        // 32-value blocks per row
     public sbyte* XQuants;    // [rows × Blocks·32] activation quants

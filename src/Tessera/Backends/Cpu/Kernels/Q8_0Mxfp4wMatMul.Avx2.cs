@@ -62,8 +62,13 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             byte* block = m.Row(r);
-            for (int b = 0; b < blocks; b++, block += BlockBytes)
+            // The next 8 rows, 2 cache lines per block, so they are on their way when this group is done (the hardware
+            // prefetchers alone reach about half the memory's read rate on this pattern).
+            byte* ahead = block + 8 * stride;
+            for (int b = 0; b < blocks; b++, block += BlockBytes, ahead += 8 * BlockBytes)
             {
+                Sse.Prefetch0(ahead);
+                Sse.Prefetch0(ahead + 64);
                 var (low0, high0) = DecodePair(block, block + stride, table, mask);
                 var (low1, high1) = DecodePair(block + 2 * stride, block + 3 * stride, table, mask);
                 var (low2, high2) = DecodePair(block + 4 * stride, block + 5 * stride, table, mask);

@@ -29,8 +29,11 @@ internal static unsafe partial class Q8_0Q8_0wMatMul
             byte* w = m.Row(r);
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             byte* block = w;
-            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes)
+            // The next row, one block ahead per block, so it is on its way when this one is done.
+            byte* ahead = block + m.RowBytes;
+            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes, ahead += BlockBytes)
             {
+                Sse.Prefetch0(ahead);
                 var wv = Avx.LoadVector256((sbyte*)(block + 2));
                 var aw = Avx2.Abs(wv);
                 float d = QuantMath.Q8_0Scale(block);

@@ -45,8 +45,11 @@ internal static unsafe partial class Q8_0Q8_0wMatMul
             byte* w = m.Row(r);
             Vector512<float> a01 = default, a23 = default;
             byte* block = w;
-            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes)
+            // The next row, one block ahead per block, so it is on its way when this one is done.
+            byte* ahead = block + m.RowBytes;
+            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes, ahead += BlockBytes)
             {
+                Sse.Prefetch0(ahead);
                 var w256 = Vector256.Load((sbyte*)(block + 2));
                 var wv = Vector512.Create(w256, w256);
                 var aw = Vector512.Abs(wv).AsByte();

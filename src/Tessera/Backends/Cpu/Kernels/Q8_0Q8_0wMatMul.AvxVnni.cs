@@ -33,8 +33,11 @@ internal static unsafe partial class Q8_0Q8_0wMatMul
             // One byte offset serves quants (32 per block) and starts (8 ints per block); scales advance by 4 per block.
             byte* block = w;
             var flip = Vector256.Create((byte)0x80);
-            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes)
+            // The next row, one block ahead per block, so it is on its way when this one is done.
+            byte* ahead = block + m.RowBytes;
+            for (nint at = 0, end = (nint)blocks * 32; at < end; at += 32, block += BlockBytes, ahead += BlockBytes)
             {
+                Sse.Prefetch0(ahead);
                 var wv = Avx.LoadVector256(block + 2) ^ flip;
                 float d = QuantMath.Q8_0Scale(block);
                 nint sc = at >> 3;

@@ -13,15 +13,9 @@ namespace Tessera.Backends.Cpu;
 
 internal static unsafe partial class Q8_0Mxfp4wMatMul
 {
-    private static void Avx2Tile(in QuantMatMul m, int rowStart, int rowEnd, int first, int count)
+    private struct Avx2Loop : ITileLoop
     {
-        switch (count)
-        {
-            case 1: Rows8<Tile1, Avx2Dot>(m, rowStart, rowEnd, first); break;
-            case 2: Rows8<Tile2, Avx2Dot>(m, rowStart, rowEnd, first); break;
-            case 3: Rows8<Tile3, Avx2Dot>(m, rowStart, rowEnd, first); break;
-            default: Rows8<Tile4, Avx2Dot>(m, rowStart, rowEnd, first); break;
-        }
+        public static void Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile => Rows8<T, Avx2Dot>(m, rowStart, rowEnd, first);
     }
 
     /// <summary>Integer dots of unsigned weights (kvalues + 12) with signed activation quants.</summary>

@@ -8,7 +8,7 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
 {
     private static void Avx512Tile(in QuantMatMul m, int rowStart, int rowEnd, int first, int count)
     {
-        if (CpuIsaSupport.HasAvxVnni) AvxVnniTile(m, rowStart, rowEnd, first, count);
-        else Avx2Tile(m, rowStart, rowEnd, first, count);
+        if (CpuIsaSupport.HasAvxVnni) QuantKernel.ForTile<VnniLoop>(m, rowStart, rowEnd, first, count);
+        else QuantKernel.ForTile<Avx2Loop>(m, rowStart, rowEnd, first, count);
     }
 }

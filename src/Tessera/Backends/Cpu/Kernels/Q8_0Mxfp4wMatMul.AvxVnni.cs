@@ -8,15 +8,9 @@ namespace Tessera.Backends.Cpu;
 
 internal static unsafe partial class Q8_0Mxfp4wMatMul
 {
-    private static void AvxVnniTile(in QuantMatMul m, int rowStart, int rowEnd, int first, int count)
+    private struct VnniLoop : ITileLoop
     {
-        switch (count)
-        {
-            case 1: Rows8<Tile1, VnniDot>(m, rowStart, rowEnd, first); break;
-            case 2: Rows8<Tile2, VnniDot>(m, rowStart, rowEnd, first); break;
-            case 3: Rows8<Tile3, VnniDot>(m, rowStart, rowEnd, first); break;
-            default: Rows8<Tile4, VnniDot>(m, rowStart, rowEnd, first); break;
-        }
+        public static void Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile => Rows8<T, VnniDot>(m, rowStart, rowEnd, first);
     }
 
     private struct VnniDot : IBlockDot

@@ -4,8 +4,6 @@
 // Nibbles become ggml's doubled E2M1 values by a 16-entry table lookup (vpshufb). The vector paths keep a separate
 // accumulator per output row in each float lane, so every path gives the bits of the scalar reference.
 
-using Tessera.Quants;
-
 namespace Tessera.Backends.Cpu;
 
 /// <summary>Integer mat-mul of MXFP4 weight rows with Q8_0 activations.</summary>
@@ -16,34 +14,15 @@ internal static unsafe partial class Q8_0Mxfp4wMatMul
 
     /// <summary>Computes weight rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) against every activation row of
     /// <paramref name="m"/>.</summary>
-    public static void Rows(CpuIsa isa, in QuantMatMul m, int rowStart, int rowEnd)
-    {
-        for (int i = 0; i < m.Count; i += QuantMatMul.Tile)
-        {
-            int n = Math.Min(QuantMatMul.Tile, m.Count - i);
-            switch (isa)
-            {
-                case CpuIsa.Scalar: Scalar(m, rowStart, rowEnd, i, n); break;
-                case CpuIsa.Vector128: Vector128Tile(m, rowStart, rowEnd, i, n); break;
-                case CpuIsa.Avx2: Avx2Tile(m, rowStart, rowEnd, i, n); break;
-                case CpuIsa.AvxVnni: AvxVnniTile(m, rowStart, rowEnd, i, n); break;
-                case CpuIsa.Avx512: Avx512Tile(m, rowStart, rowEnd, i, n); break;
-                default: throw new ArgumentOutOfRangeException(nameof(isa));
-            }
-        }
-    }
+    public static void Rows(CpuIsa isa, in QuantMatMul m, int rowStart, int rowEnd) => QuantKernel.Rows<Strategies>(isa, m, rowStart, rowEnd);
 
-    private static void Scalar(in QuantMatMul m, int rowStart, int rowEnd, int first, int count)
+    private struct Strategies : IQuantKernel
     {
-        int blocks = m.Blocks;
-        var quants = new sbyte[blocks * 32];
-        var scales = new float[blocks];
-        for (int r = rowStart; r < rowEnd; r++)
-        {
-            Q8_0Activations.DecodeMxfp4(new ReadOnlySpan<byte>(m.Row(r), blocks * BlockBytes), quants, scales);
-            var w = new GgmlDot.QuantRow(quants, scales);
-            for (int i = first; i < first + count; i++)
-                m.Output(i)[r] = GgmlDot.Mxfp4Q8_0(w, new GgmlDot.QuantRow(new ReadOnlySpan<sbyte>(m.Quants(i), blocks * 32), new ReadOnlySpan<float>(m.Scales(i), blocks)));
-        }
+        public static void Scalar(in QuantMatMul m, int rowStart, int rowEnd, int first, int count) =>
+            QuantKernel.Scalar(m, rowStart, rowEnd, first, count, BlockBytes, &Q8_0Activations.DecodeMxfp4, &GgmlDot.Mxfp4Q8_0);
+        public static void Vector128(in QuantMatMul m, int rowStart, int rowEnd, int first, int count) => Vector128Tile(m, rowStart, rowEnd, first, count);
+        public static void Avx2(in QuantMatMul m, int rowStart, int rowEnd, int first, int count) => QuantKernel.ForTile<Avx2Loop>(m, rowStart, rowEnd, first, count);
+        public static void AvxVnni(in QuantMatMul m, int rowStart, int rowEnd, int first, int count) => QuantKernel.ForTile<VnniLoop>(m, rowStart, rowEnd, first, count);
+        public static void Avx512(in QuantMatMul m, int rowStart, int rowEnd, int first, int count) => Avx512Tile(m, rowStart, rowEnd, first, count);
     }
 }

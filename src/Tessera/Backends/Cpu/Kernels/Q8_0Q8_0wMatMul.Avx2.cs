@@ -8,15 +8,9 @@ namespace Tessera.Backends.Cpu;
 
 internal static unsafe partial class Q8_0Q8_0wMatMul
 {
-    private static void Avx2Tile(in QuantMatMul m, int rowStart, int rowEnd, int first, int count)
+    private struct Avx2Loop : ITileLoop
     {
-        switch (count)
-        {
-            case 1: Avx2Rows<Tile1>(m, rowStart, rowEnd, first); break;
-            case 2: Avx2Rows<Tile2>(m, rowStart, rowEnd, first); break;
-            case 3: Avx2Rows<Tile3>(m, rowStart, rowEnd, first); break;
-            default: Avx2Rows<Tile4>(m, rowStart, rowEnd, first); break;
-        }
+        public static void Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile => Avx2Rows<T>(m, rowStart, rowEnd, first);
     }
 
     private static void Avx2Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile

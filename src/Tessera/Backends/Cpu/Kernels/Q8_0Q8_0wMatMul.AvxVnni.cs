@@ -9,15 +9,9 @@ namespace Tessera.Backends.Cpu;
 
 internal static unsafe partial class Q8_0Q8_0wMatMul
 {
-    private static void AvxVnniTile(in QuantMatMul m, int rowStart, int rowEnd, int first, int count)
+    private struct VnniLoop : ITileLoop
     {
-        switch (count)
-        {
-            case 1: AvxVnniRows<Tile1>(m, rowStart, rowEnd, first); break;
-            case 2: AvxVnniRows<Tile2>(m, rowStart, rowEnd, first); break;
-            case 3: AvxVnniRows<Tile3>(m, rowStart, rowEnd, first); break;
-            default: AvxVnniRows<Tile4>(m, rowStart, rowEnd, first); break;
-        }
+        public static void Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile => AvxVnniRows<T>(m, rowStart, rowEnd, first);
     }
 
     private static void AvxVnniRows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile

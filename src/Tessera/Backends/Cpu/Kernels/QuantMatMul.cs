@@ -51,6 +51,73 @@ internal struct Tile2 : ITile { public static int N => 2; }
 internal struct Tile3 : ITile { public static int N => 3; }
 internal struct Tile4 : ITile { public static int N => 4; }
 
+/// <summary>A loop over weight rows for a compile-time tile of activation rows (one per ISA strategy and weight type).</summary>
+internal interface ITileLoop
+{
+    static abstract void Rows<T>(in QuantMatMul m, int rowStart, int rowEnd, int first) where T : struct, ITile;
+}
+
+/// <summary>The strategies of one integer mat-mul kernel: each computes weight rows [rowStart, rowEnd) against
+/// activation rows first..first+count−1 (count ≤ <see cref="QuantMatMul.Tile"/>).</summary>
+internal interface IQuantKernel
+{
+    static abstract void Scalar(in QuantMatMul m, int rowStart, int rowEnd, int first, int count);
+    static abstract void Vector128(in QuantMatMul m, int rowStart, int rowEnd, int first, int count);
+    static abstract void Avx2(in QuantMatMul m, int rowStart, int rowEnd, int first, int count);
+    static abstract void AvxVnni(in QuantMatMul m, int rowStart, int rowEnd, int first, int count);
+    static abstract void Avx512(in QuantMatMul m, int rowStart, int rowEnd, int first, int count);
+}
+
+/// <summary>What the integer mat-mul kernels share: tiling, dispatch by ISA, the scalar reference loop.</summary>
+internal static unsafe class QuantKernel
+{
+    /// <summary>Weight rows [rowStart, rowEnd) against every activation row of <paramref name="m"/>, a tile at a time.</summary>
+    public static void Rows<K>(CpuIsa isa, in QuantMatMul m, int rowStart, int rowEnd) where K : IQuantKernel
+    {
+        for (int i = 0; i < m.Count; i += QuantMatMul.Tile)
+        {
+            int n = Math.Min(QuantMatMul.Tile, m.Count - i);
+            switch (isa)
+            {
+                case CpuIsa.Scalar: K.Scalar(m, rowStart, rowEnd, i, n); break;
+                case CpuIsa.Vector128: K.Vector128(m, rowStart, rowEnd, i, n); break;
+                case CpuIsa.Avx2: K.Avx2(m, rowStart, rowEnd, i, n); break;
+                case CpuIsa.AvxVnni: K.AvxVnni(m, rowStart, rowEnd, i, n); break;
+                case CpuIsa.Avx512: K.Avx512(m, rowStart, rowEnd, i, n); break;
+                default: throw new ArgumentOutOfRangeException(nameof(isa));
+            }
+        }
+    }
+
+    /// <summary>Runs loop <typeparamref name="L"/> instantiated for a tile of <paramref name="count"/> activation rows.</summary>
+    public static void ForTile<L>(in QuantMatMul m, int rowStart, int rowEnd, int first, int count) where L : struct, ITileLoop
+    {
+        switch (count)
+        {
+            case 1: L.Rows<Tile1>(m, rowStart, rowEnd, first); break;
+            case 2: L.Rows<Tile2>(m, rowStart, rowEnd, first); break;
+            case 3: L.Rows<Tile3>(m, rowStart, rowEnd, first); break;
+            default: L.Rows<Tile4>(m, rowStart, rowEnd, first); break;
+        }
+    }
+
+    /// <summary>The scalar reference: each weight row decoded (Q8_0Activations) and dotted by a GgmlDot kernel.</summary>
+    public static void Scalar(in QuantMatMul m, int rowStart, int rowEnd, int first, int count, int blockBytes,
+        delegate*<ReadOnlySpan<byte>, Span<sbyte>, Span<float>, void> decode, delegate*<GgmlDot.QuantRow, GgmlDot.QuantRow, float> dot)
+    {
+        int blocks = m.Blocks;
+        var quants = new sbyte[blocks * 32];
+        var scales = new float[blocks];
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            decode(new ReadOnlySpan<byte>(m.Row(r), blocks * blockBytes), quants, scales);
+            var w = new GgmlDot.QuantRow(quants, scales);
+            for (int i = first; i < first + count; i++)
+                m.Output(i)[r] = dot(w, new GgmlDot.QuantRow(new ReadOnlySpan<sbyte>(m.Quants(i), blocks * 32), new ReadOnlySpan<float>(m.Scales(i), blocks)));
+        }
+    }
+}
+
 /// <summary>Arithmetic shared by the integer mat-mul kernels.</summary>
 internal static class QuantMath
 {

@@ -15,11 +15,11 @@ internal static unsafe partial class Q8_0Q8_0wMatMul
     {
         switch (count)
         {
-            case 1: Avx2Rows<Tile1>(m, rowStart, rowEnd, first); break;
+            case 1: Rows<Tile1, Avx2Dot>(m, rowStart, rowEnd, first); break;
             case 2: Avx512Rows<Tile2>(m, rowStart, rowEnd, first); break;
             case 3:
                 Avx512Rows<Tile2>(m, rowStart, rowEnd, first);
-                Avx2Rows<Tile1>(m, rowStart, rowEnd, first + 2);
+                Rows<Tile1, Avx2Dot>(m, rowStart, rowEnd, first + 2);
                 break;
             default: Avx512Rows<Tile4>(m, rowStart, rowEnd, first); break;
         }

@@ -1,0 +1,182 @@
+// One GPU's primary context, made current on whatever thread calls in, with the PTX modules Tessera ships (embedded
+// resources, JIT-compiled by the driver for the GPU at hand) and memory accounting. Everything the CUDA backend does goes
+// through here or CudaStream.
+
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using Tessera.Backends.Cuda.Interop;
+
+namespace Tessera.Backends.Cuda;
+
+/// <summary>The primary context of one CUDA GPU and the kernels loaded into it.</summary>
+public sealed unsafe class CudaContext : IDisposable
+{
+    private readonly nint _context;
+    private readonly ConcurrentDictionary<string, nint> _modules = new();
+    private readonly ConcurrentDictionary<string, CudaFunction> _functions = new();
+    private bool _disposed;
+
+    private CudaContext(CudaDeviceInfo device, nint context)
+    {
+        Device = device;
+        _context = context;
+    }
+
+    /// <summary>Opens the first GPU, or throws <see cref="CudaUnavailableException"/> saying why it cannot be used.</summary>
+    public static CudaContext Open()
+    {
+        var info = CudaDeviceInfo.Probe(out var reason) ?? throw new CudaUnavailableException(reason);
+        CudaException.Check(CudaApi.cuDeviceGet(out int device, info.Ordinal), "cuDeviceGet");
+        CudaException.Check(CudaApi.cuDevicePrimaryCtxRetain(out nint context, device), "cuDevicePrimaryCtxRetain");
+        var result = new CudaContext(info, context);
+        result.MakeCurrent();
+        return result;
+    }
+
+    /// <summary>The GPU.</summary>
+    public CudaDeviceInfo Device { get; }
+
+    /// <summary>Device memory this context has allocated and not freed.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocated);
+    private long _allocated;
+
+    /// <summary>Makes this context current on the calling thread (cheap; done before every call sequence).</summary>
+    public void MakeCurrent() => CudaException.Check(CudaApi.cuCtxSetCurrent(_context), "cuCtxSetCurrent");
+
+    /// <summary>Free and total device memory as the driver reports them.</summary>
+    public (long Free, long Total) MemoryInfo()
+    {
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemGetInfo(out nuint free, out nuint total), "cuMemGetInfo");
+        return ((long)free, (long)total);
+    }
+
+    /// <summary>Allocates <paramref name="bytes"/> of device memory; an out-of-memory error says how much was asked and free.</summary>
+    public ulong Allocate(long bytes, string what)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        MakeCurrent();
+        var result = CudaApi.cuMemAlloc(out ulong pointer, (nuint)Math.Max(bytes, 1));
+        if (result != CUresult.CUDA_SUCCESS)
+        {
+            string detail = $"{what}: {bytes / 1048576.0:F1} MiB asked";
+            if (CudaApi.cuMemGetInfo(out nuint free, out nuint total) == CUresult.CUDA_SUCCESS)
+                detail += $", {free / 1048576.0:F1} MiB free of {total / 1048576.0:F1} MiB";
+            throw CudaException.Create(result, "cuMemAlloc", detail);
+        }
+        Interlocked.Add(ref _allocated, Math.Max(bytes, 1));
+        return pointer;
+    }
+
+    /// <summary>Frees memory from <see cref="Allocate"/>.</summary>
+    public void Free(ulong pointer, long bytes)
+    {
+        if (pointer == 0 || _disposed) return;
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemFree(pointer), "cuMemFree");
+        Interlocked.Add(ref _allocated, -Math.Max(bytes, 1));
+    }
+
+    /// <summary>Page-locked host memory (fast, asynchronous copies).</summary>
+    public nint AllocatePinned(long bytes)
+    {
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemHostAlloc(out nint p, (nuint)Math.Max(bytes, 1), 0), "cuMemHostAlloc");
+        return p;
+    }
+
+    /// <summary>Frees memory from <see cref="AllocatePinned"/>.</summary>
+    public void FreePinned(nint pointer)
+    {
+        if (pointer == 0 || _disposed) return;
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemFreeHost(pointer), "cuMemFreeHost");
+    }
+
+    /// <summary>The kernel <paramref name="name"/> of the embedded module <paramref name="module"/> (file name without .ptx).</summary>
+    public CudaFunction Function(string module, string name) => _functions.GetOrAdd(module + "/" + name, _ =>
+    {
+        var m = _modules.GetOrAdd(module, LoadModule);
+        var bytes = Encoding.ASCII.GetBytes(name + "\0");
+        fixed (byte* p = bytes)
+        {
+            var result = CudaApi.cuModuleGetFunction(out nint f, m, p);
+            if (result != CUresult.CUDA_SUCCESS)
+                throw CudaException.Create(result, "cuModuleGetFunction", $"kernel {name} in {module}.ptx");
+            return new CudaFunction(f, name);
+        }
+    });
+
+    /// <summary>The PTX text of an embedded kernel module, or null if there is none by that name.</summary>
+    public static byte[]? EmbeddedPtx(string module)
+    {
+        using var stream = typeof(CudaContext).Assembly.GetManifestResourceStream($"Tessera.Cuda.{module}.ptx");
+        if (stream is null) return null;
+        var bytes = new byte[stream.Length + 1];
+        stream.ReadExactly(bytes, 0, (int)stream.Length);
+        return bytes;   // NUL-terminated for cuModuleLoadDataEx
+    }
+
+    /// <summary>The names of the embedded kernel modules.</summary>
+    public static IEnumerable<string> EmbeddedModules() => typeof(CudaContext).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith("Tessera.Cuda.", StringComparison.Ordinal) && n.EndsWith(".ptx", StringComparison.Ordinal))
+        .Select(n => n["Tessera.Cuda.".Length..^".ptx".Length]);
+
+    private nint LoadModule(string module)
+    {
+        var ptx = EmbeddedPtx(module) ?? throw new InvalidOperationException($"the kernel module {module}.ptx is not embedded in {Assembly.GetExecutingAssembly().GetName().Name}");
+        MakeCurrent();
+        const int LogSize = 8192;
+        var log = stackalloc byte[LogSize];
+        var options = stackalloc CUjit_option[] { CUjit_option.ErrorLogBuffer, CUjit_option.ErrorLogBufferSizeBytes };
+        var values = stackalloc nint[] { (nint)log, LogSize };
+        fixed (byte* p = ptx)
+        {
+            var result = CudaApi.cuModuleLoadDataEx(out nint m, p, 2, options, values);
+            if (result != CUresult.CUDA_SUCCESS)
+            {
+                var text = Marshal.PtrToStringUTF8((nint)log)?.Trim();
+                throw CudaException.Create(result, "cuModuleLoadDataEx", $"{module}.ptx{(string.IsNullOrEmpty(text) ? "" : ": " + text)}");
+            }
+            return m;
+        }
+    }
+
+    /// <summary>Waits for all work on the GPU.</summary>
+    public void Synchronize()
+    {
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuCtxSynchronize(), "cuCtxSynchronize");
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        try
+        {
+            MakeCurrent();
+            foreach (var m in _modules.Values) CudaApi.cuModuleUnload(m);
+            CudaApi.cuDevicePrimaryCtxRelease(Device.Ordinal);
+        }
+        finally { _disposed = true; }
+    }
+}
+
+/// <summary>A kernel of a loaded module.</summary>
+public sealed record CudaFunction(nint Handle, string Name)
+{
+    private int _maxShared;
+
+    /// <summary>Allows up to <paramref name="bytes"/> of dynamic shared memory (needed above 48 KiB).</summary>
+    public void AllowSharedMemory(int bytes)
+    {
+        if (bytes <= 48 * 1024 || bytes <= _maxShared) return;
+        CudaException.Check(CudaApi.cuFuncSetAttribute(Handle, CUfunction_attribute.MaxDynamicSharedSizeBytes, bytes), $"cuFuncSetAttribute({Name})");
+        _maxShared = bytes;
+    }
+}
+
+/// <summary>No CUDA GPU can be used; the message says why in one line.</summary>
+public sealed class CudaUnavailableException(string message) : Exception(message);

@@ -1,0 +1,183 @@
+// A CUDA stream: kernel launches, copies and events in order, and the capture of a sequence of them as a CUDA graph that
+// replays with one launch (what makes a decode step of ~200 kernels cost one host call).
+
+using System.Runtime.CompilerServices;
+using Tessera.Backends.Cuda.Interop;
+
+namespace Tessera.Backends.Cuda;
+
+/// <summary>A grid or block shape.</summary>
+public readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1)
+{
+    public static implicit operator Dim3(int x) => new((uint)x);
+}
+
+/// <summary>One kernel argument, stored in 8 bytes (little-endian, as the kernel reads its 4- or 8-byte parameter).</summary>
+public readonly struct KernelArg
+{
+    private readonly ulong _bits;
+    private KernelArg(ulong bits) => _bits = bits;
+    internal ulong Bits => _bits;
+
+    /// <summary>A device pointer (or 0 for a null pointer).</summary>
+    public static KernelArg Ptr(ulong pointer) => new(pointer);
+    public static KernelArg I32(int value) => new((uint)value);
+    public static KernelArg I64(long value) => new((ulong)value);
+    public static KernelArg F32(float value) => new(BitConverter.SingleToUInt32Bits(value));
+}
+
+/// <summary>A stream of GPU work on one context.</summary>
+public sealed unsafe class CudaStream : IDisposable
+{
+    private readonly CudaContext _context;
+    private nint _stream;
+
+    public CudaStream(CudaContext context)
+    {
+        _context = context;
+        context.MakeCurrent();
+        CudaException.Check(CudaApi.cuStreamCreate(out _stream, 1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate");
+    }
+
+    internal nint Handle => _stream;
+
+    /// <summary>The context the stream belongs to.</summary>
+    public CudaContext Context => _context;
+
+    /// <summary>True while a graph is being captured: launches are recorded, not run.</summary>
+    public bool IsCapturing { get; private set; }
+
+    /// <summary>Launches <paramref name="function"/> with <paramref name="args"/> in the order of the kernel's parameters.</summary>
+    public void Launch(CudaFunction function, Dim3 grid, Dim3 block, int sharedBytes, ReadOnlySpan<KernelArg> args)
+    {
+        if (grid.X == 0 || grid.Y == 0 || grid.Z == 0) return;
+        var values = stackalloc ulong[args.Length];
+        var pointers = stackalloc void*[args.Length];
+        for (int i = 0; i < args.Length; i++)
+        {
+            values[i] = args[i].Bits;
+            pointers[i] = values + i;
+        }
+        function.AllowSharedMemory(sharedBytes);
+        var result = CudaApi.cuLaunchKernel(function.Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, (uint)sharedBytes, _stream, pointers, null);
+        if (result != CUresult.CUDA_SUCCESS)
+            throw CudaException.Create(result, "cuLaunchKernel", $"{function.Name} grid ({grid.X}, {grid.Y}, {grid.Z}) block ({block.X}, {block.Y}, {block.Z}) shared {sharedBytes}");
+    }
+
+    public void CopyToDevice(ulong destination, void* source, long bytes)
+    {
+        if (bytes == 0) return;
+        CudaException.Check(CudaApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyHtoDAsync");
+    }
+
+    public void CopyToHost(void* destination, ulong source, long bytes)
+    {
+        if (bytes == 0) return;
+        CudaException.Check(CudaApi.cuMemcpyDtoHAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyDtoHAsync");
+    }
+
+    public void CopyOnDevice(ulong destination, ulong source, long bytes)
+    {
+        if (bytes == 0) return;
+        CudaException.Check(CudaApi.cuMemcpyDtoDAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyDtoDAsync");
+    }
+
+    public void Zero(ulong destination, long bytes)
+    {
+        if (bytes == 0) return;
+        CudaException.Check(CudaApi.cuMemsetD8Async(destination, 0, (nuint)bytes, _stream), "cuMemsetD8Async");
+    }
+
+    /// <summary>Waits until everything queued on the stream is done.</summary>
+    public void Synchronize() => CudaException.Check(CudaApi.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+
+    /// <summary>Starts recording this stream's launches and copies into a graph (nothing runs until it is replayed).</summary>
+    public void BeginCapture()
+    {
+        CudaException.Check(CudaApi.cuStreamBeginCapture(_stream, CUstreamCaptureMode.ThreadLocal), "cuStreamBeginCapture");
+        IsCapturing = true;
+    }
+
+    /// <summary>Ends the capture and returns the graph, ready to launch.</summary>
+    public CudaGraph EndCapture()
+    {
+        IsCapturing = false;
+        CudaException.Check(CudaApi.cuStreamEndCapture(_stream, out nint graph), "cuStreamEndCapture");
+        try
+        {
+            CudaException.Check(CudaApi.cuGraphInstantiateWithFlags(out nint exec, graph, 0), "cuGraphInstantiateWithFlags");
+            return new CudaGraph(graph, exec);
+        }
+        catch
+        {
+            CudaApi.cuGraphDestroy(graph);
+            throw;
+        }
+    }
+
+    /// <summary>Abandons a capture after an error (the partial graph is discarded).</summary>
+    public void AbortCapture()
+    {
+        if (!IsCapturing) return;
+        IsCapturing = false;
+        if (CudaApi.cuStreamEndCapture(_stream, out nint graph) == CUresult.CUDA_SUCCESS && graph != 0)
+            CudaApi.cuGraphDestroy(graph);
+    }
+
+    /// <summary>Queues one replay of <paramref name="graph"/>.</summary>
+    public void Launch(CudaGraph graph) => CudaException.Check(CudaApi.cuGraphLaunch(graph.Exec, _stream), "cuGraphLaunch");
+
+    /// <summary>Records an event on the stream (for timing or cross-stream waits).</summary>
+    public void Record(CudaEvent e) => CudaException.Check(CudaApi.cuEventRecord(e.Handle, _stream), "cuEventRecord");
+
+    /// <summary>Makes later work on this stream wait for <paramref name="e"/>.</summary>
+    public void Wait(CudaEvent e) => CudaException.Check(CudaApi.cuStreamWaitEvent(_stream, e.Handle, 0), "cuStreamWaitEvent");
+
+    public void Dispose()
+    {
+        if (_stream == 0) return;
+        _context.MakeCurrent();
+        CudaApi.cuStreamDestroy(_stream);
+        _stream = 0;
+    }
+}
+
+/// <summary>An instantiated CUDA graph.</summary>
+public sealed class CudaGraph(nint graph, nint exec) : IDisposable
+{
+    internal nint Exec { get; private set; } = exec;
+
+    public void Dispose()
+    {
+        if (Exec == 0) return;
+        CudaApi.cuGraphExecDestroy(Exec);
+        CudaApi.cuGraphDestroy(graph);
+        Exec = 0;
+    }
+}
+
+/// <summary>A CUDA event: a point in a stream, for timing and waits.</summary>
+public sealed class CudaEvent : IDisposable
+{
+    public CudaEvent(bool timing = true) =>
+        CudaException.Check(CudaApi.cuEventCreate(out _handle, timing ? 0u : 2u /* CU_EVENT_DISABLE_TIMING */), "cuEventCreate");
+
+    private nint _handle;
+    internal nint Handle => _handle;
+
+    public void Synchronize() => CudaException.Check(CudaApi.cuEventSynchronize(_handle), "cuEventSynchronize");
+
+    /// <summary>Milliseconds from <paramref name="start"/> to this event (both recorded and complete).</summary>
+    public float MillisecondsSince(CudaEvent start)
+    {
+        CudaException.Check(CudaApi.cuEventElapsedTime(out float ms, start._handle, _handle), "cuEventElapsedTime");
+        return ms;
+    }
+
+    public void Dispose()
+    {
+        if (_handle == 0) return;
+        CudaApi.cuEventDestroy(_handle);
+        _handle = 0;
+    }
+}

@@ -1,0 +1,48 @@
+// Shared definitions of Tessera's CUDA kernels: weight layouts on the device, half and E8M0 conversions, warp reductions.
+// Every kernel is extern "C" with a tsr_ prefix so the host finds it by name in the PTX (CudaModule.Function).
+//
+// Weight layouts on the device (the CUDA backend repacks ggml blocks on upload with tsr_repack_*):
+//   F32   : float  [rows × K]
+//   F16   : __half [rows × K]
+//   Q8_0  : qs int8 [rows × K]          (value j of row r at qs[r·K + j])
+//           d  half [rows × K/32]       (scale of block b of row r at d[r·K/32 + b])
+//   MXFP4 : qs uint8 [rows × K/2]       (block b of row r at qs[r·K/2 + 16b .. +15], ggml order: byte j holds value j in its
+//                                        low nibble and value j+16 in its high nibble)
+//           e  uint8 [rows × K/32]      (E8M0 exponent of block b of row r)
+// "rows" counts every row of every slice (expert) of the tensor: expert x's row r is row x·R + r.
+#pragma once
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+#define TSR_WARP 32
+
+// ggml's E2M1 table, doubled (facts §3.4); values are this times 2^(e−128).
+__device__ __constant__ static const float tsr_mxfp4_values[16] = {0.f, 1.f, 2.f, 3.f, 4.f, 6.f, 8.f, 12.f,
+                                                                   0.f, -1.f, -2.f, -3.f, -4.f, -6.f, -8.f, -12.f};
+
+// 2^(e−128) as a float, exact for every e (e ≤ 1 gives denormals, as ggml's GGML_E8M0_TO_FP32_HALF).
+__device__ __forceinline__ float tsr_e8m0_half(uint8_t e)
+{
+    uint32_t bits = e < 2 ? (0x00200000u << e) : ((uint32_t)(e - 1) << 23);
+    return __uint_as_float(bits);
+}
+
+__device__ __forceinline__ float tsr_warp_sum(float v)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float tsr_warp_max(float v)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Weight type codes, the ggml type ids.
+#define TSR_F32 0
+#define TSR_F16 1
+#define TSR_Q8_0 8
+#define TSR_MXFP4 39

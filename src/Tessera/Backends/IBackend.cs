@@ -2,6 +2,11 @@
 // how or where they run. Tensors are the backend's own (NewTensor); weights may be of any ggml type and must live on the
 // backend's device. Each op mirrors a ggml op (named in its summary) so results can be compared node by node with
 // llama.cpp's graph (gpt-oss-facts.md §4). Shapes: [rows × columns], a row per token (or per token's expert slot).
+// Per-step inputs (tokens, positions, KV slots, the position each slot holds) are I32 tensors [1 × n] written once per step
+// (a GPU backend keeps them on the device, so a recorded step replays unchanged); an op reads as many entries as its
+// operand has rows. Fused ops (MatMulManyBias, RopeStore, MatMulBiasAdd, Route, ExpertsGateUp, ExpertsDownAdd) have
+// default bodies made of the plain ops, which the CPU backend keeps (its results stay those of llama.cpp's graph); a GPU
+// backend runs each as one or two kernels.
 
 using Tessera.Quants;
 
@@ -28,12 +33,19 @@ public interface IBackend : IDisposable
     /// <summary>Copies an I32 tensor to host memory.</summary>
     void Read(BackendTensor source, Span<int> destination);
 
+    /// <summary>Copies host integers into an I32 tensor from element <paramref name="offset"/> on (a step's inputs).</summary>
+    void Write(ReadOnlySpan<int> source, BackendTensor destination, int offset = 0);
+
+    /// <summary>The weight as this backend computes with it: the same object for the CPU (the mapped file), a device copy
+    /// (possibly repacked) for a GPU. Called once per weight when a model is loaded.</summary>
+    WeightTensor Load(WeightTensor weight) => weight;
+
     /// <summary>Copies <paramref name="count"/> rows between two tensors of the same type and width.</summary>
     void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count);
 
     /// <summary>ggml_get_rows: destination[i] = row <paramref name="rows"/>[i] of <paramref name="table"/>, dequantised
-    /// (the token embedding lookup).</summary>
-    void GetRows(WeightTensor table, ReadOnlySpan<int> rows, BackendTensor destination);
+    /// (the token embedding lookup); rows is I32 [1 × ≥ destination.Rows].</summary>
+    void GetRows(WeightTensor table, BackendTensor rows, BackendTensor destination);
 
     /// <summary>ggml_mul_mat: output[t] = W·input[t], for W {in, out} of any supported type, input [T × in], output [T × out].</summary>
     void MatMul(WeightTensor weight, BackendTensor input, BackendTensor output);
@@ -69,27 +81,30 @@ public interface IBackend : IDisposable
     void RmsNorm(BackendTensor input, WeightTensor weight, float epsilon, BackendTensor output);
 
     /// <summary>ggml_rope_ext, NEOX mode: rotates every head of x[t] (heads of <see cref="YarnRope.Dimensions"/> values) in
-    /// place for position <paramref name="positions"/>[t].</summary>
-    void Rope(BackendTensor x, ReadOnlySpan<int> positions, YarnRope rope);
+    /// place for position <paramref name="positions"/>[t] (I32 [1 × ≥ x.Rows]).</summary>
+    void Rope(BackendTensor x, BackendTensor positions, YarnRope rope);
 
-    /// <summary>ggml_set_rows: destination[rows[t]] = source[t], converted to the destination's type (the KV cache write).</summary>
-    void SetRows(BackendTensor source, BackendTensor destination, ReadOnlySpan<int> rows);
+    /// <summary>ggml_set_rows: destination[rows[t]] = source[t], converted to the destination's type (the KV cache write);
+    /// rows is I32 [1 × ≥ source.Rows].</summary>
+    void SetRows(BackendTensor source, BackendTensor destination, BackendTensor rows);
 
     /// <summary>Attention with sinks over a KV cache (ggml_flash_attn_ext with sinks). Query head h of row t attends to every
-    /// slot s &lt; keyPositions.Length that <see cref="AttentionMask.IsVisible"/> allows for queryPositions[t], keyPositions[s]
+    /// slot s &lt; keyCount that <see cref="AttentionMask.IsVisible"/> allows for queryPositions[t], keyPositions[s]
     /// and <paramref name="window"/>, using KV head h / (heads / kvHeads): weights softmax(scale·q·k) with sinks[h] as an
     /// extra logit that only adds to the denominator. Heads = sinks length; head size = queries.Columns / heads.</summary>
     /// <param name="queries">[T × heads·d].</param>
     /// <param name="keys">Cache [slots × kvHeads·d], F16 or F32.</param>
     /// <param name="values">Cache [slots × kvHeads·d], same type as keys.</param>
-    /// <param name="queryPositions">Position of each query row.</param>
-    /// <param name="keyPositions">Position held by each slot, −1 for none.</param>
+    /// <param name="queryPositions">I32 [1 × ≥ T]: position of each query row.</param>
+    /// <param name="keyPositions">I32 [1 × slots]: position held by each slot, −1 for none.</param>
+    /// <param name="keyCount">Slots from keyCount on are empty (−1). A backend that replays recorded steps may look at
+    /// every slot instead, since this count changes from step to step.</param>
     /// <param name="window">Sliding window, or 0 for full attention.</param>
     /// <param name="sinks">F32 {heads}: per-head sink logits (not scaled).</param>
     /// <param name="scale">Factor on q·k (1/√d).</param>
     /// <param name="output">[T × heads·d], heads concatenated.</param>
-    void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, ReadOnlySpan<int> queryPositions,
-        ReadOnlySpan<int> keyPositions, int window, WeightTensor sinks, float scale, BackendTensor output);
+    void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositions,
+        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output);
 
     /// <summary>ggml_argsort_top_k, ggml_get_rows and ggml_soft_max: for each row of <paramref name="logits"/> [T × E], the
     /// k = experts.Columns largest logits in descending order (experts [T × k], I32) and the softmax over those k only
@@ -102,4 +117,84 @@ public interface IBackend : IDisposable
     /// <summary>ggml_mul then ggml_add over slots: output[t] = Σ_j weights[t, j]·experts[t·k + j], summed as llama.cpp does
     /// (slot 0 + slot 1, then + slot 2, ...). experts [T·k × n], weights [T × k], output [T × n].</summary>
     void WeightedSum(BackendTensor experts, BackendTensor weights, BackendTensor output);
+
+    // ---- Fused ops: default bodies are the plain ops in the order llama.cpp's graph runs them. ----
+
+    /// <summary>MatMulMany then AddBias on each output: outputs[i] = weights[i]·input + biases[i] (Q, K and V).</summary>
+    void MatMulManyBias(ReadOnlySpan<WeightTensor> weights, ReadOnlySpan<WeightTensor> biases, BackendTensor input, ReadOnlySpan<BackendTensor> outputs)
+    {
+        MatMulMany(weights, input, outputs);
+        for (int i = 0; i < outputs.Length; i++) AddBias(outputs[i], biases[i]);
+    }
+
+    /// <summary>RoPE on the queries and keys, then the keys and values into the cache rows <paramref name="slots"/>.</summary>
+    void RopeStore(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor positions, YarnRope rope,
+        BackendTensor keyCache, BackendTensor valueCache, BackendTensor slots)
+    {
+        Rope(queries, positions, rope);
+        Rope(keys, positions, rope);
+        SetRows(keys, keyCache, slots);
+        SetRows(values, valueCache, slots);
+    }
+
+    /// <summary>residual += weight·input + bias, through <paramref name="scratch"/> (shaped like residual).</summary>
+    void MatMulBiasAdd(WeightTensor weight, WeightTensor bias, BackendTensor input, BackendTensor scratch, BackendTensor residual)
+    {
+        MatMul(weight, input, scratch);
+        AddBias(scratch, bias);
+        Add(residual, scratch);
+    }
+
+    /// <summary>The router: logits = weight·input + bias, then <see cref="TopKSoftmax"/>.</summary>
+    void Route(WeightTensor weight, WeightTensor bias, BackendTensor input, BackendTensor logits, BackendTensor experts, BackendTensor weights)
+    {
+        MatMul(weight, input, logits);
+        AddBias(logits, bias);
+        TopKSoftmax(logits, experts, weights);
+    }
+
+    /// <summary>The experts' first half: gate and up products with their biases, then SwiGLU-OAI into
+    /// <paramref name="activations"/> ([T·k × n_ff]); gateOut and upOut are scratch of the same shape.</summary>
+    void ExpertsGateUp(WeightTensor gate, WeightTensor gateBias, WeightTensor up, WeightTensor upBias, BackendTensor input,
+        BackendTensor experts, BackendTensor gateOut, BackendTensor upOut, float alpha, float limit, BackendTensor activations)
+    {
+        ReadOnlySpan<WeightTensor> gateUp = [gate, up];       // on the stack: decoding allocates nothing
+        ReadOnlySpan<BackendTensor> outputs = [gateOut, upOut];
+        MatMulExpertsMany(gateUp, input, experts, outputs);
+        AddExpertBias(gateOut, gateBias, experts);
+        AddExpertBias(upOut, upBias, experts);
+        SwiGluOai(gateOut, upOut, alpha, limit, activations);
+    }
+
+    /// <summary>The experts' second half: down products with their biases into <paramref name="downOut"/> ([T·k × n_embd]),
+    /// weighted and summed into <paramref name="scratch"/> ([T × n_embd]), added to <paramref name="residual"/>.</summary>
+    void ExpertsDownAdd(WeightTensor down, WeightTensor downBias, BackendTensor activations, BackendTensor experts,
+        BackendTensor expertWeights, BackendTensor downOut, BackendTensor scratch, BackendTensor residual)
+    {
+        MatMulExperts(down, activations, experts, downOut);
+        AddExpertBias(downOut, downBias, experts);
+        WeightedSum(downOut, expertWeights, scratch);
+        Add(residual, scratch);
+    }
+
+    // ---- Recorded steps: a backend with a launch cost per op (a GPU) records one decode step and replays it. ----
+
+    /// <summary>Replays the step recorded under <paramref name="key"/>, if there is one; false otherwise (the CPU: always).</summary>
+    bool TryReplayStep(object key) => false;
+
+    /// <summary>Whether the next step may be recorded (then run) under a key: ops between <see cref="BeginStepRecording"/>
+    /// and <see cref="EndStepRecording"/> must depend on nothing but backend tensors and constants.</summary>
+    bool CanRecordSteps => false;
+
+    /// <summary>Starts recording a step's ops instead of running them.</summary>
+    void BeginStepRecording() { }
+
+    /// <summary>Ends the recording, keeps it under <paramref name="key"/> and runs it once.</summary>
+    void EndStepRecording(object key) { }
+
+    /// <summary>Drops a recording that failed part way.</summary>
+    void AbortStepRecording() { }
+
+    /// <summary>Forgets recordings made under <paramref name="key"/> (its tensors are going away).</summary>
+    void ForgetSteps(object key) { }
 }

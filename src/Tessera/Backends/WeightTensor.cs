@@ -14,11 +14,12 @@ public sealed unsafe class WeightTensor
 {
     private readonly byte* _data;
 
-    private WeightTensor(GgufTensorInfo info, byte* data, Device device)
+    private WeightTensor(GgufTensorInfo info, byte* data, Device device, object? deviceData = null)
     {
         Info = info;
         _data = data;
         Device = device;
+        DeviceData = deviceData;
         RowLength = checked((int)info.RowLength);
         Rows = info.Dimensions.Length > 1 ? checked((int)info.Dimensions[1]) : 1;
         Slices = info.Dimensions.Length > 2 ? checked((int)info.Dimensions[2]) : 1;
@@ -32,6 +33,14 @@ public sealed unsafe class WeightTensor
             throw new ArgumentException($"tensor {info.Name} does not belong to this file", nameof(info));
         return new(info, (byte*)file.GetTensorAddress(info), Device.Cpu);
     }
+
+    /// <summary>A copy of <paramref name="host"/> that a backend made on <paramref name="device"/>; <paramref name="deviceData"/>
+    /// is that backend's own description of it (a device address, a layout).</summary>
+    public static WeightTensor OnDevice(WeightTensor host, Device device, object deviceData) =>
+        new(host.Info, device == Device.Cpu ? host._data : null, device, deviceData);
+
+    /// <summary>What the backend that holds a device copy knows of it; null for a host weight.</summary>
+    public object? DeviceData { get; }
 
     /// <summary>The GGUF tensor info (name, shape, type).</summary>
     public GgufTensorInfo Info { get; }

@@ -16,6 +16,8 @@ public sealed class KvCache : IDisposable
     private readonly KvSlotMap _full;
     private readonly KvSlotMap? _sliding;
     private readonly KvCacheLayer[] _layers;
+    private readonly IBackend _backend;
+    private readonly int[] _batchPositionValues;
 
     /// <param name="backend">Holds the cache tensors.</param>
     /// <param name="layerWindows">Per layer: its sliding window, or 0 for full attention.</param>
@@ -37,17 +39,20 @@ public sealed class KvCache : IDisposable
         ContextSize = contextSize;
         MaxBatch = Math.Min(maxBatch, contextSize);
         Type = type;
-        _full = new KvSlotMap(contextSize, ring: false, MaxBatch);
-        if (windows.Length == 1)
-        {
-            SlidingWindow = windows[0];
-            int ring = (int)Math.Min((long)SlidingWindow + MaxBatch, contextSize);
-            _sliding = new KvSlotMap(ring, ring: ring < contextSize, MaxBatch);
-        }
-
+        _backend = backend;
         _layers = new KvCacheLayer[layerWindows.Count];
+        _batchPositionValues = new int[MaxBatch];
+        _full = new KvSlotMap(backend, contextSize, ring: false, MaxBatch);
         try
         {
+            if (windows.Length == 1)
+            {
+                SlidingWindow = windows[0];
+                int ring = (int)Math.Min((long)SlidingWindow + MaxBatch, contextSize);
+                _sliding = new KvSlotMap(backend, ring, ring: ring < contextSize, MaxBatch);
+            }
+            BatchPositions = backend.NewTensor(GgmlType.I32, 1, MaxBatch);
+
             for (int il = 0; il < _layers.Length; il++)
             {
                 var map = layerWindows[il] > 0 ? _sliding! : _full;
@@ -76,6 +81,9 @@ public sealed class KvCache : IDisposable
     /// <summary>Slots of each sliding-window layer's ring (0 if there are none).</summary>
     public int SlidingWindowSlots => _sliding?.Capacity ?? 0;
 
+    /// <summary>Positions of the pending batch (Position − count .. Position − 1 after <see cref="Append"/>), I32 [1 × MaxBatch].</summary>
+    public BackendTensor BatchPositions { get; } = null!;
+
     /// <summary>Positions evaluated so far; the next token gets this position.</summary>
     public int Position { get; private set; }
 
@@ -94,6 +102,8 @@ public sealed class KvCache : IDisposable
             throw new ContextOverflowException(Position + count, ContextSize);
         _full.Append(Position, count);
         _sliding?.Append(Position, count);
+        for (int i = 0; i < count; i++) _batchPositionValues[i] = Position + i;
+        _backend.Write(_batchPositionValues.AsSpan(0, count), BatchPositions);
         Position += count;
     }
 
@@ -117,10 +127,14 @@ public sealed class KvCache : IDisposable
 
     public void Dispose()
     {
+        _backend.ForgetSteps(this);
         foreach (var layer in _layers)
         {
             layer?.Keys.Dispose();
             layer?.Values.Dispose();
         }
+        _full.Dispose();
+        _sliding?.Dispose();
+        BatchPositions?.Dispose();
     }
 }

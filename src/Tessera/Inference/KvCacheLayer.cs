@@ -33,5 +33,14 @@ public sealed class KvCacheLayer
     public ReadOnlySpan<int> BatchSlots => _map.BatchSlots;
 
     /// <summary>Position held by each slot in use (−1: empty); attention looks at these slots only.</summary>
-    public ReadOnlySpan<int> SlotPositions => _map.Positions[..Math.Min(_map.Capacity, _owner.Position)];
+    public ReadOnlySpan<int> SlotPositions => _map.Positions[..SlotsInUse];
+
+    /// <summary>The pending batch's slots as a backend tensor (I32 [1 × MaxBatch]).</summary>
+    public BackendTensor BatchSlotTensor => _map.BatchSlotTensor;
+
+    /// <summary>Every slot's position (−1: empty) as a backend tensor (I32 [1 × slots]).</summary>
+    public BackendTensor SlotPositionTensor => _map.PositionTensor;
+
+    /// <summary>Slots that may hold a position: every slot from this one on is empty.</summary>
+    public int SlotsInUse => Math.Min(_map.Capacity, _owner.Position);
 }

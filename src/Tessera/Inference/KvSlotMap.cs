@@ -1,23 +1,48 @@
 // Which position each slot of a KV cache holds. A linear map puts position p in slot p; a ring puts it in slot
 // p mod capacity, overwriting the oldest position. Layers of one kind share a map: they all hold the same positions.
+// The map keeps a copy of its slot positions and of the pending batch's slots in I32 backend tensors (on the GPU for a
+// GPU backend), updated with each change: only the slots that changed are written.
+
+using Tessera.Backends;
+using Tessera.Quants;
 
 namespace Tessera.Inference;
 
 /// <summary>Slot bookkeeping shared by the KV caches of one kind of layer.</summary>
-internal sealed class KvSlotMap
+internal sealed class KvSlotMap : IDisposable
 {
+    private readonly IBackend _backend;
     private readonly int[] _positions;
     private readonly int[] _batchSlots;
     private int _batchCount;
 
-    public KvSlotMap(int capacity, bool ring, int maxBatch)
+    public KvSlotMap(IBackend backend, int capacity, bool ring, int maxBatch)
     {
+        _backend = backend;
         Capacity = capacity;
         IsRing = ring;
         _positions = new int[capacity];
         _positions.AsSpan().Fill(-1);
         _batchSlots = new int[maxBatch];
+        PositionTensor = backend.NewTensor(GgmlType.I32, 1, capacity);
+        try
+        {
+            BatchSlotTensor = backend.NewTensor(GgmlType.I32, 1, maxBatch);
+            backend.Write(_positions, PositionTensor);
+        }
+        catch
+        {
+            PositionTensor.Dispose();
+            BatchSlotTensor?.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The slot positions as an I32 [1 × capacity] backend tensor.</summary>
+    public BackendTensor PositionTensor { get; }
+
+    /// <summary>The pending batch's slots as an I32 [1 × maxBatch] backend tensor (first batch-count entries valid).</summary>
+    public BackendTensor BatchSlotTensor { get; }
 
     /// <summary>Slots in the cache.</summary>
     public int Capacity { get; }
@@ -42,13 +67,31 @@ internal sealed class KvSlotMap
             _batchSlots[i] = slot;
         }
         _batchCount = count;
+        _backend.Write(_batchSlots.AsSpan(0, count), BatchSlotTensor);
+        // The changed slots: one run, or two when the ring wraps.
+        int start = _batchSlots[0], end = _batchSlots[count - 1];
+        if (end >= start)
+            _backend.Write(_positions.AsSpan(start, end - start + 1), PositionTensor, start);
+        else
+        {
+            _backend.Write(_positions.AsSpan(start), PositionTensor, start);
+            _backend.Write(_positions.AsSpan(0, end + 1), PositionTensor, 0);
+        }
     }
 
     /// <summary>Empties every slot holding a position at or after <paramref name="position"/>.</summary>
     public void Truncate(int position)
     {
+        bool changed = false;
         foreach (ref var p in _positions.AsSpan())
-            if (p >= position) p = -1;
+            if (p >= position) { p = -1; changed = true; }
         _batchCount = 0;
+        if (changed) _backend.Write(_positions, PositionTensor);
+    }
+
+    public void Dispose()
+    {
+        PositionTensor.Dispose();
+        BatchSlotTensor.Dispose();
     }
 }

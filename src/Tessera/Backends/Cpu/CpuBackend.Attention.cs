@@ -21,11 +21,11 @@ public sealed unsafe partial class CpuBackend
     private readonly AttentionWork _attention = new();
 
     /// <inheritdoc/>
-    public void Rope(BackendTensor x, ReadOnlySpan<int> positions, YarnRope rope)
+    public void Rope(BackendTensor x, BackendTensor positionTensor, YarnRope rope)
     {
         using var timer = new CpuProfile.Timer(_profile, "Rope");
         var t = Own(x);
-        RequireRows(t, positions.Length);
+        var positions = Indices(positionTensor, t.Rows, "positions");
         int d = rope.Dimensions;
         if (t.Columns % d != 0)
             throw new ArgumentException($"{t} is not made of heads of {d} values");
@@ -68,11 +68,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, ReadOnlySpan<int> queryPositions,
-        ReadOnlySpan<int> keyPositions, int window, WeightTensor sinks, float scale, BackendTensor output)
+    public void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositionTensor,
+        BackendTensor keyPositionTensor, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output)
     {
         using var timer = new CpuProfile.Timer(_profile, window > 0 ? "Attention (sliding window)" : "Attention (full)");
         var (q, k, v, o) = (Own(queries), Own(keys), Own(values), Own(output));
+        var queryPositions = Indices(queryPositionTensor, q.Rows, "query positions");
+        var keyPositions = Indices(keyPositionTensor, keyCount, "key positions");
         int heads = sinks.RowLength, tokens = q.Rows, slots = keyPositions.Length;
         if (q.Columns % heads != 0)
             throw new ArgumentException($"queries {q} do not split into {heads} heads");

@@ -79,6 +79,15 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void Write(ReadOnlySpan<int> source, BackendTensor destination, int offset = 0)
+    {
+        var d = Own(destination);
+        if (offset < 0 || offset + (long)source.Length > d.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"{source.Length} values at {offset} do not fit {d}");
+        source.CopyTo(d.I32.AsSpan(offset));
+    }
+
+    /// <inheritdoc/>
     public void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count)
     {
         var (s, d) = (Own(source), Own(destination));
@@ -96,12 +105,12 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void GetRows(WeightTensor table, ReadOnlySpan<int> rows, BackendTensor destination)
+    public void GetRows(WeightTensor table, BackendTensor rowTensor, BackendTensor destination)
     {
         using var timer = new CpuProfile.Timer(_profile, "GetRows");
         var d = Own(destination);
         RequireWeight(table, d.Columns, "table");
-        RequireRows(d, rows.Length);
+        var rows = Indices(rowTensor, d.Rows, "rows");
         var format = BlockFormats.Get(table.Type);
         for (int t = 0; t < rows.Length; t++)
             format.DequantizeRow(table.Row(rows[t]), d.Row(t));
@@ -139,13 +148,13 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void SetRows(BackendTensor source, BackendTensor destination, ReadOnlySpan<int> rows)
+    public void SetRows(BackendTensor source, BackendTensor destination, BackendTensor rowTensor)
     {
         using var timer = new CpuProfile.Timer(_profile, "SetRows");
         var (s, d) = (Own(source), Own(destination));
         if (s.Columns != d.Columns)
             throw new ArgumentException($"cannot set rows of {d} from {s}");
-        RequireRows(s, rows.Length);
+        var rows = Indices(rowTensor, s.Rows, "rows");
         int n = s.Columns;
         for (int t = 0; t < rows.Length; t++)
         {
@@ -176,6 +185,15 @@ public sealed partial class CpuBackend : IBackend
             throw new ArgumentException($"{weight.Name} lives on {weight.Device}, not on {Device}");
         if (weight.RowLength != rowLength)
             throw new ArgumentException($"{role} {weight.Name} {weight.Info.ShapeText} has rows of {weight.RowLength}, the operand {rowLength}");
+    }
+
+    // The first `count` entries of an I32 index tensor (a step input).
+    private ReadOnlySpan<int> Indices(BackendTensor tensor, int count, string what)
+    {
+        var t = Own(tensor);
+        if (t.Type != GgmlType.I32 || count < 0 || count > t.ElementCount)
+            throw new ArgumentException($"{what} {t} should be I32 with at least {count} entries");
+        return t.I32.AsSpan(0, count);
     }
 
     private static void RequireLength(int length, CpuTensor t)

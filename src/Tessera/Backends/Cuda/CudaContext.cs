@@ -42,8 +42,15 @@ public sealed unsafe class CudaContext : IDisposable
     public long AllocatedBytes => Interlocked.Read(ref _allocated);
     private long _allocated;
 
-    /// <summary>Makes this context current on the calling thread (cheap; done before every call sequence).</summary>
-    public void MakeCurrent() => CudaException.Check(CudaApi.cuCtxSetCurrent(_context), "cuCtxSetCurrent");
+    [ThreadStatic] private static nint _currentOnThread;
+
+    /// <summary>Makes this context current on the calling thread (a driver call only when the thread had another).</summary>
+    public void MakeCurrent()
+    {
+        if (_currentOnThread == _context) return;
+        CudaException.Check(CudaApi.cuCtxSetCurrent(_context), "cuCtxSetCurrent");
+        _currentOnThread = _context;
+    }
 
     /// <summary>Free and total device memory as the driver reports them.</summary>
     public (long Free, long Total) MemoryInfo()

@@ -91,10 +91,11 @@ public sealed unsafe class CudaStream : IDisposable
     /// <summary>Waits until everything queued on the stream is done.</summary>
     public void Synchronize() => CudaException.Check(CudaApi.cuStreamSynchronize(_stream), "cuStreamSynchronize");
 
-    /// <summary>Starts recording this stream's launches and copies into a graph (nothing runs until it is replayed).</summary>
+    /// <summary>Starts recording this stream's launches and copies into a graph (nothing runs until it is replayed). Relaxed
+    /// mode: a buffer may be allocated while recording (it must then outlive the graph).</summary>
     public void BeginCapture()
     {
-        CudaException.Check(CudaApi.cuStreamBeginCapture(_stream, CUstreamCaptureMode.ThreadLocal), "cuStreamBeginCapture");
+        CudaException.Check(CudaApi.cuStreamBeginCapture(_stream, CUstreamCaptureMode.Relaxed), "cuStreamBeginCapture");
         IsCapturing = true;
     }
 

@@ -22,6 +22,7 @@ internal sealed class GptOssActivations : IDisposable
         int embd = hp.EmbeddingLength, q = hp.HeadCount * hp.KeyLength, kv = hp.HeadCountKv * hp.KeyLength;
         int k = hp.ExpertUsedCount, ff = hp.ExpertFeedForwardLength;
         BackendTensor F32(int rows, int columns) => backend.NewTensor(GgmlType.F32, rows, columns);
+        TokenIds = backend.NewTensor(GgmlType.I32, 1, tokens);
         H = F32(tokens, embd);
         X = F32(tokens, embd);
         Q = F32(tokens, q);
@@ -41,6 +42,7 @@ internal sealed class GptOssActivations : IDisposable
 
     public int Tokens { get; }
 
+    public BackendTensor TokenIds { get; }      // I32 [1 × T] the step's tokens
     public BackendTensor H { get; }             // [T × n_embd] residual stream
     public BackendTensor X { get; }             // [T × n_embd] normed input of a sub-block, then its output
     public BackendTensor Q { get; }             // [T × n_head·d]
@@ -72,7 +74,7 @@ internal sealed class GptOssActivations : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { H, X, Q, K, V, Attn, RouterLogits, Experts, ExpertWeights, Gate, Up, Act, Down }) t.Dispose();
+        foreach (var t in new[] { TokenIds, H, X, Q, K, V, Attn, RouterLogits, Experts, ExpertWeights, Gate, Up, Act, Down }) t.Dispose();
         _head?.Dispose();
     }
 

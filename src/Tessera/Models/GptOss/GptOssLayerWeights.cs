@@ -31,6 +31,8 @@ public sealed class GptOssLayerWeights
     /// <summary>[AttnQ, AttnK, AttnV]: the projections of one input, for <see cref="IBackend.MatMulMany"/>.</summary>
     public WeightTensor[] AttnQkv => field ??= [AttnQ, AttnK, AttnV];
 
+    public WeightTensor[] AttnQkvBias => field ??= [AttnQBias, AttnKBias, AttnVBias];
+
     /// <summary>[FfnGateExps, FfnUpExps]: the expert products of one input, for <see cref="IBackend.MatMulExpertsMany"/>.</summary>
     public WeightTensor[] FfnGateUpExps => field ??= [FfnGateExps, FfnUpExps];
 }

@@ -19,12 +19,11 @@ public sealed class GptOssModel : IDisposable
 
     // Scratch of the last single-token pass and of the last batch, kept so that decoding allocates nothing.
     private GptOssActivations? _single, _batch;
-    private int[] _positions = [];
 
     private GptOssModel(GgufFile file, IBackend backend, bool ownsFile)
     {
         HyperParameters = GptOssHyperParameters.FromGguf(file);
-        Weights = GptOssWeights.Load(file, HyperParameters);
+        Weights = GptOssWeights.Load(file, HyperParameters, backend);
         Backend = backend;
         var hp = HyperParameters;
         // llama.cpp reads neither rope.dimension_count nor the YaRN betas for this architecture: n_rot = head size, β 32/1.
@@ -72,18 +71,41 @@ public sealed class GptOssModel : IDisposable
     /// tensor belongs to the model and holds its values until the next call.</summary>
     public BackendTensor? Forward(ReadOnlySpan<int> tokens, KvCache cache, int firstOutput, CancellationToken cancellationToken = default)
     {
-        var (hp, w, b) = (HyperParameters, Weights, Backend);
+        var b = Backend;
         int n = tokens.Length;
         ArgumentOutOfRangeException.ThrowIfZero(n);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)firstOutput, (uint)n, nameof(firstOutput));
-        if (_positions.Length < n) _positions = new int[Math.Max(n, 2 * _positions.Length)];
-        var positions = _positions.AsSpan(0, n);
-        for (int i = 0; i < n; i++) positions[i] = cache.Position + i;
-        cache.Append(n);
+        // The step's inputs go into backend tensors once: token ids here, positions and KV slots as the cache claims them.
         var a = Scratch(n);
+        b.Write(tokens, a.TokenIds);
+        cache.Append(n);
+        int rows = n - firstOutput;
+        var head = rows == 0 ? null : a.Head(rows);
+
+        // A decode step (one token, its logits) depends on nothing but backend tensors, so a backend that records steps
+        // (CUDA graphs) runs the same recording for every token of this cache.
+        if (n == 1 && rows == 1 && b.CanRecordSteps)
+        {
+            if (!b.TryReplayStep(cache))
+            {
+                b.BeginStepRecording();
+                try { Layers(a, cache, firstOutput, head, cancellationToken); }
+                catch { b.AbortStepRecording(); throw; }
+                b.EndStepRecording(cache);
+            }
+            return head!.Logits;
+        }
+        Layers(a, cache, firstOutput, head, cancellationToken);
+        return head?.Logits;
+    }
+
+    private void Layers(GptOssActivations a, KvCache cache, int firstOutput, GptOssActivations.HeadScratch? head, CancellationToken cancellationToken)
+    {
+        var (hp, w, b) = (HyperParameters, Weights, Backend);
+        var positions = cache.BatchPositions;
 
         // Embedding: a row of token_embd per token, no scaling.
-        b.GetRows(w.TokenEmbd, tokens, a.H);
+        b.GetRows(w.TokenEmbd, a.TokenIds, a.H);
 
         for (int il = 0; il < hp.BlockCount; il++)
         {
@@ -93,47 +115,29 @@ public sealed class GptOssModel : IDisposable
 
             // Attention: RMSNorm, Q/K/V projections with biases, YaRN RoPE (NEOX) on Q and K, keys and values into the cache.
             b.RmsNorm(a.H, layer.AttnNorm, hp.RmsNormEpsilon, a.X);
-            b.MatMulMany(layer.AttnQkv, a.X, a.Qkv);
-            b.AddBias(a.Q, layer.AttnQBias);
-            b.AddBias(a.K, layer.AttnKBias);
-            b.AddBias(a.V, layer.AttnVBias);
-            b.Rope(a.Q, positions, Rope);
-            b.Rope(a.K, positions, Rope);
-            b.SetRows(a.K, kv.Keys, kv.BatchSlots);
-            b.SetRows(a.V, kv.Values, kv.BatchSlots);
+            b.MatMulManyBias(layer.AttnQkv, layer.AttnQkvBias, a.X, a.Qkv);
+            b.RopeStore(a.Q, a.K, a.V, positions, Rope, kv.Keys, kv.Values, kv.BatchSlotTensor);
 
             // Grouped-query attention with a sink logit per head; even layers see only the last sliding_window positions.
-            b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositions, kv.Window, layer.AttnSinks, KqScale, a.Attn);
-            b.MatMul(layer.AttnOutput, a.Attn, a.X);
-            b.AddBias(a.X, layer.AttnOutputBias);
-            b.Add(a.H, a.X);
+            b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositionTensor, kv.SlotsInUse, kv.Window, layer.AttnSinks, KqScale, a.Attn);
+            b.MatMulBiasAdd(layer.AttnOutput, layer.AttnOutputBias, a.Attn, a.X, a.H);
 
             // Router: RMSNorm, biased logits, the top k experts by logit and a softmax over those k.
             b.RmsNorm(a.H, layer.PostAttentionNorm, hp.RmsNormEpsilon, a.X);
-            b.MatMul(layer.FfnGateInp, a.X, a.RouterLogits);
-            b.AddBias(a.RouterLogits, layer.FfnGateInpBias);
-            b.TopKSoftmax(a.RouterLogits, a.Experts, a.ExpertWeights);
+            b.Route(layer.FfnGateInp, layer.FfnGateInpBias, a.X, a.RouterLogits, a.Experts, a.ExpertWeights);
 
-            // Experts: SwiGLU-OAI(gate, up), then down, each with its expert's bias; outputs weighted and summed.
-            b.MatMulExpertsMany(layer.FfnGateUpExps, a.X, a.Experts, a.GateUp);
-            b.AddExpertBias(a.Gate, layer.FfnGateExpsBias, a.Experts);
-            b.AddExpertBias(a.Up, layer.FfnUpExpsBias, a.Experts);
-            b.SwiGluOai(a.Gate, a.Up, SwiGluAlpha, SwiGluLimit, a.Act);
-            b.MatMulExperts(layer.FfnDownExps, a.Act, a.Experts, a.Down);
-            b.AddExpertBias(a.Down, layer.FfnDownExpsBias, a.Experts);
-            b.WeightedSum(a.Down, a.ExpertWeights, a.X);
-            b.Add(a.H, a.X);
+            // Experts: SwiGLU-OAI(gate, up), then down, each with its expert's bias; outputs weighted, summed, added.
+            b.ExpertsGateUp(layer.FfnGateExps, layer.FfnGateExpsBias, layer.FfnUpExps, layer.FfnUpExpsBias, a.X, a.Experts,
+                a.Gate, a.Up, SwiGluAlpha, SwiGluLimit, a.Act);
+            b.ExpertsDownAdd(layer.FfnDownExps, layer.FfnDownExpsBias, a.Act, a.Experts, a.ExpertWeights, a.Down, a.X, a.H);
         }
 
         // Head: final RMSNorm and the output matrix, only for the rows that want logits.
-        int rows = n - firstOutput;
-        if (rows == 0)
-            return null;
-        var head = a.Head(rows);
-        b.CopyRows(a.H, firstOutput, head.Last, 0, rows);
+        if (head is null)
+            return;
+        b.CopyRows(a.H, firstOutput, head.Last, 0, head.Last.Rows);
         b.RmsNorm(head.Last, w.OutputNorm, hp.RmsNormEpsilon, head.Normed);
         b.MatMul(w.Output, head.Normed, head.Logits);
-        return head.Logits;
     }
 
     // The scratch tensors for a pass over n tokens: kept for one token and for the last batch size.

@@ -18,9 +18,10 @@ public sealed class GptOssWeights
     public required WeightTensor OutputNorm { get; init; }   // {n_embd} F32
     public required WeightTensor Output { get; init; }       // {n_embd, n_vocab}, the untied head
 
-    /// <summary>Maps the weights of <paramref name="file"/> (which must stay open while they are used).</summary>
+    /// <summary>Maps the weights of <paramref name="file"/> (which must stay open while they are used) and hands each to
+    /// <paramref name="backend"/>'s <see cref="IBackend.Load"/> (the CPU keeps the mapping; a GPU copies it to its memory).</summary>
     /// <exception cref="GgufFormatException">A tensor is missing, mis-shaped or of an unusable type.</exception>
-    public static GptOssWeights Load(GgufFile file, GptOssHyperParameters hp)
+    public static GptOssWeights Load(GgufFile file, GptOssHyperParameters hp, IBackend? backend = null)
     {
         var specs = GptOssLayout.Tensors(hp).ToDictionary(s => s.Name);
 
@@ -40,7 +41,8 @@ public sealed class GptOssWeights
             }
             else if (!BlockFormats.TryGet(info.Type, out _))
                 throw new GgufFormatException(field, -1, $"type {info.Type}: Tessera has no kernels for it yet");
-            return WeightTensor.Mapped(file, info);
+            var mapped = WeightTensor.Mapped(file, info);
+            return backend is null ? mapped : backend.Load(mapped);
         }
 
         var layers = new GptOssLayerWeights[hp.BlockCount];

@@ -212,10 +212,12 @@ __device__ void tsr_topk_block(Load load, int count, int K, float* outV, int* ou
     int thrI = -1;    // the K-th best so far (−1 until K entries were kept)
     for (int base = 0; base < count; base += blockDim.x)
     {
-        if (filled + (int)blockDim.x > TSR_TOPK_BUFFER)
+        int f = filled;
+        __syncthreads();   // everyone has read `filled` before anyone appends
+        if (f + (int)blockDim.x > TSR_TOPK_BUFFER)
         {
-            tsr_sort(sv, si, filled);
-            int kept = min(filled, K);
+            tsr_sort(sv, si, f);
+            int kept = min(f, K);
             if (kept == K)
             {
                 thrV = sv[K - 1];

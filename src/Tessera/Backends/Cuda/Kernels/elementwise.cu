@@ -8,7 +8,7 @@
 // One block per row t of x [T × n]: y = x / sqrt(mean(x²) + eps) · w, the squares summed in double (the reference sums
 // them in double, in order; any order of doubles agrees with it to far below float precision). y may equal x: each
 // thread reads and writes only its own elements.
-extern "C" __global__ void tsr_rmsnorm(const float* __restrict__ x, const float* __restrict__ w, float* y, int n, float eps)
+extern "C" __global__ void tsr_rmsnorm(const float* x, const float* __restrict__ w, float* y, int n, float eps)
 {
     __shared__ double partial[32];
     const float* row = x + (long long)blockIdx.x * n;

@@ -218,7 +218,7 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
     }
 }
 
-extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS)
+extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS, 8)
 tsr_attn_decode_f16(const float* __restrict__ q, const __half* __restrict__ keys, const __half* __restrict__ values,
                     const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,
                     int kvHeads, int d, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
@@ -226,7 +226,7 @@ tsr_attn_decode_f16(const float* __restrict__ q, const __half* __restrict__ keys
     tsr_attn_decode<__half>(q, keys, values, qpos, kpos, slots, window, scale, heads, kvHeads, d, chunk, stats, partial);
 }
 
-extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS)
+extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS, 8)
 tsr_attn_decode_f32(const float* __restrict__ q, const float* __restrict__ keys, const float* __restrict__ values,
                     const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,
                     int kvHeads, int d, int chunk, float2* __restrict__ stats, float* __restrict__ partial)

@@ -1,0 +1,307 @@
+// Launchers of the element-wise, attention and selection kernels (Kernels/elementwise.cu, attention.cu, sample.cu): each
+// checks its shapes, picks a kernel and a launch shape, and queues it on the stream. Nothing here reads device memory,
+// allocates or synchronises, so every launcher can be captured in a CUDA graph; scratch comes from the caller, sized by
+// the *ScratchBytes functions.
+
+using Tessera.Quants;
+
+namespace Tessera.Backends.Cuda;
+
+internal sealed partial class CudaKernels
+{
+    private const string Elementwise = "elementwise", AttentionModule = "attention", Sample = "sample";
+
+    /// <summary>Query rows up to which <see cref="Attention"/> runs flash-decoding (chunks of slots over blocks, then a
+    /// combine); above it, flash attention over tiles of query rows. Decoding re-reads the cache once per row, so it pays
+    /// only for a few rows; its scratch grows with the rows.</summary>
+    public const int AttentionDecodeMaxRows = 8;
+
+    private const int AttentionTile = 64, AttentionMaxGroup = 16, DecodeThreads = 128, PrefillThreads = 256;
+
+    /// <summary>RMSNorm of each of <paramref name="T"/> rows of <paramref name="n"/>: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · w.
+    /// <paramref name="y"/> may equal <paramref name="x"/>. One block per row.</summary>
+    public void RmsNorm(CudaStream s, ulong x, ulong weight, ulong y, int n, float eps, int T)
+    {
+        RequirePositive(n, nameof(n));
+        RequirePositive(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_rmsnorm"), T, n >= 1024 ? 512 : 256, 0,
+            [KernelArg.Ptr(x), KernelArg.Ptr(weight), KernelArg.Ptr(y), KernelArg.I32(n), KernelArg.F32(eps)]);
+    }
+
+    /// <summary>x += addend over <paramref name="n"/> floats (16-byte accesses when both are aligned and n is a multiple of 4).</summary>
+    public void Add(CudaStream s, ulong x, ulong addend, long n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (n == 0) return;
+        if (((x | addend) & 15) == 0 && n % 4 == 0)
+            s.Launch(F(Elementwise, "tsr_add4"), new Dim3(GridStride(n / 4)), 256, 0, [KernelArg.Ptr(x), KernelArg.Ptr(addend), KernelArg.I64(n / 4)]);
+        else
+            s.Launch(F(Elementwise, "tsr_add"), new Dim3(GridStride(n)), 256, 0, [KernelArg.Ptr(x), KernelArg.Ptr(addend), KernelArg.I64(n)]);
+    }
+
+    /// <summary>x[t·n + i] += bias[i] for <paramref name="T"/> rows.</summary>
+    public void AddBias(CudaStream s, ulong x, ulong bias, int n, int T)
+    {
+        RequirePositive(n, nameof(n));
+        RequireGridY(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_add_bias"), new Dim3(Blocks(n, 256), (uint)T), 256, 0,
+            [KernelArg.Ptr(x), KernelArg.Ptr(bias), KernelArg.I32(n)]);
+    }
+
+    /// <summary>x[q·n + i] += bias[ids[q]·n + i] for <paramref name="slots"/> expert slots (ids int32 on the device).</summary>
+    public void AddExpertBias(CudaStream s, ulong x, ulong bias, ulong ids, int n, int slots)
+    {
+        RequirePositive(n, nameof(n));
+        RequireGridY(slots, nameof(slots));
+        s.Launch(F(Elementwise, "tsr_add_expert_bias"), new Dim3(Blocks(n, 256), (uint)slots), 256, 0,
+            [KernelArg.Ptr(x), KernelArg.Ptr(bias), KernelArg.Ptr(ids), KernelArg.I32(n)]);
+    }
+
+    /// <summary>y = swiglu_oai(gate, up) over <paramref name="n"/> floats: g·σ(α·g)·(u + 1) with g = min(gate, limit) and
+    /// u = clamp(up, −limit, limit).</summary>
+    public void SwiGlu(CudaStream s, ulong gate, ulong up, ulong y, long n, float alpha, float limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (n == 0) return;
+        s.Launch(F(Elementwise, "tsr_swiglu"), new Dim3(GridStride(n)), 256, 0,
+            [KernelArg.Ptr(gate), KernelArg.Ptr(up), KernelArg.Ptr(y), KernelArg.I64(n), KernelArg.F32(alpha), KernelArg.F32(limit)]);
+    }
+
+    /// <summary>out[t·n + i] = Σ_j w[t·k + j]·ex[(t·k + j)·n + i], summed in slot order with each product rounded.</summary>
+    public void WeightedSum(CudaStream s, ulong experts, ulong weights, ulong output, int n, int T, int k)
+    {
+        RequirePositive(n, nameof(n));
+        RequirePositive(k, nameof(k));
+        RequireGridY(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_weighted_sum"), new Dim3(Blocks(n, 256), (uint)T), 256, 0,
+            [KernelArg.Ptr(experts), KernelArg.Ptr(weights), KernelArg.Ptr(output), KernelArg.I32(n), KernelArg.I32(k)]);
+    }
+
+    /// <summary>NEOX RoPE in place on every head of x[t] ([T × heads·d]) at positions[t] (int32 on the device), from a table
+    /// [maxPositions × d] of interleaved cos·m, sin·m per pair. One block per row.</summary>
+    public void Rope(CudaStream s, ulong x, ulong positions, ulong table, int heads, int d, int T)
+    {
+        RequireHeadSize(d, even: true);
+        RequirePositive(heads, nameof(heads));
+        RequirePositive(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_rope"), T, ThreadsFor(heads * d / 2), 0,
+            [KernelArg.Ptr(x), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(heads), KernelArg.I32(d)]);
+    }
+
+    /// <summary>RoPE on q [T × qHeads·d] and k [T × kvHeads·d] in place, then cache row slots[t] ← k[t] (roped) and v[t],
+    /// as F16 (round to nearest) when <paramref name="f16"/>, else F32. One launch, one block per row.</summary>
+    public void RopeStore(CudaStream s, ulong q, ulong k, ulong v, ulong positions, ulong table, int qHeads, int kvHeads, int d, int T,
+        ulong keyCache, ulong valueCache, ulong slots, bool f16)
+    {
+        RequireHeadSize(d, even: true);
+        RequirePositive(qHeads, nameof(qHeads));
+        RequirePositive(kvHeads, nameof(kvHeads));
+        RequirePositive(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_rope_store"), T, ThreadsFor(qHeads * d / 2 + kvHeads * d / 2 + kvHeads * d), 0,
+        [
+            KernelArg.Ptr(q), KernelArg.Ptr(k), KernelArg.Ptr(v), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(qHeads),
+            KernelArg.I32(kvHeads), KernelArg.I32(d), KernelArg.Ptr(keyCache), KernelArg.Ptr(valueCache), KernelArg.Ptr(slots),
+            KernelArg.I32(f16 ? 1 : 0),
+        ]);
+    }
+
+    /// <summary>destination row rows[t] ← source row t (F32, n values), stored as F16 when <paramref name="f16"/>.</summary>
+    public void SetRows(CudaStream s, ulong source, ulong destination, ulong rows, int n, int T, bool f16)
+    {
+        RequirePositive(n, nameof(n));
+        RequireGridY(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_set_rows"), new Dim3(Blocks(n, 256), (uint)T), 256, 0,
+            [KernelArg.Ptr(source), KernelArg.Ptr(destination), KernelArg.Ptr(rows), KernelArg.I32(n), KernelArg.I32(f16 ? 1 : 0)]);
+    }
+
+    /// <summary>Embedding lookup: destination[t·K ..] = dequantised row rows[t] of slice 0 of <paramref name="table"/>.</summary>
+    public void GetRows(CudaStream s, in CudaWeightView table, ulong rows, ulong destination, int T)
+    {
+        int K = table.K;
+        RequirePositive(K, "table.K");
+        RequireGridY(T, nameof(T));
+        var grid = new Dim3(Blocks(K, 256), (uint)T);
+        switch (table.Type)
+        {
+            case GgmlType.F32:
+                s.Launch(F(Elementwise, "tsr_get_rows_f32"), grid, 256, 0,
+                    [KernelArg.Ptr(table.Values), KernelArg.Ptr(rows), KernelArg.Ptr(destination), KernelArg.I32(K)]);
+                break;
+            case GgmlType.F16:
+                s.Launch(F(Elementwise, "tsr_get_rows_f16"), grid, 256, 0,
+                    [KernelArg.Ptr(table.Values), KernelArg.Ptr(rows), KernelArg.Ptr(destination), KernelArg.I32(K)]);
+                break;
+            case GgmlType.Q8_0 or GgmlType.MXFP4:
+                if (K % 32 != 0) throw new ArgumentException($"a {table.Type} table needs rows of a multiple of 32 values, not {K}");
+                s.Launch(F(Elementwise, table.Type == GgmlType.Q8_0 ? "tsr_get_rows_q8_0" : "tsr_get_rows_mxfp4"), grid, 256, 0,
+                    [KernelArg.Ptr(table.Values), KernelArg.Ptr(table.Scales), KernelArg.Ptr(rows), KernelArg.Ptr(destination), KernelArg.I32(K)]);
+                break;
+            default:
+                throw new NotSupportedException($"GetRows on the GPU reads F32, F16, Q8_0 or MXFP4 tables, not {table.Type}");
+        }
+    }
+
+    /// <summary>Attention with sinks over the KV cache (IBackend.Attention): q [T × heads·d] F32; keys/values
+    /// [slots × kvHeads·d] F16 or F32; qpos [T] and kpos [slots] int32 (kpos −1: empty). Up to
+    /// <see cref="AttentionDecodeMaxRows"/> rows: flash-decoding over chunks of slots (chunks with nothing visible cost a
+    /// read of their positions), then a combine that adds the sink; above: a tile summary of the positions, then flash
+    /// attention over blocks of query rows. Head sizes 16, 32, 64, 128; up to 16 query heads per kv head.</summary>
+    public void Attention(CudaStream s, ulong q, ulong keys, ulong values, bool f16, ulong qpos, ulong kpos, int slots, int window,
+        ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch)
+    {
+        RequireAttentionShape(heads, kvHeads, d);
+        RequirePositive(T, nameof(T));
+        ArgumentOutOfRangeException.ThrowIfNegative(slots);
+        ArgumentOutOfRangeException.ThrowIfNegative(window);
+        int group = heads / kvHeads;
+        string type = f16 ? "f16" : "f32";
+        if (T <= AttentionDecodeMaxRows)
+        {
+            int chunk = DecodeChunk(slots), chunks = (slots + chunk - 1) / chunk;
+            ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);
+            int shared = (group * d + group * AttentionTile + AttentionTile * d) * sizeof(float);
+            s.Launch(F(AttentionModule, "tsr_attn_decode_" + type), new Dim3((uint)chunks, (uint)kvHeads, (uint)T), DecodeThreads, shared,
+            [
+                KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
+                KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(d),
+                KernelArg.I32(chunk), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
+            ]);
+            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3((uint)heads, (uint)T), 128, Math.Max(1, chunks) * sizeof(float),
+            [
+                KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.I32(heads),
+                KernelArg.I32(d), KernelArg.I32(chunks),
+            ]);
+            return;
+        }
+
+        int tiles = (slots + AttentionTile - 1) / AttentionTile;
+        s.Launch(F(AttentionModule, "tsr_attn_tile_summary"), new Dim3(Blocks(tiles, 8)), 256, 0,
+            [KernelArg.Ptr(kpos), KernelArg.I32(slots), KernelArg.Ptr(scratch)]);
+        int queriesPerBlock = AttentionTile / group;
+        int prefillShared = (2 * AttentionTile * (d + 1) + AttentionTile * d + AttentionTile * (AttentionTile + 1)) * sizeof(float);
+        s.Launch(F(AttentionModule, $"tsr_attn_prefill_{type}_d{d}"), new Dim3(Blocks(T, queriesPerBlock), (uint)kvHeads), PrefillThreads,
+            prefillShared,
+        [
+            KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
+            KernelArg.I32(window), KernelArg.Ptr(sinks), KernelArg.F32(scale), KernelArg.Ptr(output), KernelArg.I32(heads),
+            KernelArg.I32(kvHeads), KernelArg.I32(T), KernelArg.Ptr(scratch),
+        ]);
+    }
+
+    /// <summary>Bytes of scratch <see cref="Attention"/> needs for up to <paramref name="T"/> rows over a cache of
+    /// <paramref name="slots"/> (covers every smaller T too): the decode partials for min(T, 8) rows, or the prefill tile
+    /// summary, whichever is larger.</summary>
+    public static long AttentionScratchBytes(int heads, int d, int T, int slots)
+    {
+        long rows = Math.Clamp(T, 1, AttentionDecodeMaxRows);
+        int chunk = DecodeChunk(slots);
+        long chunks = (slots + chunk - 1) / chunk;
+        long decode = Align256(rows * heads * chunks * 8) + Align256(rows * heads * chunks * d * sizeof(float));
+        long summary = Align256(((long)slots + AttentionTile - 1) / AttentionTile * 8);
+        return Math.Max(256, Math.Max(decode, summary));
+    }
+
+    /// <summary>Router: for each row of logits [T × E] (E ≤ 256) the k (≤ 8) largest, descending (ties: lower index first),
+    /// into ids [T × k] int32, and their softmax into weights [T × k]. A warp per row.</summary>
+    public void TopKSoftmax(CudaStream s, ulong logits, ulong ids, ulong weights, int E, int k, int T)
+    {
+        if (E < 1 || E > 256) throw new ArgumentOutOfRangeException(nameof(E), E, "the GPU router takes 1 to 256 experts");
+        if (k < 1 || k > 8 || k > E) throw new ArgumentOutOfRangeException(nameof(k), k, $"the GPU router picks 1 to min(8, {E}) experts");
+        RequirePositive(T, nameof(T));
+        s.Launch(F(Sample, "tsr_topk_softmax"), new Dim3(Blocks(T, 4)), 128, 0,
+            [KernelArg.Ptr(logits), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(E), KernelArg.I32(k), KernelArg.I32(T)]);
+    }
+
+    /// <summary>Greedy sampling: result[row] (int32) = index of the largest of logits[row·n ..] (ties: lowest index; NaN never
+    /// wins; −1 for a row of NaN only). Blocks over slices of each row, then one block per row over their results.</summary>
+    public void Argmax(CudaStream s, ulong logits, int n, int rows, ulong result, ulong scratch)
+    {
+        RequirePositive(n, nameof(n));
+        RequireGridY(rows, nameof(rows));
+        int blocks = ArgmaxBlocks(n), slice = (n + blocks - 1) / blocks;
+        s.Launch(F(Sample, "tsr_argmax_blocks"), new Dim3((uint)blocks, (uint)rows), 256, 0,
+            [KernelArg.Ptr(logits), KernelArg.I32(n), KernelArg.I32(slice), KernelArg.Ptr(scratch)]);
+        s.Launch(F(Sample, "tsr_argmax_final"), rows, 128, 0, [KernelArg.Ptr(scratch), KernelArg.I32(blocks), KernelArg.Ptr(result)]);
+    }
+
+    /// <summary>Bytes of scratch <see cref="Argmax"/> needs.</summary>
+    public static long ArgmaxScratchBytes(int n, int rows) => Math.Max(256, Align256((long)ArgmaxBlocks(n) * Math.Max(rows, 1) * 8));
+
+    /// <summary>The <paramref name="K"/> (≤ 256, ≤ n) largest of one row of <paramref name="n"/> logits, sorted descending
+    /// (ties: lower index first; NaN skipped, leaving −1 ids and −∞ values at the end if fewer than K remain), as values
+    /// and int32 ids. Blocks keep the K best of their slices, then one block merges them.</summary>
+    public void TopKCandidates(CudaStream s, ulong logits, int n, int K, ulong values, ulong ids, ulong scratch)
+    {
+        RequirePositive(n, nameof(n));
+        if (K < 1 || K > 256 || K > n) throw new ArgumentOutOfRangeException(nameof(K), K, $"TopKCandidates keeps 1 to min(256, {n}) logits");
+        int blocks = TopKBlocks(n, K), slice = (n + blocks - 1) / blocks;
+        if (blocks == 1)
+        {
+            s.Launch(F(Sample, "tsr_topk_blocks"), 1, 1024, 0,
+                [KernelArg.Ptr(logits), KernelArg.I32(n), KernelArg.I32(slice), KernelArg.I32(K), KernelArg.Ptr(values), KernelArg.Ptr(ids)]);
+            return;
+        }
+        ulong candV = scratch, candI = scratch + (ulong)Align256((long)blocks * K * sizeof(float));
+        s.Launch(F(Sample, "tsr_topk_blocks"), blocks, 1024, 0,
+            [KernelArg.Ptr(logits), KernelArg.I32(n), KernelArg.I32(slice), KernelArg.I32(K), KernelArg.Ptr(candV), KernelArg.Ptr(candI)]);
+        s.Launch(F(Sample, "tsr_topk_final"), 1, 1024, 0,
+            [KernelArg.Ptr(candV), KernelArg.Ptr(candI), KernelArg.I32(blocks * K), KernelArg.I32(K), KernelArg.Ptr(values), KernelArg.Ptr(ids)]);
+    }
+
+    /// <summary>Bytes of scratch <see cref="TopKCandidates"/> needs.</summary>
+    public static long TopKCandidatesScratchBytes(int n, int K)
+    {
+        long candidates = (long)TopKBlocks(Math.Max(n, 1), Math.Clamp(K, 1, 256)) * Math.Clamp(K, 1, 256);
+        return Align256(candidates * sizeof(float)) + Align256(candidates * sizeof(int));
+    }
+
+    // Slots per decode chunk: a power of two from 64 to 1024, so that a kv head has at most 256 chunks up to 262,144 slots
+    // (an empty chunk costs a block that reads its positions; a full one walks chunk/64 tiles).
+    private static int DecodeChunk(int slots)
+    {
+        int chunk = AttentionTile;
+        while (chunk < 1024 && (long)chunk * 256 < slots) chunk *= 2;
+        return chunk;
+    }
+
+    // Argmax blocks per row: slices of about 2,048 logits, at most 128 blocks.
+    private static int ArgmaxBlocks(int n) => Math.Clamp((n + 2047) / 2048, 1, 128);
+
+    // Top-K blocks: slices of about 4,096 logits, with at most 4,096 candidates for the final block.
+    private static int TopKBlocks(int n, int K) => Math.Clamp((n + 4095) / 4096, 1, Math.Max(1, 4096 / K));
+
+    private static void RequireAttentionShape(int heads, int kvHeads, int d)
+    {
+        if (d is not (16 or 32 or 64 or 128))
+            throw new NotSupportedException($"GPU attention takes head sizes 16, 32, 64 or 128, not {d}");
+        RequirePositive(kvHeads, nameof(kvHeads));
+        if (heads < kvHeads || heads % kvHeads != 0 || heads / kvHeads > AttentionMaxGroup)
+            throw new ArgumentException($"{heads} query heads do not share {kvHeads} kv heads in groups of at most {AttentionMaxGroup}");
+    }
+
+    private static void RequireHeadSize(int d, bool even)
+    {
+        RequirePositive(d, nameof(d));
+        if (even && d % 2 != 0) throw new ArgumentException($"RoPE needs an even head size, not {d}", nameof(d));
+    }
+
+    private static void RequirePositive(int value, string name)
+    {
+        if (value < 1) throw new ArgumentOutOfRangeException(name, value, "must be at least 1");
+    }
+
+    private static void RequireGridY(int value, string name)
+    {
+        if (value < 1 || value > 65535) throw new ArgumentOutOfRangeException(name, value, "must be 1 to 65,535 (a grid dimension)");
+    }
+
+    private static uint Blocks(long n, int per) => (uint)((n + per - 1) / per);
+
+    // Blocks for a grid-stride loop of 256 threads: enough to fill the GPU, no more.
+    private static uint GridStride(long n) => (uint)Math.Clamp((n + 255) / 256, 1, 8192);
+
+    // Threads for a block-per-row kernel with `items` items: a multiple of 32 up to 512.
+    private static int ThreadsFor(int items) => Math.Clamp((items + 31) / 32 * 32, 32, 512);
+
+    private static long Align256(long bytes) => (bytes + 255) & ~255L;
+}

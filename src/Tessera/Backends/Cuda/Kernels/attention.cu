@@ -1,0 +1,553 @@
+// Attention with sinks over the KV cache (gpt-oss-facts.md §4.2e-f; CPU references AttentionWithSinks.cs and
+// F16KvAttention.cs). Slot s is visible to a query at position p iff kpos[s] ≥ 0 && kpos[s] ≤ p && (window == 0 ||
+// p − kpos[s] < window); score = scale·(q·k); the sink logit joins the softmax denominator only. fp32 arithmetic; with an
+// F16 cache the queries are rounded to F16 first, as the CPU reference and ggml do.
+//
+// Decode (few query rows, CUDA-graph friendly: nothing about the depth comes from the host): flash-decoding. Grid (slot
+// chunks × kv heads × T), 128 threads; a block takes every query head of its kv head over its chunk, reads the chunk's
+// positions, exits at once if no slot is visible, else walks the chunk in tiles of 64 slots (skipping tiles with nothing
+// visible) with an online softmax, and writes its partial max, sum and unnormalised value sum to scratch. The combine
+// kernel (a block per query head and row) merges the chunks in chunk order and adds the sink: deterministic.
+//
+// Prefill (many query rows): flash attention. A summary kernel writes the smallest and largest position of every tile of
+// 64 slots; a block per (tile of query rows, kv head) takes 64 query-head rows (64/G tokens × the G heads of the kv head),
+// skips the key tiles the summary rules out, stages each tile's keys and values (as floats) in shared memory and keeps an
+// online softmax per row in registers.
+#include "common.cuh"
+
+#define TSR_ATT_TILE 64        // slots per key tile (both paths) and query-head rows per prefill block
+#define TSR_ATT_MAX_GROUP 16   // query heads per kv head
+#define TSR_ATT_DECODE_THREADS 128
+#define TSR_ATT_PREFILL_THREADS 256
+
+__device__ __forceinline__ bool tsr_visible(int qp, int kp, int window)
+{
+    return kp >= 0 && kp <= qp && (window == 0 || qp - kp < window);
+}
+
+// Sixteen bytes of a cache row as floats: 8 halves or 4 floats.
+template <typename T> struct TsrKv;
+template <> struct TsrKv<__half>
+{
+    static constexpr int Per16 = 8;
+    __device__ static __forceinline__ void Load(const void* p, float* v)
+    {
+        uint4 raw = *(const uint4*)p;
+        const __half2* h = (const __half2*)&raw;
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+        {
+            float2 f = __half22float2(h[i]);
+            v[2 * i] = f.x;
+            v[2 * i + 1] = f.y;
+        }
+    }
+    __device__ static __forceinline__ float Query(float x) { return __half2float(__float2half_rn(x)); }
+};
+template <> struct TsrKv<float>
+{
+    static constexpr int Per16 = 4;
+    __device__ static __forceinline__ void Load(const void* p, float* v)
+    {
+        float4 f = *(const float4*)p;
+        v[0] = f.x;
+        v[1] = f.y;
+        v[2] = f.z;
+        v[3] = f.w;
+    }
+    __device__ static __forceinline__ float Query(float x) { return x; }
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Decode
+// ---------------------------------------------------------------------------------------------------------------------
+
+// Dynamic shared memory: qs [G·d] floats, sc [G·64], vt [64·d].
+template <typename TKV>
+__device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, const TKV* __restrict__ keys,
+                                                const TKV* __restrict__ values, const int* __restrict__ qpos,
+                                                const int* __restrict__ kpos, int slots, int window, float scale, int heads,
+                                                int kvHeads, int d, int chunk, float2* __restrict__ stats,
+                                                float* __restrict__ partial)
+{
+    extern __shared__ float tsr_dyn[];
+    __shared__ int kps[TSR_ATT_TILE];
+    __shared__ int tileAny[1024 / TSR_ATT_TILE];
+    __shared__ float ms[TSR_ATT_MAX_GROUP], ls[TSR_ATT_MAX_GROUP], rs[TSR_ATT_MAX_GROUP];
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int c = blockIdx.x, kvh = blockIdx.y, t = blockIdx.z, chunks = gridDim.x;
+    const int G = heads / kvHeads, width = kvHeads * d;
+    const int begin = c * chunk, end = min(begin + chunk, slots), tiles = (end - begin + TSR_ATT_TILE - 1) / TSR_ATT_TILE;
+    const int qp = qpos[t];
+
+    if (tid < 1024 / TSR_ATT_TILE) tileAny[tid] = 0;
+    __syncthreads();
+    bool any = false;
+    for (int s = begin + tid; s < end; s += blockDim.x)
+        if (tsr_visible(qp, kpos[s], window))
+        {
+            any = true;
+            tileAny[(s - begin) / TSR_ATT_TILE] = 1;
+        }
+    long long first = ((long long)t * heads + kvh * G) * chunks + c;   // stats index of (t, head kvh·G, chunk c)
+    if (!__syncthreads_or(any))
+    {
+        if (tid < G) stats[first + (long long)tid * chunks] = make_float2(-INFINITY, 0.f);
+        return;
+    }
+
+    float* qs = tsr_dyn;
+    float* sc = qs + G * d;
+    float* vt = sc + G * TSR_ATT_TILE;
+    const float* qRow = q + ((long long)t * heads + kvh * G) * d;
+    for (int i = tid; i < G * d; i += blockDim.x) qs[i] = TsrKv<TKV>::Query(qRow[i]);
+    if (tid < G)
+    {
+        ms[tid] = -INFINITY;
+        ls[tid] = 0.f;
+    }
+
+    constexpr int E = TsrKv<TKV>::Per16;
+    const int L = d / E;                 // lanes per key row (2..32)
+    const int perWarp = 32 / L;          // keys a warp reads at once
+    const int sub = lane % L, kk = lane / L;
+    const int pairs = G * d;
+    float acc[TSR_ATT_MAX_GROUP];
+#pragma unroll
+    for (int i = 0; i < TSR_ATT_MAX_GROUP; i++) acc[i] = 0.f;
+
+    for (int ti = 0; ti < tiles; ti++)
+    {
+        __syncthreads();   // qs, ms, ls ready; the previous tile's sc, vt, kps consumed
+        if (!tileAny[ti]) continue;
+        const int s0 = begin + ti * TSR_ATT_TILE, n = min(TSR_ATT_TILE, end - s0);
+        if (tid < TSR_ATT_TILE) kps[tid] = tid < n ? kpos[s0 + tid] : -1;
+        __syncthreads();
+
+        // Values as floats (zeros for slots not visible: an empty slot may hold anything).
+        for (int i = tid; i < TSR_ATT_TILE * L; i += blockDim.x)
+        {
+            int row = i / L, part = i - row * L;
+            float v[E];
+            if (tsr_visible(qp, kps[row], window))
+                TsrKv<TKV>::Load(values + (long long)(s0 + row) * width + kvh * d + part * E, v);
+            else
+            {
+#pragma unroll
+                for (int e = 0; e < E; e++) v[e] = 0.f;
+            }
+#pragma unroll
+            for (int e = 0; e < E; e++) vt[row * d + part * E + e] = v[e];
+        }
+
+        // Scores: L lanes per key, a warp takes keys warp·16 .. warp·16 + 15.
+        for (int base = 0; base < 16; base += perWarp)
+        {
+            int key = warp * 16 + base + kk;
+            bool ok = tsr_visible(qp, kps[key], window);
+            float k[E];
+            if (ok) TsrKv<TKV>::Load(keys + (long long)(s0 + key) * width + kvh * d + sub * E, k);
+            else
+            {
+#pragma unroll
+                for (int e = 0; e < E; e++) k[e] = 0.f;
+            }
+#pragma unroll
+            for (int g = 0; g < TSR_ATT_MAX_GROUP; g++)
+            {
+                if (g >= G) break;
+                const float* qg = qs + g * d + sub * E;
+                float dot = 0.f;
+#pragma unroll
+                for (int e = 0; e < E; e++) dot = fmaf(qg[e], k[e], dot);
+                for (int o = L >> 1; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+                if (sub == 0) sc[g * TSR_ATT_TILE + key] = ok ? dot * scale : -INFINITY;
+            }
+        }
+        __syncthreads();
+
+        // Online softmax per head: warp w takes heads w, w + 4, ...
+        for (int g = warp; g < G; g += blockDim.x >> 5)
+        {
+            float a = sc[g * TSR_ATT_TILE + lane], b = sc[g * TSR_ATT_TILE + lane + 32];
+            float mOld = ms[g], mNew = fmaxf(mOld, tsr_warp_max(fmaxf(a, b)));
+            float pa = 0.f, pb = 0.f, r = 1.f;
+            if (mNew != -INFINITY)
+            {
+                pa = a == -INFINITY ? 0.f : expf(a - mNew);
+                pb = b == -INFINITY ? 0.f : expf(b - mNew);
+                r = mOld == -INFINITY ? 0.f : expf(mOld - mNew);
+            }
+            float sum = tsr_warp_sum(pa + pb);
+            sc[g * TSR_ATT_TILE + lane] = pa;
+            sc[g * TSR_ATT_TILE + lane + 32] = pb;
+            __syncwarp();
+            if (lane == 0)
+            {
+                ms[g] = mNew;
+                ls[g] = ls[g] * r + sum;
+                rs[g] = r;
+            }
+        }
+        __syncthreads();
+
+        // acc[g][j] = acc·r_g + Σ_c p[g][c]·v[c][j]; thread owns pairs tid + 128·i.
+#pragma unroll
+        for (int i = 0; i < TSR_ATT_MAX_GROUP; i++)
+        {
+            int p = tid + i * TSR_ATT_DECODE_THREADS;
+            if (p >= pairs) break;
+            int g = p / d, j = p - g * d;
+            const float* pg = sc + g * TSR_ATT_TILE;
+            float a = acc[i] * rs[g];
+            for (int cc = 0; cc < TSR_ATT_TILE; cc++) a = fmaf(pg[cc], vt[cc * d + j], a);
+            acc[i] = a;
+        }
+    }
+    __syncthreads();
+
+    if (tid < G) stats[first + (long long)tid * chunks] = make_float2(ms[tid], ls[tid]);
+#pragma unroll
+    for (int i = 0; i < TSR_ATT_MAX_GROUP; i++)
+    {
+        int p = tid + i * TSR_ATT_DECODE_THREADS;
+        if (p >= pairs) break;
+        int g = p / d, j = p - g * d;
+        partial[(first + (long long)g * chunks) * d + j] = acc[i];
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS, 8)
+tsr_attn_decode_f16(const float* __restrict__ q, const __half* __restrict__ keys, const __half* __restrict__ values,
+                    const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,
+                    int kvHeads, int d, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
+{
+    tsr_attn_decode<__half>(q, keys, values, qpos, kpos, slots, window, scale, heads, kvHeads, d, chunk, stats, partial);
+}
+
+extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS, 8)
+tsr_attn_decode_f32(const float* __restrict__ q, const float* __restrict__ keys, const float* __restrict__ values,
+                    const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,
+                    int kvHeads, int d, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
+{
+    tsr_attn_decode<float>(q, keys, values, qpos, kpos, slots, window, scale, heads, kvHeads, d, chunk, stats, partial);
+}
+
+// The sink step of the CPU reference (AttentionWithSinks.F32): the sink joins the denominator without moving the max.
+// Returns the factor for the accumulated values (0 when nothing was visible).
+__device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)
+{
+    if (l == 0.f) return 0.f;
+    float r = 1.f, w = 1.f;
+    if (sink > m) r = expf(m - sink);
+    else w = expf(sink - m);
+    return r / (l * r + w);
+}
+
+// Grid (heads, T), 128 threads, dynamic shared memory: chunks floats. Merges the chunks of query head h of row t in
+// chunk order: m = max m_c, l = Σ l_c·e^(m_c − m), acc = Σ e^(m_c − m)·acc_c, then the sink.
+extern "C" __global__ void __launch_bounds__(128)
+tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ partial, const float* __restrict__ sinks,
+                 float* __restrict__ output, int heads, int d, int chunks)
+{
+    extern __shared__ float weight[];
+    __shared__ float red[32];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
+    const long long row = (long long)blockIdx.y * heads + blockIdx.x;   // (t, h)
+    const float2* st = stats + row * chunks;
+
+    float m = -INFINITY;
+    for (int c = tid; c < chunks; c += blockDim.x)
+    {
+        float2 v = st[c];
+        if (v.y > 0.f) m = fmaxf(m, v.x);
+    }
+    m = tsr_warp_max(m);
+    if (lane == 0) red[warp] = m;
+    __syncthreads();
+    m = red[0];
+    for (int w = 1; w < warps; w++) m = fmaxf(m, red[w]);
+    __syncthreads();
+
+    float* out = output + row * d;
+    if (m == -INFINITY)
+    {
+        for (int j = tid; j < d; j += blockDim.x) out[j] = 0.f;
+        return;
+    }
+
+    float l = 0.f;
+    for (int c = tid; c < chunks; c += blockDim.x)
+    {
+        float2 v = st[c];
+        float w = v.y > 0.f ? expf(v.x - m) : 0.f;
+        weight[c] = w;
+        l += v.y * w;
+    }
+    l = tsr_warp_sum(l);
+    if (lane == 0) red[warp] = l;
+    __syncthreads();
+    l = red[0];
+    for (int w = 1; w < warps; w++) l += red[w];
+
+    float f = tsr_sink_factor(m, l, sinks[blockIdx.x]);
+    const float* acc = partial + row * chunks * d;
+    for (int j = tid; j < d; j += blockDim.x)
+    {
+        float a = 0.f;
+        for (int c = 0; c < chunks; c++)
+        {
+            float w = weight[c];
+            if (w != 0.f) a = fmaf(w, acc[(long long)c * d + j], a);
+        }
+        out[j] = a * f;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Prefill
+// ---------------------------------------------------------------------------------------------------------------------
+
+// One warp per tile of 64 slots: (smallest, largest) position of its used slots, (INT_MAX, −1) when all are empty.
+extern "C" __global__ void tsr_attn_tile_summary(const int* __restrict__ kpos, int slots, int2* __restrict__ summary)
+{
+    int tile = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    int tiles = (slots + TSR_ATT_TILE - 1) / TSR_ATT_TILE;
+    if (tile >= tiles) return;
+    int lo = 0x7fffffff, hi = -1;
+    for (int s = tile * TSR_ATT_TILE + lane; s < min(slots, (tile + 1) * TSR_ATT_TILE); s += 32)
+    {
+        int p = kpos[s];
+        if (p >= 0)
+        {
+            lo = min(lo, p);
+            hi = max(hi, p);
+        }
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        lo = min(lo, __shfl_xor_sync(0xffffffffu, lo, o));
+        hi = max(hi, __shfl_xor_sync(0xffffffffu, hi, o));
+    }
+    if (lane == 0) summary[tile] = make_int2(lo, hi);
+}
+
+// Dynamic shared memory: Qs [64 × (D+1)], Ks [64 × (D+1)], Vs [64 × D], Ps [64 × 65] floats.
+template <typename TKV, int D>
+__device__ __forceinline__ void tsr_attn_prefill(const float* __restrict__ q, const TKV* __restrict__ keys,
+                                                 const TKV* __restrict__ values, const int* __restrict__ qpos,
+                                                 const int* __restrict__ kpos, int slots, int window,
+                                                 const float* __restrict__ sinks, float scale, float* __restrict__ output,
+                                                 int heads, int kvHeads, int T, const int2* __restrict__ summary)
+{
+    constexpr int R = TSR_ATT_TILE, KT = TSR_ATT_TILE, E = TsrKv<TKV>::Per16, L = D / E, PS = KT + 1;
+    constexpr int SEG = 2048;   // key tiles per pass over the summary (64 words of flags)
+    extern __shared__ float tsr_dyn[];
+    __shared__ int rowPos[R], kps[KT];
+    __shared__ unsigned flags[SEG / 32];
+    __shared__ int qRange[2];
+    float* Qs = tsr_dyn;
+    float* Ks = Qs + R * (D + 1);
+    float* Vs = Ks + KT * (D + 1);
+    float* Ps = Vs + KT * D;
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int kvh = blockIdx.y, G = heads / kvHeads, QT = R / G, rows = QT * G, t0 = blockIdx.x * QT, width = kvHeads * D;
+
+    // Query rows r = qi·G + g (token t0 + qi, head kvh·G + g), zero rows past the end.
+    if (tid == 0)
+    {
+        qRange[0] = 0x7fffffff;
+        qRange[1] = -1;
+    }
+    __syncthreads();
+    if (tid < R)
+    {
+        int qi = tid / G, t = t0 + qi;
+        bool valid = tid < rows && t < T;
+        int p = valid ? qpos[t] : -1;
+        rowPos[tid] = p;
+        if (valid)
+        {
+            atomicMin(&qRange[0], p);
+            atomicMax(&qRange[1], p);
+        }
+    }
+    for (int i = tid; i < R * D; i += blockDim.x)
+    {
+        int r = i / D, j = i - r * D, qi = r / G, t = t0 + qi;
+        float x = 0.f;
+        if (r < rows && t < T) x = TsrKv<TKV>::Query(q[((long long)t * heads + kvh * G + (r - qi * G)) * D + j]);
+        Qs[r * (D + 1) + j] = x;
+    }
+    __syncthreads();
+    const int qMin = qRange[0], qMax = qRange[1];
+
+    // Per thread: row r = tid / 4, columns part + 4·i of the accumulator; score block rows tr + 16a, columns tc + 16b.
+    const int r = tid >> 2, part = tid & 3, tr = tid >> 4, tc = tid & 15;
+    float m = -INFINITY, l = 0.f, acc[D / 4];
+#pragma unroll
+    for (int i = 0; i < D / 4; i++) acc[i] = 0.f;
+
+    const int tiles = (slots + KT - 1) / KT;
+    for (int seg = 0; seg < tiles; seg += SEG)
+    {
+        for (int w = warp; w < SEG / 32; w += blockDim.x >> 5)
+        {
+            int ti = seg + w * 32 + lane;
+            bool use = false;
+            if (ti < tiles && qMax >= 0)
+            {
+                int2 mm = summary[ti];
+                use = mm.y >= 0 && mm.x <= qMax && (window == 0 || qMin - mm.y < window);
+            }
+            unsigned bits = __ballot_sync(0xffffffffu, use);
+            if (lane == 0) flags[w] = bits;
+        }
+        __syncthreads();
+        for (int w = 0; w < SEG / 32; w++)
+        {
+            unsigned bits = flags[w];
+            while (bits)
+            {
+                int bit = __ffs(bits) - 1;
+                bits &= bits - 1;
+                const int s0 = (seg + w * 32 + bit) * KT, n = min(KT, slots - s0);
+
+                if (tid < KT) kps[tid] = tid < n ? kpos[s0 + tid] : -1;
+                __syncthreads();
+                for (int i = tid; i < KT * L; i += blockDim.x)
+                {
+                    int row = i / L, sub = i - row * L;
+                    float k[E], v[E];
+                    if (kps[row] >= 0)
+                    {
+                        long long at = (long long)(s0 + row) * width + kvh * D + sub * E;
+                        TsrKv<TKV>::Load(keys + at, k);
+                        TsrKv<TKV>::Load(values + at, v);
+                    }
+                    else
+                    {
+#pragma unroll
+                        for (int e = 0; e < E; e++) k[e] = v[e] = 0.f;
+                    }
+#pragma unroll
+                    for (int e = 0; e < E; e++)
+                    {
+                        Ks[row * (D + 1) + sub * E + e] = k[e];
+                        Vs[row * D + sub * E + e] = v[e];
+                    }
+                }
+                __syncthreads();
+
+                // Scores of a 4 × 4 block of (row, key) pairs.
+                float s[4][4];
+#pragma unroll
+                for (int a = 0; a < 4; a++)
+#pragma unroll
+                    for (int b = 0; b < 4; b++) s[a][b] = 0.f;
+#pragma unroll 8
+                for (int j = 0; j < D; j++)
+                {
+                    float qa[4], kb[4];
+#pragma unroll
+                    for (int a = 0; a < 4; a++) qa[a] = Qs[(tr + 16 * a) * (D + 1) + j];
+#pragma unroll
+                    for (int b = 0; b < 4; b++) kb[b] = Ks[(tc + 16 * b) * (D + 1) + j];
+#pragma unroll
+                    for (int a = 0; a < 4; a++)
+#pragma unroll
+                        for (int b = 0; b < 4; b++) s[a][b] = fmaf(qa[a], kb[b], s[a][b]);
+                }
+#pragma unroll
+                for (int a = 0; a < 4; a++)
+                {
+                    int qp = rowPos[tr + 16 * a];
+#pragma unroll
+                    for (int b = 0; b < 4; b++)
+                    {
+                        int col = tc + 16 * b;
+                        Ps[(tr + 16 * a) * PS + col] = tsr_visible(qp, kps[col], window) ? s[a][b] * scale : -INFINITY;
+                    }
+                }
+                __syncthreads();
+
+                // Online softmax of row r over this tile: the row's four threads are neighbours in one warp.
+                float* pr = Ps + r * PS + part * 16;
+                float tmax = -INFINITY;
+#pragma unroll
+                for (int i = 0; i < 16; i++) tmax = fmaxf(tmax, pr[i]);
+                tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 1));
+                tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, 2));
+                float mNew = fmaxf(m, tmax), resc = 1.f, sum = 0.f;
+                if (mNew != -INFINITY)
+                {
+                    resc = m == -INFINITY ? 0.f : expf(m - mNew);
+#pragma unroll
+                    for (int i = 0; i < 16; i++)
+                    {
+                        float p = pr[i] == -INFINITY ? 0.f : expf(pr[i] - mNew);
+                        pr[i] = p;
+                        sum += p;
+                    }
+                }
+                else
+                {
+#pragma unroll
+                    for (int i = 0; i < 16; i++) pr[i] = 0.f;
+                }
+                sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+                sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+                m = mNew;
+                l = l * resc + sum;
+                __syncwarp();
+
+                const float* prow = Ps + r * PS;
+#pragma unroll
+                for (int i = 0; i < D / 4; i++) acc[i] *= resc;
+                for (int cc = 0; cc < KT; cc++)
+                {
+                    float p = prow[cc];
+                    const float* vr = Vs + cc * D + part;
+#pragma unroll
+                    for (int i = 0; i < D / 4; i++) acc[i] = fmaf(p, vr[4 * i], acc[i]);
+                }
+                __syncthreads();   // Ks, Vs, Ps, kps free for the next tile
+            }
+        }
+        __syncthreads();   // flags free for the next segment
+    }
+
+    const int qi = r / G, t = t0 + qi;
+    if (r < rows && t < T)
+    {
+        int head = kvh * G + (r - qi * G);
+        float f = tsr_sink_factor(m, l, sinks[head]);
+        float* out = output + ((long long)t * heads + head) * D;
+#pragma unroll
+        for (int i = 0; i < D / 4; i++) out[part + 4 * i] = acc[i] * f;
+    }
+}
+
+#define TSR_PREFILL(TYPE, NAME, D)                                                                                           \
+    extern "C" __global__ void __launch_bounds__(TSR_ATT_PREFILL_THREADS)                                                    \
+    tsr_attn_prefill_##NAME##_d##D(const float* __restrict__ q, const TYPE* __restrict__ keys,                               \
+                                   const TYPE* __restrict__ values, const int* __restrict__ qpos,                            \
+                                   const int* __restrict__ kpos, int slots, int window, const float* __restrict__ sinks,     \
+                                   float scale, float* __restrict__ output, int heads, int kvHeads, int T,                   \
+                                   const int2* __restrict__ summary)                                                         \
+    {                                                                                                                         \
+        tsr_attn_prefill<TYPE, D>(q, keys, values, qpos, kpos, slots, window, sinks, scale, output, heads, kvHeads, T,      \
+                                  summary);                                                                                  \
+    }
+
+TSR_PREFILL(__half, f16, 16)
+TSR_PREFILL(__half, f16, 32)
+TSR_PREFILL(__half, f16, 64)
+TSR_PREFILL(__half, f16, 128)
+TSR_PREFILL(float, f32, 16)
+TSR_PREFILL(float, f32, 32)
+TSR_PREFILL(float, f32, 64)
+TSR_PREFILL(float, f32, 128)

@@ -1,0 +1,291 @@
+// Selection kernels on the GPU: the MoE router's top-k with its softmax (TopKSoftmax.cs, gpt-oss-facts.md §4.2j), greedy
+// sampling (argmax: the token comes back, not the logits) and the K best logits a sampler needs for top-k/top-p/min-p.
+// Order everywhere: larger value first, then lower index; NaN never wins. Every reduction has a fixed shape, so results
+// do not depend on timing (integer shared-memory atomics only append candidates that are sorted by a total order after).
+#include "common.cuh"
+
+// (v, i) beats (bv, bi): bi < 0 means "nothing yet"; NaN never beats anything.
+__device__ __forceinline__ bool tsr_beats(float v, int i, float bv, int bi)
+{
+    if (v != v || i < 0) return false;
+    return bi < 0 || v > bv || (v == bv && i < bi);
+}
+
+__device__ __forceinline__ void tsr_warp_best(float& v, int& i)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+    {
+        float ov = __shfl_xor_sync(0xffffffffu, v, o);
+        int oi = __shfl_xor_sync(0xffffffffu, i, o);
+        if (tsr_beats(ov, oi, v, i))
+        {
+            v = ov;
+            i = oi;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Router top-k + softmax: a warp per row of E ≤ 256 logits, k ≤ 8 rounds of a warp arg-max.
+// ---------------------------------------------------------------------------------------------------------------------
+extern "C" __global__ void tsr_topk_softmax(const float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights,
+                                            int E, int k, int T)
+{
+    int t = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (t >= T) return;
+    const float* row = logits + (long long)t * E;
+    float v[8];
+#pragma unroll
+    for (int j = 0; j < 8; j++) v[j] = lane + 32 * j < E ? row[lane + 32 * j] : 0.f;
+    unsigned taken = 0;
+    float picked[8];
+    int pickedIds[8];
+#pragma unroll
+    for (int r = 0; r < 8; r++)
+    {
+        if (r >= k) break;
+        float bv = 0.f;
+        int bi = -1;
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+        {
+            int e = lane + 32 * j;
+            if (e < E && !(taken >> j & 1) && tsr_beats(v[j], e, bv, bi))
+            {
+                bv = v[j];
+                bi = e;
+            }
+        }
+        tsr_warp_best(bv, bi);
+        if (bi >= 0 && (bi & 31) == lane) taken |= 1u << (bi >> 5);
+        picked[r] = bv;
+        pickedIds[r] = bi;
+    }
+    if (lane == 0)
+    {
+        // As the reference: max-subtracted expf, summed in double in order, scaled by the rounded reciprocal.
+        float max = picked[0];
+        double sum = 0;
+        float w[8];
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            if (j < k)
+            {
+                w[j] = expf(picked[j] - max);
+                sum += w[j];
+            }
+        float inverse = (float)(1.0 / sum);
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            if (j < k)
+            {
+                ids[(long long)t * k + j] = pickedIds[j];
+                weights[(long long)t * k + j] = __fmul_rn(w[j], inverse);
+            }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Argmax: grid (blocks, rows) of 256 threads writes each block's best (value, index) of its slice; one block per row
+// then reduces the blocks' results in block order. Index −1 when the row has nothing but NaN.
+// ---------------------------------------------------------------------------------------------------------------------
+struct TsrBest
+{
+    float v;
+    int i;
+};
+
+__device__ __forceinline__ TsrBest tsr_block_best(float v, int i)
+{
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    tsr_warp_best(v, i);
+    if (lane == 0)
+    {
+        sv[warp] = v;
+        si[warp] = i;
+    }
+    __syncthreads();
+    if (warp == 0)
+    {
+        v = lane < warps ? sv[lane] : 0.f;
+        i = lane < warps ? si[lane] : -1;
+        tsr_warp_best(v, i);
+    }
+    return TsrBest{v, i};   // valid in thread 0
+}
+
+extern "C" __global__ void tsr_argmax_blocks(const float* __restrict__ logits, int n, int slice, TsrBest* __restrict__ partial)
+{
+    const float* row = logits + (long long)blockIdx.y * n;
+    int begin = blockIdx.x * slice, end = min(n, begin + slice);
+    float bv = 0.f;
+    int bi = -1;
+    for (int i = begin + threadIdx.x; i < end; i += blockDim.x)
+    {
+        float v = row[i];
+        if (tsr_beats(v, i, bv, bi))
+        {
+            bv = v;
+            bi = i;
+        }
+    }
+    TsrBest b = tsr_block_best(bv, bi);
+    if (threadIdx.x == 0) partial[(long long)blockIdx.y * gridDim.x + blockIdx.x] = b;
+}
+
+extern "C" __global__ void tsr_argmax_final(const TsrBest* __restrict__ partial, int blocks, int* __restrict__ result)
+{
+    const TsrBest* p = partial + (long long)blockIdx.x * blocks;
+    float bv = 0.f;
+    int bi = -1;
+    for (int b = threadIdx.x; b < blocks; b += blockDim.x)
+        if (tsr_beats(p[b].v, p[b].i, bv, bi))
+        {
+            bv = p[b].v;
+            bi = p[b].i;
+        }
+    TsrBest b = tsr_block_best(bv, bi);
+    if (threadIdx.x == 0) result[blockIdx.x] = b.i;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Top-K candidates of one row: blocks of 1024 threads each keep the K best of their slice in a shared buffer of 2048
+// entries (appending what beats the current K-th, sorting with a bitonic network when the buffer could overflow); then
+// one block does the same over the blocks' K-lists. Invalid entries (index −1) sort last.
+// ---------------------------------------------------------------------------------------------------------------------
+#define TSR_TOPK_THREADS 1024
+#define TSR_TOPK_BUFFER 2048
+
+// Whether entry a goes before entry b: valid first, larger value first, then lower index.
+__device__ __forceinline__ bool tsr_before(float av, int ai, float bv, int bi)
+{
+    if (ai < 0) return false;
+    if (bi < 0) return true;
+    return av > bv || (av == bv && ai < bi);
+}
+
+// Sorts the first `count` entries (count ≤ 2048); entries up to the next power of two are made invalid first.
+__device__ void tsr_sort(float* sv, int* si, int count)
+{
+    int size = 2;
+    while (size < count) size <<= 1;
+    for (int i = count + threadIdx.x; i < size; i += blockDim.x) si[i] = -1;
+    __syncthreads();
+    for (int k = 2; k <= size; k <<= 1)
+        for (int j = k >> 1; j > 0; j >>= 1)
+        {
+            for (int i = threadIdx.x; i < size; i += blockDim.x)
+            {
+                int o = i ^ j;
+                if (o > i)
+                {
+                    bool up = (i & k) == 0;   // this half sorts "before" order first
+                    float vi = sv[i], vo = sv[o];
+                    int ii = si[i], io = si[o];
+                    bool swap = up ? tsr_before(vo, io, vi, ii) : tsr_before(vi, ii, vo, io);
+                    if (swap)
+                    {
+                        sv[i] = vo;
+                        sv[o] = vi;
+                        si[i] = io;
+                        si[o] = ii;
+                    }
+                }
+            }
+            __syncthreads();
+        }
+}
+
+// The K best of `count` entries given by load(i) → (value, index), into out (K entries, padded with index −1).
+template <typename Load>
+__device__ void tsr_topk_block(Load load, int count, int K, float* outV, int* outI)
+{
+    __shared__ float sv[TSR_TOPK_BUFFER];
+    __shared__ int si[TSR_TOPK_BUFFER];
+    __shared__ int filled;
+    if (threadIdx.x == 0) filled = 0;
+    __syncthreads();
+    float thrV = 0.f;
+    int thrI = -1;    // the K-th best so far (−1 until K entries were kept)
+    for (int base = 0; base < count; base += blockDim.x)
+    {
+        int f = filled;
+        __syncthreads();   // everyone has read `filled` before anyone appends
+        if (f + (int)blockDim.x > TSR_TOPK_BUFFER)
+        {
+            tsr_sort(sv, si, f);
+            int kept = min(f, K);
+            if (kept == K)
+            {
+                thrV = sv[K - 1];
+                thrI = si[K - 1];
+            }
+            __syncthreads();
+            if (threadIdx.x == 0) filled = kept;
+            __syncthreads();
+        }
+        int i = base + threadIdx.x;
+        if (i < count)
+        {
+            float v;
+            int id;
+            load(i, v, id);
+            if (id >= 0 && v == v && (thrI < 0 || tsr_before(v, id, thrV, thrI)))
+            {
+                int at = atomicAdd(&filled, 1);
+                sv[at] = v;
+                si[at] = id;
+            }
+        }
+        __syncthreads();
+    }
+    int total = filled;
+    tsr_sort(sv, si, total);
+    for (int j = threadIdx.x; j < K; j += blockDim.x)
+    {
+        bool ok = j < total && si[j] >= 0;
+        outV[j] = ok ? sv[j] : -INFINITY;
+        outI[j] = ok ? si[j] : -1;
+    }
+}
+
+struct TsrLoadLogits
+{
+    const float* row;
+    int begin;
+    __device__ void operator()(int i, float& v, int& id) const
+    {
+        v = row[begin + i];
+        id = begin + i;
+    }
+};
+
+struct TsrLoadCandidates
+{
+    const float* v;
+    const int* ids;
+    __device__ void operator()(int i, float& value, int& id) const
+    {
+        value = v[i];
+        id = ids[i];
+    }
+};
+
+// Grid (blocks): block b takes logits [b·slice, min(n, (b+1)·slice)) and writes its K best to candV/candI [b·K ..].
+extern "C" __global__ void __launch_bounds__(TSR_TOPK_THREADS)
+tsr_topk_blocks(const float* __restrict__ logits, int n, int slice, int K, float* __restrict__ candV, int* __restrict__ candI)
+{
+    int begin = blockIdx.x * slice, count = min(n, begin + slice) - begin;
+    tsr_topk_block(TsrLoadLogits{logits, begin}, count, K, candV + (long long)blockIdx.x * K, candI + (long long)blockIdx.x * K);
+}
+
+// One block: the K best of the blocks' blocks·K candidates.
+extern "C" __global__ void __launch_bounds__(TSR_TOPK_THREADS)
+tsr_topk_final(const float* __restrict__ candV, const int* __restrict__ candI, int count, int K, float* __restrict__ values,
+               int* __restrict__ ids)
+{
+    tsr_topk_block(TsrLoadCandidates{candV, candI}, count, K, values, ids);
+}

@@ -65,6 +65,8 @@ public static class TesseraCommand
         OperationCanceledException => "cancelled",
         HttpRequestException h => $"network error: {h.Message}",
         NotSupportedException n => n.Message,
+        Backends.Cuda.CudaUnavailableException c => c.Message,
+        Backends.Cuda.CudaException c => $"GPU error: {c.Message}",
         FileNotFoundException f => $"file not found: {f.FileName ?? f.Message}",
         DirectoryNotFoundException d => d.Message,
         UnauthorizedAccessException u => u.Message,

@@ -47,11 +47,19 @@ public sealed partial class TesseraModel : IDisposable
             predictor = ModelLoader.CreatePredictor(path, file, options, out note);
         }
         var name = options.Alias ?? Path.GetFileNameWithoutExtension(path);
-        return new TesseraModel(predictor, tokenizer, name, watch.Elapsed.TotalMilliseconds, predictor) { PlacementNote = note };
+        return new TesseraModel(predictor, tokenizer, name, watch.Elapsed.TotalMilliseconds, predictor)
+        {
+            PlacementNote = note,
+            BackendName = (predictor as Models.GptOss.GptOssPredictor)?.Model.Backend.Name,
+        };
     }
 
     /// <summary>Anything the loader had to decide against the options (e.g. no GPU available), or null.</summary>
     public string? PlacementNote { get; private init; }
+
+    /// <summary>What the model runs on, e.g. <c>cpu, 8 threads, avx2</c> or <c>cuda, NVIDIA H200</c>; null for a model
+    /// over a predictor that has no backend.</summary>
+    public string? BackendName { get; private init; }
 
     /// <summary>The model's tokenizer.</summary>
     public BpeTokenizer Tokenizer { get; }

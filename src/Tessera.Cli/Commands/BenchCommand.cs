@@ -1,13 +1,20 @@
-// `tessera bench -m FILE [-p 512] [-n 128] [-r 3] [-t N] [-d DEPTH] [--json|--csv|--md]`: prompt processing (ppN) and
-// generation (tgN) speed as llama-bench measures and prints it (Inference/Benchmark.cs), so the two can be compared line
-// for line. Lists are comma-separated (-t 8,16). JSON is a list of objects with llama-bench's field names plus the
-// shorter ones the issue asks for (test, threads, depth); it is written by hand, so trimming cannot break it.
+// `tessera bench -m FILE [-p 512] [-n 128] [-r 3] [-t N] [-d DEPTH] [-ngl N] [--device D] [--json|--csv|--md]`: prompt
+// processing (ppN) and generation (tgN) speed as llama-bench measures and prints it (Inference/Benchmark.cs), so the two
+// can be compared line for line. Lists are comma-separated (-t 8,16; -ngl 0,99 gives CPU and GPU rows). -ngl keeps
+// llama-bench's meaning, applied as a device: 0 is the CPU, -1 or at least the layer count is --device (auto by
+// default: the GPU when one can be used); a count in between is refused, as is a GPU layer count with --device cpu.
+// Every row names its backend and GPU (empty on the CPU). JSON is a list of objects with llama-bench's field names plus
+// the shorter ones the issue asks for (test, threads, depth, gpu, gpu_mem_used); it is written by hand, so trimming
+// cannot break it.
 
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Tessera.Backends;
 using Tessera.Backends.Cpu;
+using Tessera.Gguf;
 using Tessera.Inference;
+using Tessera.Models.GptOss;
 
 namespace Tessera.Cli.Commands;
 
@@ -22,13 +29,20 @@ internal static class BenchCommand
         var threads = new Option<string?>("--threads", "-t") { Description = "Thread counts, comma-separated (default: physical cores)" };
         var depth = new Option<string>("--n-depth", "-d") { Description = "Tokens already in the KV cache (untimed), comma-separated", DefaultValueFactory = _ => "0" };
         var batch = new Option<int>("--ubatch-size", "-ub") { Description = "Most tokens per forward pass", DefaultValueFactory = _ => 512 };
+        var device = DeviceOptions.Device();
+        var gpuLayers = new Option<string>("--n-gpu-layers", "-ngl", "--gpu-layers")
+        {
+            Description = "Layers on the GPU, comma-separated, as llama-bench counts them: -1 = all (default), 0 = none (the CPU)",
+            DefaultValueFactory = _ => "-1",
+        };
+        var flashAttention = DeviceOptions.FlashAttention();
         var isa = new Option<string?>("--isa") { Description = "CPU kernels: scalar, vector128, avx2, avxvnni or avx512 (default: the best this CPU has)" };
         var json = new Option<bool>("--json") { Description = "Print JSON (a list of results)" };
         var csv = new Option<bool>("--csv") { Description = "Print CSV" };
         var md = new Option<bool>("--md") { Description = "Print a Markdown table (the default)" };
         var command = new Command("bench", "Measure prompt processing and generation speed like llama-bench")
         {
-            model, prompt, generate, repetitions, threads, depth, batch, isa, json, csv, md,
+            model, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, flashAttention, isa, json, csv, md,
         };
         command.SetAction((r, cancellationToken) =>
         {
@@ -36,6 +50,8 @@ internal static class BenchCommand
             if (!File.Exists(path)) throw new CliException($"file not found: {path}");
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
+            var devices = Devices(path, DeviceOptions.ParseDevice(r.GetValue(device)), List(r.GetValue(gpuLayers)!, "-ngl"),
+                DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)));
             var options = new BenchmarkOptions
             {
                 PromptSizes = List(r.GetValue(prompt)!, "-p"),
@@ -48,19 +64,43 @@ internal static class BenchCommand
             };
             options.Validate();
             var format = r.GetValue(json) ? "json" : r.GetValue(csv) ? "csv" : "md";
-            if (format == "md") stdout.WriteLine(MarkdownHeader);
-            if (format == "csv") stdout.WriteLine(CsvHeader);
-            var results = Benchmark.Run(path, options, result =>
+            var results = new List<BenchmarkResult>();
+            var notices = new HashSet<string>();
+            foreach (var choice in devices)
             {
-                if (format == "md") stdout.WriteLine(MarkdownRow(result));
-                else if (format == "csv") stdout.WriteLine(CsvRow(result));
-                else stderr.WriteLine($"{result.Test}: {result.AverageTs:F2} ± {result.StddevTs:F2} t/s");
-                stdout.Flush();
-            }, cancellationToken);
+                Benchmark.Run(path, options with { Device = choice }, result =>
+                {
+                    if (results.Count == 0 && format != "json") stdout.WriteLine(format == "md" ? MarkdownHeader : CsvHeader);   // not before a failed load
+                    results.Add(result);
+                    if (format == "md") stdout.WriteLine(MarkdownRow(result));
+                    else if (format == "csv") stdout.WriteLine(CsvRow(result));
+                    else stderr.WriteLine($"{result.Test}: {result.AverageTs:F2} ± {result.StddevTs:F2} t/s ({result.Backend})");
+                    stdout.Flush();
+                }, cancellationToken, notice =>
+                {
+                    if (notices.Add(notice)) stderr.WriteLine(notice);
+                });
+            }
             if (format == "json") stdout.WriteLine(Json(results));
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    // The devices that the -ngl values ask for, in order and each once, checked as TesseraModel.Load checks them (the
+    // library's messages): 0 is the CPU, -1 or at least the model's layer count is --device, a count in between is refused.
+    private static List<DeviceChoice> Devices(string path, DeviceChoice device, int[] gpuLayers, bool flashAttention)
+    {
+        int layers;
+        using (var file = GgufFile.Open(path)) layers = GptOssHyperParameters.FromGguf(file).BlockCount;
+        var devices = new List<DeviceChoice>();
+        foreach (int n in gpuLayers)
+        {
+            new TesseraModelOptions { Device = device, GpuLayers = n, FlashAttention = flashAttention }.Validate();
+            var choice = DeviceOptions.DeviceFor(device, n, layers);
+            if (!devices.Contains(choice)) devices.Add(choice);
+        }
+        return devices;
     }
 
     private static int[] List(string text, string option)
@@ -77,15 +117,15 @@ internal static class BenchCommand
     }
 
     private const string MarkdownHeader =
-        "| model | size | params | backend | threads | test | t/s |\n| --- | ---: | ---: | --- | ---: | ---: | ---: |";
+        "| model | size | params | backend | gpu | threads | test | t/s |\n| --- | ---: | ---: | --- | --- | ---: | ---: | ---: |";
 
     private static string MarkdownRow(BenchmarkResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Model} | {r.ModelSize / (double)(1L << 30):F2} GiB | {r.ModelParameters / 1e9:F2} B | {r.Backend} | {r.Threads} | {r.Test} | {r.AverageTs:F2} ± {r.StddevTs:F2} |");
+        $"| {r.Model} | {r.ModelSize / (double)(1L << 30):F2} GiB | {r.ModelParameters / 1e9:F2} B | {r.Backend} | {r.Gpu} | {r.Threads} | {r.Test} | {r.AverageTs:F2} ± {r.StddevTs:F2} |");
 
-    private const string CsvHeader = "model,model_size,model_n_params,backend,n_threads,n_prompt,n_gen,n_depth,test,avg_ts,stddev_ts,avg_ns,stddev_ns,peak_rss_bytes,load_avg";
+    private const string CsvHeader = "model,model_size,model_n_params,backend,gpu,n_threads,n_prompt,n_gen,n_depth,test,avg_ts,stddev_ts,avg_ns,stddev_ns,peak_rss_bytes,load_avg";
 
     private static string CsvRow(BenchmarkResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"\"{r.Model}\",{r.ModelSize},{r.ModelParameters},\"{r.Backend}\",{r.Threads},{r.PromptSize},{r.GenerationLength},{r.Depth},\"{r.Test}\",{r.AverageTs:F4},{r.StddevTs:F4},{r.AverageNs:F0},{r.StddevNs:F0},{r.PeakResidentBytes},{r.LoadAverage:F2}");
+        $"\"{r.Model}\",{r.ModelSize},{r.ModelParameters},\"{r.Backend}\",\"{r.Gpu}\",{r.Threads},{r.PromptSize},{r.GenerationLength},{r.Depth},\"{r.Test}\",{r.AverageTs:F4},{r.StddevTs:F4},{r.AverageNs:F0},{r.StddevNs:F0},{r.PeakResidentBytes},{r.LoadAverage:F2}");
 
     /// <summary>The results as a JSON array, one object per test.</summary>
     internal static string Json(IEnumerable<BenchmarkResult> results)
@@ -104,6 +144,10 @@ internal static class BenchCommand
                 w.WriteNumber("model_size", r.ModelSize);
                 w.WriteNumber("model_n_params", r.ModelParameters);
                 w.WriteString("backends", r.Backend);
+                w.WriteString("gpu", r.Gpu ?? "");
+                w.WriteString("gpu_info", r.Gpu ?? "");
+                if (r.GpuMemoryUsedBytes >= 0) w.WriteNumber("gpu_mem_used", r.GpuMemoryUsedBytes);
+                else w.WriteNull("gpu_mem_used");
                 w.WriteNumber("threads", r.Threads);
                 w.WriteNumber("n_threads", r.Threads);
                 w.WriteNumber("n_ubatch", r.BatchSize);

@@ -35,7 +35,8 @@ internal sealed class ChatLoop(TesseraModel model, ChatCompletionOptions options
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        console.MarkupLine($"[dim]chatting with {Markup.Escape(model.Name)}, reasoning effort {Effort}; /help lists the commands, Ctrl+C stops an answer, /exit quits[/]");
+        var device = model.BackendName is { } backend ? $" (device: {backend})" : "";
+        console.MarkupLine($"[dim]chatting with {Markup.Escape(model.Name + device)}, reasoning effort {Effort}; /help lists the commands, Ctrl+C stops an answer, /exit quits[/]");
         while (!cancellationToken.IsCancellationRequested)
         {
             console.Markup(Prompt);

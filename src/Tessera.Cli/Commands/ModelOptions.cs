@@ -1,4 +1,6 @@
-// Options shared by the commands that load a model: file, context size, threads, GPU layers. Commands made with
+// Options shared by the commands that load a model: file, context size, threads, device, GPU layers, flash attention
+// (DeviceOptions reads the last three as llama.cpp spells them). The loader's note (why `--device auto` runs on the
+// CPU) goes to stderr. Commands made with
 // FindingGptOss20b take no -m as "gpt-oss-20b from this machine's model folders, else downloaded" (DefaultModel).
 
 using System.CommandLine;
@@ -29,36 +31,64 @@ internal sealed class ModelOptions
     public Option<string> Model { get; }
     public Option<int> Context { get; } = new("--ctx-size", "-c") { Description = "Context size in tokens", DefaultValueFactory = _ => 4096 };
     public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: physical cores)" };
-    public Option<int> GpuLayers { get; } = new("--gpu-layers", "-ngl") { Description = "Layers on the GPU (-1 = all)", DefaultValueFactory = _ => 0 };
+    public Option<string> Device { get; } = DeviceOptions.Device();
+    public Option<int> GpuLayers { get; } = new("--gpu-layers", "-ngl")
+    {
+        Description = "Layers on the GPU, as llama.cpp counts them: -1 = all (default), 0 = none (the CPU)",
+        DefaultValueFactory = _ => -1,
+    };
+    public Option<string?> FlashAttention { get; } = DeviceOptions.FlashAttention();
 
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
         command.Options.Add(Context);
         command.Options.Add(Threads);
+        command.Options.Add(Device);
         command.Options.Add(GpuLayers);
+        command.Options.Add(FlashAttention);
     }
 
-    public TesseraModel Load(ParseResult r) => Load(r.GetValue(Model) ?? throw new CliException("give a model file with -m"), r);
+    /// <summary>Loads -m; the loader's note goes to <paramref name="stderr"/>.</summary>
+    public TesseraModel Load(ParseResult r, TextWriter stderr)
+    {
+        var model = Load(r.GetValue(Model) ?? throw new CliException("give a model file with -m"), Options(r));
+        if (model.PlacementNote is { } note) stderr.WriteLine(note);
+        return model;
+    }
 
     /// <summary>Loads -m, or gpt-oss-20b found or downloaded; a spinner shows the load in a terminal.</summary>
     public async Task<TesseraModel> LoadAsync(ParseResult r, TextWriter stderr, CancellationToken cancellationToken)
     {
+        var options = Options(r);   // a bad --device or -fa fails before a download
         var path = r.GetValue(Model)
             ?? (_hub is null ? throw new CliException("give a model file with -m") : await DefaultModel.FindOrDownloadAsync(_hub, stderr, cancellationToken));
         var console = Format.Console(stderr);
-        if (!console.Profile.Capabilities.Interactive) return Load(path, r);
-        return console.Status().Start($"loading {Markup.Escape(Path.GetFileName(path))}", _ => Load(path, r));
+        var model = console.Profile.Capabilities.Interactive
+            ? console.Status().Start($"loading {Markup.Escape(Path.GetFileName(path))}", _ => Load(path, options))
+            : Load(path, options);
+        if (model.PlacementNote is { } note) stderr.WriteLine(note);
+        return model;
     }
 
-    private TesseraModel Load(string path, ParseResult r)
+    /// <summary>The options the command line asks for, checked before anything is loaded or downloaded.</summary>
+    private TesseraModelOptions Options(ParseResult r)
     {
-        if (!File.Exists(path)) throw new CliException($"file not found: {path}");
-        return TesseraModel.Load(path, new TesseraModelOptions
+        var options = new TesseraModelOptions
         {
             ContextSize = r.GetValue(Context),
             Threads = r.GetValue(Threads),
+            Device = DeviceOptions.ParseDevice(r.GetValue(Device)),
             GpuLayers = r.GetValue(GpuLayers),
-        });
+            FlashAttention = DeviceOptions.ParseFlashAttention(r.GetValue(FlashAttention)),
+        };
+        options.Validate();
+        return options;
+    }
+
+    private static TesseraModel Load(string path, TesseraModelOptions options)
+    {
+        if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+        return TesseraModel.Load(path, options);
     }
 }

@@ -1,5 +1,5 @@
 // `tessera run [-m FILE] -p PROMPT`: one chat completion, streamed by ReplyPrinter (reasoning dimmed and apart from
-// the answer, tool calls listed), then llama.cpp-style timings. `--chat` reads one user turn per line from stdin.
+// the answer, tool calls listed), then llama.cpp-style timings; stderr says first what the model runs on (`device: cpu, 8 threads, avx2`). `--chat` reads one user turn per line from stdin.
 // Without -m: gpt-oss-20b, found on this machine or downloaded.
 
 using System.CommandLine;
@@ -24,6 +24,7 @@ internal static class RunCommand
             if (r.GetValue(prompt) is null && !r.GetValue(chat)) throw new CliException("give a prompt with -p, or --chat to read messages from standard input");
             var options = generation.Build(r);
             using var m = await model.LoadAsync(r, stderr, cancellationToken);
+            stderr.WriteLine($"device: {m.BackendName}");
             var printer = new ReplyPrinter(Format.Console(stdout), r.GetValue(generation.HideReasoning));
             var messages = new List<ChatMessage>();
             if (r.GetValue(generation.System) is { } s) messages.Add(ChatMessage.System(s));

@@ -36,8 +36,8 @@ internal static class ServeCommand
                 Log = r.GetValue(quiet) ? null : stderr,
             };
             options.Validate();   // before the load, which may take a while
-            using var m = model.Load(r);
-            if (m.PlacementNote is { } note) stderr.WriteLine(note);
+            using var m = model.Load(r, stderr);
+            stderr.WriteLine($"device: {m.BackendName}");
             await using var server = new TesseraServer(m, options);
             await server.StartAsync(cancellationToken);
             var root = server.BaseAddress.ToString().TrimEnd('/');

@@ -1,7 +1,7 @@
 // `tessera bench`: llama-bench's tests and fields in JSON, CSV and Markdown on the tiny model; bad options fail in one
 // line; the ISA can be forced (TESSERA_CPU_ISA, --isa), and a runtime without AVX-512 (a child process with
 // DOTNET_EnableAVX512=0, .NET 10's switch; DOTNET_EnableAVX512F=0, the older one, no longer has any effect) neither
-// offers nor accepts the AVX-512 path.
+// offers nor accepts the AVX-512 path. Tests of CPU kernels ask for --device cpu, so that they mean the same on a GPU machine.
 
 using System.Diagnostics;
 using System.Text.Json;
@@ -27,6 +27,10 @@ public class BenchCommandTests
             Assert.Equal(0, t.GetProperty("depth").GetInt32());
             Assert.Equal(2, t.GetProperty("samples_ts").GetArrayLength());
             Assert.Contains("gpt-oss", t.GetProperty("model").GetString());
+            Assert.Equal(JsonValueKind.String, t.GetProperty("gpu").ValueKind);      // the GPU's name, "" on the CPU
+            Assert.Equal(t.GetProperty("gpu").GetString(), t.GetProperty("gpu_info").GetString());
+            Assert.True(t.GetProperty("gpu_mem_used").ValueKind is JsonValueKind.Number or JsonValueKind.Null);
+            Assert.Equal(t.GetProperty("gpu").GetString() == "", t.GetProperty("gpu_mem_used").ValueKind == JsonValueKind.Null);
         }
         Assert.Equal(16, tests[1].GetProperty("n_prompt").GetInt32());
         Assert.Equal(4, tests[2].GetProperty("n_gen").GetInt32());
@@ -35,9 +39,9 @@ public class BenchCommandTests
     [Fact]
     public void MarkdownAndCsvHaveARowPerTestAndDepthsAreNamed()
     {
-        var (code, md, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "-p", "8", "-n", "2", "-r", "1", "-d", "0,5", "--isa", "scalar");
+        var (code, md, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "-p", "8", "-n", "2", "-r", "1", "-d", "0,5", "--isa", "scalar", "--device", "cpu");
         Assert.True(code == 0, err);
-        Assert.Contains("| model |", md);
+        Assert.Contains("| model | size | params | backend | gpu | threads | test | t/s |", md);
         Assert.Contains("| pp8 |", md);
         Assert.Contains("| tg2 @ d5 |", md);
         Assert.Contains("scalar", md);
@@ -45,7 +49,7 @@ public class BenchCommandTests
         Assert.True(code == 0, err);
         var lines = csv.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
-        Assert.StartsWith("model,", lines[0]);
+        Assert.StartsWith("model,model_size,model_n_params,backend,gpu,n_threads,", lines[0]);
         Assert.Contains("\"tg3\"", lines[1]);
     }
 
@@ -64,10 +68,10 @@ public class BenchCommandTests
     public void WithoutAvx512InTheRuntimeTheAvx512PathIsNeitherChosenNorAccepted()
     {
         if (!CpuIsaSupport.IsSupported(CpuIsa.Avx512)) Assert.Skip("this machine has no AVX-512 to switch off");
-        var (code, output, _) = Child(null, "bench", "-m", TestModels.Tiny, "-p", "4", "-n", "2", "-r", "1", "--csv");
+        var (code, output, _) = Child(null, "bench", "-m", TestModels.Tiny, "-p", "4", "-n", "2", "-r", "1", "--csv", "--device", "cpu");
         Assert.Equal(0, code);
         Assert.DoesNotContain("avx512", output);
-        (code, _, var err) = Child("avx512", "bench", "-m", TestModels.Tiny, "-p", "4", "-n", "0", "-r", "1");
+        (code, _, var err) = Child("avx512", "bench", "-m", TestModels.Tiny, "-p", "4", "-n", "0", "-r", "1", "--device", "cpu");
         Assert.Equal(1, code);
         Assert.Contains("TESSERA_CPU_ISA=avx512", err);
     }

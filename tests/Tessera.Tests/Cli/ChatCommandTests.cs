@@ -106,7 +106,7 @@ public class ChatCommandTests
             "chat", "-m", TestModels.Tiny, "-n", "3", "--seed", "1");
         Assert.True(code == 0, err);
         var text = output.Replace("\r\n", "\n");
-        Assert.StartsWith("chatting with tiny-seed1, reasoning effort medium;", text);
+        Assert.Matches(@"^chatting with tiny-seed1 \(device: (cpu|cuda), [^)]+\), reasoning effort medium;", text);
         Assert.Contains("> /effort high\n(reasoning effort: high)\n> Hello\n", text);
         var reply = text[(text.IndexOf("> Hello\n", StringComparison.Ordinal) + 8)..text.IndexOf("> /stats", StringComparison.Ordinal)];
         Assert.Matches(@"^(reasoning|answer)\n", reply);

@@ -1,0 +1,49 @@
+// `--device`, `-ngl` and `-fa` as run, chat, serve and bench read them: llama.cpp's spellings and meanings, the
+// library's messages. A GPU layer count is llama.cpp's n_gpu_layers: -1 (or at least the layer count) is the whole
+// model on the GPU, 0 the CPU; a count in between is refused until hybrid placement exists.
+
+using System.CommandLine;
+using Tessera.Backends;
+
+namespace Tessera.Cli.Commands;
+
+internal static class DeviceOptions
+{
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Where to run: auto (a CUDA GPU when one can be used, else the CPU), cpu or cuda",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static Option<string?> FlashAttention() => new("--flash-attn", "-fa")
+    {
+        Description = "Fused attention: on, off or auto (Tessera's attention is always fused, so off is refused)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>auto, cpu or cuda (also gpu, cuda:0); anything else is an error naming the accepted values.</summary>
+    public static DeviceChoice ParseDevice(string? text) => BackendFactory.TryParse(text, out var choice)
+        ? choice
+        : throw new CliException($"--device must be auto, cpu or cuda, not \"{text}\"");
+
+    /// <summary>llama.cpp's -fa values: on, off, auto (and 1, 0, true, false); the flag alone is on.</summary>
+    public static bool ParseFlashAttention(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "on" or "auto" or "1" or "true" or "enabled" => true,
+        "off" or "0" or "false" or "disabled" => false,
+        _ => throw new CliException($"--flash-attn must be on, off or auto, not \"{text}\""),
+    };
+
+    /// <summary>The device for <paramref name="gpuLayers"/> on a model of <paramref name="layers"/> layers, as
+    /// ModelLoader.DeviceFor decides it for a loaded model (that method is internal to the library; bench needs it
+    /// before Benchmark.Run, which takes a device alone).</summary>
+    public static DeviceChoice DeviceFor(DeviceChoice device, int gpuLayers, int layers)
+    {
+        if (gpuLayers == 0)
+            return DeviceChoice.Cpu;
+        if (gpuLayers > 0 && gpuLayers < layers)
+            throw new NotSupportedException($"{gpuLayers} of {layers} layers on the GPU: placing part of a model on the GPU is not "
+                + $"supported yet; use 0 GPU layers (the CPU) or -1 / {layers} (all on the GPU)");
+        return device;
+    }
+}

@@ -1,0 +1,240 @@
+// The launchers of the weight products on the GPU (modules weights.cu, matvec.cu, gemm.cu): repacking ggml blocks on
+// upload, dense mat-muls (one weight, or Q/K/V of one input), and the expert products of a mixture-of-experts layer.
+// Each picks its path from the number of token rows:
+//   dense   T ≤ MatVecMaxTokens (4): matrix-vector kernel, one warp per output row, each weight byte read once with
+//           16-byte loads for all T rows of x (x in shared memory); larger T: tiled fp32 GEMM (64 rows × 64 tokens).
+//   experts T·k ≤ ExpertMatVecMaxSlots (16): per-slot matrix-vector kernels (gate+up+SwiGLU in one kernel, down with the
+//           weighted sum over the k slots in one kernel); larger: a device-side counting sort of the slots by expert
+//           (one block), then a grouped GEMM (grid = ceil(T·k/64) + experts tiles, extra blocks exit) into scratch or y,
+//           and a small elementwise kernel (SwiGLU, weighted add).
+// Nothing here synchronises, allocates or reads device data on the host, so every launcher can be captured in a graph.
+
+using Tessera.Quants;
+
+namespace Tessera.Backends.Cuda;
+
+internal sealed partial class CudaKernels
+{
+    /// <summary>Dense products with at most this many token rows use the matrix-vector kernel, more use the GEMM.</summary>
+    internal const int MatVecMaxTokens = 4;
+
+    /// <summary>Expert products with at most this many slots (T·k) use the per-slot matrix-vector kernels.</summary>
+    internal const int ExpertMatVecMaxSlots = 16;
+
+    /// <summary>The most experts the device-side sort handles (its per-warp counters live in shared memory).</summary>
+    internal const int MaxExperts = 256;
+
+    private const int MvRowsPerBlock = 8;      // MV_WARPS in matvec.cu: one warp per row
+    private const int MvThreads = 256;
+    private const int MvTargetBlocks = 1024;   // matrix-vector grids stride over rows beyond this many blocks
+    private const int MvMaxShared = 96 * 1024; // x rows staged per block; beyond this the GEMM path is taken
+    private const int GemmTile = 64;           // GM = GN in gemm.cu
+    private const int GemmThreads = 256;
+
+    /// <summary>Repacks <paramref name="blocks"/> ggml blocks at <paramref name="raw"/> (the GGUF bytes, on the device) into the
+    /// value and scale arrays of the device layout (Kernels/common.cuh). F32 and F16 (block = one value) are copied as they are.</summary>
+    public void Repack(CudaStream s, GgmlType type, ulong raw, ulong values, ulong scales, long blocks)
+    {
+        if (blocks <= 0) return;
+        switch (type)
+        {
+            case GgmlType.F32: s.CopyOnDevice(values, raw, blocks * 4); break;
+            case GgmlType.F16: s.CopyOnDevice(values, raw, blocks * 2); break;
+            case GgmlType.Q8_0:
+                s.Launch(F("weights", "tsr_repack_q8_0"), Grid1D(blocks * 8), 256, 0,
+                    [KernelArg.Ptr(raw), KernelArg.Ptr(values), KernelArg.Ptr(scales), KernelArg.I64(blocks)]);
+                break;
+            case GgmlType.MXFP4:
+                s.Launch(F("weights", "tsr_repack_mxfp4"), Grid1D(blocks * 4), 256, 0,
+                    [KernelArg.Ptr(raw), KernelArg.Ptr(values), KernelArg.Ptr(scales), KernelArg.I64(blocks)]);
+                break;
+            default: throw new NotSupportedException($"CUDA repack of {type} weights");
+        }
+    }
+
+    /// <summary>y[t·R + r] = Σ_i W[r, i]·x[t·K + i] (+ bias[r] when bias ≠ 0) for t &lt; T, slice 0 of <paramref name="w"/>.</summary>
+    public void MatMul(CudaStream s, in CudaWeightView w, ulong x, ulong y, ulong bias, int T)
+    {
+        if (T <= 0) return;
+        string type = Suffix(w.Type);
+        CheckShape(w);
+        if (UseMatVec(w.K, T))
+        {
+            LaunchMatVec(s, type, w, y, bias, default, 0, 0, default, 0, 0, x, T);
+            return;
+        }
+        LaunchGemm(s, type, w, x, y, bias, T);
+    }
+
+    /// <summary>Three products of the same x (Q, K, V): <c>y_m = W_m·x + b_m</c>; one launch for small T. The weights share
+    /// type and K.</summary>
+    public void MatMul3(CudaStream s, in CudaWeightView w0, ulong y0, ulong b0, in CudaWeightView w1, ulong y1, ulong b1,
+                        in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T)
+    {
+        if (T <= 0) return;
+        string type = Suffix(w0.Type);
+        CheckShape(w0);
+        CheckShape(w1);
+        CheckShape(w2);
+        if (w1.Type != w0.Type || w2.Type != w0.Type || w1.K != w0.K || w2.K != w0.K)
+            throw new ArgumentException($"MatMul3 needs one type and K: {w0.Type}/{w0.K}, {w1.Type}/{w1.K}, {w2.Type}/{w2.K}");
+        if (UseMatVec(w0.K, T))
+        {
+            LaunchMatVec(s, type, w0, y0, b0, w1, y1, b1, w2, y2, b2, x, T);
+            return;
+        }
+        LaunchGemm(s, type, w0, x, y0, b0, T);
+        LaunchGemm(s, type, w1, x, y1, b1, T);
+        LaunchGemm(s, type, w2, x, y2, b2, T);
+    }
+
+    /// <summary>Expert products (ggml_mul_mat_id): slot q = t·k + j uses expert e = ids[q] (int32 [T×k] on the device):
+    /// y[q·R + r] = W_e[r]·x_row + (bias ? bias[e·R + r] : 0), x_row = xPerSlot ? x + q·K : x + t·K. Slots whose id is
+    /// outside [0, experts) are left unwritten. <paramref name="scratch"/>: <see cref="ExpertScratchBytes"/>.</summary>
+    public void MatMulExperts(CudaStream s, in CudaWeightView w, ulong x, bool xPerSlot, ulong ids, int k, ulong y, ulong bias, int T, ulong scratch)
+    {
+        if (T <= 0 || k <= 0) return;
+        string type = Suffix(w.Type);
+        CheckShape(w);
+        int slots = T * k;
+        if (slots <= ExpertMatVecMaxSlots && (long)w.K * 4 <= MvMaxShared)
+        {
+            s.Launch(F("matvec", "tsr_mv_experts_" + type), new Dim3((uint)RowGrid(w.R, slots), (uint)slots), MvThreads, w.K * 4,
+                [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
+                 KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
+            return;
+        }
+        SortSlots(s, ids, slots, w.Slices, scratch);
+        LaunchGemmExperts(s, type, w, x, xPerSlot, k, scratch, y, bias, slots);
+    }
+
+    /// <summary>act[q·R + i] = swiglu_oai(gate_e·x_t + bg[e·R+i], up_e·x_t + bu[e·R+i]) for slot q = t·k + j, e = ids[q];
+    /// swiglu_oai(g, u) = min(g, limit)·σ(α·min(g, limit))·(clamp(u, −limit, limit) + 1). Bias pointers may be 0.</summary>
+    public void GateUpSwiGlu(CudaStream s, in CudaWeightView gate, in CudaWeightView up, ulong gateBias, ulong upBias, ulong x, ulong ids,
+                             int k, ulong act, int T, float alpha, float limit, ulong scratch)
+    {
+        if (T <= 0 || k <= 0) return;
+        string type = Suffix(gate.Type);
+        CheckShape(gate);
+        CheckShape(up);
+        if (up.Type != gate.Type || up.K != gate.K || up.R != gate.R || up.Slices != gate.Slices)
+            throw new ArgumentException($"gate ({gate.Type}, {gate.K}×{gate.R}×{gate.Slices}) and up ({up.Type}, {up.K}×{up.R}×{up.Slices}) differ");
+        int slots = T * k;
+        if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
+        {
+            s.Launch(F("matvec", "tsr_gate_up_" + type), new Dim3((uint)RowGrid(gate.R, slots), (uint)slots), MvThreads, gate.K * 4,
+                [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
+                 KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
+                 KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
+            return;
+        }
+        SortSlots(s, ids, slots, gate.Slices, scratch);
+        ulong g = scratch + (ulong)SortBytes(slots, gate.Slices);
+        ulong u = g + (ulong)slots * (ulong)gate.R * 4;
+        LaunchGemmExperts(s, type, gate, x, false, k, scratch, g, gateBias, slots);
+        LaunchGemmExperts(s, type, up, x, false, k, scratch, u, upBias, slots);
+        long n = (long)slots * gate.R;
+        s.Launch(F("gemm", "tsr_swiglu_slots"), Grid1D(n), 256, 0,
+            [KernelArg.Ptr(g), KernelArg.Ptr(u), KernelArg.Ptr(act), KernelArg.I64(n), KernelArg.F32(alpha), KernelArg.F32(limit)]);
+    }
+
+    /// <summary>h[t·R + r] += Σ_{j&lt;k} weights[t·k+j]·(W_e[r]·act[(t·k+j)·K ..] + (bias ? bias[e·R + r] : 0)), e = ids[t·k+j],
+    /// summed in slot order ((y0 + y1) + y2) + y3, then added to h.</summary>
+    public void DownWeightedAdd(CudaStream s, in CudaWeightView down, ulong bias, ulong act, ulong ids, ulong weights, int k, ulong h, int T, ulong scratch)
+    {
+        if (T <= 0 || k <= 0) return;
+        string type = Suffix(down.Type);
+        CheckShape(down);
+        int slots = T * k;
+        long shared = (long)k * down.K * 4;
+        if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
+        {
+            s.Launch(F("matvec", "tsr_down_add_" + type), new Dim3((uint)RowGrid(down.R, T), (uint)T), MvThreads, (int)shared,
+                [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
+                 KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)]);
+            return;
+        }
+        SortSlots(s, ids, slots, down.Slices, scratch);
+        ulong y = scratch + (ulong)SortBytes(slots, down.Slices);
+        LaunchGemmExperts(s, type, down, act, true, k, scratch, y, bias, slots);
+        long n = (long)T * down.R;
+        s.Launch(F("gemm", "tsr_weighted_add"), Grid1D(n), 256, 0,
+            [KernelArg.Ptr(y), KernelArg.Ptr(weights), KernelArg.Ptr(ids), KernelArg.I32(down.Slices), KernelArg.Ptr(h),
+             KernelArg.I32(down.R), KernelArg.I32(T), KernelArg.I32(k)]);
+    }
+
+    /// <summary>Bytes of device scratch the three expert launchers need for T tokens: the slot sort (offsets, tile starts,
+    /// sorted slots) and two T·k × maxRows float buffers (gate and up products, or the down products).</summary>
+    public static long ExpertScratchBytes(int T, int k, int experts, int maxRows)
+    {
+        long slots = (long)Math.Max(T, 0) * Math.Max(k, 0);
+        return SortBytes(slots, experts) + 2 * slots * Math.Max(maxRows, 0) * 4;
+    }
+
+    private static long SortBytes(long slots, int experts) => ((2L * (experts + 1) + slots) * 4 + 255) / 256 * 256;
+
+    private static string Suffix(GgmlType type) => type switch
+    {
+        GgmlType.F32 => "f32",
+        GgmlType.F16 => "f16",
+        GgmlType.Q8_0 => "q8_0",
+        GgmlType.MXFP4 => "mxfp4",
+        _ => throw new NotSupportedException($"CUDA products of {type} weights"),
+    };
+
+    private static void CheckShape(in CudaWeightView w)
+    {
+        if (w.K <= 0 || w.K % 32 != 0 || w.R <= 0 || w.Slices <= 0)
+            throw new ArgumentException($"weight shape K {w.K}, R {w.R}, slices {w.Slices}: K must be a positive multiple of 32");
+    }
+
+    private static bool UseMatVec(int K, int T) => T <= MatVecMaxTokens && (long)T * K * 4 <= MvMaxShared;
+
+    private static Dim3 Grid1D(long n) => new((uint)Math.Clamp((n + 255) / 256, 1, 1 << 20));
+
+    // Blocks of 8 rows for `slots` grid rows: at most about MvTargetBlocks blocks in all; beyond that each warp takes
+    // several rows, the same number for every warp.
+    private static int RowGrid(int rows, int slots)
+    {
+        int blocks = (rows + MvRowsPerBlock - 1) / MvRowsPerBlock;
+        int cap = Math.Max(1, MvTargetBlocks / Math.Max(1, slots));
+        int perWarp = (blocks + cap - 1) / cap;
+        return (blocks + perWarp - 1) / perWarp;
+    }
+
+    private void LaunchMatVec(CudaStream s, string type, in CudaWeightView w0, ulong y0, ulong b0, in CudaWeightView w1, ulong y1, ulong b1,
+                              in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T)
+    {
+        int rows = w0.R + w1.R + w2.R;
+        s.Launch(F("matvec", "tsr_matvec_" + type), RowGrid(rows, 1), MvThreads, T * w0.K * 4,
+            [KernelArg.Ptr(w0.Values), KernelArg.Ptr(w0.Scales), KernelArg.Ptr(y0), KernelArg.Ptr(b0), KernelArg.I32(w0.R),
+             KernelArg.Ptr(w1.Values), KernelArg.Ptr(w1.Scales), KernelArg.Ptr(y1), KernelArg.Ptr(b1), KernelArg.I32(w1.R),
+             KernelArg.Ptr(w2.Values), KernelArg.Ptr(w2.Scales), KernelArg.Ptr(y2), KernelArg.Ptr(b2), KernelArg.I32(w2.R),
+             KernelArg.I32(w0.K), KernelArg.Ptr(x), KernelArg.I32(T)]);
+    }
+
+    private void LaunchGemm(CudaStream s, string type, in CudaWeightView w, ulong x, ulong y, ulong bias, int T)
+    {
+        var grid = new Dim3((uint)((T + GemmTile - 1) / GemmTile), (uint)((w.R + GemmTile - 1) / GemmTile));
+        s.Launch(F("gemm", "tsr_gemm_" + type), grid, GemmThreads, 0,
+            [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.Ptr(x), KernelArg.Ptr(y),
+             KernelArg.Ptr(bias), KernelArg.I32(T)]);
+    }
+
+    // Sorts the slots by expert into the start of scratch (one block of 1024 threads, 32·experts ints of shared memory).
+    private void SortSlots(CudaStream s, ulong ids, int slots, int experts, ulong scratch)
+    {
+        if (experts > MaxExperts) throw new NotSupportedException($"{experts} experts (the CUDA expert sort handles up to {MaxExperts})");
+        s.Launch(F("gemm", "tsr_expert_sort"), 1, 1024, 32 * experts * 4,
+            [KernelArg.Ptr(ids), KernelArg.I32(slots), KernelArg.I32(experts), KernelArg.Ptr(scratch)]);
+    }
+
+    // Grouped GEMM over the sorted slots (sort info at `info`): an upper bound of tiles, blocks beyond the real ones exit.
+    private void LaunchGemmExperts(CudaStream s, string type, in CudaWeightView w, ulong x, bool xPerSlot, int k, ulong info, ulong y, ulong bias, int slots)
+    {
+        var grid = new Dim3((uint)((slots + GemmTile - 1) / GemmTile + w.Slices), (uint)((w.R + GemmTile - 1) / GemmTile));
+        s.Launch(F("gemm", "tsr_gemm_experts_" + type), grid, GemmThreads, 0,
+            [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
+             KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.I32(k), KernelArg.Ptr(info), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
+    }
+}

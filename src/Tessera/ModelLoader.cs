@@ -1,6 +1,8 @@
-// Chooses the forward pass for a GGUF file's architecture and places it on a backend. Only gpt-oss on the CPU so far;
-// a GPU request is noted and the model runs on the CPU, as llama.cpp builds without CUDA do.
+// Chooses the forward pass for a GGUF file's architecture and places it on a backend: the whole model on a CUDA GPU or
+// on the CPU (placing some layers or tensors on each comes with hybrid placement). GPU layers keep llama.cpp's meaning:
+// 0 is the CPU, -1 or the layer count is everything on the GPU.
 
+using Tessera.Backends;
 using Tessera.Gguf;
 using Tessera.Inference;
 using Tessera.Models.GptOss;
@@ -19,12 +21,13 @@ internal static class ModelLoader
         var hp = GptOssHyperParameters.FromGguf(file);
         if (options.ContextSize > hp.ContextLength)
             throw new ArgumentException($"context size {options.ContextSize} is larger than the model's training context ({hp.ContextLength})");
-        note = options.GpuLayers != 0 ? "no GPU backend is available in this build: all layers run on the CPU" : null;
+        var device = options.DeviceFor(hp.BlockCount);
         return GptOssPredictor.Open(path, new GptOssPredictorOptions
         {
             ContextSize = options.ContextSize,
             Threads = options.EffectiveThreads,
             KvCacheType = options.KvCacheF16 ? GgmlType.F16 : GgmlType.F32,
-        });
+            Device = device,
+        }, out note);
     }
 }

@@ -97,7 +97,7 @@ internal static class BenchCommand
         foreach (int n in gpuLayers)
         {
             new TesseraModelOptions { Device = device, GpuLayers = n, FlashAttention = flashAttention }.Validate();
-            var choice = DeviceOptions.DeviceFor(device, n, layers);
+            var choice = new TesseraModelOptions { Device = device, GpuLayers = n }.DeviceFor(layers);
             if (!devices.Contains(choice)) devices.Add(choice);
         }
         return devices;

@@ -33,17 +33,4 @@ internal static class DeviceOptions
         "off" or "0" or "false" or "disabled" => false,
         _ => throw new CliException($"--flash-attn must be on, off or auto, not \"{text}\""),
     };
-
-    /// <summary>The device for <paramref name="gpuLayers"/> on a model of <paramref name="layers"/> layers, as
-    /// ModelLoader.DeviceFor decides it for a loaded model (that method is internal to the library; bench needs it
-    /// before Benchmark.Run, which takes a device alone).</summary>
-    public static DeviceChoice DeviceFor(DeviceChoice device, int gpuLayers, int layers)
-    {
-        if (gpuLayers == 0)
-            return DeviceChoice.Cpu;
-        if (gpuLayers > 0 && gpuLayers < layers)
-            throw new NotSupportedException($"{gpuLayers} of {layers} layers on the GPU: placing part of a model on the GPU is not "
-                + $"supported yet; use 0 GPU layers (the CPU) or -1 / {layers} (all on the GPU)");
-        return device;
-    }
 }

@@ -177,6 +177,25 @@ public interface IBackend : IDisposable
         Add(residual, scratch);
     }
 
+    // ---- Sampling where the logits are. ----
+
+    /// <summary>Whether <see cref="Argmax"/> is cheaper here than reading the logits to the host (a GPU: the 201,088
+    /// logits of a token stay on the device and only the token id comes back).</summary>
+    bool SamplesOnDevice => false;
+
+    /// <summary>The index of the largest value of row <paramref name="row"/> of <paramref name="logits"/> (lowest index on
+    /// ties; NaN never wins): greedy sampling.</summary>
+    int Argmax(BackendTensor logits, int row)
+    {
+        var all = new float[logits.ElementCount];
+        Read(logits, all);
+        var values = all.AsSpan(row * logits.Columns, logits.Columns);
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best] || float.IsNaN(values[best])) best = i;
+        return best;
+    }
+
     // ---- Recorded steps: a backend with a launch cost per op (a GPU) records one decode step and replays it. ----
 
     /// <summary>Replays the step recorded under <paramref name="key"/>, if there is one; false otherwise (the CPU: always).</summary>
@@ -186,8 +205,10 @@ public interface IBackend : IDisposable
     /// and <see cref="EndStepRecording"/> must depend on nothing but backend tensors and constants.</summary>
     bool CanRecordSteps => false;
 
-    /// <summary>Starts recording a step's ops instead of running them.</summary>
-    void BeginStepRecording() { }
+    /// <summary>Starts recording a step's ops for <paramref name="key"/> instead of running them; false when the backend
+    /// wants this step run directly instead (e.g. the first time it sees the key, so that buffers made on first use exist
+    /// before anything is recorded).</summary>
+    bool BeginStepRecording(object key) => false;
 
     /// <summary>Ends the recording, keeps it under <paramref name="key"/> and runs it once.</summary>
     void EndStepRecording(object key) { }

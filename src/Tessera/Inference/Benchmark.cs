@@ -16,7 +16,7 @@ public static class Benchmark
     /// <summary>Runs every test of <paramref name="options"/> on the gpt-oss GGUF at <paramref name="path"/>;
     /// <paramref name="onResult"/> sees each result as it is done.</summary>
     public static IReadOnlyList<BenchmarkResult> Run(string path, BenchmarkOptions options, Action<BenchmarkResult>? onResult = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Action<string>? onNotice = null)
     {
         options.Validate();
         var (description, size, parameters) = Describe(path);
@@ -31,7 +31,10 @@ public static class Benchmark
                 Isa = options.Isa,
                 BatchSize = options.BatchSize,
                 ContextSize = Math.Max(longest, 16),
-            });
+                Device = options.Device,
+            }, out var notice);
+            if (notice is not null) onNotice?.Invoke(notice);
+            var gpu = predictor.Model.Backend is Backends.Cuda.CudaBackend cuda ? cuda.GpuInfo.Name : null;
             var rng = new Random(options.Seed);
             var logits = new float[predictor.VocabularySize];
             var backend = predictor.Model.Backend.Name;
@@ -68,6 +71,8 @@ public static class Benchmark
                         ModelSize = size,
                         ModelParameters = parameters,
                         Backend = backend,
+                        Gpu = gpu,
+                        GpuMemoryUsedBytes = GpuMemoryUsed(predictor),
                         Threads = threads,
                         PromptSize = prompt,
                         GenerationLength = generate,
@@ -83,6 +88,14 @@ public static class Benchmark
             }
         }
         return results;
+    }
+
+    // Device memory in use on the GPU (total − free, as the driver reports it), or −1 on the CPU.
+    private static long GpuMemoryUsed(GptOssPredictor predictor)
+    {
+        if (predictor.Model.Backend is not Backends.Cuda.CudaBackend cuda) return -1;
+        var (free, total) = cuda.Context.MemoryInfo();
+        return total - free;
     }
 
     private static int[] Random(Random rng, int count, int vocabulary)

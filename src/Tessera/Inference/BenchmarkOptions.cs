@@ -17,6 +17,9 @@ public sealed record BenchmarkOptions
     /// <summary>Thread counts (llama-bench -t); empty = the default (physical cores).</summary>
     public IReadOnlyList<int> Threads { get; init; } = [];
 
+    /// <summary>Where to run: the CPU unless asked (the `bench` command defaults to auto, the GPU when one can be used).</summary>
+    public Backends.DeviceChoice Device { get; init; } = Backends.DeviceChoice.Cpu;
+
     /// <summary>Tokens already in the KV cache before each timed run (llama-bench -d), evaluated untimed.</summary>
     public IReadOnlyList<int> Depths { get; init; } = [0];
 

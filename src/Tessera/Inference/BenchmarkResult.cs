@@ -24,6 +24,12 @@ public sealed record BenchmarkResult
     public required string Backend { get; init; }
 
     public required int Threads { get; init; }
+
+    /// <summary>The GPU's name when the backend is CUDA, else null.</summary>
+    public string? Gpu { get; init; }
+
+    /// <summary>GPU memory in use after the test (driver's total − free, all processes), or −1 on the CPU.</summary>
+    public long GpuMemoryUsedBytes { get; init; } = -1;
     public required int PromptSize { get; init; }
     public required int GenerationLength { get; init; }
     public required int Depth { get; init; }

@@ -86,6 +86,16 @@ public sealed unsafe class CudaContext : IDisposable
         Interlocked.Add(ref _allocated, -Math.Max(bytes, 1));
     }
 
+    /// <summary>Peak memory bandwidth in bytes/s: 2 transfers per memory clock × bus width (the driver's attributes).</summary>
+    public double PeakMemoryBandwidth()
+    {
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuDeviceGet(out int device, Device.Ordinal), "cuDeviceGet");
+        CudaException.Check(CudaApi.cuDeviceGetAttribute(out int kHz, CUdevice_attribute.MemoryClockRate, device), "cuDeviceGetAttribute");
+        CudaException.Check(CudaApi.cuDeviceGetAttribute(out int bits, CUdevice_attribute.GlobalMemoryBusWidth, device), "cuDeviceGetAttribute");
+        return 2.0 * kHz * 1000 * bits / 8;
+    }
+
     /// <summary>Page-locked host memory (fast, asynchronous copies).</summary>
     public nint AllocatePinned(long bytes)
     {

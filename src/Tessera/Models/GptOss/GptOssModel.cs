@@ -86,14 +86,15 @@ public sealed class GptOssModel : IDisposable
         // (CUDA graphs) runs the same recording for every token of this cache.
         if (n == 1 && rows == 1 && b.CanRecordSteps)
         {
-            if (!b.TryReplayStep(cache))
+            if (b.TryReplayStep(cache))
+                return head!.Logits;
+            if (b.BeginStepRecording(cache))
             {
-                b.BeginStepRecording();
                 try { Layers(a, cache, firstOutput, head, cancellationToken); }
                 catch { b.AbortStepRecording(); throw; }
                 b.EndStepRecording(cache);
+                return head!.Logits;
             }
-            return head!.Logits;
         }
         Layers(a, cache, firstOutput, head, cancellationToken);
         return head?.Logits;

@@ -26,4 +26,7 @@ public sealed record GptOssPredictorOptions
     /// <summary>Round activations before matrix products as ggml-cpu does (Q8_0 for Q8_0 and MXFP4 weights). On by default:
     /// it brings the logits closer to llama.cpp's.</summary>
     public bool RoundActivations { get; init; } = true;
+
+    /// <summary>Where to run: the CPU by default here (the library's <see cref="TesseraModelOptions"/> defaults to Auto).</summary>
+    public Backends.DeviceChoice Device { get; init; } = Backends.DeviceChoice.Cpu;
 }

@@ -1,0 +1,323 @@
+// The forward-pass ops of the CUDA backend: shape checks on the host, then the launchers of CudaKernels. Fused ops
+// (MatMulManyBias, RopeStore, MatMulBiasAdd, Route, ExpertsGateUp, ExpertsDownAdd) are one or two kernels each, and
+// recorded steps are CUDA graphs keyed by the KV cache they belong to.
+
+using Tessera.Quants;
+
+namespace Tessera.Backends.Cuda;
+
+public sealed partial class CudaBackend
+{
+    /// <inheritdoc/>
+    public void GetRows(WeightTensor table, BackendTensor rows, BackendTensor destination)
+    {
+        var (w, r, d) = (View(table), Own(rows), Own(destination));
+        Require(w.K == d.Columns && r.Type == GgmlType.I32 && r.ElementCount >= d.Rows, $"cannot look up rows of {table.Name} into {d} by {r}");
+        using var _ = Profile("GetRows", d.Rows, d.Rows * RowBytes(w));
+        _kernels.GetRows(_stream, w, r.Pointer, d.Pointer, d.Rows);
+    }
+
+    /// <inheritdoc/>
+    public void MatMul(WeightTensor weight, BackendTensor input, BackendTensor output) => MatMul(weight, null, input, output);
+
+    private void MatMul(WeightTensor weight, WeightTensor? bias, BackendTensor input, BackendTensor output)
+    {
+        var (w, x, y) = (View(weight), Own(input), Own(output));
+        Require(x.Columns == w.K && y.Columns == w.R && x.Rows == y.Rows && x.Type == GgmlType.F32 && y.Type == GgmlType.F32,
+            $"{weight.Name} {weight.Info.ShapeText} cannot multiply {x} into {y}");
+        using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R}", x.Rows, w.R * RowBytes(w));
+        _kernels.MatMul(_stream, w, x.Pointer, y.Pointer, BiasPointer(bias, w.R), x.Rows);
+    }
+
+    // Bytes of one row of a device weight, and of the experts a batch of `slots` expert slots can touch.
+    private static long RowBytes(CudaWeightView w) => w.Type switch
+    {
+        GgmlType.Q8_0 => w.K / 32 * 34L,
+        GgmlType.MXFP4 => w.K / 32 * 17L,
+        GgmlType.F16 => w.K * 2L,
+        _ => w.K * 4L,
+    };
+
+    private static long ExpertBytes(CudaWeightView w, int slots) => Math.Min(w.Slices, slots) * (long)w.R * RowBytes(w);
+
+    private ulong BiasPointer(WeightTensor? bias, int n)
+    {
+        if (bias is null) return 0;
+        var b = View(bias);
+        Require(b.K * b.R == n || b.K == n, $"bias {bias.Name} {bias.Info.ShapeText} does not fit {n} outputs");
+        return b.Values;
+    }
+
+    /// <inheritdoc/>
+    public void MatMulExperts(WeightTensor weight, BackendTensor input, BackendTensor experts, BackendTensor output) =>
+        MatMulExperts(weight, null, input, experts, output);
+
+    private void MatMulExperts(WeightTensor weight, WeightTensor? bias, BackendTensor input, BackendTensor experts, BackendTensor output)
+    {
+        var (w, x, ids, y) = (View(weight), Own(input), Own(experts), Own(output));
+        int tokens = ids.Rows, k = ids.Columns;
+        bool perSlot = x.Rows == tokens * k && k > 1;
+        Require(ids.Type == GgmlType.I32 && x.Columns == w.K && y.Columns == w.R && y.Rows == tokens * k && (x.Rows == tokens || perSlot),
+            $"{weight.Name} {weight.Info.ShapeText} cannot multiply {x} by experts {ids} into {y}");
+        using var _ = Profile($"MatMulExperts {w.Type}", tokens, ExpertBytes(w, tokens * k));
+        _kernels.MatMulExperts(_stream, w, x.Pointer, perSlot, ids.Pointer, k, y.Pointer, ExpertBias(bias, w), tokens, ExpertScratch(tokens, k, w));
+    }
+
+    private ulong ExpertBias(WeightTensor? bias, CudaWeightView w)
+    {
+        if (bias is null) return 0;
+        var b = View(bias);
+        Require(b.K == w.R && b.R == w.Slices, $"expert bias {bias.Name} {bias.Info.ShapeText} does not fit {w.R} outputs of {w.Slices} experts");
+        return b.Values;
+    }
+
+    private ulong ExpertScratch(int tokens, int k, CudaWeightView w) =>
+        Scratch(ref _expertScratch, ref _expertScratchBytes, CudaKernels.ExpertScratchBytes(tokens, k, w.Slices, Math.Max(w.R, w.K)), "expert scratch");
+
+    /// <inheritdoc/>
+    public void MatMulMany(ReadOnlySpan<WeightTensor> weights, BackendTensor input, ReadOnlySpan<BackendTensor> outputs) =>
+        MatMulManyBias(weights, default, input, outputs);
+
+    /// <inheritdoc/>
+    public void MatMulManyBias(ReadOnlySpan<WeightTensor> weights, ReadOnlySpan<WeightTensor> biases, BackendTensor input, ReadOnlySpan<BackendTensor> outputs)
+    {
+        Require(weights.Length == outputs.Length && (biases.IsEmpty || biases.Length == weights.Length), "one output (and bias) per weight");
+        if (weights.Length == 3)
+        {
+            var (w0, w1, w2) = (View(weights[0]), View(weights[1]), View(weights[2]));
+            var x = Own(input);
+            var (y0, y1, y2) = (Own(outputs[0]), Own(outputs[1]), Own(outputs[2]));
+            if (w0.Type == w1.Type && w1.Type == w2.Type && w0.K == x.Columns && w1.K == x.Columns && w2.K == x.Columns
+                && y0.Columns == w0.R && y1.Columns == w1.R && y2.Columns == w2.R && y0.Rows == x.Rows && y1.Rows == x.Rows && y2.Rows == x.Rows)
+            {
+                ulong b0 = 0, b1 = 0, b2 = 0;
+                if (!biases.IsEmpty) (b0, b1, b2) = (BiasPointer(biases[0], w0.R), BiasPointer(biases[1], w1.R), BiasPointer(biases[2], w2.R));
+                using var _ = Profile($"MatMul3 (Q, K, V) {w0.Type}", x.Rows, (w0.R + w1.R + w2.R) * RowBytes(w0));
+                _kernels.MatMul3(_stream, w0, y0.Pointer, b0, w1, y1.Pointer, b1, w2, y2.Pointer, b2, x.Pointer, x.Rows);
+                return;
+            }
+        }
+        for (int i = 0; i < weights.Length; i++) MatMul(weights[i], biases.IsEmpty ? null : biases[i], input, outputs[i]);
+    }
+
+    /// <inheritdoc/>
+    public void AddBias(BackendTensor x, WeightTensor bias)
+    {
+        var t = Own(x);
+
+        _kernels.AddBias(_stream, t.Pointer, BiasPointer(bias, t.Columns), t.Columns, t.Rows);
+    }
+
+    /// <inheritdoc/>
+    public void AddExpertBias(BackendTensor x, WeightTensor bias, BackendTensor experts)
+    {
+        var (t, ids, b) = (Own(x), Own(experts), View(bias));
+        Require(b.K == t.Columns && t.Rows == ids.ElementCount, $"expert bias {bias.Name} does not fit {t} with experts {ids}");
+        using var _ = Profile("AddExpertBias", ids.Rows, 0);
+        _kernels.AddExpertBias(_stream, t.Pointer, b.Values, ids.Pointer, t.Columns, t.Rows);
+    }
+
+    /// <inheritdoc/>
+    public void Add(BackendTensor x, BackendTensor addend)
+    {
+        var (a, b) = (Own(x), Own(addend));
+        Require(a.Rows == b.Rows && a.Columns == b.Columns, $"cannot add {b} to {a}");
+        using var _ = Profile("Add", a.Rows, 0);
+        _kernels.Add(_stream, a.Pointer, b.Pointer, a.ElementCount);
+    }
+
+    /// <inheritdoc/>
+    public void RmsNorm(BackendTensor input, WeightTensor weight, float epsilon, BackendTensor output)
+    {
+        var (x, y, w) = (Own(input), Own(output), View(weight));
+        Require(x.Columns == w.K && y.Columns == x.Columns && y.Rows == x.Rows, $"cannot normalise {x} by {weight.Name} into {y}");
+        using var _ = Profile("RmsNorm", x.Rows, 0);
+        _kernels.RmsNorm(_stream, x.Pointer, w.Values, y.Pointer, x.Columns, epsilon, x.Rows);
+    }
+
+    /// <inheritdoc/>
+    public void Rope(BackendTensor x, BackendTensor positions, YarnRope rope)
+    {
+        var (t, p) = (Own(x), Own(positions));
+        int d = rope.Dimensions;
+        Require(t.Columns % d == 0 && p.ElementCount >= t.Rows, $"{t} is not made of heads of {d} values or lacks positions");
+        using var _ = Profile("Rope", t.Rows, 0);
+        _kernels.Rope(_stream, t.Pointer, p.Pointer, RopeTable(rope), t.Columns / d, d, t.Rows);
+    }
+
+    /// <inheritdoc/>
+    public void SetRows(BackendTensor source, BackendTensor destination, BackendTensor rows)
+    {
+        var (s, d, r) = (Own(source), Own(destination), Own(rows));
+        Require(s.Columns == d.Columns && s.Type == GgmlType.F32 && r.ElementCount >= s.Rows, $"cannot set rows of {d} from {s}");
+        using var _ = Profile("SetRows", s.Rows, 0);
+        _kernels.SetRows(_stream, s.Pointer, d.Pointer, r.Pointer, s.Columns, s.Rows, d.Type == GgmlType.F16);
+    }
+
+    /// <inheritdoc/>
+    public void RopeStore(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor positions, YarnRope rope,
+        BackendTensor keyCache, BackendTensor valueCache, BackendTensor slots)
+    {
+        var (q, k, v, p, kc, vc, s) = (Own(queries), Own(keys), Own(values), Own(positions), Own(keyCache), Own(valueCache), Own(slots));
+        int d = rope.Dimensions;
+        Require(q.Columns % d == 0 && k.Columns % d == 0 && v.Columns == k.Columns && kc.Columns == k.Columns && vc.Columns == k.Columns
+            && kc.Type == vc.Type && q.Rows == k.Rows && v.Rows == k.Rows && p.ElementCount >= q.Rows && s.ElementCount >= q.Rows,
+            $"RoPE and cache store do not fit {q}, {k}, {v} into {kc}");
+        using var _ = Profile("RopeStore", q.Rows, 0);
+        _kernels.RopeStore(_stream, q.Pointer, k.Pointer, v.Pointer, p.Pointer, RopeTable(rope), q.Columns / d, k.Columns / d, d, q.Rows,
+            kc.Pointer, vc.Pointer, s.Pointer, kc.Type == GgmlType.F16);
+    }
+
+    /// <inheritdoc/>
+    public void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositions,
+        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output)
+    {
+        var (q, k, v, qp, kp, o, sk) = (Own(queries), Own(keys), Own(values), Own(queryPositions), Own(keyPositions), Own(output), View(sinks));
+        int heads = sk.K;
+        Require(q.Columns % heads == 0, $"queries {q} do not split into {heads} heads");
+        int d = q.Columns / heads, kvWidth = k.Columns;
+        Require(kvWidth % d == 0 && heads % (kvWidth / d) == 0 && v.Columns == kvWidth && v.Type == k.Type && k.Rows == v.Rows
+            && kp.ElementCount == k.Rows && qp.ElementCount >= q.Rows && o.Rows == q.Rows && o.Columns == q.Columns && d <= 128,
+            $"keys {k} and values {v} do not fit queries {q} with {heads} heads of {d}");
+        // Every slot is looked at (empty ones cost a position read): the launch is the same at every depth, so a recorded
+        // decode step stays valid as the cache fills.
+        int slots = k.Rows;
+        ulong scratch = Scratch(ref _attentionScratch, ref _attentionScratchBytes,
+            CudaKernels.AttentionScratchBytes(heads, d, q.Rows, slots), "attention scratch");
+        using var _ = Profile(window > 0 ? "Attention (window)" : "Attention (full)", q.Rows,
+            (long)Math.Min(keyCount, window > 0 ? window + q.Rows : keyCount) * kvWidth * 2 * (k.Type == GgmlType.F16 ? 2 : 4) + slots * 4L);
+        _kernels.Attention(_stream, q.Pointer, k.Pointer, v.Pointer, k.Type == GgmlType.F16, qp.Pointer, kp.Pointer, slots, window,
+            sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch);
+    }
+
+    /// <inheritdoc/>
+    public void TopKSoftmax(BackendTensor logits, BackendTensor experts, BackendTensor weights)
+    {
+        var (l, e, w) = (Own(logits), Own(experts), Own(weights));
+        Require(e.Rows == l.Rows && w.Rows == l.Rows && e.Columns == w.Columns && e.Columns <= Math.Min(8, l.Columns) && l.Columns <= 256,
+            $"cannot pick {e.Columns} of {l}");
+        using var _ = Profile("TopKSoftmax", l.Rows, 0);
+        _kernels.TopKSoftmax(_stream, l.Pointer, e.Pointer, w.Pointer, l.Columns, e.Columns, l.Rows);
+    }
+
+    /// <inheritdoc/>
+    public void SwiGluOai(BackendTensor gate, BackendTensor up, float alpha, float limit, BackendTensor output)
+    {
+        var (g, u, y) = (Own(gate), Own(up), Own(output));
+        Require(g.ElementCount == u.ElementCount && y.ElementCount == g.ElementCount, $"SwiGLU of {g} and {u} into {y}");
+        using var _ = Profile("SwiGluOai", g.Rows, 0);
+        _kernels.SwiGlu(_stream, g.Pointer, u.Pointer, y.Pointer, g.ElementCount, alpha, limit);
+    }
+
+    /// <inheritdoc/>
+    public void WeightedSum(BackendTensor experts, BackendTensor weights, BackendTensor output)
+    {
+        var (e, w, o) = (Own(experts), Own(weights), Own(output));
+        Require(e.Rows == w.ElementCount && o.Rows == w.Rows && o.Columns == e.Columns, $"weighted sum of {e} by {w} into {o}");
+        using var _ = Profile("WeightedSum", o.Rows, 0);
+        _kernels.WeightedSum(_stream, e.Pointer, w.Pointer, o.Pointer, o.Columns, o.Rows, w.Columns);
+    }
+
+    /// <inheritdoc/>
+    public void MatMulBiasAdd(WeightTensor weight, WeightTensor bias, BackendTensor input, BackendTensor scratch, BackendTensor residual)
+    {
+        MatMul(weight, bias, input, scratch);
+        Add(residual, scratch);
+    }
+
+    /// <inheritdoc/>
+    public void Route(WeightTensor weight, WeightTensor bias, BackendTensor input, BackendTensor logits, BackendTensor experts, BackendTensor weights)
+    {
+        MatMul(weight, bias, input, logits);
+        TopKSoftmax(logits, experts, weights);
+    }
+
+    /// <inheritdoc/>
+    public void ExpertsGateUp(WeightTensor gate, WeightTensor gateBias, WeightTensor up, WeightTensor upBias, BackendTensor input,
+        BackendTensor experts, BackendTensor gateOut, BackendTensor upOut, float alpha, float limit, BackendTensor activations)
+    {
+        var (g, u, x, ids, act) = (View(gate), View(up), Own(input), Own(experts), Own(activations));
+        int tokens = ids.Rows, k = ids.Columns;
+        Require(g.Type == u.Type && g.K == x.Columns && u.K == x.Columns && g.R == u.R && x.Rows == tokens && act.Rows == tokens * k && act.Columns == g.R,
+            $"{gate.Name} and {up.Name} cannot run {x} with experts {ids} into {act}");
+        using var _ = Profile($"ExpertsGateUp {g.Type}", tokens, 2 * ExpertBytes(g, tokens * k));
+        _kernels.GateUpSwiGlu(_stream, g, u, ExpertBias(gateBias, g), ExpertBias(upBias, u), x.Pointer, ids.Pointer, k, act.Pointer, tokens,
+            alpha, limit, ExpertScratch(tokens, k, g));
+    }
+
+    /// <inheritdoc/>
+    public void ExpertsDownAdd(WeightTensor down, WeightTensor downBias, BackendTensor activations, BackendTensor experts,
+        BackendTensor expertWeights, BackendTensor downOut, BackendTensor scratch, BackendTensor residual)
+    {
+        var (w, act, ids, ew, h) = (View(down), Own(activations), Own(experts), Own(expertWeights), Own(residual));
+        int tokens = ids.Rows, k = ids.Columns;
+        Require(act.Columns == w.K && act.Rows == tokens * k && h.Rows == tokens && h.Columns == w.R && ew.Rows == tokens && ew.Columns == k,
+            $"{down.Name} cannot run {act} with experts {ids} into {h}");
+        using var _ = Profile($"ExpertsDownAdd {w.Type}", tokens, ExpertBytes(w, tokens * k));
+        _kernels.DownWeightedAdd(_stream, w, ExpertBias(downBias, w), act.Pointer, ids.Pointer, ew.Pointer, k, h.Pointer, tokens, ExpertScratch(tokens, k, w));
+    }
+
+    // ---------------------------------------------------------------- sampling
+
+    /// <inheritdoc/>
+    public bool SamplesOnDevice => true;
+
+    /// <inheritdoc/>
+    public unsafe int Argmax(BackendTensor logits, int row)
+    {
+        var l = Own(logits);
+        Require(l.Type == GgmlType.F32 && (uint)row < (uint)l.Rows, $"no row {row} of {l} to pick from");
+        ulong scratch = Scratch(ref _argmaxScratch, ref _argmaxScratchBytes, CudaKernels.ArgmaxScratchBytes(l.Columns, 1) + 256, "argmax scratch");
+        // The first 256 bytes of the scratch hold the result; the kernels' own scratch follows.
+        using var _ = Profile("Argmax", 1, l.Columns * 4L);
+        _kernels.Argmax(_stream, l.RowPointer(row), l.Columns, 1, scratch, scratch + 256);
+        _stream.CopyToHost(_hostResult, scratch, 4);
+        _stream.Synchronize();
+        return *(int*)_hostResult;
+    }
+
+    // ---------------------------------------------------------------- recorded steps
+
+    /// <inheritdoc/>
+    public bool CanRecordSteps => RecordSteps;
+
+    /// <inheritdoc/>
+    public bool TryReplayStep(object key)
+    {
+        if (!_steps.TryGetValue(key, out var graph)) return false;
+        _stream.Launch(graph);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public bool BeginStepRecording(object key)
+    {
+        // The first step of a key runs directly: scratch buffers and tables made on first use exist before recording.
+        if (_seen.Add(key)) return false;
+        _stream.BeginCapture();
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void EndStepRecording(object key)
+    {
+        var graph = _stream.EndCapture();
+        if (_steps.Remove(key, out var old)) old.Dispose();
+        _steps[key] = graph;
+        _stream.Launch(graph);
+    }
+
+    /// <inheritdoc/>
+    public void AbortStepRecording() => _stream.AbortCapture();
+
+    /// <inheritdoc/>
+    public void ForgetSteps(object key)
+    {
+        _seen.Remove(key);
+        if (_steps.Remove(key, out var graph))
+        {
+            _stream.Synchronize();
+            graph.Dispose();
+        }
+    }
+}

@@ -1,0 +1,384 @@
+// The CUDA backend: every forward-pass op as one or two kernels on one stream of one GPU, weights copied to the GPU once
+// (Q8_0 and MXFP4 repacked into value and scale arrays on the way), the KV cache and activations in device memory, and
+// decode steps recorded as CUDA graphs so that a token costs one launch from the host. Kernels are in Kernels/*.cu,
+// compiled to PTX by tools/build-ptx.sh and JIT-compiled by the driver; launchers in CudaKernels.*.cs.
+
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Tessera.Quants;
+
+namespace Tessera.Backends.Cuda;
+
+/// <summary>Runs the forward-pass ops on an NVIDIA GPU through the CUDA driver.</summary>
+public sealed unsafe partial class CudaBackend : IBackend
+{
+    private const int StagingBytes = 32 << 20;
+
+    private readonly CudaContext _context;
+    private readonly bool _ownsContext;
+    private readonly CudaStream _stream;
+    private readonly CudaKernels _kernels;
+    private readonly List<(ulong Pointer, long Bytes)> _weightMemory = [];
+    private readonly Dictionary<object, CudaGraph> _steps = new(ReferenceEqualityComparer.Instance);
+    private readonly List<(ulong Pointer, long Bytes)> _retired = [];
+    private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
+    private ulong _attentionScratch, _expertScratch, _argmaxScratch;
+    private long _attentionScratchBytes, _expertScratchBytes, _argmaxScratchBytes;
+    private readonly int* _hostResult;
+    private (YarnRope Rope, ulong Table, long Bytes)? _ropeTable;
+    private bool _disposed;
+    private readonly CudaProfiler? _profiler;
+
+    private CudaProfiler.Scope Profile(string op, int tokens, long bytes) =>
+        _profiler?.Begin(_stream, tokens == 1 ? op : op + " (batch)", bytes) ?? default;
+
+    /// <summary>Peak memory bandwidth from the memory clock and bus width the driver reports (bytes/s).</summary>
+    public double PeakMemoryBandwidth => _context.PeakMemoryBandwidth();
+
+    /// <summary>A backend on the first GPU; throws <see cref="CudaUnavailableException"/> saying why when there is none.</summary>
+    public CudaBackend() : this(CudaContext.Open(), ownsContext: true) { }
+
+    /// <summary>A backend on an open context (not owned).</summary>
+    public CudaBackend(CudaContext context) : this(context, ownsContext: false) { }
+
+    private CudaBackend(CudaContext context, bool ownsContext)
+    {
+        _context = context;
+        _ownsContext = ownsContext;
+        try
+        {
+            _stream = new CudaStream(context);
+            _kernels = new CudaKernels(context);
+            _hostResult = (int*)context.AllocatePinned(64);
+        }
+        catch
+        {
+            if (ownsContext) context.Dispose();
+            throw;
+        }
+        RecordSteps = Environment.GetEnvironmentVariable("TESSERA_CUDA_GRAPHS") is not "0";
+        if (CudaProfiler.Enabled)
+        {
+            _profiler = new CudaProfiler(context);
+            RecordSteps = false;   // each op timed on its own
+        }
+    }
+
+    /// <summary>The GPU.</summary>
+    public CudaDeviceInfo GpuInfo => _context.Device;
+
+    /// <summary>The context (memory figures, synchronisation).</summary>
+    public CudaContext Context => _context;
+
+    /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
+    public bool RecordSteps { get; set; }
+
+    /// <summary>Device memory held by weights.</summary>
+    public long WeightBytes { get; private set; }
+
+    /// <inheritdoc/>
+    public Device Device { get; } = Device.Cuda(0);
+
+    /// <inheritdoc/>
+    public string Name => $"cuda, {_context.Device.Name}";
+
+    /// <inheritdoc/>
+    public BackendTensor NewTensor(GgmlType type, int rows, int columns)
+    {
+        var t = new CudaTensor(_context, type, rows, columns, Device);
+        _stream.Zero(t.Pointer, t.Bytes);
+        return t;
+    }
+
+    /// <inheritdoc/>
+    public void Write(ReadOnlySpan<float> source, BackendTensor destination)
+    {
+        var d = Own(destination);
+        if (source.Length != d.ElementCount)
+            throw new ArgumentException($"{source.Length} values for {d}");
+        if (d.Type == GgmlType.F32)
+        {
+            fixed (float* p = source) _stream.CopyToDevice(d.Pointer, p, d.Bytes);
+            return;
+        }
+        if (d.Type != GgmlType.F16)
+            throw new ArgumentException($"cannot write floats into {d}");
+        var halves = ArrayPool<Half>.Shared.Rent(source.Length);
+        try
+        {
+            for (int i = 0; i < source.Length; i++) halves[i] = (Half)source[i];
+            fixed (Half* p = halves) _stream.CopyToDevice(d.Pointer, p, d.Bytes);
+            _stream.Synchronize();
+        }
+        finally { ArrayPool<Half>.Shared.Return(halves); }
+    }
+
+    /// <inheritdoc/>
+    public void Write(ReadOnlySpan<int> source, BackendTensor destination, int offset = 0)
+    {
+        var d = Own(destination);
+        if (d.Type != GgmlType.I32 || offset < 0 || offset + (long)source.Length > d.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"{source.Length} integers at {offset} do not fit {d}");
+        fixed (int* p = source) _stream.CopyToDevice(d.Pointer + (ulong)offset * 4, p, source.Length * 4L);
+    }
+
+    /// <inheritdoc/>
+    public void Read(BackendTensor source, Span<float> destination)
+    {
+        var s = Own(source);
+        if (destination.Length != s.ElementCount)
+            throw new ArgumentException($"{destination.Length} values for {s}");
+        if (s.Type == GgmlType.F32)
+        {
+            fixed (float* p = destination) _stream.CopyToHost(p, s.Pointer, s.Bytes);
+            _stream.Synchronize();
+            return;
+        }
+        if (s.Type != GgmlType.F16)
+            throw new ArgumentException($"cannot read {s} as floats");
+        var halves = ArrayPool<Half>.Shared.Rent(destination.Length);
+        try
+        {
+            fixed (Half* p = halves) _stream.CopyToHost(p, s.Pointer, s.Bytes);
+            _stream.Synchronize();
+            for (int i = 0; i < destination.Length; i++) destination[i] = (float)halves[i];
+        }
+        finally { ArrayPool<Half>.Shared.Return(halves); }
+    }
+
+    /// <inheritdoc/>
+    public void Read(BackendTensor source, Span<int> destination)
+    {
+        var s = Own(source);
+        if (s.Type != GgmlType.I32 || destination.Length != s.ElementCount)
+            throw new ArgumentException($"{destination.Length} integers for {s}");
+        fixed (int* p = destination) _stream.CopyToHost(p, s.Pointer, s.Bytes);
+        _stream.Synchronize();
+    }
+
+    /// <inheritdoc/>
+    public void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count)
+    {
+        var (s, d) = (Own(source), Own(destination));
+        if (s.Type != d.Type || s.Columns != d.Columns)
+            throw new ArgumentException($"cannot copy rows of {s} into {d}");
+        if (sourceRow < 0 || destinationRow < 0 || count < 0 || sourceRow + count > s.Rows || destinationRow + count > d.Rows)
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {sourceRow}+{count} of {s} into {destinationRow} of {d}");
+        _stream.CopyOnDevice(d.RowPointer(destinationRow), s.RowPointer(sourceRow), (long)count * s.Columns * s.ElementBytes);
+    }
+
+    /// <summary>Waits for every queued op (timing, tests).</summary>
+    public void Synchronize() => _stream.Synchronize();
+
+    // ---------------------------------------------------------------- weights
+
+    /// <inheritdoc/>
+    public WeightTensor Load(WeightTensor weight)
+    {
+        if (weight.Device == Device) return weight;
+        if (weight.Device != Device.Cpu)
+            throw new ArgumentException($"{weight.Name} lives on {weight.Device}; the CUDA backend loads host weights");
+        _context.MakeCurrent();
+        long rows = (long)weight.Rows * weight.Slices;
+        int k = weight.RowLength;
+        var type = weight.Type;
+        CudaWeightView view;
+        switch (type)
+        {
+            case GgmlType.Q8_0:
+            case GgmlType.MXFP4:
+            {
+                long blocks = rows * (k / 32);
+                long valueBytes = type == GgmlType.Q8_0 ? rows * k : rows * k / 2;
+                long scaleBytes = type == GgmlType.Q8_0 ? blocks * 2 : blocks;
+                ulong values = AllocateWeight(valueBytes, weight.Name), scales = AllocateWeight(scaleBytes, weight.Name);
+                UploadBlocks(weight, type == GgmlType.Q8_0 ? 34 : 17, blocks, values, scales, type);
+                view = new CudaWeightView(type, values, scales, k, weight.Rows, weight.Slices);
+                break;
+            }
+            case GgmlType.F32:
+            case GgmlType.F16:
+            {
+                long bytes = rows * k * (type == GgmlType.F32 ? 4 : 2);
+                ulong values = AllocateWeight(bytes, weight.Name);
+                UploadPlain(weight, values, bytes);
+                view = new CudaWeightView(type, values, 0, k, weight.Rows, weight.Slices);
+                break;
+            }
+            default:
+            {
+                // A type without CUDA kernels (BF16, Q4_0, K-quants): dequantised to F32 on the host once.
+                long bytes = rows * k * 4;
+                ulong values = AllocateWeight(bytes, weight.Name);
+                UploadDequantised(weight, values);
+                view = new CudaWeightView(GgmlType.F32, values, 0, k, weight.Rows, weight.Slices);
+                break;
+            }
+        }
+        _stream.Synchronize();
+        return WeightTensor.OnDevice(weight, Device, view);
+    }
+
+    private ulong AllocateWeight(long bytes, string name)
+    {
+        ulong p = _context.Allocate(bytes, name);
+        _weightMemory.Add((p, bytes));
+        WeightBytes += bytes;
+        return p;
+    }
+
+    // Pinned staging buffers and device scratch for uploads, two of each so copying one chunk overlaps the next.
+    private nint[]? _pinned;
+    private ulong[]? _uploadScratch;
+    private CudaEvent[]? _uploadDone;
+
+    private void EnsureStaging()
+    {
+        if (_pinned is not null) return;
+        _pinned = [_context.AllocatePinned(StagingBytes), _context.AllocatePinned(StagingBytes)];
+        _uploadScratch = [_context.Allocate(StagingBytes, "upload staging"), _context.Allocate(StagingBytes, "upload staging")];
+        _uploadDone = [new CudaEvent(timing: false), new CudaEvent(timing: false)];
+    }
+
+    private byte* HostBase(WeightTensor weight) => weight.SliceAddress(0);
+
+    private void UploadBlocks(WeightTensor weight, int blockBytes, long blocks, ulong values, ulong scales, GgmlType type)
+    {
+        EnsureStaging();
+        long perChunk = StagingBytes / blockBytes;
+        var host = HostBase(weight);
+        int valuesPerBlockBytes = type == GgmlType.Q8_0 ? 32 : 16, scaleBytes = type == GgmlType.Q8_0 ? 2 : 1;
+        int buffer = 0;
+        for (long first = 0; first < blocks; first += perChunk, buffer ^= 1)
+        {
+            long count = Math.Min(perChunk, blocks - first);
+            _uploadDone![buffer].Synchronize();
+            Buffer.MemoryCopy(host + first * blockBytes, (void*)_pinned![buffer], StagingBytes, count * blockBytes);
+            _stream.CopyToDevice(_uploadScratch![buffer], (void*)_pinned[buffer], count * blockBytes);
+            _kernels.Repack(_stream, type, _uploadScratch[buffer], values + (ulong)(first * valuesPerBlockBytes), scales + (ulong)(first * scaleBytes), count);
+            _stream.Record(_uploadDone[buffer]);
+        }
+    }
+
+    private void UploadPlain(WeightTensor weight, ulong destination, long bytes)
+    {
+        EnsureStaging();
+        var host = HostBase(weight);
+        int buffer = 0;
+        for (long first = 0; first < bytes; first += StagingBytes, buffer ^= 1)
+        {
+            long count = Math.Min(StagingBytes, bytes - first);
+            _uploadDone![buffer].Synchronize();
+            Buffer.MemoryCopy(host + first, (void*)_pinned![buffer], StagingBytes, count);
+            _stream.CopyToDevice(destination + (ulong)first, (void*)_pinned[buffer], count);
+            _stream.Record(_uploadDone[buffer]);
+        }
+    }
+
+    private void UploadDequantised(WeightTensor weight, ulong destination)
+    {
+        EnsureStaging();
+        var format = BlockFormats.Get(weight.Type);
+        int k = weight.RowLength, rowsPerChunk = Math.Max(1, StagingBytes / (k * 4));
+        long total = (long)weight.Rows * weight.Slices, done = 0;
+        int buffer = 0;
+        while (done < total)
+        {
+            int count = (int)Math.Min(rowsPerChunk, total - done);
+            _uploadDone![buffer].Synchronize();
+            var staging = new Span<float>((void*)_pinned![buffer], count * k);
+            for (int i = 0; i < count; i++)
+            {
+                long r = done + i;
+                format.DequantizeRow(weight.Row((int)(r % weight.Rows), (int)(r / weight.Rows)), staging.Slice(i * k, k));
+            }
+            _stream.CopyToDevice(destination + (ulong)(done * k * 4), (void*)_pinned[buffer], (long)count * k * 4);
+            _stream.Record(_uploadDone[buffer]);
+            done += count;
+            buffer ^= 1;
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private CudaTensor Own(BackendTensor tensor) =>
+        tensor as CudaTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CUDA backend");
+
+    private CudaWeightView View(WeightTensor weight) =>
+        weight.DeviceData is CudaWeightView v && weight.Device == Device ? v
+            : throw new ArgumentException($"{weight.Name} lives on {weight.Device}, not on {Device} (load it through this backend)");
+
+    private static void Require(bool ok, string message)
+    {
+        if (!ok) throw new ArgumentException(message);
+    }
+
+    // Scratch that only grows. Outside a recording the old buffer is freed; while recording, earlier nodes of the
+    // recording may still point at it, so it is kept until the backend goes away.
+    private ulong Scratch(ref ulong pointer, ref long size, long bytes, string what)
+    {
+        if (bytes <= size) return pointer;
+        if (pointer != 0)
+        {
+            if (_stream.IsCapturing || _steps.Count > 0) _retired.Add((pointer, size));
+            else
+            {
+                _stream.Synchronize();
+                _context.Free(pointer, size);
+            }
+        }
+        size = Math.Max(bytes, size * 2);
+        pointer = _context.Allocate(size, what);
+        return pointer;
+    }
+
+    private ulong RopeTable(YarnRope rope)
+    {
+        if (_ropeTable is { } t && ReferenceEquals(t.Rope, rope)) return t.Table;
+        if (_ropeTable is { } old) _retired.Add((old.Table, old.Bytes));
+        int d = rope.Dimensions;
+        int positions = (int)Math.Min(1 << 21, Math.Ceiling(rope.OriginalContextLength / (double)rope.FreqScale));
+        positions = Math.Max(positions, rope.OriginalContextLength);
+        var table = new float[(long)positions * d];
+        Parallel.For(0, positions, p => rope.CosSin(p, table.AsSpan(p * d, d)));
+        long bytes = table.LongLength * 4;
+        ulong pointer = _context.Allocate(bytes, "the RoPE table");
+        fixed (float* p = table) _stream.CopyToDevice(pointer, p, bytes);
+        _stream.Synchronize();
+        _ropeTable = (rope, pointer, bytes);
+        return pointer;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            _context.MakeCurrent();
+            _stream.Synchronize();
+            if (_profiler is not null)
+            {
+                Console.Error.Write(_profiler.Report(_stream, PeakMemoryBandwidth));
+                _profiler.Dispose();
+            }
+            foreach (var g in _steps.Values) g.Dispose();
+            _steps.Clear();
+            foreach (var (p, n) in _weightMemory) _context.Free(p, n);
+            foreach (var (p, n) in _retired) _context.Free(p, n);
+            _context.Free(_attentionScratch, _attentionScratchBytes);
+            _context.Free(_expertScratch, _expertScratchBytes);
+            _context.Free(_argmaxScratch, _argmaxScratchBytes);
+            _context.FreePinned((nint)_hostResult);
+            if (_ropeTable is { } t) _context.Free(t.Table, t.Bytes);
+            if (_pinned is not null) foreach (var p in _pinned) _context.FreePinned(p);
+            if (_uploadScratch is not null) foreach (var p in _uploadScratch) _context.Free(p, StagingBytes);
+            if (_uploadDone is not null) foreach (var e in _uploadDone) e.Dispose();
+            _stream.Dispose();
+        }
+        finally
+        {
+            if (_ownsContext) _context.Dispose();
+        }
+    }
+}

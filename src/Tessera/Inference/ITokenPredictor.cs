@@ -23,3 +23,14 @@ public interface ITokenPredictor : IDisposable
     /// <summary>Forgets every position from <paramref name="position"/> on, so a shared prefix can be kept.</summary>
     void Truncate(int position);
 }
+
+/// <summary>A predictor that can pick the most likely next token where its logits are (on a GPU), so that greedy
+/// generation never copies the logits to the host.</summary>
+public interface IGreedyTokenPredictor : ITokenPredictor
+{
+    /// <summary>Whether <see cref="EvaluateGreedy"/> saves work over <see cref="ITokenPredictor.Evaluate"/> + a host argmax.</summary>
+    bool SamplesOnDevice { get; }
+
+    /// <summary>Evaluates <paramref name="tokens"/> like Evaluate and returns the most likely next token (lowest id on ties).</summary>
+    int EvaluateGreedy(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default);
+}

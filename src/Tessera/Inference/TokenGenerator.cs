@@ -32,9 +32,17 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         keep = predictor.Position;   // a cache that cannot go back that far (sliding window) starts over
         _cached.RemoveRange(keep, _cached.Count - keep);
 
+        // Plain greedy decoding on a GPU picks the token there: the logits never come to the host.
+        var onDevice = predictor is IGreedyTokenPredictor { SamplesOnDevice: true } g && IsPlainGreedy(sampling) ? g : null;
+        int next = -1;
+
         var promptWatch = Stopwatch.StartNew();
         var rest = prompt.Skip(keep).ToArray();
-        try { predictor.Evaluate(rest, _logits, cancellationToken); }
+        try
+        {
+            if (onDevice is not null) next = onDevice.EvaluateGreedy(rest, cancellationToken);
+            else predictor.Evaluate(rest, _logits, cancellationToken);
+        }
         catch { Forget(); throw; }
         _cached.AddRange(rest);
         var counters = new PerformanceCounters
@@ -53,7 +61,7 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         {
             cancellationToken.ThrowIfCancellationRequested();
             var sampleWatch = Stopwatch.StartNew();
-            var token = sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+            var token = onDevice is not null ? next : sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
             sampleMs += sampleWatch.Elapsed.TotalMilliseconds;
             history.Add(token);
             var end = endOfGeneration.Contains(token);
@@ -62,7 +70,11 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
             if (end || n == budget - 1) break;
 
             var evalWatch = Stopwatch.StartNew();
-            try { predictor.Evaluate([token], _logits, cancellationToken); }
+            try
+            {
+                if (onDevice is not null) next = onDevice.EvaluateGreedy([token], cancellationToken);
+                else predictor.Evaluate([token], _logits, cancellationToken);
+            }
             catch { Forget(); throw; }
             evalMs += evalWatch.Elapsed.TotalMilliseconds;
             _cached.Add(token);
@@ -72,6 +84,10 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         if (tail.Length > 0) yield return new GeneratedToken(-1, tail, true);
         Counters = Counters with { TotalMs = total.Elapsed.TotalMilliseconds };
     }
+
+    // Temperature 0 with nothing that changes the logits first: the sampler would return the argmax.
+    private static bool IsPlainGreedy(SamplingOptions s) =>
+        s.Temperature == 0 && s.LogitBias.Count == 0 && s.RepeatPenalty == 1 && s.PresencePenalty == 0 && s.FrequencyPenalty == 0;
 
     // After a failure or cancellation mid-evaluation the cache holds an unknown state: start over next time.
     private void Forget()

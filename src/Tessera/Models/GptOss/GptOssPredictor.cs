@@ -2,13 +2,12 @@
 // a failed or cancelled evaluation rolls the cache back to where the call started.
 
 using Tessera.Backends;
-using Tessera.Backends.Cpu;
 using Tessera.Inference;
 
 namespace Tessera.Models.GptOss;
 
 /// <summary>Evaluates tokens with a gpt-oss model and keeps their keys and values.</summary>
-public sealed class GptOssPredictor : ITokenPredictor
+public sealed class GptOssPredictor : IGreedyTokenPredictor
 {
     private readonly GptOssModel _model;
     private readonly KvCache _cache;
@@ -25,11 +24,14 @@ public sealed class GptOssPredictor : ITokenPredictor
         _owned = owned;
     }
 
-    /// <summary>Opens a gpt-oss GGUF on the CPU backend; the predictor owns the file and the backend.</summary>
-    public static GptOssPredictor Open(string path, GptOssPredictorOptions? options = null)
+    /// <summary>Opens a gpt-oss GGUF on the backend the options choose; the predictor owns the file and the backend.</summary>
+    public static GptOssPredictor Open(string path, GptOssPredictorOptions? options = null) => Open(path, options, out _);
+
+    /// <summary>As <see cref="Open(string, GptOssPredictorOptions?)"/>; <paramref name="notice"/> says why Auto ran on the CPU.</summary>
+    public static GptOssPredictor Open(string path, GptOssPredictorOptions? options, out string? notice)
     {
         options ??= new();
-        var backend = new CpuBackend(options.Threads, options.RoundActivations, options.Isa);
+        var backend = BackendFactory.Create(options.Device, options.Threads, out notice, options.RoundActivations, options.Isa);
         GptOssModel? model = null;
         try
         {
@@ -67,6 +69,16 @@ public sealed class GptOssPredictor : ITokenPredictor
         Run(tokens, logits, allPositions: false, cancellationToken);
     }
 
+    /// <inheritdoc/>
+    public bool SamplesOnDevice => _model.Backend.SamplesOnDevice;
+
+    /// <inheritdoc/>
+    public int EvaluateGreedy(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
+    {
+        Run(tokens, default, allPositions: false, cancellationToken, greedy: true);
+        return _greedy;
+    }
+
     /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate"/> but writes the logits of every one of them:
     /// <paramref name="logits"/> is [tokens × vocabulary], row t for position <see cref="Position"/> + t.</summary>
     public void EvaluateAllPositions(ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken = default)
@@ -81,7 +93,9 @@ public sealed class GptOssPredictor : ITokenPredictor
     /// <see cref="Position"/> is then 0 and the caller evaluates the prefix again.</summary>
     public void Truncate(int position) => _cache.Truncate(position);
 
-    private void Run(ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, CancellationToken cancellationToken)
+    private int _greedy;
+
+    private void Run(ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, CancellationToken cancellationToken, bool greedy = false)
     {
         if (tokens.IsEmpty)
             throw new ArgumentException("there are no tokens to evaluate", nameof(tokens));
@@ -100,7 +114,10 @@ public sealed class GptOssPredictor : ITokenPredictor
                 bool last = done + batch.Length == tokens.Length;
                 int firstOutput = allPositions ? 0 : last ? batch.Length - 1 : batch.Length;
                 var output = _model.Forward(batch, _cache, firstOutput, cancellationToken);
-                if (output is not null)
+                if (output is null) continue;
+                if (greedy)
+                    _greedy = _model.Backend.Argmax(output, output.Rows - 1);
+                else
                     _model.Backend.Read(output, allPositions ? logits.Slice(done * VocabularySize, batch.Length * VocabularySize) : logits);
             }
         }

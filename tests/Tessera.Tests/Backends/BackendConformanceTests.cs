@@ -1,0 +1,417 @@
+// One test body per IBackend op, run on every backend (TestBackends): the CPU in CI, CUDA on a GPU. Each op is compared
+// with a plain reference written here (double accumulation over the exact values: dequantised weights, F16-rounded cache)
+// with the tolerance stated beside it: products and elementwise ops 1e-5 relative RMS (float accumulation in another
+// order); attention over an F16 cache 3e-3 on the CPU (it rounds queries and the value accumulator to F16 as ggml-cpu
+// does) and 2e-5 on the GPU (F32 arithmetic throughout).
+
+using Tessera.Backends;
+using Tessera.Quants;
+
+namespace Tessera.Tests.Backends;
+
+public class BackendConformanceTests
+{
+    private const double Exact = 1e-5;
+
+    private static float[] RandomValues(Random rng, int n, double scale = 1)
+    {
+        var v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float)((rng.NextDouble() * 2 - 1) * scale);
+        return v;
+    }
+
+    // y[t, r] = Σ_i W[r, i]·x[t, i] (+ b[r]) in double.
+    private static float[] Product(float[] w, int rowOffset, int k, int r, float[] x, int xRow, float[]? bias = null, int biasOffset = 0)
+    {
+        var y = new float[r];
+        for (int o = 0; o < r; o++)
+        {
+            double s = 0;
+            for (int i = 0; i < k; i++) s += (double)w[(long)(rowOffset + o) * k + i] * x[(long)xRow * k + i];
+            y[o] = (float)(s + (bias is null ? 0 : bias[biasOffset + o]));
+        }
+        return y;
+    }
+
+    public static TheoryData<string, GgmlType, int, int, int> MatMulCases()
+    {
+        var data = new TheoryData<string, GgmlType, int, int, int>();
+        foreach (var backend in new[] { "cpu", "cuda" })
+            foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.MXFP4 })
+                foreach (var (k, r, t) in new[] { (64, 96, 1), (256, 40, 3), (64, 64, 8), (128, 200, 37), (96, 70, 130) })
+                    data.Add(backend, type, k, r, t);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(MatMulCases))]
+    public void MatMul(string backend, GgmlType type, int k, int r, int tokens)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(k * 1000 + r + tokens);
+        using var weights = new TestWeights().AddRandom("w", type, [k, r], rng);
+        var w = weights.Load(b)["w"];
+        var x = RandomValues(rng, tokens * k);
+        using var input = b.Tensor(tokens, k, x);
+        using var output = b.NewTensor(GgmlType.F32, tokens, r);
+        b.MatMul(w, input, output);
+        var wv = weights.Values("w");
+        var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(wv, 0, k, r, x, t)).ToArray();
+        Tolerance.Close(expected, b.ReadFloats(output), Exact, $"{type} MatMul {k}→{r}, {tokens} tokens");
+    }
+
+    [Theory]
+    [InlineData("cpu", 1)] [InlineData("cpu", 9)] [InlineData("cuda", 1)] [InlineData("cuda", 9)] [InlineData("cuda", 100)]
+    public void MatMulManyBiasIsThreeProductsWithBiases(string backend, int tokens)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(tokens);
+        const int k = 128;
+        int[] rows = [128, 32, 32];
+        using var weights = new TestWeights();
+        for (int i = 0; i < 3; i++)
+            weights.AddRandom($"w{i}", GgmlType.Q8_0, [k, rows[i]], rng).AddF32($"b{i}", [rows[i]], RandomValues(rng, rows[i]));
+        var loaded = weights.Load(b);
+        var x = RandomValues(rng, tokens * k);
+        using var input = b.Tensor(tokens, k, x);
+        var outputs = rows.Select(r => b.NewTensor(GgmlType.F32, tokens, r)).ToArray();
+        b.MatMulManyBias([loaded["w0"], loaded["w1"], loaded["w2"]], [loaded["b0"], loaded["b1"], loaded["b2"]], input, outputs);
+        for (int i = 0; i < 3; i++)
+        {
+            var (wv, bv) = (weights.Values($"w{i}"), weights.Values($"b{i}"));
+            var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(wv, 0, k, rows[i], x, t, bv)).ToArray();
+            Tolerance.Close(expected, b.ReadFloats(outputs[i]), Exact, $"output {i}");
+            outputs[i].Dispose();
+        }
+    }
+
+    public static TheoryData<string, GgmlType, int, bool> ExpertCases()
+    {
+        var data = new TheoryData<string, GgmlType, int, bool>();
+        foreach (var backend in new[] { "cpu", "cuda" })
+            foreach (var type in new[] { GgmlType.MXFP4, GgmlType.Q8_0, GgmlType.F16, GgmlType.F32 })
+                foreach (var tokens in new[] { 1, 5, 70 })
+                    foreach (var perSlot in new[] { false, true })
+                        data.Add(backend, type, tokens, perSlot);
+        return data;
+    }
+
+    private static int[] RandomExperts(Random rng, int tokens, int k, int experts)
+    {
+        var ids = new int[tokens * k];
+        for (int t = 0; t < tokens; t++)
+        {
+            var chosen = Enumerable.Range(0, experts).OrderBy(_ => rng.Next()).Take(k).ToArray();
+            chosen.CopyTo(ids, t * k);
+        }
+        return ids;
+    }
+
+    [Theory, MemberData(nameof(ExpertCases))]
+    public void MatMulExperts(string backend, GgmlType type, int tokens, bool perSlot)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(tokens * 7 + (perSlot ? 1 : 0));
+        const int k = 64, r = 96, experts = 8, used = 3;
+        using var weights = new TestWeights().AddRandom("w", type, [k, r, experts], rng);
+        var w = weights.Load(b)["w"];
+        var ids = RandomExperts(rng, tokens, used, experts);
+        int rowsIn = perSlot ? tokens * used : tokens;
+        var x = RandomValues(rng, rowsIn * k);
+        using var input = b.Tensor(rowsIn, k, x);
+        using var chosen = b.Indices(tokens, used, ids);
+        using var output = b.NewTensor(GgmlType.F32, tokens * used, r);
+        b.MatMulExperts(w, input, chosen, output);
+        var wv = weights.Values("w");
+        var expected = Enumerable.Range(0, tokens * used).SelectMany(q => Product(wv, ids[q] * r, k, r, x, perSlot ? q : q / used)).ToArray();
+        Tolerance.Close(expected, b.ReadFloats(output), Exact, $"{type} experts, {tokens} tokens");
+    }
+
+    private static float SwiGlu(double g, double u)
+    {
+        float gc = MathF.Min((float)g, 7f), uc = Math.Clamp((float)u, -7f, 7f);
+        return (float)(gc / (1 + Math.Exp(-1.702 * gc)) * (uc + 1));
+    }
+
+    [Theory]
+    [InlineData("cpu", GgmlType.MXFP4, 1)] [InlineData("cpu", GgmlType.MXFP4, 40)] [InlineData("cpu", GgmlType.F16, 3)]
+    [InlineData("cuda", GgmlType.MXFP4, 1)] [InlineData("cuda", GgmlType.MXFP4, 2)] [InlineData("cuda", GgmlType.MXFP4, 40)]
+    [InlineData("cuda", GgmlType.F16, 3)] [InlineData("cuda", GgmlType.Q8_0, 1)] [InlineData("cuda", GgmlType.MXFP4, 300)]
+    public void ExpertsGateUpThenDownAdd(string backend, GgmlType type, int tokens)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(tokens + (int)type);
+        const int embd = 64, ff = 96, experts = 8, used = 4;
+        using var weights = new TestWeights()
+            .AddRandom("gate", type, [embd, ff, experts], rng).AddF32("gate_b", [ff, experts], RandomValues(rng, ff * experts))
+            .AddRandom("up", type, [embd, ff, experts], rng).AddF32("up_b", [ff, experts], RandomValues(rng, ff * experts))
+            .AddRandom("down", type, [ff, embd, experts], rng).AddF32("down_b", [embd, experts], RandomValues(rng, embd * experts));
+        var w = weights.Load(b);
+        var ids = RandomExperts(rng, tokens, used, experts);
+        var routeWeights = RandomValues(rng, tokens * used).Select(Math.Abs).ToArray();
+        var x = RandomValues(rng, tokens * embd, 4);
+        var h = RandomValues(rng, tokens * embd);
+        using var input = b.Tensor(tokens, embd, x);
+        using var chosen = b.Indices(tokens, used, ids);
+        using var weightsT = b.Tensor(tokens, used, routeWeights);
+        using var gateOut = b.NewTensor(GgmlType.F32, tokens * used, ff);
+        using var upOut = b.NewTensor(GgmlType.F32, tokens * used, ff);
+        using var act = b.NewTensor(GgmlType.F32, tokens * used, ff);
+        using var downOut = b.NewTensor(GgmlType.F32, tokens * used, embd);
+        using var sum = b.NewTensor(GgmlType.F32, tokens, embd);
+        using var residual = b.Tensor(tokens, embd, h);
+        b.ExpertsGateUp(w["gate"], w["gate_b"], w["up"], w["up_b"], input, chosen, gateOut, upOut, 1.702f, 7f, act);
+        b.ExpertsDownAdd(w["down"], w["down_b"], act, chosen, weightsT, downOut, sum, residual);
+
+        var (gv, gb, uv, ub, dv, db) = (weights.Values("gate"), weights.Values("gate_b"), weights.Values("up"), weights.Values("up_b"), weights.Values("down"), weights.Values("down_b"));
+        var expectedAct = new float[tokens * used * ff];
+        for (int q = 0; q < tokens * used; q++)
+        {
+            var g = Product(gv, ids[q] * ff, embd, ff, x, q / used, gb, ids[q] * ff);
+            var u = Product(uv, ids[q] * ff, embd, ff, x, q / used, ub, ids[q] * ff);
+            for (int i = 0; i < ff; i++) expectedAct[q * ff + i] = SwiGlu(g[i], u[i]);
+        }
+        Tolerance.Close(expectedAct, b.ReadFloats(act), Exact, "SwiGLU activations");
+        var expected = (float[])h.Clone();
+        var gpuAct = b.ReadFloats(act);   // the down half is checked on the backend's own activations
+        for (int t = 0; t < tokens; t++)
+        {
+            var acc = new double[embd];
+            for (int j = 0; j < used; j++)
+            {
+                int q = t * used + j;
+                var y = Product(dv, ids[q] * embd, ff, embd, gpuAct, q, db, ids[q] * embd);
+                for (int i = 0; i < embd; i++) acc[i] += routeWeights[q] * y[i];
+            }
+            for (int i = 0; i < embd; i++) expected[t * embd + i] = (float)(h[t * embd + i] + acc[i]);
+        }
+        Tolerance.Close(expected, b.ReadFloats(residual), Exact, "residual after the experts");
+    }
+
+    [Theory]
+    [InlineData("cpu", 1)] [InlineData("cpu", 6)] [InlineData("cuda", 1)] [InlineData("cuda", 6)] [InlineData("cuda", 513)]
+    public void RouteMatMulBiasAddAndNorm(string backend, int tokens)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(tokens);
+        const int embd = 64, experts = 32, used = 4;
+        using var weights = new TestWeights()
+            .AddRandom("router", GgmlType.F32, [embd, experts], rng).AddF32("router_b", [experts], RandomValues(rng, experts))
+            .AddRandom("proj", GgmlType.Q8_0, [embd, embd], rng).AddF32("proj_b", [embd], RandomValues(rng, embd))
+            .AddF32("norm", [embd], RandomValues(rng, embd));
+        var w = weights.Load(b);
+        var x = RandomValues(rng, tokens * embd, 3);
+        var h = RandomValues(rng, tokens * embd);
+        using var input = b.Tensor(tokens, embd, x);
+        using var normed = b.NewTensor(GgmlType.F32, tokens, embd);
+        using var logits = b.NewTensor(GgmlType.F32, tokens, experts);
+        using var ids = b.NewTensor(GgmlType.I32, tokens, used);
+        using var probs = b.NewTensor(GgmlType.F32, tokens, used);
+        using var scratch = b.NewTensor(GgmlType.F32, tokens, embd);
+        using var residual = b.Tensor(tokens, embd, h);
+
+        b.RmsNorm(input, w["norm"], 1e-5f, normed);
+        var nv = weights.Values("norm");
+        var expectedNorm = new float[tokens * embd];
+        for (int t = 0; t < tokens; t++)
+        {
+            double ss = 0;
+            for (int i = 0; i < embd; i++) ss += (double)x[t * embd + i] * x[t * embd + i];
+            double scale = 1 / Math.Sqrt(ss / embd + 1e-5);
+            for (int i = 0; i < embd; i++) expectedNorm[t * embd + i] = (float)(x[t * embd + i] * scale * nv[i]);
+        }
+        var gotNorm = b.ReadFloats(normed);
+        Tolerance.Close(expectedNorm, gotNorm, Exact, "RmsNorm");
+
+        b.Route(w["router"], w["router_b"], normed, logits, ids, probs);
+        var gotLogits = b.ReadFloats(logits);
+        var expectedLogits = Enumerable.Range(0, tokens).SelectMany(t => Product(weights.Values("router"), 0, embd, experts, gotNorm, t, weights.Values("router_b"))).ToArray();
+        Tolerance.Close(expectedLogits, gotLogits, Exact, "router logits");
+        var gotIds = b.ReadInts(ids);
+        var gotProbs = b.ReadFloats(probs);
+        for (int t = 0; t < tokens; t++)
+        {
+            // Top-k of the backend's own logits (ties: lower index first), softmax over those k.
+            var row = gotLogits.AsSpan(t * experts, experts).ToArray();
+            var order = Enumerable.Range(0, experts).OrderByDescending(e => row[e]).ThenBy(e => e).Take(used).ToArray();
+            Assert.Equal(order, gotIds.AsSpan(t * used, used).ToArray());
+            double max = row[order[0]], z = order.Sum(e => Math.Exp(row[e] - max));
+            for (int j = 0; j < used; j++) Assert.Equal(Math.Exp(row[order[j]] - max) / z, gotProbs[t * used + j], 1e-6);
+        }
+
+        b.MatMulBiasAdd(w["proj"], w["proj_b"], normed, scratch, residual);
+        var expected = new float[tokens * embd];
+        for (int t = 0; t < tokens; t++)
+        {
+            var y = Product(weights.Values("proj"), 0, embd, embd, gotNorm, t, weights.Values("proj_b"));
+            for (int i = 0; i < embd; i++) expected[t * embd + i] = h[t * embd + i] + y[i];
+        }
+        Tolerance.Close(expected, b.ReadFloats(residual), Exact, "projection added to the residual");
+    }
+
+    [Theory]
+    [InlineData("cpu")] [InlineData("cuda")]
+    public void ElementwiseOps(string backend)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(5);
+        const int n = 96, tokens = 5, used = 3, experts = 4;
+        using var weights = new TestWeights().AddF32("bias", [n], RandomValues(rng, n)).AddF32("ebias", [n, experts], RandomValues(rng, n * experts));
+        var w = weights.Load(b);
+        var x = RandomValues(rng, tokens * used * n, 10);
+        var y = RandomValues(rng, tokens * used * n, 10);
+        var ids = RandomExperts(rng, tokens, used, experts);
+        var mix = RandomValues(rng, tokens * used);
+
+        using var a = b.Tensor(tokens, n, x[..(tokens * n)]);
+        using var addend = b.Tensor(tokens, n, y[..(tokens * n)]);
+        b.Add(a, addend);
+        b.AddBias(a, w["bias"]);
+        var bias = weights.Values("bias");
+        Tolerance.Close(Enumerable.Range(0, tokens * n).Select(i => x[i] + y[i] + bias[i % n]).ToArray(), b.ReadFloats(a), Exact, "Add + AddBias");
+
+        using var slots = b.Tensor(tokens * used, n, x);
+        using var chosen = b.Indices(tokens, used, ids);
+        b.AddExpertBias(slots, w["ebias"], chosen);
+        var ebias = weights.Values("ebias");
+        Tolerance.Close(Enumerable.Range(0, tokens * used * n).Select(i => x[i] + ebias[ids[i / n] * n + i % n]).ToArray(), b.ReadFloats(slots), Exact, "AddExpertBias");
+
+        using var g = b.Tensor(tokens * used, n, x);
+        using var u = b.Tensor(tokens * used, n, y);
+        using var act = b.NewTensor(GgmlType.F32, tokens * used, n);
+        b.SwiGluOai(g, u, 1.702f, 7f, act);
+        Tolerance.Close(Enumerable.Range(0, x.Length).Select(i => SwiGlu(x[i], y[i])).ToArray(), b.ReadFloats(act), Exact, "SwiGluOai");
+
+        using var weightsT = b.Tensor(tokens, used, mix);
+        using var sum = b.NewTensor(GgmlType.F32, tokens, n);
+        b.WeightedSum(g, weightsT, sum);
+        var expected = new float[tokens * n];
+        for (int t = 0; t < tokens; t++)
+            for (int i = 0; i < n; i++)
+                expected[t * n + i] = (float)Enumerable.Range(0, used).Sum(j => (double)mix[t * used + j] * x[(t * used + j) * n + i]);
+        Tolerance.Close(expected, b.ReadFloats(sum), Exact, "WeightedSum");
+    }
+
+    [Theory]
+    [InlineData("cpu", GgmlType.Q8_0)] [InlineData("cpu", GgmlType.F16)]
+    [InlineData("cuda", GgmlType.Q8_0)] [InlineData("cuda", GgmlType.F16)] [InlineData("cuda", GgmlType.F32)] [InlineData("cuda", GgmlType.MXFP4)]
+    public void GetRowsDequantisesTheTokensRows(string backend, GgmlType type)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(3);
+        const int k = 64, vocab = 50;
+        using var weights = new TestWeights().AddRandom("embd", type, [k, vocab], rng);
+        var w = weights.Load(b)["embd"];
+        int[] tokens = [7, 0, 49, 7, 13];
+        using var ids = b.Indices(1, tokens.Length, tokens);
+        using var rows = b.NewTensor(GgmlType.F32, tokens.Length, k);
+        b.GetRows(w, ids, rows);
+        var values = weights.Values("embd");
+        Tolerance.Close(tokens.SelectMany(t => values.AsSpan(t * k, k).ToArray()).ToArray(), b.ReadFloats(rows), Exact, "GetRows");
+    }
+
+    [Theory]
+    [InlineData("cpu", 16, GgmlType.F16)] [InlineData("cpu", 64, GgmlType.F32)]
+    [InlineData("cuda", 16, GgmlType.F16)] [InlineData("cuda", 32, GgmlType.F32)] [InlineData("cuda", 64, GgmlType.F16)]
+    public void RopeStoreRotatesAndFillsTheCache(string backend, int d, GgmlType cacheType)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(d);
+        var rope = new YarnRope(d, 150000f, 32f, 4096);
+        const int tokens = 4, qHeads = 4, kvHeads = 2, slots = 10;
+        var q = RandomValues(rng, tokens * qHeads * d);
+        var k = RandomValues(rng, tokens * kvHeads * d);
+        var v = RandomValues(rng, tokens * kvHeads * d);
+        int[] positions = [5, 6, 7, 3000];
+        int[] slotIds = [9, 0, 1, 4];
+        using var qt = b.Tensor(tokens, qHeads * d, q);
+        using var kt = b.Tensor(tokens, kvHeads * d, k);
+        using var vt = b.Tensor(tokens, kvHeads * d, v);
+        using var pos = b.Indices(1, tokens, positions);
+        using var slotT = b.Indices(1, tokens, slotIds);
+        using var keys = b.NewTensor(cacheType, slots, kvHeads * d);
+        using var values = b.NewTensor(cacheType, slots, kvHeads * d);
+        b.RopeStore(qt, kt, vt, pos, rope, keys, values, slotT);
+
+        float[] Rotate(float[] x, int heads)
+        {
+            var result = (float[])x.Clone();
+            var table = new float[d];
+            for (int t = 0; t < tokens; t++)
+            {
+                rope.CosSin(positions[t], table);
+                for (int h = 0; h < heads; h++) rope.RotateNeox(result.AsSpan((t * heads + h) * d, d), table);
+            }
+            return result;
+        }
+        var (qr, kr) = (Rotate(q, qHeads), Rotate(k, kvHeads));
+        Tolerance.Close(qr, b.ReadFloats(qt), Exact, "rotated queries");
+        var cachedKeys = b.ReadFloats(keys);
+        var cachedValues = b.ReadFloats(values);
+        double tol = cacheType == GgmlType.F16 ? 1e-3 : Exact;   // F16 rounding of the cache
+        for (int t = 0; t < tokens; t++)
+        {
+            Tolerance.Close(kr.AsSpan(t * kvHeads * d, kvHeads * d), cachedKeys.AsSpan(slotIds[t] * kvHeads * d, kvHeads * d), tol, $"key of token {t}");
+            Tolerance.Close(v.AsSpan(t * kvHeads * d, kvHeads * d), cachedValues.AsSpan(slotIds[t] * kvHeads * d, kvHeads * d), tol, $"value of token {t}");
+        }
+        Assert.All(cachedKeys.AsSpan(2 * kvHeads * d, 2 * kvHeads * d).ToArray(), x => Assert.Equal(0f, x));   // slots 2, 3 untouched
+    }
+
+    public static TheoryData<string, int, int, int, int, int, GgmlType> AttentionCases()
+    {
+        var data = new TheoryData<string, int, int, int, int, int, GgmlType>();
+        foreach (var backend in new[] { "cpu", "cuda" })
+            foreach (var (heads, kvHeads, d) in new[] { (4, 2, 16), (8, 2, 32), (64, 8, 64) })
+                foreach (var (tokens, window) in new[] { (1, 0), (1, 8), (7, 0), (70, 0), (70, 16) })
+                    foreach (var type in new[] { GgmlType.F16, GgmlType.F32 })
+                        data.Add(backend, heads, kvHeads, d, tokens, window, type);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(AttentionCases))]
+    public void AttentionWithSinksOverTheCache(string backend, int heads, int kvHeads, int d, int tokens, int window, GgmlType type)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(heads * 31 + tokens * 7 + window);
+        int slots = 300, filled = 200, first = 150;   // positions first..first+filled−1, in a rotated ring, the rest empty
+        var kpos = Enumerable.Repeat(-1, slots).ToArray();
+        for (int i = 0; i < filled; i++) kpos[(i + 37) % slots] = first + i;
+        // Queries: the last `tokens` positions held by the cache.
+        var qpos = Enumerable.Range(first + filled - tokens, tokens).ToArray();
+        var q = RandomValues(rng, tokens * heads * d);
+        var k = RandomValues(rng, slots * kvHeads * d);
+        var v = RandomValues(rng, slots * kvHeads * d);
+        using var weights = new TestWeights().AddF32("sinks", [heads], RandomValues(rng, heads, 3));
+        var sinks = weights.Load(b)["sinks"];
+        using var qt = b.Tensor(tokens, heads * d, q);
+        using var keys = b.Tensor(slots, kvHeads * d, k, type);
+        using var values = b.Tensor(slots, kvHeads * d, v, type);
+        using var qp = b.Indices(1, tokens, qpos);
+        using var kp = b.Indices(1, slots, kpos);
+        using var output = b.NewTensor(GgmlType.F32, tokens, heads * d);
+        float scale = 1f / MathF.Sqrt(d);
+        b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output);
+
+        var (kc, vc, sv) = (b.ReadFloats(keys), b.ReadFloats(values), weights.Values("sinks"));   // as the cache holds them
+        var expected = new float[tokens * heads * d];
+        int group = heads / kvHeads;
+        for (int t = 0; t < tokens; t++)
+            for (int h = 0; h < heads; h++)
+            {
+                int g = h / group;
+                var scores = new List<(double S, int Slot)>();
+                for (int s = 0; s < slots; s++)
+                {
+                    if (!AttentionMask.IsVisible(qpos[t], kpos[s], window)) continue;
+                    double dot = 0;
+                    for (int i = 0; i < d; i++) dot += (double)q[(t * heads + h) * d + i] * kc[(s * kvHeads + g) * d + i];
+                    scores.Add((scale * dot, s));
+                }
+                double m = Math.Max(sv[h], scores.Count == 0 ? double.NegativeInfinity : scores.Max(x => x.S));
+                double z = Math.Exp(sv[h] - m) + scores.Sum(x => Math.Exp(x.S - m));
+                for (int i = 0; i < d; i++)
+                    expected[(t * heads + h) * d + i] = (float)(scores.Sum(x => Math.Exp(x.S - m) * vc[(x.Slot * kvHeads + g) * d + i]) / z);
+            }
+        double tol = backend == "cpu" && type == GgmlType.F16 ? 3e-3 : 2e-5;
+        Tolerance.Close(expected, b.ReadFloats(output), tol, $"attention {heads}/{kvHeads}×{d}, {tokens} tokens, window {window}, {type} cache");
+    }
+}

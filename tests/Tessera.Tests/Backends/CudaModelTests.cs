@@ -1,0 +1,173 @@
+// The whole model on the GPU against the CPU backend: logits of the same prompt at every position (the prefill path) and
+// of tokens decoded one at a time (the recorded-step path), on the tiny and small shapes with MXFP4 and F16 experts. The
+// CPU backend computes as llama.cpp's CPU does (activations rounded to Q8_0 for the products), the GPU in F32, so they
+// differ as llama.cpp's CPU and CUDA backends differ: the check is decisive top-1 agreement, relative RMS and KL divergence.
+// The 20b-width comparison runs by hand on the GPU machine (TESSERA_CUDA_COMPARE, see docs/cuda-backend.md).
+
+using Tessera.Backends;
+using Tessera.Backends.Cuda;
+using Tessera.Models.GptOss;
+using Tessera.Quants;
+using Tessera.Synthetic;
+
+namespace Tessera.Tests.Backends;
+
+public class CudaModelTests
+{
+    /// <summary>Agreement of two sets of logits rows: decisive top-1 (the reference's best beats its second by more than
+    /// 1% of its logits' spread), relative RMS, mean KL(reference ‖ other).</summary>
+    public sealed record Agreement(int Rows, int Decisive, int DecisiveAgree, double RelativeRms, double MeanKl)
+    {
+        public double DecisiveTop1 => Decisive == 0 ? 1 : DecisiveAgree / (double)Decisive;
+        public override string ToString() => $"{Rows} rows: decisive top-1 {DecisiveTop1:P1} ({DecisiveAgree}/{Decisive}), rel. RMS {RelativeRms:P2}, mean KL {MeanKl:E2}";
+    }
+
+    public static Agreement Compare(float[] reference, float[] other, int vocabulary)
+    {
+        int rows = reference.Length / vocabulary, decisive = 0, agree = 0;
+        double err = 0, norm = 0, kl = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var a = reference.AsSpan(r * vocabulary, vocabulary);
+            var b = other.AsSpan(r * vocabulary, vocabulary);
+            int best = 0, second = -1, bestB = 0;
+            double mean = 0, sq = 0;
+            for (int i = 0; i < vocabulary; i++)
+            {
+                if (a[i] > a[best]) { second = best; best = i; }
+                else if (i != best && (second < 0 || a[i] > a[second])) second = i;
+                if (b[i] > b[bestB]) bestB = i;
+                mean += a[i];
+                sq += (double)a[i] * a[i];
+                err += (double)(a[i] - b[i]) * (a[i] - b[i]);
+            }
+            norm += sq;
+            mean /= vocabulary;
+            double spread = Math.Sqrt(Math.Max(0, sq / vocabulary - mean * mean));
+            if (second >= 0 && a[best] - a[second] > 0.01 * spread)
+            {
+                decisive++;
+                if (bestB == best) agree++;
+            }
+            kl += Kl(a, b);
+        }
+        return new Agreement(rows, decisive, agree, Math.Sqrt(err / Math.Max(norm, 1e-30)), kl / rows);
+    }
+
+    private static double Kl(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
+    {
+        double mp = double.NegativeInfinity, mq = double.NegativeInfinity;
+        foreach (var v in p) mp = Math.Max(mp, v);
+        foreach (var v in q) mq = Math.Max(mq, v);
+        double zp = 0, zq = 0;
+        for (int i = 0; i < p.Length; i++) { zp += Math.Exp(p[i] - mp); zq += Math.Exp(q[i] - mq); }
+        double lzp = Math.Log(zp) + mp, lzq = Math.Log(zq) + mq, kl = 0;
+        for (int i = 0; i < p.Length; i++)
+        {
+            double lp = p[i] - lzp, lq = q[i] - lzq;
+            kl += Math.Exp(lp) * (lp - lq);
+        }
+        return Math.Max(0, kl);
+    }
+
+    /// <summary>Logits of every position of <paramref name="prompt"/> evaluated at once, then of <paramref name="decode"/>
+    /// evaluated one token at a time after it.</summary>
+    public static (float[] Prompt, float[] Decode) Run(GptOssPredictor p, int[] prompt, int[] decode)
+    {
+        int v = p.VocabularySize;
+        var all = new float[prompt.Length * v];
+        p.EvaluateAllPositions(prompt, all);
+        var decoded = new float[decode.Length * v];
+        for (int i = 0; i < decode.Length; i++) p.Evaluate(decode.AsSpan(i, 1), decoded.AsSpan(i * v, v));
+        return (all, decoded);
+    }
+
+    public static int[] RandomTokens(int seed, int count, int vocabulary)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => rng.Next(vocabulary)).ToArray();
+    }
+
+    [Theory]
+    [InlineData("tiny", GgmlType.MXFP4)]
+    [InlineData("tiny", GgmlType.F16)]
+    [InlineData("small", GgmlType.MXFP4)]
+    [InlineData("small", GgmlType.F16)]
+    public void GpuLogitsAgreeWithTheCpu(string preset, GgmlType expertType)
+    {
+        TestBackends.RequireGpu();
+        var path = TestModels.Make($"{preset}-{expertType}-seed2.gguf", new SyntheticGptOssOptions
+        {
+            HyperParameters = GptOssHyperParameters.Presets[preset], Seed = 2, ExpertType = expertType,
+        });
+        var prompt = RandomTokens(1, 100, 201088);
+        var decode = RandomTokens(2, 24, 201088);
+        using var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, Threads = 4, BatchSize = 64 });
+        using var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 64, Device = DeviceChoice.Cuda });
+        Assert.IsType<CudaBackend>(gpu.Model.Backend);
+        var (cpuPrompt, cpuDecode) = Run(cpu, prompt, decode);
+        var (gpuPrompt, gpuDecode) = Run(gpu, prompt, decode);
+        var v = cpu.VocabularySize;
+        foreach (var (what, a) in new[] { ("prompt", Compare(cpuPrompt, gpuPrompt, v)), ("decode", Compare(cpuDecode, gpuDecode, v)) })
+        {
+            Console.Error.WriteLine($"cuda vs cpu, {preset} {expertType} {what}: {a}");
+            Assert.True(a.DecisiveTop1 >= 0.98, $"{what}: {a}");
+            Assert.True(a.RelativeRms < 0.1, $"{what}: {a}");
+            Assert.True(a.MeanKl < 0.01, $"{what}: {a}");
+        }
+    }
+
+    [Fact]
+    public void RecordedDecodeStepsGiveTheSameLogitsAsDirectLaunches()
+    {
+        TestBackends.RequireGpu();
+        var path = TestModels.Make("small-MXFP4-seed2.gguf", new SyntheticGptOssOptions
+        {
+            HyperParameters = GptOssHyperParameters.Small, Seed = 2, ExpertType = GgmlType.MXFP4,
+        });
+        var prompt = RandomTokens(3, 40, 201088);
+        var decode = RandomTokens(4, 30, 201088);
+        float[] DecodeLogits(bool record)
+        {
+            using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, BatchSize = 32, Device = DeviceChoice.Cuda });
+            ((CudaBackend)p.Model.Backend).RecordSteps = record;
+            var (_, decoded) = Run(p, prompt, decode);
+            // Forgetting the tail and decoding again replays the same recording over a cache that was truncated.
+            p.Truncate(prompt.Length + 10);
+            var again = new float[p.VocabularySize];
+            p.Evaluate(decode.AsSpan(10, 1), again);
+            Assert.Equal(decoded.AsSpan(10 * p.VocabularySize, p.VocabularySize).ToArray(), again);
+            return decoded;
+        }
+        Assert.Equal(DecodeLogits(record: false), DecodeLogits(record: true));
+    }
+
+    /// <summary>By hand on the GPU machine: TESSERA_CUDA_COMPARE = model paths separated by ';' (e.g. the 20b widths with 1
+    /// and 2 layers, MXFP4 and F16 experts); 300-token prompts; figures to stderr and TESSERA_CUDA_COMPARE_REPORT.</summary>
+    [Fact]
+    public void ByHandModelsAgreeWithTheCpu()
+    {
+        var list = Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE");
+        if (string.IsNullOrEmpty(list))
+            Assert.Skip("set TESSERA_CUDA_COMPARE to GGUF paths (';'-separated) to compare the GPU with the CPU on them");
+        TestBackends.RequireGpu();
+        var report = new List<string>();
+        foreach (var path in list.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var prompt = RandomTokens(5, 300, 201088);
+            var decode = RandomTokens(6, 16, 201088);
+            float[] cp, cd, gp, gd;
+            using (var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount }))
+                (cp, cd) = Run(cpu, prompt, decode);
+            using (var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Device = DeviceChoice.Cuda }))
+                (gp, gd) = Run(gpu, prompt, decode);
+            var a = Compare(cp, gp, 201088);
+            var d = Compare(cd, gd, 201088);
+            report.Add($"{Path.GetFileName(path)}: prompt {a}; decode {d}");
+            Console.Error.WriteLine(report[^1]);
+            Assert.True(a.DecisiveTop1 >= 0.98, report[^1]);
+        }
+        if (Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_REPORT") is { Length: > 0 } file)
+            File.WriteAllLines(file, report);
+    }
+}

@@ -13,4 +13,5 @@ dotnet publish tests/Tessera.Tests -c Release -r linux-x64 --self-contained -p:P
 rm -rf "$tmp/tests/runtimes" "$tmp/tests/CodeCoverage"
 tar -C "$tmp" -cf - tests | xz -T0 -4 > .gpu/tests.tar.xz
 rm -rf "$tmp"
-du -sh .gpu/bin/tessera .gpu/tests.tar.xz
+rm -f .gpu/bin/*.pdb .gpu/bin/*.xml
+du -sh .gpu/bin/Tessera.Cli .gpu/tests.tar.xz

@@ -2,7 +2,7 @@
 // with a plain reference written here (double accumulation over the exact values: dequantised weights, F16-rounded cache)
 // with the tolerance stated beside it: products and elementwise ops 1e-5 relative RMS (float accumulation in another
 // order); attention over an F16 cache 3e-3 on the CPU (it rounds queries and the value accumulator to F16 as ggml-cpu
-// does) and 2e-5 on the GPU (F32 arithmetic throughout).
+// does) and 2e-4 on the GPU (queries rounded to F16, F32 arithmetic after), over an F32 cache 2e-5.
 
 using Tessera.Backends;
 using Tessera.Quants;
@@ -411,7 +411,7 @@ public class BackendConformanceTests
                 for (int i = 0; i < d; i++)
                     expected[(t * heads + h) * d + i] = (float)(scores.Sum(x => Math.Exp(x.S - m) * vc[(x.Slot * kvHeads + g) * d + i]) / z);
             }
-        double tol = backend == "cpu" && type == GgmlType.F16 ? 3e-3 : 2e-5;
+        double tol = type == GgmlType.F32 ? 2e-5 : backend == "cpu" ? 3e-3 : 2e-4;
         Tolerance.Close(expected, b.ReadFloats(output), tol, $"attention {heads}/{kvHeads}×{d}, {tokens} tokens, window {window}, {type} cache");
     }
 }

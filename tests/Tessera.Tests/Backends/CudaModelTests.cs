@@ -1,7 +1,8 @@
 // The whole model on the GPU against the CPU backend: logits of the same prompt at every position (the prefill path) and
 // of tokens decoded one at a time (the recorded-step path), on the tiny and small shapes with MXFP4 and F16 experts. The
-// CPU backend computes as llama.cpp's CPU does (activations rounded to Q8_0 for the products), the GPU in F32, so they
-// differ as llama.cpp's CPU and CUDA backends differ: the check is decisive top-1 agreement, relative RMS and KL divergence.
+// strict check is against the CPU multiplying F32 activations as they are (the GPU's arithmetic, other rounding order):
+// decisive top-1 ≥ 99%, relative RMS < 2%. Against the CPU as llama.cpp computes (activations rounded to Q8_0 for the
+// products) the two differ as llama.cpp's CPU and CUDA backends do; those figures are printed, and held to looser bounds.
 // The 20b-width comparison runs by hand on the GPU machine (TESSERA_CUDA_COMPARE, see docs/cuda-backend.md).
 
 using Tessera.Backends;
@@ -102,18 +103,22 @@ public class CudaModelTests
         });
         var prompt = RandomTokens(1, 100, 201088);
         var decode = RandomTokens(2, 24, 201088);
-        using var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, Threads = 4, BatchSize = 64 });
         using var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 64, Device = DeviceChoice.Cuda });
         Assert.IsType<CudaBackend>(gpu.Model.Backend);
-        var (cpuPrompt, cpuDecode) = Run(cpu, prompt, decode);
         var (gpuPrompt, gpuDecode) = Run(gpu, prompt, decode);
-        var v = cpu.VocabularySize;
-        foreach (var (what, a) in new[] { ("prompt", Compare(cpuPrompt, gpuPrompt, v)), ("decode", Compare(cpuDecode, gpuDecode, v)) })
+        var v = gpu.VocabularySize;
+        foreach (var round in new[] { false, true })
         {
-            Console.Error.WriteLine($"cuda vs cpu, {preset} {expertType} {what}: {a}");
-            Assert.True(a.DecisiveTop1 >= 0.98, $"{what}: {a}");
-            Assert.True(a.RelativeRms < 0.1, $"{what}: {a}");
-            Assert.True(a.MeanKl < 0.01, $"{what}: {a}");
+            using var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, Threads = 4, BatchSize = 64, RoundActivations = round });
+            var (cpuPrompt, cpuDecode) = Run(cpu, prompt, decode);
+            foreach (var (what, a) in new[] { ("prompt", Compare(cpuPrompt, gpuPrompt, v)), ("decode", Compare(cpuDecode, gpuDecode, v)) })
+            {
+                var label = $"cuda vs cpu{(round ? " (Q8_0 activations)" : " (F32 activations)")}, {preset} {expertType} {what}: {a}";
+                Console.Error.WriteLine(label);
+                Assert.True(a.DecisiveTop1 >= (round ? 0.85 : 0.99), label);
+                Assert.True(a.RelativeRms < (round ? 0.25 : 0.02), label);
+                Assert.True(a.MeanKl < (round ? 0.03 : 0.001), label);
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 // compiled to PTX by tools/build-ptx.sh and JIT-compiled by the driver; launchers in CudaKernels.*.cs.
 
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Tessera.Quants;
 
@@ -119,7 +120,51 @@ public sealed unsafe partial class CudaBackend : IBackend
         var d = Own(destination);
         if (d.Type != GgmlType.I32 || offset < 0 || offset + (long)source.Length > d.ElementCount)
             throw new ArgumentOutOfRangeException(nameof(offset), $"{source.Length} integers at {offset} do not fit {d}");
-        fixed (int* p = source) _stream.CopyToDevice(d.Pointer + (ulong)offset * 4, p, source.Length * 4L);
+        long bytes = source.Length * 4L;
+        if (bytes <= InputRingBytes / 4)
+        {
+            // A step's inputs (a few integers each) go through page-locked memory: the copy is queued, not waited for.
+            var staged = StageInput(bytes);
+            source.CopyTo(new Span<int>(staged, source.Length));
+            _stream.CopyToDevice(d.Pointer + (ulong)offset * 4, staged, bytes);
+            return;
+        }
+        fixed (int* p = source) _stream.CopyToDevice(d.Pointer + (ulong)offset * 4, p, bytes);
+    }
+
+    private const int InputRingBytes = 1 << 20;
+    private byte* _inputRing;
+    private long _inputRingUsed;
+
+    // Space in the page-locked input ring for `bytes`; when the ring is full, waits for the stream (every earlier copy out
+    // of the ring is then done) and starts again at its beginning.
+    private byte* StageInput(long bytes)
+    {
+        if (_inputRing == null) _inputRing = (byte*)_context.AllocatePinned(InputRingBytes);
+        long size = (bytes + 15) & ~15L;
+        if (_inputRingUsed + size > InputRingBytes)
+        {
+            _stream.Synchronize();
+            _inputRingUsed = 0;
+        }
+        var p = _inputRing + _inputRingUsed;
+        _inputRingUsed += size;
+        return p;
+    }
+
+    // Page-locked buffer for reading results back (logits), grown as needed.
+    private byte* _readBuffer;
+    private long _readBufferBytes;
+
+    private byte* ReadBuffer(long bytes)
+    {
+        if (bytes > _readBufferBytes)
+        {
+            if (_readBuffer != null) _context.FreePinned((nint)_readBuffer);
+            _readBufferBytes = Math.Max(bytes, 1 << 20);
+            _readBuffer = (byte*)_context.AllocatePinned(_readBufferBytes);
+        }
+        return _readBuffer;
     }
 
     /// <inheritdoc/>
@@ -130,8 +175,11 @@ public sealed unsafe partial class CudaBackend : IBackend
             throw new ArgumentException($"{destination.Length} values for {s}");
         if (s.Type == GgmlType.F32)
         {
-            fixed (float* p = destination) _stream.CopyToHost(p, s.Pointer, s.Bytes);
+            // Through page-locked memory: the device writes at full speed, then one host copy.
+            var staged = ReadBuffer(s.Bytes);
+            _stream.CopyToHost(staged, s.Pointer, s.Bytes);
             _stream.Synchronize();
+            new ReadOnlySpan<float>(staged, destination.Length).CopyTo(destination);
             return;
         }
         if (s.Type != GgmlType.F16)
@@ -313,6 +361,28 @@ public sealed unsafe partial class CudaBackend : IBackend
         if (!ok) throw new ArgumentException(message);
     }
 
+    // The same with an interpolated message that is only formatted when the check fails (ops run hundreds of times a step).
+    private static void Require(bool ok, [InterpolatedStringHandlerArgument("ok")] ref FailureMessage message)
+    {
+        if (!ok) throw new ArgumentException(message.ToStringAndClear());
+    }
+
+    [InterpolatedStringHandler]
+    private ref struct FailureMessage
+    {
+        private DefaultInterpolatedStringHandler _inner;
+
+        public FailureMessage(int literalLength, int formattedCount, bool ok, out bool format)
+        {
+            format = !ok;
+            _inner = ok ? default : new DefaultInterpolatedStringHandler(literalLength, formattedCount);
+        }
+
+        public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+        public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+        public string ToStringAndClear() => _inner.ToStringAndClear();
+    }
+
     // Scratch that only grows. Outside a recording the old buffer is freed; while recording, earlier nodes of the
     // recording may still point at it, so it is kept until the backend goes away.
     private ulong Scratch(ref ulong pointer, ref long size, long bytes, string what)
@@ -370,6 +440,8 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_expertScratch, _expertScratchBytes);
             _context.Free(_argmaxScratch, _argmaxScratchBytes);
             _context.FreePinned((nint)_hostResult);
+            _context.FreePinned((nint)_inputRing);
+            _context.FreePinned((nint)_readBuffer);
             if (_ropeTable is { } t) _context.Free(t.Table, t.Bytes);
             if (_pinned is not null) foreach (var p in _pinned) _context.FreePinned(p);
             if (_uploadScratch is not null) foreach (var p in _uploadScratch) _context.Free(p, StagingBytes);

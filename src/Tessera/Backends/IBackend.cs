@@ -40,6 +40,9 @@ public interface IBackend : IDisposable
     /// (possibly repacked) for a GPU. Called once per weight when a model is loaded.</summary>
     WeightTensor Load(WeightTensor weight) => weight;
 
+    /// <summary>Every weight of the model is loaded: what loading alone needed (staging buffers) can go.</summary>
+    void LoadDone() { }
+
     /// <summary>Copies <paramref name="count"/> rows between two tensors of the same type and width.</summary>
     void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count);
 

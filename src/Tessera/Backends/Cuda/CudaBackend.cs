@@ -99,6 +99,14 @@ public sealed unsafe partial class CudaBackend : IBackend
             throw new ArgumentException($"{source.Length} values for {d}");
         if (d.Type == GgmlType.F32)
         {
+            if (d.Bytes <= InputRingBytes / 4)
+            {
+                // Small writes (a step's embedding rows) go through the page-locked ring: queued, not waited for.
+                var staged = StageInput(d.Bytes);
+                source.CopyTo(new Span<float>(staged, source.Length));
+                _stream.CopyToDevice(d.Pointer, staged, d.Bytes);
+                return;
+            }
             fixed (float* p = source) _stream.CopyToDevice(d.Pointer, p, d.Bytes);
             return;
         }
@@ -265,6 +273,17 @@ public sealed unsafe partial class CudaBackend : IBackend
         }
         _stream.Synchronize();
         return WeightTensor.OnDevice(weight, Device, view);
+    }
+
+    /// <inheritdoc/>
+    public void LoadDone()
+    {
+        if (_pinned is null) return;
+        _stream.Synchronize();
+        foreach (var p in _pinned) _context.FreePinned(p);
+        foreach (var p in _uploadScratch!) _context.Free(p, StagingBytes);
+        foreach (var e in _uploadDone!) e.Dispose();
+        (_pinned, _uploadScratch, _uploadDone) = (null, null, null);
     }
 
     private ulong AllocateWeight(long bytes, string name)

@@ -79,6 +79,10 @@ public sealed class GptOssModel : IDisposable
         var a = Scratch(n);
         b.Write(tokens, a.TokenIds);
         cache.Append(n);
+        // Embedding: a row of token_embd per token, no scaling. A host table on a device backend is looked up here and
+        // the rows written once, outside any recorded step.
+        bool hostEmbedding = Weights.TokenEmbd.Device != b.Device;
+        if (hostEmbedding) LookUpOnHost(tokens, a.H);
         int rows = n - firstOutput;
         var head = rows == 0 ? null : a.Head(rows);
 
@@ -90,23 +94,24 @@ public sealed class GptOssModel : IDisposable
                 return head!.Logits;
             if (b.BeginStepRecording(cache))
             {
-                try { Layers(a, cache, firstOutput, head, cancellationToken); }
+                try { Layers(a, cache, firstOutput, head, hostEmbedding, cancellationToken); }
                 catch { b.AbortStepRecording(); throw; }
                 b.EndStepRecording(cache);
                 return head!.Logits;
             }
         }
-        Layers(a, cache, firstOutput, head, cancellationToken);
+        Layers(a, cache, firstOutput, head, hostEmbedding, cancellationToken);
         return head?.Logits;
     }
 
-    private void Layers(GptOssActivations a, KvCache cache, int firstOutput, GptOssActivations.HeadScratch? head, CancellationToken cancellationToken)
+    private void Layers(GptOssActivations a, KvCache cache, int firstOutput, GptOssActivations.HeadScratch? head, bool hostEmbedding,
+        CancellationToken cancellationToken)
     {
         var (hp, w, b) = (HyperParameters, Weights, Backend);
         var positions = cache.BatchPositions;
 
         // Embedding: a row of token_embd per token, no scaling.
-        b.GetRows(w.TokenEmbd, a.TokenIds, a.H);
+        if (!hostEmbedding) b.GetRows(w.TokenEmbd, a.TokenIds, a.H);
 
         for (int il = 0; il < hp.BlockCount; il++)
         {
@@ -139,6 +144,19 @@ public sealed class GptOssModel : IDisposable
         b.CopyRows(a.H, firstOutput, head.Last, 0, head.Last.Rows);
         b.RmsNorm(head.Last, w.OutputNorm, hp.RmsNormEpsilon, head.Normed);
         b.MatMul(w.Output, head.Normed, head.Logits);
+    }
+
+    private float[] _embedded = [];
+
+    // Dequantises the tokens' embedding rows on the host and writes them into `h` (the backend keeps no copy of the table).
+    private void LookUpOnHost(ReadOnlySpan<int> tokens, BackendTensor h)
+    {
+        int width = HyperParameters.EmbeddingLength;
+        if (_embedded.Length < tokens.Length * width) _embedded = new float[tokens.Length * width];
+        var format = Quants.BlockFormats.Get(Weights.TokenEmbd.Type);
+        for (int t = 0; t < tokens.Length; t++)
+            format.DequantizeRow(Weights.TokenEmbd.Row(tokens[t]), _embedded.AsSpan(t * width, width));
+        Backend.Write(_embedded.AsSpan(0, tokens.Length * width), h);
     }
 
     // The scratch tensors for a pass over n tokens: kept for one token and for the last batch size.

@@ -25,7 +25,7 @@ public sealed class GptOssWeights
     {
         var specs = GptOssLayout.Tensors(hp).ToDictionary(s => s.Name);
 
-        WeightTensor Get(string name)
+        WeightTensor Get(string name, bool stayOnHost = false)
         {
             var spec = specs[name];
             var field = $"tensor \"{name}\"";
@@ -42,7 +42,7 @@ public sealed class GptOssWeights
             else if (!BlockFormats.TryGet(info.Type, out _))
                 throw new GgufFormatException(field, -1, $"type {info.Type}: Tessera has no kernels for it yet");
             var mapped = WeightTensor.Mapped(file, info);
-            return backend is null ? mapped : backend.Load(mapped);
+            return backend is null || stayOnHost ? mapped : backend.Load(mapped);
         }
 
         var layers = new GptOssLayerWeights[hp.BlockCount];
@@ -64,12 +64,15 @@ public sealed class GptOssWeights
                 FfnDownExps = L(FfnDownExps), FfnDownExpsBias = L(FfnDownExpsBias),
             };
         }
-        return new GptOssWeights
+        var weights = new GptOssWeights
         {
-            TokenEmbd = Get(TokenEmbedding),
+            // One row per token is read: the embedding stays in host memory on every backend (0.6 GB of VRAM saved for 20b).
+            TokenEmbd = Get(TokenEmbedding, stayOnHost: true),
             Layers = layers,
             OutputNorm = Get(GptOssTensorNames.OutputNorm),
             Output = Get(GptOssTensorNames.Output),
         };
+        backend?.LoadDone();
+        return weights;
     }
 }

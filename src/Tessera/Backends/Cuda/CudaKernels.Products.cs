@@ -26,7 +26,7 @@ internal sealed partial class CudaKernels
     internal const int ExpertMatVecMaxSlots = 16;
 
     /// <summary>Dense products with at least this many token rows use the tensor-core GEMM (F16, Q8_0 and MXFP4 weights):
-    /// results then carry the rounding of x to f16 (about 3e-4 relative RMS), below it the fp32 GEMM.</summary>
+    /// results then carry the rounding of x to f16 (about 2e-4 relative RMS), below it the fp32 GEMM.</summary>
     internal const int MmaMinTokens = 32;
 
     /// <summary>Expert products with at least this many slots (T·k) use the tensor-core grouped GEMM (F16, Q8_0, MXFP4).</summary>

@@ -2,11 +2,15 @@
 // upload, dense mat-muls (one weight, or Q/K/V of one input), and the expert products of a mixture-of-experts layer.
 // Each picks its path from the number of token rows:
 //   dense   T ≤ MatVecMaxTokens (4): matrix-vector kernel, one warp per output row, each weight byte read once with
-//           16-byte loads for all T rows of x (x in shared memory); larger T: tiled fp32 GEMM (64 rows × 64 tokens).
+//           16-byte loads for all T rows of x (x in shared memory); up to MmaMinTokens − 1 (31): tiled fp32 GEMM (64 rows
+//           × 64 tokens); from MmaMinTokens: tensor-core GEMM (mma.sync, x rounded to f16, weights exact, fp32
+//           accumulation; 128 rows × 64 tokens) for F16, Q8_0 and MXFP4 weights, F32 weights (the router) stay on the
+//           fp32 GEMM.
 //   experts T·k ≤ ExpertMatVecMaxSlots (16): per-slot matrix-vector kernels (gate+up+SwiGLU in one kernel, down with the
 //           weighted sum over the k slots in one kernel); larger: a device-side counting sort of the slots by expert
 //           (one block), then a grouped GEMM (grid = ceil(T·k/64) + experts tiles, extra blocks exit) into scratch or y,
-//           and a small elementwise kernel (SwiGLU, weighted add).
+//           and a small elementwise kernel (SwiGLU, weighted add). The grouped GEMM is the tensor-core one from
+//           MmaMinSlots slots (F16, Q8_0, MXFP4), the fp32 one below that and for F32 weights.
 // Nothing here synchronises, allocates or reads device data on the host, so every launcher can be captured in a graph.
 
 using Tessera.Quants;
@@ -21,6 +25,13 @@ internal sealed partial class CudaKernels
     /// <summary>Expert products with at most this many slots (T·k) use the per-slot matrix-vector kernels.</summary>
     internal const int ExpertMatVecMaxSlots = 16;
 
+    /// <summary>Dense products with at least this many token rows use the tensor-core GEMM (F16, Q8_0 and MXFP4 weights):
+    /// results then carry the rounding of x to f16 (about 2e-4 relative RMS), below it the fp32 GEMM.</summary>
+    internal const int MmaMinTokens = 32;
+
+    /// <summary>Expert products with at least this many slots (T·k) use the tensor-core grouped GEMM (F16, Q8_0, MXFP4).</summary>
+    internal const int MmaMinSlots = 32;
+
     /// <summary>The most experts the device-side sort handles (its per-warp counters live in shared memory).</summary>
     internal const int MaxExperts = 256;
 
@@ -30,6 +41,7 @@ internal sealed partial class CudaKernels
     private const int MvMaxShared = 96 * 1024; // x rows staged per block; beyond this the GEMM path is taken
     private const int GemmTile = 64;           // GM = GN in gemm.cu
     private const int GemmThreads = 256;
+    private const int MmaRows = 128;           // MM in gemm.cu (tokens per block: GN = GemmTile)
 
     /// <summary>Repacks <paramref name="blocks"/> ggml blocks at <paramref name="raw"/> (the GGUF bytes, on the device) into the
     /// value and scale arrays of the device layout (Kernels/common.cuh). F32 and F16 (block = one value) are copied as they are.</summary>
@@ -213,10 +225,15 @@ internal sealed partial class CudaKernels
              KernelArg.I32(w0.K), KernelArg.Ptr(x), KernelArg.I32(T)]);
     }
 
+    // Tensor cores for F16 and quantised weights from `rows` token rows (or slots) on; F32 weights keep the fp32 GEMM.
+    private static bool UseMma(string type, int rows, int threshold) => type != "f32" && rows >= threshold;
+
     private void LaunchGemm(CudaStream s, string type, in CudaWeightView w, ulong x, ulong y, ulong bias, int T)
     {
-        var grid = new Dim3((uint)((T + GemmTile - 1) / GemmTile), (uint)((w.R + GemmTile - 1) / GemmTile));
-        s.Launch(F("gemm", "tsr_gemm_" + type), grid, GemmThreads, 0,
+        bool mma = UseMma(type, T, MmaMinTokens);
+        int rowTile = mma ? MmaRows : GemmTile;
+        var grid = new Dim3((uint)((T + GemmTile - 1) / GemmTile), (uint)((w.R + rowTile - 1) / rowTile));
+        s.Launch(F("gemm", (mma ? "tsr_gemm_mma_" : "tsr_gemm_") + type), grid, GemmThreads, 0,
             [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.Ptr(x), KernelArg.Ptr(y),
              KernelArg.Ptr(bias), KernelArg.I32(T)]);
     }
@@ -232,8 +249,10 @@ internal sealed partial class CudaKernels
     // Grouped GEMM over the sorted slots (sort info at `info`): an upper bound of tiles, blocks beyond the real ones exit.
     private void LaunchGemmExperts(CudaStream s, string type, in CudaWeightView w, ulong x, bool xPerSlot, int k, ulong info, ulong y, ulong bias, int slots)
     {
-        var grid = new Dim3((uint)((slots + GemmTile - 1) / GemmTile + w.Slices), (uint)((w.R + GemmTile - 1) / GemmTile));
-        s.Launch(F("gemm", "tsr_gemm_experts_" + type), grid, GemmThreads, 0,
+        bool mma = UseMma(type, slots, MmaMinSlots);
+        int rowTile = mma ? MmaRows : GemmTile;
+        var grid = new Dim3((uint)((slots + GemmTile - 1) / GemmTile + w.Slices), (uint)((w.R + rowTile - 1) / rowTile));
+        s.Launch(F("gemm", (mma ? "tsr_gemm_experts_mma_" : "tsr_gemm_experts_") + type), grid, GemmThreads, 0,
             [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
              KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.I32(k), KernelArg.Ptr(info), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
     }

@@ -7,6 +7,9 @@
 //                       offset and the prefix of its GN-slot tile counts
 //   tsr_gemm_experts_*  grouped: blockIdx.x = tile among Σ_e ceil(count_e/GN) ≤ ceil(T·k/GN) + E (blocks beyond exit),
 //                       each tile gathers x rows of one expert's slots and scatters y rows by slot
+//   tsr_gemm_mma_*, tsr_gemm_experts_mma_*  (F16, Q8_0, MXFP4) the same products on tensor cores (mma.sync m16n8k16,
+//                       x rounded to f16, weights exact, fp32 accumulation; 128 rows × 64 tokens per block; numerics and
+//                       expected tolerance in the comment above their code); the grouped one uses the same sort info
 //   tsr_swiglu_slots    act = swiglu_oai(g, u) elementwise (gate/up products from the grouped GEMM, biases included)
 //   tsr_weighted_add    h[t·R + r] += Σ_j weights[t·k+j]·y[(t·k+j)·R + r] in slot order
 // Sort info layout (int32): offsets[E+1], tileStart[E+1], sorted slots[T·k].
@@ -227,16 +230,16 @@ __device__ __forceinline__ void g_dense(const void* values, const void* scales, 
     g_tile<TY>(values, scales, K, R, 0, blockIdx.y * GM, x, y, bias, xrow, yrow);
 }
 
-template <int TY>
-__device__ __forceinline__ void g_experts(const void* values, const void* scales, int K, int R, int E, const float* x,
-                                          int xPerSlot, int k, const int* __restrict__ info, float* y, const float* bias)
+// Finds the expert and slot range of grouped tile blockIdx.x (tiles of GN slots, tsr_expert_sort's info) and fills
+// xrow/yrow (x row and slot per tile member, −1: none). Returns the expert, or −1 when the block has no tile (the caller
+// returns; the test is uniform over the block).
+__device__ __forceinline__ int g_expert_rows(int E, int xPerSlot, int k, const int* __restrict__ info, int* xrow, int* yrow)
 {
-    __shared__ int xrow[GN], yrow[GN];
     const int* offsets = info;
     const int* tileStart = info + E + 1;
     const int* sorted = info + 2 * (E + 1);
     const int b = blockIdx.x;
-    if (b >= tileStart[E]) return;
+    if (b >= tileStart[E]) return -1;
     int lo = 0, hi = E;  // tileStart[lo] ≤ b < tileStart[hi]
     while (hi - lo > 1)
     {
@@ -254,6 +257,16 @@ __device__ __forceinline__ void g_experts(const void* values, const void* scales
         yrow[threadIdx.x] = q;
     }
     __syncthreads();
+    return e;
+}
+
+template <int TY>
+__device__ __forceinline__ void g_experts(const void* values, const void* scales, int K, int R, int E, const float* x,
+                                          int xPerSlot, int k, const int* __restrict__ info, float* y, const float* bias)
+{
+    __shared__ int xrow[GN], yrow[GN];
+    const int e = g_expert_rows(E, xPerSlot, k, info, xrow, yrow);
+    if (e < 0) return;
     g_tile<TY>(values, scales, K, R, (size_t)e * R, blockIdx.y * GM, x, y, bias ? bias + (size_t)e * R : nullptr, xrow, yrow);
 }
 
@@ -274,6 +287,315 @@ G_KERNELS(f32, TSR_F32)
 G_KERNELS(f16, TSR_F16)
 G_KERNELS(q8_0, TSR_Q8_0)
 G_KERNELS(mxfp4, TSR_MXFP4)
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Tensor-core GEMMs (mma.sync m16n8k16, f16 × f16 → f32), same arguments and results as tsr_gemm_* / tsr_gemm_experts_*.
+// Block: MM = 128 weight rows × GN = 64 x rows (tokens or slots), 256 threads = 8 warps as 4 (rows) × 2 (tokens), each
+// warp 32 rows × 32 tokens = 2 × 4 mma tiles. K step MK = 32 (one quant block); shared memory double-buffered (one
+// __syncthreads per step), the next step's global loads held in registers during the current step's mma (register
+// prefetch). Shared rows are 40 halves (80 bytes), so ldmatrix and the 16-byte stores hit distinct banks.
+// Numerics (weights exact except F32, which keeps the fp32 SIMT path):
+//   x      rounded to f16 (round to nearest) when staged: |x| must stay below 65504 (gpt-oss activations do).
+//   F16    as stored.
+//   Q8_0   the int8 values as f16 (exact); per 32-wide block, the block's two mma steps go into a zeroed fragment p and
+//          acc += d_row · p in fp32 (d the block's f16 scale as float).
+//   MXFP4  ggml's doubled E2M1 values ±{0,1,2,3,4,6,8,12} as f16 (exact), acc += 2^(e−128)_row · p as for Q8_0.
+//   Products and sums in fp32 inside the tensor cores (K steps of 16 per mma, fixed order: deterministic).
+// Expected error versus an fp32/double reference over the exact dequantised weights: that of rounding x to f16 (absolute
+// error ≤ half an f16 ulp per element, independent signs), so y's relative RMS error is about 2^-11·0.4 ≈ 2e-4 whatever
+// K (host simulation, uniform x in [−1, 1] and MXFP4-like weights: 1.8e-4 .. 1.9e-4 for K 64 .. 2880); chained products
+// (gate/up → SwiGLU → down, each input rounded again) estimated 3e-4 .. 4e-4. Suggested conformance tolerance for the mma
+// path: 1e-3 relative RMS (2e-3 for chains). Tokens with no x row (beyond T, or past an expert's slots) read as zero and are
+// not stored; rows ≥ R are zero-filled in shared memory and not stored.
+#define MM 128
+#define MK 32
+#define MSTR 40
+#define MTHREADS 256
+
+// Raw weight data of one thread for one K step: row wr, values 16·hf .. 16·hf+15 of the step's block (MXFP4: bytes
+// 8·hf .. 8·hf+7 of the block, values 8·hf+i (low nibbles) and 16+8·hf+i (high nibbles)).
+struct MRaw
+{
+    uint4 a, b;
+    float sc;
+};
+
+template <int TY>
+__device__ __forceinline__ void m_load_w(MRaw& w, const void* values, const void* scales, int K, bool valid, size_t gr, int kb, int hf)
+{
+    w.a = make_uint4(0, 0, 0, 0);
+    w.b = make_uint4(0, 0, 0, 0);
+    w.sc = 0.f;
+    if (!valid) return;
+    const size_t i0 = gr * (size_t)K + (size_t)kb * MK + 16 * hf;
+    if (TY == TSR_F16)
+    {
+        const uint4* p = reinterpret_cast<const uint4*>(reinterpret_cast<const __half*>(values) + i0);
+        w.a = __ldg(p);
+        w.b = __ldg(p + 1);
+    }
+    else if (TY == TSR_Q8_0)
+    {
+        w.a = __ldg(reinterpret_cast<const uint4*>(reinterpret_cast<const int8_t*>(values) + i0));
+        w.sc = __half2float(__ushort_as_half(__ldg(reinterpret_cast<const unsigned short*>(scales) + gr * (size_t)(K / 32) + kb)));
+    }
+    else
+    {
+        const uint2 v = __ldg(reinterpret_cast<const uint2*>(reinterpret_cast<const uint8_t*>(values) + gr * (size_t)(K / 2) + (size_t)kb * 16 + 8 * hf));
+        w.a.x = v.x;
+        w.a.y = v.y;
+        w.sc = tsr_e8m0_half(__ldg(reinterpret_cast<const uint8_t*>(scales) + gr * (size_t)(K / 32) + kb));
+    }
+}
+
+// Four int8 (bytes of v, value i in byte i) as two f16 pairs, exactly: 0x64XX is 1024 + XX, XX = q + 128.
+__device__ __forceinline__ void m_i8x4(uint32_t v, uint32_t& lo, uint32_t& hi)
+{
+    const uint32_t u = v ^ 0x80808080u;
+    const __half2 bias = __float2half2_rn(1152.f);
+    const uint32_t l = __byte_perm(u, 0x64646464u, 0x4140), h = __byte_perm(u, 0x64646464u, 0x4342);
+    const __half2 lv = __hsub2(*reinterpret_cast<const __half2*>(&l), bias);
+    const __half2 hv = __hsub2(*reinterpret_cast<const __half2*>(&h), bias);
+    lo = *reinterpret_cast<const uint32_t*>(&lv);
+    hi = *reinterpret_cast<const uint32_t*>(&hv);
+}
+
+// E2M1 nibbles at bits 0..3 (low half) and 16..19 (high half) of z as an f16 pair of ggml's doubled values, exactly:
+// the bits make value × 2^-15 (exponent field = E2M1 exponent, top mantissa bit = E2M1 mantissa), times 2^15.
+__device__ __forceinline__ uint32_t m_fp4x2(uint32_t z)
+{
+    const uint32_t h = ((z << 12) & 0x80008000u) | ((z << 9) & 0x0E000E00u);
+    const __half2 v = __hmul2(*reinterpret_cast<const __half2*>(&h), __float2half2_rn(32768.f));
+    return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+// Stores w as f16 into the shared row (40 halves; values 0..31 of the K step), and its scale into *sc (quant types).
+template <int TY>
+__device__ __forceinline__ void m_store_w(__half* row, float* sc, const MRaw& w, int hf)
+{
+    if (TY == TSR_F16)
+    {
+        reinterpret_cast<uint4*>(row + 16 * hf)[0] = w.a;
+        reinterpret_cast<uint4*>(row + 16 * hf)[1] = w.b;
+    }
+    else if (TY == TSR_Q8_0)
+    {
+        uint4 p, q;
+        m_i8x4(w.a.x, p.x, p.y);
+        m_i8x4(w.a.y, p.z, p.w);
+        m_i8x4(w.a.z, q.x, q.y);
+        m_i8x4(w.a.w, q.z, q.w);
+        reinterpret_cast<uint4*>(row + 16 * hf)[0] = p;
+        reinterpret_cast<uint4*>(row + 16 * hf)[1] = q;
+        if (hf == 0) *sc = w.sc;
+    }
+    else
+    {
+        // t = bytes (b0, b2, b1, b3): nibbles of b0/b1 at bits 0..3/16..19, of b2/b3 after >> 8; high nibbles after >> 4.
+        const uint32_t t0 = __byte_perm(w.a.x, 0, 0x3120), t1 = __byte_perm(w.a.y, 0, 0x3120);
+        const uint4 lo = make_uint4(m_fp4x2(t0), m_fp4x2(t0 >> 8), m_fp4x2(t1), m_fp4x2(t1 >> 8));
+        const uint4 hi = make_uint4(m_fp4x2(t0 >> 4), m_fp4x2(t0 >> 12), m_fp4x2(t1 >> 4), m_fp4x2(t1 >> 12));
+        *reinterpret_cast<uint4*>(row + 8 * hf) = lo;
+        *reinterpret_cast<uint4*>(row + 16 + 8 * hf) = hi;
+        if (hf == 0) *sc = w.sc;
+    }
+}
+
+__device__ __forceinline__ uint32_t m_h2(float a, float b)
+{
+    const __half2 v = __floats2half2_rn(a, b);
+    return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+__device__ __forceinline__ void m_ldsm4(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, const __half* p)
+{
+    const unsigned a = (unsigned)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(a)
+                 : "memory");
+}
+
+// d += A·B for one 16 × 8 tile, K 16 (A row-major 16 × 16, B column-major 16 × 8, fragments as in the PTX manual).
+__device__ __forceinline__ void m_mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// One MM × GN output tile: weight rows sliceRow + r0 .. (r < R), x rows xrow[m] (m < GN, −1: none), outputs to y rows
+// yrow[m]; bias (already offset to the slice) may be null.
+template <int TY>
+__device__ __forceinline__ void m_tile(const void* values, const void* scales, int K, int R, size_t sliceRow, int r0,
+                                       const float* __restrict__ x, float* y, const float* bias, const int* xrow, const int* yrow)
+{
+    constexpr bool quant = TY == TSR_Q8_0 || TY == TSR_MXFP4;
+    __shared__ __align__(16) __half Ws[2][MM][MSTR];
+    __shared__ __align__(16) __half Xs[2][GN][MSTR];
+    __shared__ float Ss[2][MM];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    // weight loading: row wr = tid / 2, half hf = tid % 2 (16 values each)
+    const int wr = tid >> 1, hf = tid & 1;
+    const bool wvalid = r0 + wr < R;
+    const size_t gr = sliceRow + (size_t)(r0 + wr);
+    // x loading: member xm = tid / 4, 8 values from 8·xq
+    const int xm = tid >> 2, xq = tid & 3;
+    const int xr = xrow[xm];
+    const float* xp = xr >= 0 ? x + (size_t)xr * K + 8 * xq : nullptr;
+    // compute: warp rows 32·wm .., members 32·wn ..
+    const int wm = warp & 3, wn = warp >> 2;
+    const int g = lane >> 2, tq = lane & 3;
+
+    float acc[2][4][4];
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+
+    const int nkb = K / MK;
+    MRaw w;
+    float4 xa, xb;
+    m_load_w<TY>(w, values, scales, K, wvalid, gr, 0, hf);
+    xa = xp ? __ldg(reinterpret_cast<const float4*>(xp)) : make_float4(0.f, 0.f, 0.f, 0.f);
+    xb = xp ? __ldg(reinterpret_cast<const float4*>(xp) + 1) : make_float4(0.f, 0.f, 0.f, 0.f);
+    m_store_w<TY>(&Ws[0][wr][0], &Ss[0][wr], w, hf);
+    *reinterpret_cast<uint4*>(&Xs[0][xm][8 * xq]) = make_uint4(m_h2(xa.x, xa.y), m_h2(xa.z, xa.w), m_h2(xb.x, xb.y), m_h2(xb.z, xb.w));
+    __syncthreads();
+
+    for (int kb = 0; kb < nkb; kb++)
+    {
+        const int buf = kb & 1;
+        const bool more = kb + 1 < nkb;
+        if (more)
+        {
+            m_load_w<TY>(w, values, scales, K, wvalid, gr, kb + 1, hf);
+            const float* p = xp ? xp + (size_t)(kb + 1) * MK : nullptr;
+            xa = p ? __ldg(reinterpret_cast<const float4*>(p)) : make_float4(0.f, 0.f, 0.f, 0.f);
+            xb = p ? __ldg(reinterpret_cast<const float4*>(p) + 1) : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+
+        float part[2][4][4];
+        if (quant)
+        {
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+#pragma unroll
+                    for (int c = 0; c < 4; c++) part[i][j][c] = 0.f;
+        }
+#pragma unroll
+        for (int kk = 0; kk < MK; kk += 16)
+        {
+            uint32_t a[2][4], b[4][2];
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+                m_ldsm4(a[i][0], a[i][1], a[i][2], a[i][3], &Ws[buf][32 * wm + 16 * i + (lane & 15)][kk + 8 * (lane >> 4)]);
+#pragma unroll
+            for (int p = 0; p < 2; p++)
+                m_ldsm4(b[2 * p][0], b[2 * p][1], b[2 * p + 1][0], b[2 * p + 1][1],
+                        &Xs[buf][32 * wn + 16 * p + 8 * (lane >> 4) + (lane & 7)][kk + 8 * ((lane >> 3) & 1)]);
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                {
+                    if (quant) m_mma(part[i][j], a[i], b[j][0], b[j][1]);
+                    else m_mma(acc[i][j], a[i], b[j][0], b[j][1]);
+                }
+        }
+        if (quant)
+        {
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+            {
+                const float s0 = Ss[buf][32 * wm + 16 * i + g], s1 = Ss[buf][32 * wm + 16 * i + g + 8];
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                {
+                    acc[i][j][0] = fmaf(s0, part[i][j][0], acc[i][j][0]);
+                    acc[i][j][1] = fmaf(s0, part[i][j][1], acc[i][j][1]);
+                    acc[i][j][2] = fmaf(s1, part[i][j][2], acc[i][j][2]);
+                    acc[i][j][3] = fmaf(s1, part[i][j][3], acc[i][j][3]);
+                }
+            }
+        }
+
+        if (more)
+        {
+            // buffer buf ^ 1 was last read in step kb − 1, before the barrier that ended it
+            m_store_w<TY>(&Ws[buf ^ 1][wr][0], &Ss[buf ^ 1][wr], w, hf);
+            *reinterpret_cast<uint4*>(&Xs[buf ^ 1][xm][8 * xq]) =
+                make_uint4(m_h2(xa.x, xa.y), m_h2(xa.z, xa.w), m_h2(xb.x, xb.y), m_h2(xb.z, xb.w));
+        }
+        __syncthreads();
+    }
+
+    // acc[i][j][c]: row 32·wm + 16·i + g (+8 for c ≥ 2), member 32·wn + 8·j + 2·tq + (c & 1)
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+        {
+            const int r = r0 + 32 * wm + 16 * i + g + 8 * h;
+            if (r >= R) continue;
+            const float bv = bias ? bias[r] : 0.f;
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+#pragma unroll
+                for (int c = 0; c < 2; c++)
+                {
+                    const int yr = yrow[32 * wn + 8 * j + 2 * tq + c];
+                    if (yr >= 0) y[(size_t)yr * R + r] = acc[i][j][2 * h + c] + bv;
+                }
+        }
+}
+
+template <int TY>
+__device__ __forceinline__ void m_dense(const void* values, const void* scales, int K, int R, const float* x, float* y,
+                                        const float* bias, int T)
+{
+    __shared__ int xrow[GN], yrow[GN];
+    const int m0 = blockIdx.x * GN;
+    if (threadIdx.x < GN)
+    {
+        const int t = m0 + threadIdx.x;
+        xrow[threadIdx.x] = t < T ? t : -1;
+        yrow[threadIdx.x] = t < T ? t : -1;
+    }
+    __syncthreads();
+    m_tile<TY>(values, scales, K, R, 0, blockIdx.y * MM, x, y, bias, xrow, yrow);
+}
+
+template <int TY>
+__device__ __forceinline__ void m_experts(const void* values, const void* scales, int K, int R, int E, const float* x,
+                                          int xPerSlot, int k, const int* __restrict__ info, float* y, const float* bias)
+{
+    __shared__ int xrow[GN], yrow[GN];
+    const int e = g_expert_rows(E, xPerSlot, k, info, xrow, yrow);
+    if (e < 0) return;
+    m_tile<TY>(values, scales, K, R, (size_t)e * R, blockIdx.y * MM, x, y, bias ? bias + (size_t)e * R : nullptr, xrow, yrow);
+}
+
+#define M_KERNELS(SUFFIX, TY)                                                                                              \
+    extern "C" __global__ void __launch_bounds__(MTHREADS, 2) tsr_gemm_mma_##SUFFIX(                                      \
+        const void* values, const void* scales, int K, int R, const float* x, float* y, const float* bias, int T)          \
+    {                                                                                                                      \
+        m_dense<TY>(values, scales, K, R, x, y, bias, T);                                                                  \
+    }                                                                                                                      \
+    extern "C" __global__ void __launch_bounds__(MTHREADS, 2) tsr_gemm_experts_mma_##SUFFIX(                              \
+        const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, int k, const int* info, \
+        float* y, const float* bias)                                                                                       \
+    {                                                                                                                      \
+        m_experts<TY>(values, scales, K, R, E, x, xPerSlot, k, info, y, bias);                                             \
+    }
+
+M_KERNELS(f16, TSR_F16)
+M_KERNELS(q8_0, TSR_Q8_0)
+M_KERNELS(mxfp4, TSR_MXFP4)
 
 // One block of 1024 threads (32 warps), E ≤ 256; dynamic shared memory 32·E ints. Warp w owns slots
 // [w·seg, (w+1)·seg): it counts them per expert, the counts become running positions in (expert, warp, slot) order,

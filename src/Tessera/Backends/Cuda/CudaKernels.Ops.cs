@@ -16,14 +16,25 @@ internal sealed partial class CudaKernels
     /// only for a few rows; its scratch grows with the rows.</summary>
     public const int AttentionDecodeMaxRows = 8;
 
+    // Heads (warps) per block of the RoPE kernels.
+    private const int RopeHeadsPerBlock = 4;
+
     private const int AttentionTile = 64, AttentionMaxGroup = 16, DecodeThreads = 128, PrefillThreads = 256;
 
     /// <summary>RMSNorm of each of <paramref name="T"/> rows of <paramref name="n"/>: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · w.
-    /// <paramref name="y"/> may equal <paramref name="x"/>. One block per row.</summary>
+    /// <paramref name="y"/> may equal <paramref name="x"/>. One block per row: with 16-byte aligned pointers and n a multiple
+    /// of 4, a thread per four values (up to 1,024 threads) and a float sum; otherwise the scalar kernel (double sum).</summary>
     public void RmsNorm(CudaStream s, ulong x, ulong weight, ulong y, int n, float eps, int T)
     {
         RequirePositive(n, nameof(n));
         RequirePositive(T, nameof(T));
+        if (((x | weight | y) & 15) == 0 && n % 4 == 0)
+        {
+            int threads = Math.Clamp((n / 4 + 31) / 32 * 32, 32, 1024);
+            s.Launch(F(Elementwise, "tsr_rmsnorm4"), T, threads, 0,
+                [KernelArg.Ptr(x), KernelArg.Ptr(weight), KernelArg.Ptr(y), KernelArg.I32(n / 4), KernelArg.F32(eps)]);
+            return;
+        }
         s.Launch(F(Elementwise, "tsr_rmsnorm"), T, n >= 1024 ? 512 : 256, 0,
             [KernelArg.Ptr(x), KernelArg.Ptr(weight), KernelArg.Ptr(y), KernelArg.I32(n), KernelArg.F32(eps)]);
     }
@@ -78,26 +89,31 @@ internal sealed partial class CudaKernels
     }
 
     /// <summary>NEOX RoPE in place on every head of x[t] ([T × heads·d]) at positions[t] (int32 on the device), from a table
-    /// [maxPositions × d] of interleaved cos·m, sin·m per pair. One block per row.</summary>
+    /// [maxPositions × d] of interleaved cos·m, sin·m per pair. A warp per head (the RopeStore kernel with no kv heads).</summary>
     public void Rope(CudaStream s, ulong x, ulong positions, ulong table, int heads, int d, int T)
     {
         RequireHeadSize(d, even: true);
         RequirePositive(heads, nameof(heads));
-        RequirePositive(T, nameof(T));
-        s.Launch(F(Elementwise, "tsr_rope"), T, ThreadsFor(heads * d / 2), 0,
-            [KernelArg.Ptr(x), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(heads), KernelArg.I32(d)]);
+        RequireGridY(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_rope_store_heads"), new Dim3(Blocks(heads, RopeHeadsPerBlock), (uint)T), 32 * RopeHeadsPerBlock, 0,
+        [
+            KernelArg.Ptr(x), KernelArg.Ptr(0), KernelArg.Ptr(0), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(heads),
+            KernelArg.I32(0), KernelArg.I32(d), KernelArg.Ptr(0), KernelArg.Ptr(0), KernelArg.Ptr(0), KernelArg.I32(0),
+        ]);
     }
 
     /// <summary>RoPE on q [T × qHeads·d] and k [T × kvHeads·d] in place, then cache row slots[t] ← k[t] (roped) and v[t],
-    /// as F16 (round to nearest) when <paramref name="f16"/>, else F32. One launch, one block per row.</summary>
+    /// as F16 (round to nearest) when <paramref name="f16"/>, else F32. One launch: grid (head groups, T), a warp per q or
+    /// kv head.</summary>
     public void RopeStore(CudaStream s, ulong q, ulong k, ulong v, ulong positions, ulong table, int qHeads, int kvHeads, int d, int T,
         ulong keyCache, ulong valueCache, ulong slots, bool f16)
     {
         RequireHeadSize(d, even: true);
         RequirePositive(qHeads, nameof(qHeads));
         RequirePositive(kvHeads, nameof(kvHeads));
-        RequirePositive(T, nameof(T));
-        s.Launch(F(Elementwise, "tsr_rope_store"), T, ThreadsFor(qHeads * d / 2 + kvHeads * d / 2 + kvHeads * d), 0,
+        RequireGridY(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_rope_store_heads"), new Dim3(Blocks(qHeads + kvHeads, RopeHeadsPerBlock), (uint)T),
+            32 * RopeHeadsPerBlock, 0,
         [
             KernelArg.Ptr(q), KernelArg.Ptr(k), KernelArg.Ptr(v), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(qHeads),
             KernelArg.I32(kvHeads), KernelArg.I32(d), KernelArg.Ptr(keyCache), KernelArg.Ptr(valueCache), KernelArg.Ptr(slots),
@@ -299,9 +315,6 @@ internal sealed partial class CudaKernels
 
     // Blocks for a grid-stride loop of 256 threads: enough to fill the GPU, no more.
     private static uint GridStride(long n) => (uint)Math.Clamp((n + 255) / 256, 1, 8192);
-
-    // Threads for a block-per-row kernel with `items` items: a multiple of 32 up to 512.
-    private static int ThreadsFor(int items) => Math.Clamp((items + 31) / 32 * 32, 32, 512);
 
     private static long Align256(long bytes) => (bytes + 255) & ~255L;
 }

@@ -19,6 +19,9 @@ internal sealed partial class CudaKernels
     // Heads (warps) per block of the RoPE kernels.
     private const int RopeHeadsPerBlock = 4;
 
+    // Slots per tile of the decode kernel (a lane per slot in its softmax).
+    private const int DecodeTile = 32;
+
     private const int AttentionTile = 64, AttentionMaxGroup = 16, DecodeThreads = 128, PrefillThreads = 256;
 
     /// <summary>RMSNorm of each of <paramref name="T"/> rows of <paramref name="n"/>: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · w.
@@ -173,16 +176,21 @@ internal sealed partial class CudaKernels
         string type = f16 ? "f16" : "f32";
         if (T <= AttentionDecodeMaxRows)
         {
-            int chunk = DecodeChunk(slots), chunks = (slots + chunk - 1) / chunk;
+            int chunk = DecodeChunk(slots), chunks = DecodeChunks(slots);
+            // Query heads per block: all of the group, halved while the grid has fewer than 256 blocks (small caches: the
+            // chunks' keys and values are then read by several blocks, from L2).
+            int perBlock = group;
+            while (perBlock % 2 == 0 && (long)chunks * kvHeads * (group / perBlock) * T < 256) perBlock /= 2;
             ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);
-            int shared = (group * d + group * AttentionTile + AttentionTile * d) * sizeof(float);
-            s.Launch(F(AttentionModule, "tsr_attn_decode_" + type), new Dim3((uint)chunks, (uint)kvHeads, (uint)T), DecodeThreads, shared,
+            int shared = (perBlock * d + perBlock * DecodeTile + DecodeThreads * 2 * perBlock) * sizeof(float);
+            s.Launch(F(AttentionModule, $"tsr_attn_decode_{type}_d{d}"), new Dim3((uint)chunks, (uint)(kvHeads * (group / perBlock)), (uint)T),
+                DecodeThreads, shared,
             [
                 KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
-                KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(d),
-                KernelArg.I32(chunk), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
+                KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
+                KernelArg.I32(perBlock), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
             ]);
-            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3((uint)heads, (uint)T), 128, Math.Max(1, chunks) * sizeof(float),
+            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3(Blocks(heads, 4), (uint)T), 128, 4 * chunks * sizeof(float),
             [
                 KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.I32(heads),
                 KernelArg.I32(d), KernelArg.I32(chunks),
@@ -210,8 +218,7 @@ internal sealed partial class CudaKernels
     public static long AttentionScratchBytes(int heads, int d, int T, int slots)
     {
         long rows = Math.Clamp(T, 1, AttentionDecodeMaxRows);
-        int chunk = DecodeChunk(slots);
-        long chunks = (slots + chunk - 1) / chunk;
+        long chunks = DecodeChunks(slots);
         long decode = Align256(rows * heads * chunks * 8) + Align256(rows * heads * chunks * d * sizeof(float));
         long summary = Align256(((long)slots + AttentionTile - 1) / AttentionTile * 8);
         return Math.Max(256, Math.Max(decode, summary));
@@ -271,14 +278,17 @@ internal sealed partial class CudaKernels
         return Align256(candidates * sizeof(float)) + Align256(candidates * sizeof(int));
     }
 
-    // Slots per decode chunk: a power of two from 64 to 1024, so that a kv head has at most 256 chunks up to 262,144 slots
-    // (an empty chunk costs a block that reads its positions; a full one walks chunk/64 tiles).
+    // Slots per decode chunk: a power of two from 32 (one tile) to 1024, so that a kv head has at most 256 chunks up to
+    // 262,144 slots (an empty chunk costs a block that reads its positions; a full one walks chunk/32 tiles).
     private static int DecodeChunk(int slots)
     {
-        int chunk = AttentionTile;
+        int chunk = DecodeTile;
         while (chunk < 1024 && (long)chunk * 256 < slots) chunk *= 2;
         return chunk;
     }
+
+    // Decode chunks of a cache of `slots` (one, all empty, for no slots).
+    private static int DecodeChunks(int slots) => Math.Max(1, (slots + DecodeChunk(slots) - 1) / DecodeChunk(slots));
 
     // Argmax blocks per row: slices of about 2,048 logits, at most 128 blocks.
     private static int ArgmaxBlocks(int n) => Math.Clamp((n + 2047) / 2048, 1, 128);

@@ -16,6 +16,9 @@ internal sealed partial class CudaKernels
     /// only for a few rows; its scratch grows with the rows.</summary>
     public const int AttentionDecodeMaxRows = 8;
 
+    // Tokens per block of the fused router (TSR_ROUTE_TOKENS).
+    private const int RouteTokensPerBlock = 4;
+
     // Heads (warps) per block of the RoPE kernels.
     private const int RopeHeadsPerBlock = 4;
 
@@ -233,6 +236,25 @@ internal sealed partial class CudaKernels
         RequirePositive(T, nameof(T));
         s.Launch(F(Sample, "tsr_topk_softmax"), new Dim3(Blocks(T, 4)), 128, 0,
             [KernelArg.Ptr(logits), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(E), KernelArg.I32(k), KernelArg.I32(T)]);
+    }
+
+    /// <summary>Fused router: logits[t·E + e] = W[e]·x[t] + bias[e] (W F32 [E × K] at <paramref name="weightF32"/>, bias
+    /// F32 [E] or 0 for none), then the top-k + softmax of <see cref="TopKSoftmax"/> over those logits into ids [T × k] and
+    /// weights [T × k], in one launch: a block of 1,024 threads per group of up to four tokens, a warp per weight row, one
+    /// warp per token for the top-k. K a multiple of 4, W and x 16-byte aligned.</summary>
+    public void RouteTopK(CudaStream s, ulong weightF32, ulong bias, ulong x, ulong logits, ulong ids, ulong weights, int K, int E, int k, int T)
+    {
+        if (E < 1 || E > 256) throw new ArgumentOutOfRangeException(nameof(E), E, "the GPU router takes 1 to 256 experts");
+        if (k < 1 || k > 8 || k > E) throw new ArgumentOutOfRangeException(nameof(k), k, $"the GPU router picks 1 to min(8, {E}) experts");
+        RequirePositive(K, nameof(K));
+        RequirePositive(T, nameof(T));
+        if (K % 4 != 0 || ((weightF32 | x) & 15) != 0)
+            throw new ArgumentException($"the fused router reads rows of a multiple of 4 floats (K = {K}) from 16-byte aligned weights and inputs");
+        s.Launch(F(Sample, "tsr_route_topk"), new Dim3(Blocks(T, RouteTokensPerBlock)), 1024, 0,
+        [
+            KernelArg.Ptr(weightF32), KernelArg.Ptr(bias), KernelArg.Ptr(x), KernelArg.Ptr(logits), KernelArg.Ptr(ids), KernelArg.Ptr(weights),
+            KernelArg.I32(K), KernelArg.I32(E), KernelArg.I32(k), KernelArg.I32(T),
+        ]);
     }
 
     /// <summary>Greedy sampling: result[row] (int32) = index of the largest of logits[row·n ..] (ties: lowest index; NaN never

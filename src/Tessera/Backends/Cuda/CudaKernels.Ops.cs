@@ -16,14 +16,31 @@ internal sealed partial class CudaKernels
     /// only for a few rows; its scratch grows with the rows.</summary>
     public const int AttentionDecodeMaxRows = 8;
 
+    // Tokens per block of the fused router (TSR_ROUTE_TOKENS).
+    private const int RouteTokensPerBlock = 4;
+
+    // Heads (warps) per block of the RoPE kernels.
+    private const int RopeHeadsPerBlock = 4;
+
+    // Slots per tile of the decode kernel (a lane per slot in its softmax).
+    private const int DecodeTile = 32;
+
     private const int AttentionTile = 64, AttentionMaxGroup = 16, DecodeThreads = 128, PrefillThreads = 256;
 
     /// <summary>RMSNorm of each of <paramref name="T"/> rows of <paramref name="n"/>: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · w.
-    /// <paramref name="y"/> may equal <paramref name="x"/>. One block per row.</summary>
+    /// <paramref name="y"/> may equal <paramref name="x"/>. One block per row: with 16-byte aligned pointers and n a multiple
+    /// of 4, a thread per four values (up to 1,024 threads) and a float sum; otherwise the scalar kernel (double sum).</summary>
     public void RmsNorm(CudaStream s, ulong x, ulong weight, ulong y, int n, float eps, int T)
     {
         RequirePositive(n, nameof(n));
         RequirePositive(T, nameof(T));
+        if (((x | weight | y) & 15) == 0 && n % 4 == 0)
+        {
+            int threads = Math.Clamp((n / 4 + 31) / 32 * 32, 32, 1024);
+            s.Launch(F(Elementwise, "tsr_rmsnorm4"), T, threads, 0,
+                [KernelArg.Ptr(x), KernelArg.Ptr(weight), KernelArg.Ptr(y), KernelArg.I32(n / 4), KernelArg.F32(eps)]);
+            return;
+        }
         s.Launch(F(Elementwise, "tsr_rmsnorm"), T, n >= 1024 ? 512 : 256, 0,
             [KernelArg.Ptr(x), KernelArg.Ptr(weight), KernelArg.Ptr(y), KernelArg.I32(n), KernelArg.F32(eps)]);
     }
@@ -78,26 +95,31 @@ internal sealed partial class CudaKernels
     }
 
     /// <summary>NEOX RoPE in place on every head of x[t] ([T × heads·d]) at positions[t] (int32 on the device), from a table
-    /// [maxPositions × d] of interleaved cos·m, sin·m per pair. One block per row.</summary>
+    /// [maxPositions × d] of interleaved cos·m, sin·m per pair. A warp per head (the RopeStore kernel with no kv heads).</summary>
     public void Rope(CudaStream s, ulong x, ulong positions, ulong table, int heads, int d, int T)
     {
         RequireHeadSize(d, even: true);
         RequirePositive(heads, nameof(heads));
-        RequirePositive(T, nameof(T));
-        s.Launch(F(Elementwise, "tsr_rope"), T, ThreadsFor(heads * d / 2), 0,
-            [KernelArg.Ptr(x), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(heads), KernelArg.I32(d)]);
+        RequireGridY(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_rope_store_heads"), new Dim3(Blocks(heads, RopeHeadsPerBlock), (uint)T), 32 * RopeHeadsPerBlock, 0,
+        [
+            KernelArg.Ptr(x), KernelArg.Ptr(0), KernelArg.Ptr(0), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(heads),
+            KernelArg.I32(0), KernelArg.I32(d), KernelArg.Ptr(0), KernelArg.Ptr(0), KernelArg.Ptr(0), KernelArg.I32(0),
+        ]);
     }
 
     /// <summary>RoPE on q [T × qHeads·d] and k [T × kvHeads·d] in place, then cache row slots[t] ← k[t] (roped) and v[t],
-    /// as F16 (round to nearest) when <paramref name="f16"/>, else F32. One launch, one block per row.</summary>
+    /// as F16 (round to nearest) when <paramref name="f16"/>, else F32. One launch: grid (head groups, T), a warp per q or
+    /// kv head.</summary>
     public void RopeStore(CudaStream s, ulong q, ulong k, ulong v, ulong positions, ulong table, int qHeads, int kvHeads, int d, int T,
         ulong keyCache, ulong valueCache, ulong slots, bool f16)
     {
         RequireHeadSize(d, even: true);
         RequirePositive(qHeads, nameof(qHeads));
         RequirePositive(kvHeads, nameof(kvHeads));
-        RequirePositive(T, nameof(T));
-        s.Launch(F(Elementwise, "tsr_rope_store"), T, ThreadsFor(qHeads * d / 2 + kvHeads * d / 2 + kvHeads * d), 0,
+        RequireGridY(T, nameof(T));
+        s.Launch(F(Elementwise, "tsr_rope_store_heads"), new Dim3(Blocks(qHeads + kvHeads, RopeHeadsPerBlock), (uint)T),
+            32 * RopeHeadsPerBlock, 0,
         [
             KernelArg.Ptr(q), KernelArg.Ptr(k), KernelArg.Ptr(v), KernelArg.Ptr(positions), KernelArg.Ptr(table), KernelArg.I32(qHeads),
             KernelArg.I32(kvHeads), KernelArg.I32(d), KernelArg.Ptr(keyCache), KernelArg.Ptr(valueCache), KernelArg.Ptr(slots),
@@ -157,16 +179,21 @@ internal sealed partial class CudaKernels
         string type = f16 ? "f16" : "f32";
         if (T <= AttentionDecodeMaxRows)
         {
-            int chunk = DecodeChunk(slots), chunks = (slots + chunk - 1) / chunk;
+            int chunk = DecodeChunk(slots), chunks = DecodeChunks(slots);
+            // Query heads per block: all of the group, halved while the grid has fewer than 256 blocks (small caches: the
+            // chunks' keys and values are then read by several blocks, from L2).
+            int perBlock = group;
+            while (perBlock % 2 == 0 && (long)chunks * kvHeads * (group / perBlock) * T < 256) perBlock /= 2;
             ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);
-            int shared = (group * d + group * AttentionTile + AttentionTile * d) * sizeof(float);
-            s.Launch(F(AttentionModule, "tsr_attn_decode_" + type), new Dim3((uint)chunks, (uint)kvHeads, (uint)T), DecodeThreads, shared,
+            int shared = (perBlock * d + perBlock * DecodeTile + DecodeThreads * 2 * perBlock) * sizeof(float);
+            s.Launch(F(AttentionModule, $"tsr_attn_decode_{type}_d{d}"), new Dim3((uint)chunks, (uint)(kvHeads * (group / perBlock)), (uint)T),
+                DecodeThreads, shared,
             [
                 KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
-                KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(d),
-                KernelArg.I32(chunk), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
+                KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
+                KernelArg.I32(perBlock), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
             ]);
-            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3((uint)heads, (uint)T), 128, Math.Max(1, chunks) * sizeof(float),
+            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3(Blocks(heads, 4), (uint)T), 128, 4 * chunks * sizeof(float),
             [
                 KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.I32(heads),
                 KernelArg.I32(d), KernelArg.I32(chunks),
@@ -194,8 +221,7 @@ internal sealed partial class CudaKernels
     public static long AttentionScratchBytes(int heads, int d, int T, int slots)
     {
         long rows = Math.Clamp(T, 1, AttentionDecodeMaxRows);
-        int chunk = DecodeChunk(slots);
-        long chunks = (slots + chunk - 1) / chunk;
+        long chunks = DecodeChunks(slots);
         long decode = Align256(rows * heads * chunks * 8) + Align256(rows * heads * chunks * d * sizeof(float));
         long summary = Align256(((long)slots + AttentionTile - 1) / AttentionTile * 8);
         return Math.Max(256, Math.Max(decode, summary));
@@ -210,6 +236,25 @@ internal sealed partial class CudaKernels
         RequirePositive(T, nameof(T));
         s.Launch(F(Sample, "tsr_topk_softmax"), new Dim3(Blocks(T, 4)), 128, 0,
             [KernelArg.Ptr(logits), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(E), KernelArg.I32(k), KernelArg.I32(T)]);
+    }
+
+    /// <summary>Fused router: logits[t·E + e] = W[e]·x[t] + bias[e] (W F32 [E × K] at <paramref name="weightF32"/>, bias
+    /// F32 [E] or 0 for none), then the top-k + softmax of <see cref="TopKSoftmax"/> over those logits into ids [T × k] and
+    /// weights [T × k], in one launch: a block of 1,024 threads per group of up to four tokens, a warp per weight row, one
+    /// warp per token for the top-k. K a multiple of 4, W and x 16-byte aligned.</summary>
+    public void RouteTopK(CudaStream s, ulong weightF32, ulong bias, ulong x, ulong logits, ulong ids, ulong weights, int K, int E, int k, int T)
+    {
+        if (E < 1 || E > 256) throw new ArgumentOutOfRangeException(nameof(E), E, "the GPU router takes 1 to 256 experts");
+        if (k < 1 || k > 8 || k > E) throw new ArgumentOutOfRangeException(nameof(k), k, $"the GPU router picks 1 to min(8, {E}) experts");
+        RequirePositive(K, nameof(K));
+        RequirePositive(T, nameof(T));
+        if (K % 4 != 0 || ((weightF32 | x) & 15) != 0)
+            throw new ArgumentException($"the fused router reads rows of a multiple of 4 floats (K = {K}) from 16-byte aligned weights and inputs");
+        s.Launch(F(Sample, "tsr_route_topk"), new Dim3(Blocks(T, RouteTokensPerBlock)), 1024, 0,
+        [
+            KernelArg.Ptr(weightF32), KernelArg.Ptr(bias), KernelArg.Ptr(x), KernelArg.Ptr(logits), KernelArg.Ptr(ids), KernelArg.Ptr(weights),
+            KernelArg.I32(K), KernelArg.I32(E), KernelArg.I32(k), KernelArg.I32(T),
+        ]);
     }
 
     /// <summary>Greedy sampling: result[row] (int32) = index of the largest of logits[row·n ..] (ties: lowest index; NaN never
@@ -255,14 +300,17 @@ internal sealed partial class CudaKernels
         return Align256(candidates * sizeof(float)) + Align256(candidates * sizeof(int));
     }
 
-    // Slots per decode chunk: a power of two from 64 to 1024, so that a kv head has at most 256 chunks up to 262,144 slots
-    // (an empty chunk costs a block that reads its positions; a full one walks chunk/64 tiles).
+    // Slots per decode chunk: a power of two from 32 (one tile) to 1024, so that a kv head has at most 256 chunks up to
+    // 262,144 slots (an empty chunk costs a block that reads its positions; a full one walks chunk/32 tiles).
     private static int DecodeChunk(int slots)
     {
-        int chunk = AttentionTile;
+        int chunk = DecodeTile;
         while (chunk < 1024 && (long)chunk * 256 < slots) chunk *= 2;
         return chunk;
     }
+
+    // Decode chunks of a cache of `slots` (one, all empty, for no slots).
+    private static int DecodeChunks(int slots) => Math.Max(1, (slots + DecodeChunk(slots) - 1) / DecodeChunk(slots));
 
     // Argmax blocks per row: slices of about 2,048 logits, at most 128 blocks.
     private static int ArgmaxBlocks(int n) => Math.Clamp((n + 2047) / 2048, 1, 128);
@@ -299,9 +347,6 @@ internal sealed partial class CudaKernels
 
     // Blocks for a grid-stride loop of 256 threads: enough to fill the GPU, no more.
     private static uint GridStride(long n) => (uint)Math.Clamp((n + 255) / 256, 1, 8192);
-
-    // Threads for a block-per-row kernel with `items` items: a multiple of 32 up to 512.
-    private static int ThreadsFor(int items) => Math.Clamp((items + 31) / 32 * 32, 32, 512);
 
     private static long Align256(long bytes) => (bytes + 255) & ~255L;
 }

@@ -4,10 +4,11 @@
 // F16 cache the queries are rounded to F16 first, as the CPU reference and ggml do.
 //
 // Decode (few query rows, CUDA-graph friendly: nothing about the depth comes from the host): flash-decoding. Grid (slot
-// chunks × kv heads × T), 128 threads; a block takes every query head of its kv head over its chunk, reads the chunk's
-// positions, exits at once if no slot is visible, else walks the chunk in tiles of 64 slots (skipping tiles with nothing
-// visible) with an online softmax, and writes its partial max, sum and unnormalised value sum to scratch. The combine
-// kernel (a block per query head and row) merges the chunks in chunk order and adds the sink: deterministic.
+// chunks × kv heads·head splits × T), 128 threads; a block takes H query heads of its kv head (all G of them, or a part
+// when the grid would be small) over its chunk, reads the chunk's positions, exits at once if no slot is visible, else
+// walks the chunk in tiles of 32 slots (skipping tiles with nothing visible) with an online softmax, and writes its
+// partial max, sum and unnormalised value sum to scratch. The combine kernel (a warp per query head and row) merges the
+// chunks in chunk order and adds the sink: deterministic.
 //
 // Prefill (many query rows): flash attention. A summary kernel writes the smallest and largest position of every tile of
 // 64 slots; a block per (tile of query rows, kv head) takes 64 query-head rows (64/G tokens × the G heads of the kv head),
@@ -42,6 +43,7 @@ template <> struct TsrKv<__half>
             v[2 * i + 1] = f.y;
         }
     }
+    __device__ static __forceinline__ float2 Load2(const __half* p) { return __half22float2(*(const __half2*)p); }
     __device__ static __forceinline__ float Query(float x) { return __half2float(__float2half_rn(x)); }
 };
 template <> struct TsrKv<float>
@@ -55,6 +57,7 @@ template <> struct TsrKv<float>
         v[2] = f.z;
         v[3] = f.w;
     }
+    __device__ static __forceinline__ float2 Load2(const float* p) { return *(const float2*)p; }
     __device__ static __forceinline__ float Query(float x) { return x; }
 };
 
@@ -62,92 +65,89 @@ template <> struct TsrKv<float>
 // Decode
 // ---------------------------------------------------------------------------------------------------------------------
 
-// Dynamic shared memory: qs [G·d] floats, sc [G·64], vt [64·d].
-template <typename TKV>
+// Decode tile: slots per tile (a lane per slot in the softmax) and threads per block.
+#define TSR_ATT_DTILE 32
+
+// Dynamic shared memory: qs [H·D] (the block's H query heads), ps [H·32] (scores, then weights of a tile), red [256·H]
+// (the value sums of the thread groups). Grid (chunks, kvHeads·splits, T), 128 threads; the block takes chunk c of kv head
+// kvh for query heads kvh·G + split·H .. + H − 1 (H = G / splits) of row t.
+//   1. The queries into shared memory (F16-rounded for an F16 cache), and the visibility of the chunk's slots, a 32-bit
+//      mask per tile (warp ballots); exit when nothing is visible.
+//   2. Per tile with a visible slot: scores (L = D/E lanes per key row, 16-byte key loads, the H dots reduced over the L
+//      lanes), an online softmax per head (a warp per head, a lane per slot, __expf), then every thread adds
+//      p·v for the visible slots of its slot group to its H pairs of columns (2-value loads of the value row).
+//   3. The thread groups' sums are added in group order and written with the chunk's max and sum per head.
+template <typename TKV, int D>
 __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, const TKV* __restrict__ keys,
                                                 const TKV* __restrict__ values, const int* __restrict__ qpos,
                                                 const int* __restrict__ kpos, int slots, int window, float scale, int heads,
-                                                int kvHeads, int d, int chunk, float2* __restrict__ stats,
+                                                int kvHeads, int chunk, int H, float2* __restrict__ stats,
                                                 float* __restrict__ partial)
 {
+    constexpr int E = TsrKv<TKV>::Per16, L = D / E, PER_WARP = 32 / L, WARPS = TSR_ATT_DECODE_THREADS / 32;
+    constexpr int U = D / 2, NG = TSR_ATT_DECODE_THREADS / U;   // column pairs per row; slot groups
     extern __shared__ float tsr_dyn[];
-    __shared__ int kps[TSR_ATT_TILE];
-    __shared__ int tileAny[1024 / TSR_ATT_TILE];
+    __shared__ unsigned vis[32];   // ≤ 1024 slots per chunk
     __shared__ float ms[TSR_ATT_MAX_GROUP], ls[TSR_ATT_MAX_GROUP], rs[TSR_ATT_MAX_GROUP];
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int c = blockIdx.x, kvh = blockIdx.y, t = blockIdx.z, chunks = gridDim.x;
-    const int G = heads / kvHeads, width = kvHeads * d;
-    const int begin = c * chunk, end = min(begin + chunk, slots), tiles = (end - begin + TSR_ATT_TILE - 1) / TSR_ATT_TILE;
+    const int c = blockIdx.x, t = blockIdx.z, chunks = gridDim.x;
+    const int G = heads / kvHeads, splits = G / H, kvh = blockIdx.y / splits, h0 = kvh * G + (blockIdx.y - kvh * splits) * H;
+    const int width = kvHeads * D;
+    const int begin = c * chunk, end = min(begin + chunk, slots), tiles = (end - begin + TSR_ATT_DTILE - 1) / TSR_ATT_DTILE;
     const int qp = qpos[t];
 
-    if (tid < 1024 / TSR_ATT_TILE) tileAny[tid] = 0;
-    __syncthreads();
-    bool any = false;
-    for (int s = begin + tid; s < end; s += blockDim.x)
-        if (tsr_visible(qp, kpos[s], window))
-        {
-            any = true;
-            tileAny[(s - begin) / TSR_ATT_TILE] = 1;
-        }
-    long long first = ((long long)t * heads + kvh * G) * chunks + c;   // stats index of (t, head kvh·G, chunk c)
-    if (!__syncthreads_or(any))
-    {
-        if (tid < G) stats[first + (long long)tid * chunks] = make_float2(-INFINITY, 0.f);
-        return;
-    }
-
+    // The queries are read while the positions are (one round of memory latency, not two).
     float* qs = tsr_dyn;
-    float* sc = qs + G * d;
-    float* vt = sc + G * TSR_ATT_TILE;
-    const float* qRow = q + ((long long)t * heads + kvh * G) * d;
-    for (int i = tid; i < G * d; i += blockDim.x) qs[i] = TsrKv<TKV>::Query(qRow[i]);
-    if (tid < G)
+    float* ps = qs + H * D;
+    float* red = ps + H * TSR_ATT_DTILE;
+    const float* qRow = q + ((long long)t * heads + h0) * D;
+    for (int i = tid; i < H * D; i += TSR_ATT_DECODE_THREADS) qs[i] = TsrKv<TKV>::Query(qRow[i]);
+    if (tid < H)
     {
         ms[tid] = -INFINITY;
         ls[tid] = 0.f;
     }
 
-    constexpr int E = TsrKv<TKV>::Per16;
-    const int L = d / E;                 // lanes per key row (2..32)
-    const int perWarp = 32 / L;          // keys a warp reads at once
-    const int sub = lane % L, kk = lane / L;
-    const int pairs = G * d;
-    float acc[TSR_ATT_MAX_GROUP];
+    bool any = false;
+    for (int ti = warp; ti < tiles; ti += WARPS)
+    {
+        int s = begin + ti * TSR_ATT_DTILE + lane;
+        unsigned m = __ballot_sync(0xffffffffu, s < end && tsr_visible(qp, kpos[s], window));
+        if (lane == 0) vis[ti] = m;
+        any |= m != 0;
+    }
+    if (!__syncthreads_or(any))
+    {
+        if (tid < H) stats[((long long)t * heads + h0 + tid) * chunks + c] = make_float2(-INFINITY, 0.f);
+        return;
+    }
+
+
+    const int sub = lane % L, kk = lane / L;     // scores: part of the key row, key of the warp's pass
+    const int u = tid % U, sg = tid / U;         // values: column pair, slot group
+    const TKV* kBase = keys + (long long)kvh * D + sub * E;
+    const TKV* vBase = values + (long long)kvh * D + 2 * u;
+    float2 acc[TSR_ATT_MAX_GROUP];
 #pragma unroll
-    for (int i = 0; i < TSR_ATT_MAX_GROUP; i++) acc[i] = 0.f;
+    for (int g = 0; g < TSR_ATT_MAX_GROUP; g++) acc[g] = make_float2(0.f, 0.f);
 
     for (int ti = 0; ti < tiles; ti++)
     {
-        __syncthreads();   // qs, ms, ls ready; the previous tile's sc, vt, kps consumed
-        if (!tileAny[ti]) continue;
-        const int s0 = begin + ti * TSR_ATT_TILE, n = min(TSR_ATT_TILE, end - s0);
-        if (tid < TSR_ATT_TILE) kps[tid] = tid < n ? kpos[s0 + tid] : -1;
-        __syncthreads();
+        __syncthreads();   // qs, ms, ls ready; the previous tile's ps and rs consumed
+        const unsigned mask = vis[ti];
+        if (mask == 0) continue;
+        const long long s0 = begin + ti * TSR_ATT_DTILE;
 
-        // Values as floats (zeros for slots not visible: an empty slot may hold anything).
-        for (int i = tid; i < TSR_ATT_TILE * L; i += blockDim.x)
+        // Scores: warp w takes keys w·PER_WARP + kk, + WARPS·PER_WARP, ... (F16 with D = 16: 16 keys a warp, warps 2, 3 idle).
+#pragma unroll 1
+        for (int base = 0; base < TSR_ATT_DTILE; base += WARPS * PER_WARP)
         {
-            int row = i / L, part = i - row * L;
-            float v[E];
-            if (tsr_visible(qp, kps[row], window))
-                TsrKv<TKV>::Load(values + (long long)(s0 + row) * width + kvh * d + part * E, v);
-            else
-            {
-#pragma unroll
-                for (int e = 0; e < E; e++) v[e] = 0.f;
-            }
-#pragma unroll
-            for (int e = 0; e < E; e++) vt[row * d + part * E + e] = v[e];
-        }
-
-        // Scores: L lanes per key, a warp takes keys warp·16 .. warp·16 + 15.
-        for (int base = 0; base < 16; base += perWarp)
-        {
-            int key = warp * 16 + base + kk;
-            bool ok = tsr_visible(qp, kps[key], window);
+            if (base + warp * PER_WARP >= TSR_ATT_DTILE) break;   // warp-uniform
+            const int key = base + warp * PER_WARP + kk;
+            const bool ok = mask >> key & 1;
             float k[E];
-            if (ok) TsrKv<TKV>::Load(keys + (long long)(s0 + key) * width + kvh * d + sub * E, k);
+            if (ok) TsrKv<TKV>::Load(kBase + (s0 + key) * width, k);
             else
             {
 #pragma unroll
@@ -156,83 +156,105 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
 #pragma unroll
             for (int g = 0; g < TSR_ATT_MAX_GROUP; g++)
             {
-                if (g >= G) break;
-                const float* qg = qs + g * d + sub * E;
+                if (g >= H) break;
+                const float4* qg = (const float4*)(qs + g * D + sub * E);
                 float dot = 0.f;
 #pragma unroll
-                for (int e = 0; e < E; e++) dot = fmaf(qg[e], k[e], dot);
+                for (int e4 = 0; e4 < E / 4; e4++)
+                {
+                    float4 qv = qg[e4];
+                    dot = fmaf(qv.x, k[4 * e4], dot);
+                    dot = fmaf(qv.y, k[4 * e4 + 1], dot);
+                    dot = fmaf(qv.z, k[4 * e4 + 2], dot);
+                    dot = fmaf(qv.w, k[4 * e4 + 3], dot);
+                }
+#pragma unroll
                 for (int o = L >> 1; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
-                if (sub == 0) sc[g * TSR_ATT_TILE + key] = ok ? dot * scale : -INFINITY;
+                if (sub == 0) ps[g * TSR_ATT_DTILE + key] = ok ? dot * scale : -INFINITY;
             }
         }
         __syncthreads();
 
-        // Online softmax per head: warp w takes heads w, w + 4, ...
-        for (int g = warp; g < G; g += blockDim.x >> 5)
+        // Online softmax: warp w takes heads w, w + 4, ...; a lane per slot. The tile has a visible slot, so its max is finite.
+        for (int g = warp; g < H; g += WARPS)
         {
-            float a = sc[g * TSR_ATT_TILE + lane], b = sc[g * TSR_ATT_TILE + lane + 32];
-            float mOld = ms[g], mNew = fmaxf(mOld, tsr_warp_max(fmaxf(a, b)));
-            float pa = 0.f, pb = 0.f, r = 1.f;
-            if (mNew != -INFINITY)
-            {
-                pa = a == -INFINITY ? 0.f : expf(a - mNew);
-                pb = b == -INFINITY ? 0.f : expf(b - mNew);
-                r = mOld == -INFINITY ? 0.f : expf(mOld - mNew);
-            }
-            float sum = tsr_warp_sum(pa + pb);
-            sc[g * TSR_ATT_TILE + lane] = pa;
-            sc[g * TSR_ATT_TILE + lane + 32] = pb;
-            __syncwarp();
+            float a = ps[g * TSR_ATT_DTILE + lane];
+            float mOld = ms[g], mNew = fmaxf(mOld, tsr_warp_max(a));
+            float p = a == -INFINITY ? 0.f : __expf(a - mNew);
+            float r = mOld == -INFINITY ? 0.f : __expf(mOld - mNew);
+            float sum = tsr_warp_sum(p);
+            ps[g * TSR_ATT_DTILE + lane] = p;
             if (lane == 0)
             {
                 ms[g] = mNew;
-                ls[g] = ls[g] * r + sum;
+                ls[g] = fmaf(ls[g], r, sum);
                 rs[g] = r;
             }
         }
         __syncthreads();
 
-        // acc[g][j] = acc·r_g + Σ_c p[g][c]·v[c][j]; thread owns pairs tid + 128·i.
+        // Values: the thread adds p·v over the visible slots sg, sg + NG, ... of the tile to its column pair u.
 #pragma unroll
-        for (int i = 0; i < TSR_ATT_MAX_GROUP; i++)
+        for (int g = 0; g < TSR_ATT_MAX_GROUP; g++)
         {
-            int p = tid + i * TSR_ATT_DECODE_THREADS;
-            if (p >= pairs) break;
-            int g = p / d, j = p - g * d;
-            const float* pg = sc + g * TSR_ATT_TILE;
-            float a = acc[i] * rs[g];
-            for (int cc = 0; cc < TSR_ATT_TILE; cc++) a = fmaf(pg[cc], vt[cc * d + j], a);
-            acc[i] = a;
+            if (g >= H) break;
+            float r = rs[g];
+            acc[g].x *= r;
+            acc[g].y *= r;
+        }
+#pragma unroll
+        for (int key = sg; key < TSR_ATT_DTILE; key += NG)
+        {
+            if (!(mask >> key & 1)) continue;
+            float2 v = TsrKv<TKV>::Load2(vBase + (s0 + key) * width);
+#pragma unroll
+            for (int g = 0; g < TSR_ATT_MAX_GROUP; g++)
+            {
+                if (g >= H) break;
+                float p = ps[g * TSR_ATT_DTILE + key];
+                acc[g].x = fmaf(p, v.x, acc[g].x);
+                acc[g].y = fmaf(p, v.y, acc[g].y);
+            }
         }
     }
-    __syncthreads();
 
-    if (tid < G) stats[first + (long long)tid * chunks] = make_float2(ms[tid], ls[tid]);
+    // The slot groups' sums, added in group order.
 #pragma unroll
-    for (int i = 0; i < TSR_ATT_MAX_GROUP; i++)
+    for (int g = 0; g < TSR_ATT_MAX_GROUP; g++)
     {
-        int p = tid + i * TSR_ATT_DECODE_THREADS;
-        if (p >= pairs) break;
-        int g = p / d, j = p - g * d;
-        partial[(first + (long long)g * chunks) * d + j] = acc[i];
+        if (g >= H) break;
+        *(float2*)(red + (sg * H + g) * D + 2 * u) = acc[g];
+    }
+    __syncthreads();
+    const long long first = ((long long)t * heads + h0) * chunks + c;   // stats index of (t, head h0, chunk c)
+    if (tid < H) stats[first + (long long)tid * chunks] = make_float2(ms[tid], ls[tid]);
+    for (int i = tid; i < H * D; i += TSR_ATT_DECODE_THREADS)
+    {
+        float a = red[i];
+#pragma unroll
+        for (int gi = 1; gi < NG; gi++) a += red[gi * H * D + i];
+        int g = i / D, j = i - g * D;
+        partial[(first + (long long)g * chunks) * D + j] = a;
     }
 }
 
-extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS, 8)
-tsr_attn_decode_f16(const float* __restrict__ q, const __half* __restrict__ keys, const __half* __restrict__ values,
-                    const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,
-                    int kvHeads, int d, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
-{
-    tsr_attn_decode<__half>(q, keys, values, qpos, kpos, slots, window, scale, heads, kvHeads, d, chunk, stats, partial);
-}
+#define TSR_ATT_DECODE_KERNEL(NAME, TKV, D)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS, 4)                                                  \
+    NAME(const float* __restrict__ q, const TKV* __restrict__ keys, const TKV* __restrict__ values,                          \
+         const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,          \
+         int kvHeads, int chunk, int H, float2* __restrict__ stats, float* __restrict__ partial)                             \
+    {                                                                                                                        \
+        tsr_attn_decode<TKV, D>(q, keys, values, qpos, kpos, slots, window, scale, heads, kvHeads, chunk, H, stats, partial); \
+    }
 
-extern "C" __global__ void __launch_bounds__(TSR_ATT_DECODE_THREADS, 8)
-tsr_attn_decode_f32(const float* __restrict__ q, const float* __restrict__ keys, const float* __restrict__ values,
-                    const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,
-                    int kvHeads, int d, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
-{
-    tsr_attn_decode<float>(q, keys, values, qpos, kpos, slots, window, scale, heads, kvHeads, d, chunk, stats, partial);
-}
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f16_d16, __half, 16)
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f16_d32, __half, 32)
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f16_d64, __half, 64)
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f16_d128, __half, 128)
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d16, float, 16)
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d32, float, 32)
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d64, float, 64)
+TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d128, float, 128)
 
 // The sink step of the CPU reference (AttentionWithSinks.F32): the sink joins the denominator without moving the max.
 // Returns the factor for the accumulated values (0 when nothing was visible).
@@ -245,55 +267,49 @@ __device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)
     return r / (l * r + w);
 }
 
-// Grid (heads, T), 128 threads, dynamic shared memory: chunks floats. Merges the chunks of query head h of row t in
-// chunk order: m = max m_c, l = Σ l_c·e^(m_c − m), acc = Σ e^(m_c − m)·acc_c, then the sink.
+// Grid (⌈heads/4⌉, T), 128 threads, a warp per query head h of row t; dynamic shared memory: 4·chunks floats. Merges the
+// chunks in chunk order: m = max m_c, l = Σ l_c·e^(m_c − m), acc = Σ e^(m_c − m)·acc_c (chunks with nothing visible
+// skipped: their partial sums were never written), then the sink.
 extern "C" __global__ void __launch_bounds__(128)
 tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ partial, const float* __restrict__ sinks,
                  float* __restrict__ output, int heads, int d, int chunks)
 {
-    extern __shared__ float weight[];
-    __shared__ float red[32];
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
-    const long long row = (long long)blockIdx.y * heads + blockIdx.x;   // (t, h)
+    extern __shared__ float tsr_weights[];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int h = blockIdx.x * (blockDim.x >> 5) + warp;
+    if (h >= heads) return;
+    const long long row = (long long)blockIdx.y * heads + h;   // (t, h)
     const float2* st = stats + row * chunks;
+    float* weight = tsr_weights + warp * chunks;
+    float* out = output + row * d;
 
     float m = -INFINITY;
-    for (int c = tid; c < chunks; c += blockDim.x)
+    for (int c = lane; c < chunks; c += 32)
     {
         float2 v = st[c];
         if (v.y > 0.f) m = fmaxf(m, v.x);
     }
     m = tsr_warp_max(m);
-    if (lane == 0) red[warp] = m;
-    __syncthreads();
-    m = red[0];
-    for (int w = 1; w < warps; w++) m = fmaxf(m, red[w]);
-    __syncthreads();
-
-    float* out = output + row * d;
     if (m == -INFINITY)
     {
-        for (int j = tid; j < d; j += blockDim.x) out[j] = 0.f;
+        for (int j = lane; j < d; j += 32) out[j] = 0.f;
         return;
     }
 
     float l = 0.f;
-    for (int c = tid; c < chunks; c += blockDim.x)
+    for (int c = lane; c < chunks; c += 32)
     {
         float2 v = st[c];
         float w = v.y > 0.f ? expf(v.x - m) : 0.f;
         weight[c] = w;
-        l += v.y * w;
+        l = fmaf(v.y, w, l);
     }
     l = tsr_warp_sum(l);
-    if (lane == 0) red[warp] = l;
-    __syncthreads();
-    l = red[0];
-    for (int w = 1; w < warps; w++) l += red[w];
+    __syncwarp();
 
-    float f = tsr_sink_factor(m, l, sinks[blockIdx.x]);
+    float f = tsr_sink_factor(m, l, sinks[h]);
     const float* acc = partial + row * chunks * d;
-    for (int j = tid; j < d; j += blockDim.x)
+    for (int j = lane; j < d; j += 32)
     {
         float a = 0.f;
         for (int c = 0; c < chunks; c++)

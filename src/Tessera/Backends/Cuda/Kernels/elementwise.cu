@@ -37,6 +37,53 @@ extern "C" __global__ void tsr_rmsnorm(const float* x, const float* __restrict__
     for (int i = threadIdx.x; i < n; i += blockDim.x) out[i] = __fmul_rn(__fmul_rn(row[i], scale), w[i]);
 }
 
+// The block-wide sum of one float per thread (every thread gets it): warp sums, then each warp adds the warps' sums in
+// warp order (fixed shape: deterministic). One __syncthreads; red must not be reused before another barrier.
+__device__ __forceinline__ float tsr_block_sum_all(float v, float* red)
+{
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = (blockDim.x + 31) >> 5;
+    v = tsr_warp_sum(v);
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    return tsr_warp_sum(lane < warps ? red[lane] : 0.f);
+}
+
+// RMSNorm of rows of n = 4·n4 floats with 16-byte accesses (x, w, y 16-byte aligned), one block per row of up to 1024
+// threads: each thread keeps its first group of x and w in registers (the launcher gives a thread per group up to 4,096
+// floats, so decode rows need one round of loads), squares summed in float (a tree of partial sums: relative error far
+// below the 1e-5 the reference is held to), scaled as the reference (x·scale, then ·w, each rounded). y may equal x.
+extern "C" __global__ void __launch_bounds__(1024)
+tsr_rmsnorm4(const float4* x, const float4* __restrict__ w, float4* y, int n4, float eps)
+{
+    __shared__ float red[32];
+    const float4* row = x + (long long)blockIdx.x * n4;
+    float4* out = y + (long long)blockIdx.x * n4;
+    const int tid = threadIdx.x;
+    float4 v0 = make_float4(0.f, 0.f, 0.f, 0.f), w0 = v0;
+    if (tid < n4)
+    {
+        v0 = row[tid];
+        w0 = w[tid];
+    }
+    float sum = fmaf(v0.x, v0.x, fmaf(v0.y, v0.y, fmaf(v0.z, v0.z, __fmul_rn(v0.w, v0.w))));
+    for (int i = tid + blockDim.x; i < n4; i += blockDim.x)
+    {
+        float4 v = row[i];
+        sum += fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, __fmul_rn(v.w, v.w))));
+    }
+    sum = tsr_block_sum_all(sum, red);
+    float scale = 1.0f / sqrtf(__fdiv_rn(sum, (float)(4 * n4)) + eps);
+    if (tid < n4)
+        out[tid] = make_float4(__fmul_rn(__fmul_rn(v0.x, scale), w0.x), __fmul_rn(__fmul_rn(v0.y, scale), w0.y),
+                               __fmul_rn(__fmul_rn(v0.z, scale), w0.z), __fmul_rn(__fmul_rn(v0.w, scale), w0.w));
+    for (int i = tid + blockDim.x; i < n4; i += blockDim.x)
+    {
+        float4 v = row[i], g = w[i];
+        out[i] = make_float4(__fmul_rn(__fmul_rn(v.x, scale), g.x), __fmul_rn(__fmul_rn(v.y, scale), g.y),
+                             __fmul_rn(__fmul_rn(v.z, scale), g.z), __fmul_rn(__fmul_rn(v.w, scale), g.w));
+    }
+}
+
 // x += addend over n floats (grid-stride).
 extern "C" __global__ void tsr_add(float* x, const float* __restrict__ addend, long long n)
 {
@@ -109,63 +156,51 @@ __device__ __forceinline__ void tsr_rotate_pair(float* head, const float* __rest
     head[i + half] = fmaf(x0, s, __fmul_rn(x1, c));
 }
 
-// One block per row t: every pair of every head of x[t] ([T × heads·d]) rotated at positions[t].
-extern "C" __global__ void tsr_rope(float* x, const int* __restrict__ positions, const float* __restrict__ table, int heads, int d)
+// Grid (⌈(qHeads + kvHeads)/warps⌉, T), a warp per head of row t: heads below qHeads are q heads (roped in place), the
+// others k heads (roped in place, then stored with the matching v head to cache row slots[t], as F16 (__float2half_rn)
+// or F32). Lane i takes pairs i, i + 32, ... The same arithmetic as tsr_rope_store, spread over the GPU.
+extern "C" __global__ void __launch_bounds__(128)
+tsr_rope_store_heads(float* q, float* k, const float* __restrict__ v, const int* __restrict__ positions,
+                     const float* __restrict__ table, int qHeads, int kvHeads, int d, void* keyCache, void* valueCache,
+                     const int* __restrict__ slots, int f16)
 {
-    int half = d >> 1, pairs = heads * half;
-    float* row = x + (long long)blockIdx.x * heads * d;
-    const float* tab = table + (long long)positions[blockIdx.x] * d;
-    for (int p = threadIdx.x; p < pairs; p += blockDim.x)
-    {
-        int h = p / half, i = p - h * half;
-        tsr_rotate_pair(row + h * d, tab, i, half);
-    }
-}
-
-// One block per row t: RoPE on q[t] and k[t] (in place), then cache row slots[t] ← k[t] (roped) and v[t], as F16
-// (__float2half_rn) or F32. Items: the q pairs, then the k pairs (each writes its two roped values to k and the cache),
-// then the v values.
-extern "C" __global__ void tsr_rope_store(float* q, float* k, const float* __restrict__ v, const int* __restrict__ positions,
-                                          const float* __restrict__ table, int qHeads, int kvHeads, int d, void* keyCache,
-                                          void* valueCache, const int* __restrict__ slots, int f16)
-{
-    int half = d >> 1, qPairs = qHeads * half, kPairs = kvHeads * half, width = kvHeads * d;
-    long long t = blockIdx.x;
+    const int head = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (head >= qHeads + kvHeads) return;
+    const long long t = blockIdx.y;
+    const int half = d >> 1, width = kvHeads * d;
+    const bool isQ = head < qHeads;
+    const int kh = head - qHeads;
+    float* x = isQ ? q + (t * qHeads + head) * d : k + t * width + (long long)kh * d;
     const float* tab = table + (long long)positions[t] * d;
-    float* qRow = q + t * qHeads * d;
-    float* kRow = k + t * width;
-    const float* vRow = v + t * width;
-    long long cacheRow = (long long)slots[t] * width;
-    for (int p = threadIdx.x; p < qPairs + kPairs + width; p += blockDim.x)
+    if (isQ)
     {
-        if (p < qPairs)
+        for (int i = lane; i < half; i += 32) tsr_rotate_pair(x, tab, i, half);
+        return;
+    }
+    const long long cacheRow = (long long)slots[t] * width + (long long)kh * d;
+    const float* vRow = v + t * width + (long long)kh * d;
+    for (int i = lane; i < half; i += 32)
+    {
+        float c = tab[2 * i], sn = tab[2 * i + 1];
+        float x0 = x[i], x1 = x[i + half];
+        float r0 = fmaf(x0, c, -__fmul_rn(x1, sn)), r1 = fmaf(x0, sn, __fmul_rn(x1, c));
+        x[i] = r0;
+        x[i + half] = r1;
+        if (f16)
         {
-            int h = p / half, i = p - h * half;
-            tsr_rotate_pair(qRow + h * d, tab, i, half);
-        }
-        else if (p < qPairs + kPairs)
-        {
-            int r = p - qPairs, h = r / half, i = r - h * half;
-            float* head = kRow + h * d;
-            tsr_rotate_pair(head, tab, i, half);
-            long long a = cacheRow + h * d + i, b = a + half;
-            if (f16)
-            {
-                ((__half*)keyCache)[a] = __float2half_rn(head[i]);
-                ((__half*)keyCache)[b] = __float2half_rn(head[i + half]);
-            }
-            else
-            {
-                ((float*)keyCache)[a] = head[i];
-                ((float*)keyCache)[b] = head[i + half];
-            }
+            ((__half*)keyCache)[cacheRow + i] = __float2half_rn(r0);
+            ((__half*)keyCache)[cacheRow + i + half] = __float2half_rn(r1);
         }
         else
         {
-            int j = p - qPairs - kPairs;
-            if (f16) ((__half*)valueCache)[cacheRow + j] = __float2half_rn(vRow[j]);
-            else ((float*)valueCache)[cacheRow + j] = vRow[j];
+            ((float*)keyCache)[cacheRow + i] = r0;
+            ((float*)keyCache)[cacheRow + i + half] = r1;
         }
+    }
+    for (int j = lane; j < d; j += 32)
+    {
+        if (f16) ((__half*)valueCache)[cacheRow + j] = __float2half_rn(vRow[j]);
+        else ((float*)valueCache)[cacheRow + j] = vRow[j];
     }
 }
 

@@ -29,12 +29,10 @@ __device__ __forceinline__ void tsr_warp_best(float& v, int& i)
 // ---------------------------------------------------------------------------------------------------------------------
 // Router top-k + softmax: a warp per row of E ≤ 256 logits, k ≤ 8 rounds of a warp arg-max.
 // ---------------------------------------------------------------------------------------------------------------------
-extern "C" __global__ void tsr_topk_softmax(const float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights,
-                                            int E, int k, int T)
+// One warp: the k best of row[0 .. E) (global or shared memory) into ids/weights [k] with their softmax.
+__device__ __forceinline__ void tsr_topk_softmax_row(const float* row, int* __restrict__ ids, float* __restrict__ weights, int E, int k)
 {
-    int t = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-    if (t >= T) return;
-    const float* row = logits + (long long)t * E;
+    const int lane = threadIdx.x & 31;
     float v[8];
 #pragma unroll
     for (int j = 0; j < 8; j++) v[j] = lane + 32 * j < E ? row[lane + 32 * j] : 0.f;
@@ -80,10 +78,103 @@ extern "C" __global__ void tsr_topk_softmax(const float* __restrict__ logits, in
         for (int j = 0; j < 8; j++)
             if (j < k)
             {
-                ids[(long long)t * k + j] = pickedIds[j];
-                weights[(long long)t * k + j] = __fmul_rn(w[j], inverse);
+                ids[j] = pickedIds[j];
+                weights[j] = __fmul_rn(w[j], inverse);
             }
     }
+}
+
+extern "C" __global__ void tsr_topk_softmax(const float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights,
+                                            int E, int k, int T)
+{
+    int t = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (t >= T) return;
+    tsr_topk_softmax_row(logits + (long long)t * E, ids + (long long)t * k, weights + (long long)t * k, E, k);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Fused router: logits[t·E + e] = W[e]·x[t] + bias[e] (W F32 [E × K], K a multiple of 4, 16-byte aligned rows; bias may
+// be null), then the top-k + softmax above, in one launch. Grid ⌈T/4⌉ blocks of 1,024 threads, a block per group of up to
+// four tokens (each weight row read once for them all): warp w takes rows w, w + 32, ..., each a full K-dot of float4
+// loads per lane (lane-strided, reduced by a warp tree: deterministic), the logits go to shared memory and to `logits`,
+// then warp j < tokens does token j's top-k. The dot of a row is summed per lane in K order, then by a warp tree.
+// ---------------------------------------------------------------------------------------------------------------------
+#define TSR_ROUTE_TOKENS 4
+#define TSR_ROUTE_THREADS 1024
+
+// Rows e = warp, warp + warps, ... of W·x for NT tokens: logits into sl and `logits`. Batches of 4 float4 of W per lane
+// loaded before they are used (many bytes in flight: a block reads the whole router matrix alone).
+template <int NT>
+__device__ __forceinline__ void tsr_route_rows(const float4* __restrict__ w, const float* __restrict__ bias,
+                                               const float4* __restrict__ xb, float* __restrict__ logits,
+                                               float (*sl)[256], int K4, int E, long long t0)
+{
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    for (int e = warp; e < E; e += warps)
+    {
+        const float4* row = w + (long long)e * K4;
+        float acc[NT];
+#pragma unroll
+        for (int j = 0; j < NT; j++) acc[j] = 0.f;
+        int i = lane;
+        for (; i + 96 < K4; i += 128)
+        {
+            float4 a[4];
+#pragma unroll
+            for (int u = 0; u < 4; u++) a[u] = row[i + 32 * u];
+#pragma unroll
+            for (int j = 0; j < NT; j++)
+            {
+                float4 b[4];
+#pragma unroll
+                for (int u = 0; u < 4; u++) b[u] = xb[(long long)j * K4 + i + 32 * u];
+#pragma unroll
+                for (int u = 0; u < 4; u++)
+                    acc[j] = fmaf(a[u].x, b[u].x, fmaf(a[u].y, b[u].y, fmaf(a[u].z, b[u].z, fmaf(a[u].w, b[u].w, acc[j]))));
+            }
+        }
+        for (; i < K4; i += 32)
+        {
+            float4 a = row[i];
+#pragma unroll
+            for (int j = 0; j < NT; j++)
+            {
+                float4 b = xb[(long long)j * K4 + i];
+                acc[j] = fmaf(a.x, b.x, fmaf(a.y, b.y, fmaf(a.z, b.z, fmaf(a.w, b.w, acc[j]))));
+            }
+        }
+        float be = bias ? bias[e] : 0.f;
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+        {
+            float z = __fadd_rn(tsr_warp_sum(acc[j]), be);
+            if (lane == 0)
+            {
+                sl[j][e] = z;
+                logits[(t0 + j) * E + e] = z;
+            }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(TSR_ROUTE_THREADS)
+tsr_route_topk(const float4* __restrict__ w, const float* __restrict__ bias, const float4* __restrict__ x,
+               float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights, int K, int E, int k, int T)
+{
+    __shared__ float sl[TSR_ROUTE_TOKENS][256];
+    const int warp = threadIdx.x >> 5;
+    const long long t0 = (long long)blockIdx.x * TSR_ROUTE_TOKENS;
+    const int nt = (int)min((long long)TSR_ROUTE_TOKENS, T - t0), K4 = K >> 2;
+    const float4* xb = x + t0 * K4;
+    switch (nt)
+    {
+        case 1: tsr_route_rows<1>(w, bias, xb, logits, sl, K4, E, t0); break;
+        case 2: tsr_route_rows<2>(w, bias, xb, logits, sl, K4, E, t0); break;
+        case 3: tsr_route_rows<3>(w, bias, xb, logits, sl, K4, E, t0); break;
+        default: tsr_route_rows<4>(w, bias, xb, logits, sl, K4, E, t0); break;
+    }
+    __syncthreads();
+    if (warp < nt) tsr_topk_softmax_row(sl[warp], ids + (t0 + warp) * k, weights + (t0 + warp) * k, E, k);
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -65,19 +65,28 @@ __device__ __forceinline__ float mv_q8(uint32_t u, int i)
     return __int_as_float(__byte_perm(u, 0x4B000000u, 0x7440u | i)) - 8388736.0f;
 }
 
-// The E2M1 nibbles at bits 0..3 and 16..19 of z as floats: ggml's doubled value times 2^-15, exactly (the nibble's sign
-// and bits become an f16 whose exponent field is the E2M1 exponent, so f16 subnormals give 0 and ±1).
-__device__ __forceinline__ float2 mv_fp4x2(uint32_t z)
-{
-    const uint32_t h = ((z << 12) & 0x80008000u) | ((z << 9) & 0x0E000E00u);
-    return make_float2(__half2float(__ushort_as_half((unsigned short)(h & 0xFFFFu))),
-                       __half2float(__ushort_as_half((unsigned short)(h >> 16))));
-}
-
 __device__ __forceinline__ float2 mv_h2(uint32_t v)
 {
     return make_float2(__half2float(__ushort_as_half((unsigned short)(v & 0xFFFFu))),
                        __half2float(__ushort_as_half((unsigned short)(v >> 16))));
+}
+
+// The 8 E2M1 values of word z as floats, ggml's doubled value times 2^-15, exactly: lo[b] from the low nibble of byte b,
+// hi[b] from its high nibble. Each nibble's sign and 3 bits become the high byte of an f16 (sign at bit 15, exponent and
+// mantissa bits at 9..11, so f16 subnormals give 0 and ±1): the 4 high bytes of each kind come from one word of shifts and
+// masks, one byte_perm pairs two of them (low bytes 0) into a half2.
+__device__ __forceinline__ void mv_fp4x8(uint32_t z, float (&lo)[4], float (&hi)[4])
+{
+    const uint32_t a = ((z << 1) & 0x0E0E0E0Eu) | ((z << 4) & 0x80808080u);
+    const uint32_t b = ((z >> 3) & 0x0E0E0E0Eu) | (z & 0x80808080u);
+    float2 p = mv_h2(__byte_perm(a, 0u, 0x1404u));
+    lo[0] = p.x; lo[1] = p.y;
+    p = mv_h2(__byte_perm(a, 0u, 0x3424u));
+    lo[2] = p.x; lo[3] = p.y;
+    p = mv_h2(__byte_perm(b, 0u, 0x1404u));
+    hi[0] = p.x; hi[1] = p.y;
+    p = mv_h2(__byte_perm(b, 0u, 0x3424u));
+    hi[2] = p.x; hi[3] = p.y;
 }
 
 
@@ -229,10 +238,7 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
 #pragma unroll
             for (int n = 0; n < NR; n++)
             {
-                const uint32_t z = mv_word(w[n], f);
-                const float2 a = mv_fp4x2(z), b = mv_fp4x2(z >> 8), c = mv_fp4x2(z >> 4), d = mv_fp4x2(z >> 12);
-                lo[n][0] = a.x; lo[n][1] = b.x; lo[n][2] = a.y; lo[n][3] = b.y;
-                hi[n][0] = c.x; hi[n][1] = d.x; hi[n][2] = c.y; hi[n][3] = d.y;
+                mv_fp4x8(mv_word(w[n], f), lo[n], hi[n]);
             }
 #pragma unroll
             for (int t = 0; t < MAXT; t++)

@@ -1,13 +1,14 @@
 // The launchers of the weight products on the GPU (modules weights.cu, matvec.cu, gemm.cu): repacking ggml blocks on
 // upload, dense mat-muls (one weight, or Q/K/V of one input), and the expert products of a mixture-of-experts layer.
 // Each picks its path from the number of token rows:
-//   dense   T ≤ MatVecMaxTokens (4): matrix-vector kernel, one warp per output row, each weight byte read once with
-//           16-byte loads for all T rows of x (x in shared memory); up to MmaMinTokens − 1 (31): tiled fp32 GEMM (64 rows
-//           × 64 tokens); from MmaMinTokens: tensor-core GEMM (mma.sync, x rounded to f16, weights exact, fp32
-//           accumulation; 128 rows × 64 tokens) for F16, Q8_0 and MXFP4 weights, F32 weights (the router) stay on the
-//           fp32 GEMM.
-//   experts T·k ≤ ExpertMatVecMaxSlots (16): per-slot matrix-vector kernels (gate+up+SwiGLU in one kernel, down with the
-//           weighted sum over the k slots in one kernel); larger: a device-side counting sort of the slots by expert
+//   dense   T ≤ MatVecMaxTokens (4): matrix-vector kernel, one warp per 2 output rows (a block of 8 warps per row for
+//           at most MvSplitMaxRows rows, K split over the warps), each weight byte read once with 16-byte loads for all T
+//           rows of x (x in shared memory); up to MmaMinTokens − 1 (31): tiled fp32 GEMM (64 rows × 64 tokens); from
+//           MmaMinTokens: tensor-core GEMM (mma.sync, x rounded to f16, weights exact, fp32 accumulation; 128 rows × 64
+//           tokens) for F16, Q8_0 and MXFP4 weights, F32 weights (the router) stay on the fp32 GEMM.
+//   experts T·k ≤ ExpertMatVecMaxSlots (16): per-slot matrix-vector kernels (gate+up+SwiGLU in one kernel, 2 gate and 2 up
+//           rows per warp; down with the weighted sum over the k slots in one kernel, a warp per output row reading the
+//           rows of 4 slots at once); larger: a device-side counting sort of the slots by expert
 //           (one block), then a grouped GEMM (grid = ceil(T·k/64) + experts tiles, extra blocks exit) into scratch or y,
 //           and a small elementwise kernel (SwiGLU, weighted add). The grouped GEMM is the tensor-core one from
 //           MmaMinSlots slots (F16, Q8_0, MXFP4), the fp32 one below that and for F32 weights.
@@ -35,9 +36,13 @@ internal sealed partial class CudaKernels
     /// <summary>The most experts the device-side sort handles (its per-warp counters live in shared memory).</summary>
     internal const int MaxExperts = 256;
 
-    private const int MvRowsPerBlock = 8;      // MV_WARPS in matvec.cu: one warp per row
+    private const int MvWarps = 8;             // MV_WARPS in matvec.cu: a block of 8 warps, one task per warp per pass
     private const int MvThreads = 256;
-    private const int MvTargetBlocks = 1024;   // matrix-vector grids stride over rows beyond this many blocks
+    private const int MvTargetBlocks = 1024;   // matrix-vector grids stride over tasks beyond this many blocks
+    private const int MvGateUpTargetBlocks = 384; // gate-up: x staged per block, so about 2 tasks per warp at T = 1
+    private const int MvDownTargetBlocks = 192;   // down-add: k x rows staged per block, so about 2 tasks per warp at T = 1
+    private const int MvResidentBlocks = 2;    // __launch_bounds__(256, 2): blocks of the dense kernel an SM holds at once
+    private const int MvSplitMaxRows = 64;     // dense products with this few rows in all split K over a block's warps
     private const int MvMaxShared = 96 * 1024; // x rows staged per block; beyond this the GEMM path is taken
     private const int GemmTile = 64;           // GM = GN in gemm.cu
     private const int GemmThreads = 256;
@@ -111,7 +116,7 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)w.K * 4 <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_mv_experts_" + type), new Dim3((uint)RowGrid(w.R, slots), (uint)slots), MvThreads, w.K * 4,
+            s.Launch(F("matvec", "tsr_mv_experts_" + type), new Dim3((uint)TaskGrid((w.R + 1) / 2, slots, MvTargetBlocks), (uint)slots), MvThreads, w.K * 4,
                 [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
                  KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
             return;
@@ -134,7 +139,7 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_gate_up_" + type), new Dim3((uint)RowGrid(gate.R, slots), (uint)slots), MvThreads, gate.K * 4,
+            s.Launch(F("matvec", "tsr_gate_up_" + type), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
                 [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
                  KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
                  KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
@@ -161,7 +166,7 @@ internal sealed partial class CudaKernels
         long shared = (long)k * down.K * 4;
         if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_down_add_" + type), new Dim3((uint)RowGrid(down.R, T), (uint)T), MvThreads, (int)shared,
+            s.Launch(F("matvec", "tsr_down_add_" + type), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,
                 [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
                  KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)]);
             return;
@@ -204,21 +209,39 @@ internal sealed partial class CudaKernels
 
     private static Dim3 Grid1D(long n) => new((uint)Math.Clamp((n + 255) / 256, 1, 1 << 20));
 
-    // Blocks of 8 rows for `slots` grid rows: at most about MvTargetBlocks blocks in all; beyond that each warp takes
-    // several rows, the same number for every warp.
-    private static int RowGrid(int rows, int slots)
+    // Blocks of 8 warp tasks for `slots` grid rows: at most about `target` blocks in all; beyond that each warp takes
+    // several tasks, the same number for every warp.
+    private static int TaskGrid(int tasks, int slots, int target)
     {
-        int blocks = (rows + MvRowsPerBlock - 1) / MvRowsPerBlock;
-        int cap = Math.Max(1, MvTargetBlocks / Math.Max(1, slots));
+        int blocks = (tasks + MvWarps - 1) / MvWarps;
+        int cap = Math.Max(1, target / Math.Max(1, slots));
         int perWarp = (blocks + cap - 1) / cap;
         return (blocks + perWarp - 1) / perWarp;
     }
 
+    // Dense matrix-vector: tasks of 2 rows of one weight, 8 per block; more than two waves of the blocks all SMs hold at
+    // once become one such wave whose warps stride over the tasks (x staged once per block). At most MvSplitMaxRows rows:
+    // one block of 8 warps per row, K split over them.
     private void LaunchMatVec(CudaStream s, string type, in CudaWeightView w0, ulong y0, ulong b0, in CudaWeightView w1, ulong y1, ulong b1,
                               in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T)
     {
         int rows = w0.R + w1.R + w2.R;
-        s.Launch(F("matvec", "tsr_matvec_" + type), RowGrid(rows, 1), MvThreads, T * w0.K * 4,
+        string name;
+        int grid;
+        if (rows <= MvSplitMaxRows)
+        {
+            name = "tsr_matvec_split_";
+            grid = rows;
+        }
+        else
+        {
+            name = "tsr_matvec_";
+            long tasks = (w0.R + 1L) / 2 + (w1.R + 1L) / 2 + (w2.R + 1L) / 2;
+            long blocks = (tasks + MvWarps - 1) / MvWarps;
+            long wave = (long)Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
+            grid = (int)(blocks > 2 * wave ? wave : blocks);
+        }
+        s.Launch(F("matvec", name + type), grid, MvThreads, T * w0.K * 4,
             [KernelArg.Ptr(w0.Values), KernelArg.Ptr(w0.Scales), KernelArg.Ptr(y0), KernelArg.Ptr(b0), KernelArg.I32(w0.R),
              KernelArg.Ptr(w1.Values), KernelArg.Ptr(w1.Scales), KernelArg.Ptr(y1), KernelArg.Ptr(b1), KernelArg.I32(w1.R),
              KernelArg.Ptr(w2.Values), KernelArg.Ptr(w2.Scales), KernelArg.Ptr(y2), KernelArg.Ptr(b2), KernelArg.I32(w2.R),

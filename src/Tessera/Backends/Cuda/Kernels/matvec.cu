@@ -1,18 +1,25 @@
 // Matrix-vector products for decode (few token rows): every weight byte is read once with 16-byte loads, for all rows of x.
-// One warp per output row; lane l reads 16-byte chunks l, l+32, ... of the row (coalesced, MV_GROUP chunks in flight per
-// lane), x is staged in shared memory (swizzled so the lanes' float4 reads hit distinct banks), the lanes' partial sums
-// meet in a warp-shuffle reduction (same order every run: deterministic).
-//   tsr_matvec_*      y = W·x (+ bias) for up to three weights of one x (Q, K, V in one launch), T ≤ MV_MAXT rows of x
-//   tsr_mv_experts_*  y[q] = W_ids[q]·x_row(q) (+ bias) per slot q (blockIdx.y)
-//   tsr_gate_up_*     act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): one warp computes both rows of a slot
-//   tsr_down_add_*    h[t] += Σ_j w_j·(down_e·act_j + b): one warp per output row, the k slots of token t in order
-// Grids: blockIdx.x strides over output rows (8 rows per block per pass), blockIdx.y is the slot or token.
-// A 16-byte chunk holds 4 F32, 8 F16, 16 Q8_0 values (half a block) or 32 MXFP4 values (one block).
+// A group of S warps (S = 1, or all 8 warps of a block for the split kernels) owns a task of NX×NRX weight rows: NX x rows
+// (the k slots of a token in down_add), NRX weight rows per x row (consecutive rows, or gate and up rows) that share every
+// x read. Lane l of the group reads 16-byte chunks l, l + 32·S, ... of each row: G chunks per row per pass are requested
+// before any is used (G·NX·NRX loads in flight per lane; one pass covers K = 2880 for Q8_0 and MXFP4), and the first pass
+// of a warp's next task is requested before the current task's reduction, so a warp keeps the memory system busy. The first
+// task's loads are issued before x is staged in shared memory (swizzled so the lanes' float4 reads hit distinct banks), so
+// staging hides behind them. Partial sums meet in a warp-shuffle reduction, then (S > 1) in shared memory in warp order:
+// the same order every run (deterministic).
+//   tsr_matvec_*       y = W·x (+ bias) for up to three weights of one x (Q, K, V in one launch), T ≤ MV_MAXT rows of x;
+//                      2 rows per warp task
+//   tsr_matvec_split_* the same, one row per block of 8 warps that split K (few rows: the router)
+//   tsr_mv_experts_*   y[q] = W_ids[q]·x_row(q) (+ bias) per slot q (blockIdx.y), 2 rows per task
+//   tsr_gate_up_*      act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): 2 gate and 2 up rows per task
+//   tsr_down_add_*     h[t] += Σ_j w_j·(down_e·act_j + b): one output row per task, MV_DK slots of token t at once
+// Grids: blockIdx.x strides over tasks (8 tasks per block per pass, 1 for the split kernels), blockIdx.y is the slot or
+// token. A 16-byte chunk holds 4 F32, 8 F16, 16 Q8_0 values (half a block) or 32 MXFP4 values (one block).
 #include "common.cuh"
 
 #define MV_WARPS 8
 #define MV_MAXT 4
-#define MV_GROUP 4
+#define MV_DK 4
 
 extern __shared__ float4 mv_smem[];
 
@@ -20,13 +27,27 @@ extern __shared__ float4 mv_smem[];
 // reading the same float4 of consecutive chunks (chunks of 16 to 128 bytes of x) land in distinct banks.
 __device__ __forceinline__ int mv_swz(int q) { return q ^ ((q >> 3) & 7); }
 
-// Copies rows × K floats (contiguous) of x into shared memory, swizzled per row.
+// Copies rows × K floats (contiguous) of x into shared memory, swizzled per row; 4 loads in flight per thread.
 __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x, int rows, int K)
 {
     const int K4 = K >> 2;
     const int n = rows * K4;
+    const int bd = blockDim.x;
     const float4* src = reinterpret_cast<const float4*>(x);
-    for (int i = threadIdx.x; i < n; i += blockDim.x)
+    int i = threadIdx.x;
+    for (; i + 3 * bd < n; i += 4 * bd)
+    {
+        float4 v[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) v[u] = __ldg(src + i + u * bd);
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+        {
+            const int j = i + u * bd, t = j / K4, q = j - t * K4;
+            xs[t * K4 + mv_swz(q)] = v[u];
+        }
+    }
+    for (; i < n; i += bd)
     {
         const int t = i / K4, q = i - t * K4;
         xs[t * K4 + mv_swz(q)] = __ldg(src + i);
@@ -44,52 +65,82 @@ __device__ __forceinline__ float mv_q8(uint32_t u, int i)
     return __int_as_float(__byte_perm(u, 0x4B000000u, 0x7440u | i)) - 8388736.0f;
 }
 
-// The E2M1 nibbles at bits 0..3 and 16..19 of z as floats: ggml's doubled value times 2^-15, exactly (the nibble's sign
-// and bits become an f16 whose exponent field is the E2M1 exponent, so f16 subnormals give 0 and ±1).
-__device__ __forceinline__ float2 mv_fp4x2(uint32_t z)
-{
-    const uint32_t h = ((z << 12) & 0x80008000u) | ((z << 9) & 0x0E000E00u);
-    return make_float2(__half2float(__ushort_as_half((unsigned short)(h & 0xFFFFu))),
-                       __half2float(__ushort_as_half((unsigned short)(h >> 16))));
-}
-
 __device__ __forceinline__ float2 mv_h2(uint32_t v)
 {
     return make_float2(__half2float(__ushort_as_half((unsigned short)(v & 0xFFFFu))),
                        __half2float(__ushort_as_half((unsigned short)(v >> 16))));
 }
 
-// Per type: values per 16-byte chunk, the factor of the chunk sum before its scale, the scale of chunk c of a row whose
-// first block scale is at index sb.
+// The 8 E2M1 values of word z as floats, ggml's doubled value times 2^-15, exactly: lo[b] from the low nibble of byte b,
+// hi[b] from its high nibble. Each nibble's sign and 3 bits become the high byte of an f16 (sign at bit 15, exponent and
+// mantissa bits at 9..11, so f16 subnormals give 0 and ±1): the 4 high bytes of each kind come from one word of shifts and
+// masks, one byte_perm pairs two of them (low bytes 0) into a half2.
+__device__ __forceinline__ void mv_fp4x8(uint32_t z, float (&lo)[4], float (&hi)[4])
+{
+    const uint32_t a = ((z << 1) & 0x0E0E0E0Eu) | ((z << 4) & 0x80808080u);
+    const uint32_t b = ((z >> 3) & 0x0E0E0E0Eu) | (z & 0x80808080u);
+    float2 p = mv_h2(__byte_perm(a, 0u, 0x1404u));
+    lo[0] = p.x; lo[1] = p.y;
+    p = mv_h2(__byte_perm(a, 0u, 0x3424u));
+    lo[2] = p.x; lo[3] = p.y;
+    p = mv_h2(__byte_perm(b, 0u, 0x1404u));
+    hi[0] = p.x; hi[1] = p.y;
+    p = mv_h2(__byte_perm(b, 0u, 0x3424u));
+    hi[2] = p.x; hi[3] = p.y;
+}
+
+
+// 16 bytes of weights streamed once: read-only path, not kept in L1.
+__device__ __forceinline__ uint4 mv_ld(const uint4* p)
+{
+    uint4 v;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+        : "l"(p));
+    return v;
+}
+
+// Per type: values per 16-byte chunk, the factor of the chunk sum before its scale, the first block scale of a row, and
+// the scale of chunk c of a row from that pointer.
 template <int TY> struct MvFmt;
 template <> struct MvFmt<TSR_F32>
 {
     enum { VPC = 4 };
     static __device__ __forceinline__ float pre() { return 1.f; }
-    static __device__ __forceinline__ float scale(const void*, size_t, int) { return 1.f; }
+    static __device__ __forceinline__ const void* base(const void*, size_t, int) { return nullptr; }
+    static __device__ __forceinline__ float scale(const void*, int) { return 1.f; }
 };
 template <> struct MvFmt<TSR_F16>
 {
     enum { VPC = 8 };
     static __device__ __forceinline__ float pre() { return 1.f; }
-    static __device__ __forceinline__ float scale(const void*, size_t, int) { return 1.f; }
+    static __device__ __forceinline__ const void* base(const void*, size_t, int) { return nullptr; }
+    static __device__ __forceinline__ float scale(const void*, int) { return 1.f; }
 };
 template <> struct MvFmt<TSR_Q8_0>
 {
     enum { VPC = 16 };
     static __device__ __forceinline__ float pre() { return 1.f; }
-    static __device__ __forceinline__ float scale(const void* s, size_t sb, int c)
+    static __device__ __forceinline__ const void* base(const void* s, size_t row, int K)
     {
-        return __half2float(__ushort_as_half(__ldg(reinterpret_cast<const unsigned short*>(s) + sb + (c >> 1))));
+        return reinterpret_cast<const unsigned short*>(s) + row * (size_t)(K / 32);
+    }
+    static __device__ __forceinline__ float scale(const void* s, int c)
+    {
+        return __half2float(__ushort_as_half(__ldg(reinterpret_cast<const unsigned short*>(s) + (c >> 1))));
     }
 };
 template <> struct MvFmt<TSR_MXFP4>
 {
     enum { VPC = 32 };
     static __device__ __forceinline__ float pre() { return 32768.f; }
-    static __device__ __forceinline__ float scale(const void* s, size_t sb, int c)
+    static __device__ __forceinline__ const void* base(const void* s, size_t row, int K)
     {
-        return tsr_e8m0_half(__ldg(reinterpret_cast<const uint8_t*>(s) + sb + c));
+        return reinterpret_cast<const uint8_t*>(s) + row * (size_t)(K / 32);
+    }
+    static __device__ __forceinline__ float scale(const void* s, int c)
+    {
+        return tsr_e8m0_half(__ldg(reinterpret_cast<const uint8_t*>(s) + c));
     }
 };
 
@@ -187,10 +238,7 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
 #pragma unroll
             for (int n = 0; n < NR; n++)
             {
-                const uint32_t z = mv_word(w[n], f);
-                const float2 a = mv_fp4x2(z), b = mv_fp4x2(z >> 8), c = mv_fp4x2(z >> 4), d = mv_fp4x2(z >> 12);
-                lo[n][0] = a.x; lo[n][1] = b.x; lo[n][2] = a.y; lo[n][3] = b.y;
-                hi[n][0] = c.x; hi[n][1] = d.x; hi[n][2] = c.y; hi[n][3] = d.y;
+                mv_fp4x8(mv_word(w[n], f), lo[n], hi[n]);
             }
 #pragma unroll
             for (int t = 0; t < MAXT; t++)
@@ -217,135 +265,311 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
     }
 }
 
-// acc[t][n] = Σ_i W_n[i]·x_t[i] for NR weight rows (rows[n]: the row's first chunk; scale base sb[n] = first block scale
-// index) and T ≤ MAXT x rows in shared memory; every lane of the warp returns the full sums.
-template <int TY, int NR, int MAXT>
-__device__ __forceinline__ void mv_rows(const uint4* const (&rows)[NR], const void* const (&scales)[NR], const size_t (&sb)[NR],
-                                        int K, const float4* __restrict__ xs, int T, float (&acc)[MAXT][NR])
+
+// Chunks per row per pass per lane for a task of NR rows: a pass of one warp covers K = 2880 (and 4096 in two passes) for
+// Q8_0 (6 chunks) and MXFP4 (3); fewer with 4 rows, so that the G·NR 16-byte loads of a lane fit in registers.
+template <int TY, int NR>
+struct MvG
 {
-    typedef MvFmt<TY> Fmt;
-    const int lane = threadIdx.x & 31;
-    const int nch = K / Fmt::VPC;
-    const int K4 = K >> 2;
+    enum { G = TY == TSR_MXFP4 ? 3 : TY == TSR_Q8_0 ? (NR > 2 ? 3 : 6) : (NR > 2 ? 2 : 4) };
+};
+
+// The weight rows of a task: w[i][n] = first chunk of the row (null: no row, its sums stay 0), s[i][n] = its scales.
+template <int NX, int NRX>
+struct MvRows
+{
+    const uint4* w[NX][NRX];
+    const void* s[NX][NRX];
+};
+
+// Sets row (i, n) of P to global row `row` of a weight (values v, scales s), or to no row when ok is false.
+template <int TY, int NX, int NRX>
+__device__ __forceinline__ void mv_set(MvRows<NX, NRX>& P, int i, int n, bool ok, const void* v, const void* s, size_t row, int K)
+{
+    P.w[i][n] = ok ? reinterpret_cast<const uint4*>(v) + row * (size_t)(K / MvFmt<TY>::VPC) : nullptr;
+    P.s[i][n] = ok ? MvFmt<TY>::base(s, row, K) : nullptr;
+}
+
+// Requests the pass starting at chunk c0: chunk c0 + vl + 32·S·g of every row, g < G (zeros past the row or for no row).
+template <int TY, int NX, int NRX, int S>
+__device__ __forceinline__ void mv_load(uint4 (&w)[MvG<TY, NX * NRX>::G][NX][NRX], float (&sc)[MvG<TY, NX * NRX>::G][NX][NRX],
+                                        const MvRows<NX, NRX>& P, int nch, int c0, int vl)
+{
 #pragma unroll
-    for (int t = 0; t < MAXT; t++)
-#pragma unroll
-        for (int n = 0; n < NR; n++) acc[t][n] = 0.f;
-    for (int c0 = 0; c0 < nch; c0 += 32 * MV_GROUP)
+    for (int g = 0; g < MvG<TY, NX * NRX>::G; g++)
     {
-        uint4 w[MV_GROUP][NR];
-        float sc[MV_GROUP][NR];
+        const int c = c0 + vl + 32 * S * g;
 #pragma unroll
-        for (int g = 0; g < MV_GROUP; g++)
-        {
-            const int c = c0 + lane + 32 * g;
+        for (int i = 0; i < NX; i++)
 #pragma unroll
-            for (int n = 0; n < NR; n++)
+            for (int n = 0; n < NRX; n++)
             {
-                if (c < nch)
+                if (c < nch && P.w[i][n] != nullptr)
                 {
-                    w[g][n] = __ldg(rows[n] + c);
-                    sc[g][n] = Fmt::scale(scales[n], sb[n], c);
+                    w[g][i][n] = mv_ld(P.w[i][n] + c);
+                    sc[g][i][n] = MvFmt<TY>::scale(P.s[i][n], c);
                 }
                 else
                 {
-                    w[g][n] = make_uint4(0, 0, 0, 0);
-                    sc[g][n] = 0.f;
+                    w[g][i][n] = make_uint4(0, 0, 0, 0);
+                    sc[g][i][n] = 0.f;
                 }
             }
-        }
+    }
+}
+
+// acc[i][t][n] += the pass's chunks of row (i, n) · x row t of x group i (xg[i]: T rows of K4 float4s in shared memory).
+template <int TY, int NX, int NRX, int MAXT, int S>
+__device__ __forceinline__ void mv_compute(const uint4 (&w)[MvG<TY, NX * NRX>::G][NX][NRX], const float (&sc)[MvG<TY, NX * NRX>::G][NX][NRX],
+                                           const float4* const (&xg)[NX], int K4, int T, int nch, int c0, int vl,
+                                           float (&acc)[NX][MAXT][NRX])
+{
+    typedef MvFmt<TY> Fmt;
 #pragma unroll
-        for (int g = 0; g < MV_GROUP; g++)
+    for (int g = 0; g < MvG<TY, NX * NRX>::G; g++)
+    {
+        const int c = c0 + vl + 32 * S * g;
+        if (c < nch)
         {
-            const int c = c0 + lane + 32 * g;
-            if (c < nch)
+#pragma unroll
+            for (int i = 0; i < NX; i++)
             {
-                float s[MAXT][NR];
+                float s[MAXT][NRX];
 #pragma unroll
                 for (int t = 0; t < MAXT; t++)
 #pragma unroll
-                    for (int n = 0; n < NR; n++) s[t][n] = 0.f;
-                mv_chunk<TY, NR, MAXT>(w[g], xs, K4, c * (Fmt::VPC / 4), T, s);
+                    for (int n = 0; n < NRX; n++) s[t][n] = 0.f;
+                mv_chunk<TY, NRX, MAXT>(w[g][i], xg[i], K4, c * (Fmt::VPC / 4), T, s);
 #pragma unroll
                 for (int t = 0; t < MAXT; t++)
 #pragma unroll
-                    for (int n = 0; n < NR; n++) acc[t][n] = fmaf(s[t][n] * Fmt::pre(), sc[g][n], acc[t][n]);
+                    for (int n = 0; n < NRX; n++) acc[i][t][n] = fmaf(s[t][n] * Fmt::pre(), sc[g][i][n], acc[i][t][n]);
             }
         }
     }
+}
+
+// Sums acc over the group's lanes: a warp-shuffle reduction, then (S > 1) the warps' sums in shared memory in warp order.
+// Lane 0 of the group (vl == 0) holds the full sums afterwards. With S > 1 every thread of the block must call it.
+template <int NX, int MAXT, int NRX, int S>
+__device__ __forceinline__ void mv_reduce(float (&acc)[NX][MAXT][NRX], int T)
+{
 #pragma unroll
-    for (int t = 0; t < MAXT; t++)
+    for (int i = 0; i < NX; i++)
+#pragma unroll
+        for (int t = 0; t < MAXT; t++)
+        {
+            if (t >= T) break;
+#pragma unroll
+            for (int n = 0; n < NRX; n++) acc[i][t][n] = tsr_warp_sum(acc[i][t][n]);
+        }
+    if (S > 1)
     {
-        if (t >= T) break;
+        __shared__ float red[MV_WARPS][NX * MAXT * NRX];
+        const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+        if (lane == 0)
+        {
 #pragma unroll
-        for (int n = 0; n < NR; n++) acc[t][n] = tsr_warp_sum(acc[t][n]);
+            for (int i = 0; i < NX; i++)
+#pragma unroll
+                for (int t = 0; t < MAXT; t++)
+#pragma unroll
+                    for (int n = 0; n < NRX; n++) red[warp][(i * MAXT + t) * NRX + n] = acc[i][t][n];
+        }
+        __syncthreads();
+        if ((threadIdx.x & (32 * S - 1)) == 0)
+        {
+            const int w0 = warp & ~(S - 1);
+#pragma unroll
+            for (int i = 0; i < NX; i++)
+#pragma unroll
+                for (int t = 0; t < MAXT; t++)
+#pragma unroll
+                    for (int n = 0; n < NRX; n++)
+                    {
+                        float v = red[w0][(i * MAXT + t) * NRX + n];
+                        for (int u = 1; u < S; u++) v += red[w0 + u][(i * MAXT + t) * NRX + n];
+                        acc[i][t][n] = v;
+                    }
+        }
+        __syncthreads();
     }
 }
 
-template <int TY>
-__device__ __forceinline__ const uint4* mv_row(const void* values, int K, size_t row)
+// The task loop shared by every kernel. Job: tasks() (count), subs() (passes over x groups per task, summed by the job),
+// rows(task, sub, P), stage() (x into shared memory, all threads), xrows(sub, xg) (x group pointers), store(task, sub, acc, T)
+// (called by every thread; writes where vl == 0). Tasks task0, task0 + step, ... go to group `grp` of the block.
+template <int TY, int NX, int NRX, int MAXT, int S, class Job>
+__device__ __forceinline__ void mv_run(Job& job, int K, int T)
 {
-    return reinterpret_cast<const uint4*>(values) + row * (size_t)(K / MvFmt<TY>::VPC);
+    typedef MvFmt<TY> Fmt;
+    const int GPB = MV_WARPS / S;
+    const int nch = K / Fmt::VPC, K4 = K >> 2;
+    const int vl = threadIdx.x & (32 * S - 1);
+    const int grp = threadIdx.x / (32 * S);
+    const int ntasks = job.tasks(), nsub = job.subs();
+    const int step = gridDim.x * GPB;
+    int task = blockIdx.x * GPB + grp, sub = 0;
+    uint4 w[MvG<TY, NX * NRX>::G][NX][NRX];
+    float sc[MvG<TY, NX * NRX>::G][NX][NRX];
+    MvRows<NX, NRX> P;
+    if (task < ntasks)
+    {
+        job.rows(task, 0, P);
+        mv_load<TY, NX, NRX, S>(w, sc, P, nch, 0, vl);
+    }
+    job.stage();
+    __syncthreads();
+    while (task < ntasks)
+    {
+        float acc[NX][MAXT][NRX];
+#pragma unroll
+        for (int i = 0; i < NX; i++)
+#pragma unroll
+            for (int t = 0; t < MAXT; t++)
+#pragma unroll
+                for (int n = 0; n < NRX; n++) acc[i][t][n] = 0.f;
+        const float4* xg[NX];
+        job.xrows(sub, xg);
+        for (int c0 = 0;;)
+        {
+            mv_compute<TY, NX, NRX, MAXT, S>(w, sc, xg, K4, T, nch, c0, vl, acc);
+            c0 += 32 * S * MvG<TY, NX * NRX>::G;
+            if (c0 >= nch) break;
+            mv_load<TY, NX, NRX, S>(w, sc, P, nch, c0, vl);
+        }
+        int next = task, nsb = sub + 1;
+        if (nsb == nsub)
+        {
+            nsb = 0;
+            next += step;
+        }
+        if (next < ntasks)
+        {
+            job.rows(next, nsb, P);
+            mv_load<TY, NX, NRX, S>(w, sc, P, nch, 0, vl);
+        }
+        mv_reduce<NX, MAXT, NRX, S>(acc, T);
+        job.store(task, sub, acc, T, vl == 0);
+        task = next;
+        sub = nsb;
+    }
 }
 
-// y_m[t·R_m + r] = W_m[r]·x_t + b_m[r] for the rows of up to three weights (R_m = 0: absent), t < T ≤ MV_MAXT.
-// Shared memory: T·K floats.
-template <int TY>
+// y_m[t·R_m + r] = W_m[r]·x_t + b_m[r] for the rows of up to three weights (R_m = 0: absent), t < T ≤ MV_MAXT; task =
+// NRX consecutive rows of one weight. Shared memory: T·K floats.
+template <int TY, int NRX>
+struct MvDenseJob
+{
+    const void *v0, *s0, *v1, *s1, *v2, *s2;
+    float *y0, *y1, *y2;
+    const float *b0, *b1, *b2;
+    int R0, R1, R2, K, T;
+    const float* x;
+    int P0, P1, P2;
+
+    __device__ __forceinline__ int tasks() const { return P0 + P1 + P2; }
+    __device__ __forceinline__ int subs() const { return 1; }
+    // Weight m and first row r of a task.
+    __device__ __forceinline__ void pick(int task, int& m, int& r) const
+    {
+        if (task < P0) { m = 0; r = task * NRX; }
+        else if (task < P0 + P1) { m = 1; r = (task - P0) * NRX; }
+        else { m = 2; r = (task - P0 - P1) * NRX; }
+    }
+    __device__ __forceinline__ void rows(int task, int, MvRows<1, NRX>& P) const
+    {
+        int m, r;
+        pick(task, m, r);
+        const void* v = m == 0 ? v0 : m == 1 ? v1 : v2;
+        const void* s = m == 0 ? s0 : m == 1 ? s1 : s2;
+        const int R = m == 0 ? R0 : m == 1 ? R1 : R2;
+#pragma unroll
+        for (int n = 0; n < NRX; n++) mv_set<TY, 1, NRX>(P, 0, n, r + n < R, v, s, (size_t)(r + n), K);
+    }
+    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, x, T, K); }
+    __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
+    __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MV_MAXT][NRX], int, bool lead) const
+    {
+        if (!lead) return;
+        int m, r;
+        pick(task, m, r);
+        float* y = m == 0 ? y0 : m == 1 ? y1 : y2;
+        const float* b = m == 0 ? b0 : m == 1 ? b1 : b2;
+        const int R = m == 0 ? R0 : m == 1 ? R1 : R2;
+#pragma unroll
+        for (int n = 0; n < NRX; n++)
+        {
+            if (r + n >= R) break;
+            const float bias = b ? b[r + n] : 0.f;
+#pragma unroll
+            for (int t = 0; t < MV_MAXT; t++)
+                if (t < T) y[(size_t)t * R + r + n] = acc[0][t][n] + bias;
+        }
+    }
+};
+
+template <int TY, int NRX, int S>
 __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* y0, const float* b0, int R0,
                                          const void* v1, const void* s1, float* y1, const float* b1, int R1,
                                          const void* v2, const void* s2, float* y2, const float* b2, int R2,
                                          int K, const float* __restrict__ x, int T)
 {
-    float4* xs = mv_smem;
-    mv_stage(xs, x, T, K);
-    __syncthreads();
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int total = R0 + R1 + R2;
-    for (int v = blockIdx.x * MV_WARPS + warp; v < total; v += gridDim.x * MV_WARPS)
-    {
-        const void* vv; const void* ss; float* y; const float* b; int R, r;
-        if (v < R0) { vv = v0; ss = s0; y = y0; b = b0; R = R0; r = v; }
-        else if (v < R0 + R1) { vv = v1; ss = s1; y = y1; b = b1; R = R1; r = v - R0; }
-        else { vv = v2; ss = s2; y = y2; b = b2; R = R2; r = v - R0 - R1; }
-        const uint4* rows[1] = {mv_row<TY>(vv, K, (size_t)r)};
-        const void* scales[1] = {ss};
-        const size_t sb[1] = {(size_t)r * (size_t)(K / 32)};
-        float acc[MV_MAXT][1];
-        mv_rows<TY, 1, MV_MAXT>(rows, scales, sb, K, xs, T, acc);
-        if (lane == 0)
-        {
-            const float bias = b ? b[r] : 0.f;
-#pragma unroll
-            for (int t = 0; t < MV_MAXT; t++)
-                if (t < T) y[(size_t)t * R + r] = acc[t][0] + bias;
-        }
-    }
+    MvDenseJob<TY, NRX> job;
+    job.v0 = v0; job.s0 = s0; job.y0 = y0; job.b0 = b0; job.R0 = R0;
+    job.v1 = v1; job.s1 = s1; job.y1 = y1; job.b1 = b1; job.R1 = R1;
+    job.v2 = v2; job.s2 = s2; job.y2 = y2; job.b2 = b2; job.R2 = R2;
+    job.K = K; job.T = T; job.x = x;
+    job.P0 = (R0 + NRX - 1) / NRX; job.P1 = (R1 + NRX - 1) / NRX; job.P2 = (R2 + NRX - 1) / NRX;
+    mv_run<TY, 1, NRX, MV_MAXT, S>(job, K, T);
 }
 
-// Slot q = blockIdx.y: y[q·R + r] = W_e[r]·x_row + (bias ? bias[e·R + r] : 0), e = ids[q], x_row = x + (xPerSlot ? q : q/k)·K.
-// Shared memory: K floats. Slots with an id outside [0, E) are left unwritten.
+// Slot q = blockIdx.y: y[q·R + r] = W_e[r]·x_row + (bias ? bias[e·R + r] : 0), e = ids[q], x_row = x + (xPerSlot ? q : q/k)·K;
+// task = 2 consecutive rows. Shared memory: K floats. Slots with an id outside [0, E) are left unwritten.
+template <int TY>
+struct MvExpertsJob
+{
+    const void *values, *scales;
+    const float* x;
+    const float* bias;
+    float* y;
+    int K, R, e, q, ok;
+
+    __device__ __forceinline__ int tasks() const { return ok ? (R + 1) / 2 : 0; }
+    __device__ __forceinline__ int subs() const { return 1; }
+    __device__ __forceinline__ void rows(int task, int, MvRows<1, 2>& P) const
+    {
+#pragma unroll
+        for (int n = 0; n < 2; n++)
+            mv_set<TY, 1, 2>(P, 0, n, 2 * task + n < R, values, scales, (size_t)e * R + 2 * task + n, K);
+    }
+    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, x, 1, K); }
+    __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
+    __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][2], int, bool lead) const
+    {
+        if (!lead) return;
+#pragma unroll
+        for (int n = 0; n < 2; n++)
+        {
+            const int r = 2 * task + n;
+            if (r >= R) break;
+            const size_t gr = (size_t)e * R + r;
+            y[(size_t)q * R + r] = acc[0][0][n] + (bias ? bias[gr] : 0.f);
+        }
+    }
+};
+
 template <int TY>
 __device__ __forceinline__ void mv_experts(const void* values, const void* scales, int K, int R, int E, const float* __restrict__ x,
                                            int xPerSlot, const int* __restrict__ ids, int k, float* y, const float* bias)
 {
-    float4* xs = mv_smem;
-    const int q = blockIdx.y;
-    const int xr = xPerSlot ? q : q / k;
-    mv_stage(xs, x + (size_t)xr * K, 1, K);
-    __syncthreads();
-    const int e = ids[q];
-    if (e < 0 || e >= E) return;
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    for (int r = blockIdx.x * MV_WARPS + warp; r < R; r += gridDim.x * MV_WARPS)
-    {
-        const size_t gr = (size_t)e * R + r;
-        const uint4* rows[1] = {mv_row<TY>(values, K, gr)};
-        const void* sc[1] = {scales};
-        const size_t sb[1] = {gr * (size_t)(K / 32)};
-        float acc[1][1];
-        mv_rows<TY, 1, 1>(rows, sc, sb, K, xs, 1, acc);
-        if (lane == 0) y[(size_t)q * R + r] = acc[0][0] + (bias ? bias[gr] : 0.f);
-    }
+    MvExpertsJob<TY> job;
+    job.values = values; job.scales = scales; job.bias = bias; job.y = y; job.K = K; job.R = R;
+    job.q = blockIdx.y;
+    job.x = x + (size_t)(xPerSlot ? job.q : job.q / k) * K;
+    job.e = ids[job.q];
+    job.ok = job.e >= 0 && job.e < E;
+    mv_run<TY, 1, 2, 1, 1>(job, K, 1);
 }
 
 __device__ __forceinline__ float mv_swiglu(float g, float u, float alpha, float limit)
@@ -356,90 +580,155 @@ __device__ __forceinline__ float mv_swiglu(float g, float u, float alpha, float 
 }
 
 // Slot q = blockIdx.y, token t = q/k, expert e = ids[q]: act[q·R + r] = swiglu_oai(gate_e[r]·x_t + bg, up_e[r]·x_t + bu).
-// One warp reads the gate row and the up row together (one x read from shared memory for both). Shared memory: K floats.
+// Task = rows r, r+1 of gate and of up (rows 0, 1: gate; 2, 3: up), all four sharing each x read. Shared memory: K floats.
+template <int TY>
+struct MvGateUpJob
+{
+    const void *gv, *gs, *uv, *us;
+    const float *bg, *bu, *x;
+    float* act;
+    float alpha, limit;
+    int K, R, e, q, ok;
+
+    __device__ __forceinline__ int tasks() const { return ok ? (R + 1) / 2 : 0; }
+    __device__ __forceinline__ int subs() const { return 1; }
+    __device__ __forceinline__ void rows(int task, int, MvRows<1, 4>& P) const
+    {
+#pragma unroll
+        for (int n = 0; n < 2; n++)
+        {
+            const bool in = 2 * task + n < R;
+            const size_t gr = (size_t)e * R + 2 * task + n;
+            mv_set<TY, 1, 4>(P, 0, n, in, gv, gs, gr, K);
+            mv_set<TY, 1, 4>(P, 0, 2 + n, in, uv, us, gr, K);
+        }
+    }
+    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, x, 1, K); }
+    __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
+    __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][4], int, bool lead) const
+    {
+        if (!lead) return;
+#pragma unroll
+        for (int n = 0; n < 2; n++)
+        {
+            const int r = 2 * task + n;
+            if (r >= R) break;
+            const size_t gr = (size_t)e * R + r;
+            const float g = acc[0][0][n] + (bg ? bg[gr] : 0.f);
+            const float u = acc[0][0][2 + n] + (bu ? bu[gr] : 0.f);
+            act[(size_t)q * R + r] = mv_swiglu(g, u, alpha, limit);
+        }
+    }
+};
+
 template <int TY>
 __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E,
                                            const float* bg, const float* bu, const float* __restrict__ x,
                                            const int* __restrict__ ids, int k, float* act, float alpha, float limit)
 {
-    float4* xs = mv_smem;
-    const int q = blockIdx.y;
-    mv_stage(xs, x + (size_t)(q / k) * K, 1, K);
-    __syncthreads();
-    const int e = ids[q];
-    if (e < 0 || e >= E) return;
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    for (int r = blockIdx.x * MV_WARPS + warp; r < R; r += gridDim.x * MV_WARPS)
-    {
-        const size_t gr = (size_t)e * R + r;
-        const uint4* rows[2] = {mv_row<TY>(gv, K, gr), mv_row<TY>(uv, K, gr)};
-        const void* sc[2] = {gs, us};
-        const size_t sb[2] = {gr * (size_t)(K / 32), gr * (size_t)(K / 32)};
-        float acc[1][2];
-        mv_rows<TY, 2, 1>(rows, sc, sb, K, xs, 1, acc);
-        if (lane == 0)
-        {
-            const float g = acc[0][0] + (bg ? bg[gr] : 0.f);
-            const float u = acc[0][1] + (bu ? bu[gr] : 0.f);
-            act[(size_t)q * R + r] = mv_swiglu(g, u, alpha, limit);
-        }
-    }
+    MvGateUpJob<TY> job;
+    job.gv = gv; job.gs = gs; job.uv = uv; job.us = us; job.bg = bg; job.bu = bu; job.act = act;
+    job.alpha = alpha; job.limit = limit; job.K = K; job.R = R;
+    job.q = blockIdx.y;
+    job.x = x + (size_t)(job.q / k) * K;
+    job.e = ids[job.q];
+    job.ok = job.e >= 0 && job.e < E;
+    mv_run<TY, 1, 4, 1, 1>(job, K, 1);
 }
 
 // Token t = blockIdx.y: h[t·R + r] += ((y_0 + y_1) + ...) + y_{k−1}, y_j = weights[t·k+j]·(W_e[r]·act_{t·k+j} + bias[e·R + r]),
-// e = ids[t·k + j] (slots with an id outside [0, E) add nothing). Shared memory: k·K floats (the k act rows of token t).
+// e = ids[t·k + j] (slots with an id outside [0, E) add nothing). Task = output row r; pass `sub` reads the rows of slots
+// MV_DK·sub .. MV_DK·sub + MV_DK − 1 together (each with its own act row). Shared memory: k·K floats (the act rows of t).
+template <int TY>
+struct MvDownJob
+{
+    const void *values, *scales;
+    const float *bias, *act, *weights;
+    const int* ids;
+    float* h;
+    float sum; // running slot sum of the lead lane
+    int K, R, E, k, t;
+
+    __device__ __forceinline__ int tasks() const { return R; }
+    __device__ __forceinline__ int subs() const { return (k + MV_DK - 1) / MV_DK; }
+    __device__ __forceinline__ int expert(int j) const
+    {
+        if (j >= k) return -1;
+        const int e = ids[t * k + j];
+        return e >= 0 && e < E ? e : -1;
+    }
+    __device__ __forceinline__ void rows(int r, int sub, MvRows<MV_DK, 1>& P) const
+    {
+#pragma unroll
+        for (int i = 0; i < MV_DK; i++)
+        {
+            const int e = expert(sub * MV_DK + i);
+            mv_set<TY, MV_DK, 1>(P, i, 0, e >= 0, values, scales, (size_t)(e >= 0 ? e : 0) * R + r, K);
+        }
+    }
+    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, act + (size_t)t * k * K, k, K); }
+    __device__ __forceinline__ void xrows(int sub, const float4* (&xg)[MV_DK]) const
+    {
+#pragma unroll
+        for (int i = 0; i < MV_DK; i++) xg[i] = mv_smem + (size_t)min(sub * MV_DK + i, k - 1) * (K >> 2);
+    }
+    __device__ __forceinline__ void store(int r, int sub, const float (&acc)[MV_DK][1][1], int, bool lead)
+    {
+        if (!lead) return;
+        if (sub == 0) sum = 0.f;
+#pragma unroll
+        for (int i = 0; i < MV_DK; i++)
+        {
+            const int j = sub * MV_DK + i;
+            const int e = expert(j);
+            if (e < 0) continue;
+            const size_t gr = (size_t)e * R + r;
+            const float yj = weights[t * k + j] * (acc[i][0][0] + (bias ? bias[gr] : 0.f));
+            sum = sum + yj;
+        }
+        if (sub == subs() - 1) h[(size_t)t * R + r] += sum;
+    }
+};
+
 template <int TY>
 __device__ __forceinline__ void mv_down_add(const void* values, const void* scales, int K, int R, int E, const float* bias,
                                             const float* __restrict__ act, const int* __restrict__ ids,
                                             const float* __restrict__ weights, int k, float* h)
 {
-    float4* xs = mv_smem;
-    const int t = blockIdx.y;
-    mv_stage(xs, act + (size_t)t * k * K, k, K);
-    __syncthreads();
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int K4 = K >> 2;
-    for (int r = blockIdx.x * MV_WARPS + warp; r < R; r += gridDim.x * MV_WARPS)
-    {
-        float sum = 0.f;
-        for (int j = 0; j < k; j++)
-        {
-            const int e = ids[t * k + j];
-            if (e < 0 || e >= E) continue;
-            const size_t gr = (size_t)e * R + r;
-            const uint4* rows[1] = {mv_row<TY>(values, K, gr)};
-            const void* sc[1] = {scales};
-            const size_t sb[1] = {gr * (size_t)(K / 32)};
-            float acc[1][1];
-            mv_rows<TY, 1, 1>(rows, sc, sb, K, xs + j * K4, 1, acc);
-            const float yj = weights[t * k + j] * (acc[0][0] + (bias ? bias[gr] : 0.f));
-            sum = sum + yj;
-        }
-        if (lane == 0) h[(size_t)t * R + r] += sum;
-    }
+    MvDownJob<TY> job;
+    job.values = values; job.scales = scales; job.bias = bias; job.act = act; job.weights = weights; job.ids = ids; job.h = h;
+    job.sum = 0.f; job.K = K; job.R = R; job.E = E; job.k = k; job.t = blockIdx.y;
+    mv_run<TY, MV_DK, 1, 1, 1>(job, K, 1);
 }
 
 #define MV_KERNELS(SUFFIX, TY)                                                                                               \
-    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32) tsr_matvec_##SUFFIX(                                        \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_##SUFFIX(                                     \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
         int T)                                                                                                              \
     {                                                                                                                       \
-        mv_dense<TY>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T);                                  \
+        mv_dense<TY, 2, 1>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T);                            \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32) tsr_mv_experts_##SUFFIX(                                    \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_split_##SUFFIX(                               \
+        const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
+        const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
+        int T)                                                                                                              \
+    {                                                                                                                       \
+        mv_dense<TY, 1, MV_WARPS>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T);                     \
+    }                                                                                                                       \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_mv_experts_##SUFFIX(                                 \
         const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, const int* ids, int k,   \
         float* y, const float* bias)                                                                                        \
     {                                                                                                                       \
         mv_experts<TY>(values, scales, K, R, E, x, xPerSlot, ids, k, y, bias);                                              \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32) tsr_gate_up_##SUFFIX(                                       \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_gate_up_##SUFFIX(                                    \
         const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E, const float* bg,               \
         const float* bu, const float* x, const int* ids, int k, float* act, float alpha, float limit)                       \
     {                                                                                                                       \
         mv_gate_up<TY>(gv, gs, uv, us, K, R, E, bg, bu, x, ids, k, act, alpha, limit);                                      \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32) tsr_down_add_##SUFFIX(                                      \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_down_add_##SUFFIX(                                   \
         const void* values, const void* scales, int K, int R, int E, const float* bias, const float* act, const int* ids,  \
         const float* weights, int k, float* h)                                                                              \
     {                                                                                                                       \

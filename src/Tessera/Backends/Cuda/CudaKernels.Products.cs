@@ -5,13 +5,15 @@
 //           at most MvSplitMaxRows rows, K split over the warps), each weight byte read once with 16-byte loads for all T
 //           rows of x (x in shared memory); up to MmaMinTokens − 1 (31): tiled fp32 GEMM (64 rows × 64 tokens); from
 //           MmaMinTokens: tensor-core GEMM (mma.sync, x rounded to f16, weights exact, fp32 accumulation; 128 rows × 64
-//           tokens) for F16, Q8_0 and MXFP4 weights, F32 weights (the router) stay on the fp32 GEMM.
+//           tokens, a 4-stage cp.async pipeline in dynamic shared memory) for F16, Q8_0 and MXFP4 weights, F32 weights
+//           (the router) stay on the fp32 GEMM.
 //   experts T·k ≤ ExpertMatVecMaxSlots (16): per-slot matrix-vector kernels (gate+up+SwiGLU in one kernel, 2 gate and 2 up
 //           rows per warp; down with the weighted sum over the k slots in one kernel, a warp per output row reading the
 //           rows of 4 slots at once); larger: a device-side counting sort of the slots by expert
 //           (one block), then a grouped GEMM (grid = ceil(T·k/64) + experts tiles, extra blocks exit) into scratch or y,
 //           and a small elementwise kernel (SwiGLU, weighted add). The grouped GEMM is the tensor-core one from
-//           MmaMinSlots slots (F16, Q8_0, MXFP4), the fp32 one below that and for F32 weights.
+//           MmaMinSlots slots (F16, Q8_0, MXFP4; it reads the slots' x rows gathered in sorted order as f16 into
+//           scratch by a small kernel first), the fp32 one below that and for F32 weights.
 // Nothing here synchronises, allocates or reads device data on the host, so every launcher can be captured in a graph.
 
 using Tessera.Quants;
@@ -47,6 +49,8 @@ internal sealed partial class CudaKernels
     private const int GemmTile = 64;           // GM = GN in gemm.cu
     private const int GemmThreads = 256;
     private const int MmaRows = 128;           // MM in gemm.cu (tokens per block: GN = GemmTile)
+    private const int MmaStages = 4;           // MSTAGES in gemm.cu: K steps of 32 in flight per block (cp.async)
+    private const int MmaStride = 40;          // MSTR in gemm.cu: halves per shared f16 row
 
     /// <summary>Repacks <paramref name="blocks"/> ggml blocks at <paramref name="raw"/> (the GGUF bytes, on the device) into the
     /// value and scale arrays of the device layout (Kernels/common.cuh). F32 and F16 (block = one value) are copied as they are.</summary>
@@ -122,7 +126,9 @@ internal sealed partial class CudaKernels
             return;
         }
         SortSlots(s, ids, slots, w.Slices, scratch);
-        LaunchGemmExperts(s, type, w, x, xPerSlot, k, scratch, y, bias, slots);
+        ulong x16 = scratch + (ulong)SortBytes(slots, w.Slices);
+        bool gathered = GatherX16(s, type, x, xPerSlot, k, scratch, w.Slices, w.K, slots, x16);
+        LaunchGemmExperts(s, type, w, x, xPerSlot, k, scratch, y, bias, slots, gathered ? x16 : 0);
     }
 
     /// <summary>act[q·R + i] = swiglu_oai(gate_e·x_t + bg[e·R+i], up_e·x_t + bu[e·R+i]) for slot q = t·k + j, e = ids[q];
@@ -146,10 +152,12 @@ internal sealed partial class CudaKernels
             return;
         }
         SortSlots(s, ids, slots, gate.Slices, scratch);
-        ulong g = scratch + (ulong)SortBytes(slots, gate.Slices);
+        ulong x16 = scratch + (ulong)SortBytes(slots, gate.Slices);
+        ulong g = x16 + (ulong)X16Bytes(slots, gate.K);
         ulong u = g + (ulong)slots * (ulong)gate.R * 4;
-        LaunchGemmExperts(s, type, gate, x, false, k, scratch, g, gateBias, slots);
-        LaunchGemmExperts(s, type, up, x, false, k, scratch, u, upBias, slots);
+        bool gathered = GatherX16(s, type, x, false, k, scratch, gate.Slices, gate.K, slots, x16);
+        LaunchGemmExperts(s, type, gate, x, false, k, scratch, g, gateBias, slots, gathered ? x16 : 0);
+        LaunchGemmExperts(s, type, up, x, false, k, scratch, u, upBias, slots, gathered ? x16 : 0);
         long n = (long)slots * gate.R;
         s.Launch(F("gemm", "tsr_swiglu_slots"), Grid1D(n), 256, 0,
             [KernelArg.Ptr(g), KernelArg.Ptr(u), KernelArg.Ptr(act), KernelArg.I64(n), KernelArg.F32(alpha), KernelArg.F32(limit)]);
@@ -172,8 +180,10 @@ internal sealed partial class CudaKernels
             return;
         }
         SortSlots(s, ids, slots, down.Slices, scratch);
-        ulong y = scratch + (ulong)SortBytes(slots, down.Slices);
-        LaunchGemmExperts(s, type, down, act, true, k, scratch, y, bias, slots);
+        ulong x16 = scratch + (ulong)SortBytes(slots, down.Slices);
+        ulong y = x16 + (ulong)X16Bytes(slots, down.K);
+        bool gathered = GatherX16(s, type, act, true, k, scratch, down.Slices, down.K, slots, x16);
+        LaunchGemmExperts(s, type, down, act, true, k, scratch, y, bias, slots, gathered ? x16 : 0);
         long n = (long)T * down.R;
         s.Launch(F("gemm", "tsr_weighted_add"), Grid1D(n), 256, 0,
             [KernelArg.Ptr(y), KernelArg.Ptr(weights), KernelArg.Ptr(ids), KernelArg.I32(down.Slices), KernelArg.Ptr(h),
@@ -181,14 +191,18 @@ internal sealed partial class CudaKernels
     }
 
     /// <summary>Bytes of device scratch the three expert launchers need for T tokens: the slot sort (offsets, tile starts,
-    /// sorted slots) and two T·k × maxRows float buffers (gate and up products, or the down products).</summary>
+    /// sorted slots), the x rows of the slots gathered in sorted order as f16 (T·k × K halves, for the tensor-core GEMM),
+    /// and two T·k × R float buffers (gate and up products, or the down products); <paramref name="maxRows"/> must be at
+    /// least both R and K of the expert weights.</summary>
     public static long ExpertScratchBytes(int T, int k, int experts, int maxRows)
     {
         long slots = (long)Math.Max(T, 0) * Math.Max(k, 0);
-        return SortBytes(slots, experts) + 2 * slots * Math.Max(maxRows, 0) * 4;
+        return SortBytes(slots, experts) + X16Bytes(slots, Math.Max(maxRows, 0)) + 2 * slots * Math.Max(maxRows, 0) * 4;
     }
 
     private static long SortBytes(long slots, int experts) => ((2L * (experts + 1) + slots) * 4 + 255) / 256 * 256;
+
+    private static long X16Bytes(long slots, int K) => (slots * K * 2 + 255) / 256 * 256;
 
     private static string Suffix(GgmlType type) => type switch
     {
@@ -256,7 +270,7 @@ internal sealed partial class CudaKernels
         bool mma = UseMma(type, T, MmaMinTokens);
         int rowTile = mma ? MmaRows : GemmTile;
         var grid = new Dim3((uint)((T + GemmTile - 1) / GemmTile), (uint)((w.R + rowTile - 1) / rowTile));
-        s.Launch(F("gemm", (mma ? "tsr_gemm_mma_" : "tsr_gemm_") + type), grid, GemmThreads, 0,
+        s.Launch(F("gemm", (mma ? "tsr_gemm_mma_" : "tsr_gemm_") + type), grid, GemmThreads, mma ? MmaSharedBytes(type, false) : 0,
             [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.Ptr(x), KernelArg.Ptr(y),
              KernelArg.Ptr(bias), KernelArg.I32(T)]);
     }
@@ -269,13 +283,43 @@ internal sealed partial class CudaKernels
             [KernelArg.Ptr(ids), KernelArg.I32(slots), KernelArg.I32(experts), KernelArg.Ptr(scratch)]);
     }
 
-    // Grouped GEMM over the sorted slots (sort info at `info`): an upper bound of tiles, blocks beyond the real ones exit.
-    private void LaunchGemmExperts(CudaStream s, string type, in CudaWeightView w, ulong x, bool xPerSlot, int k, ulong info, ulong y, ulong bias, int slots)
+    // Dynamic shared memory of the tensor-core GEMM (p_tile in gemm.cu): MmaStages stages of [weight bytes of MmaRows rows ×
+    // 32 values][a 32-bit scale word per row][GemmTile x rows: f16 (80 bytes, gathered x16) or fp32 (128 bytes)], then
+    // the f16 weight tile (MmaRows × MmaStride halves), its float scales, and for fp32 x the f16 x tile.
+    private static int MmaSharedBytes(string type, bool x16)
     {
-        bool mma = UseMma(type, slots, MmaMinSlots);
+        int weightRow = type switch { "f16" => 64, "q8_0" => 32, _ => 16 };
+        int stage = MmaRows * weightRow + MmaRows * 4 + GemmTile * (x16 ? MmaStride * 2 : 32 * 4);
+        return MmaStages * stage + MmaRows * MmaStride * 2 + MmaRows * 4 + (x16 ? 0 : GemmTile * MmaStride * 2);
+    }
+
+    // Gathers the slots' x rows in sorted order as f16 into x16 for the tensor-core grouped GEMM; false (nothing
+    // launched) where the fp32 grouped GEMM runs.
+    private bool GatherX16(CudaStream s, string type, ulong x, bool xPerSlot, int k, ulong info, int experts, int K, int slots, ulong x16)
+    {
+        if (!UseMma(type, slots, MmaMinSlots)) return false;
+        long n = (long)slots * (K / 8);
+        s.Launch(F("gemm", "tsr_gather_x16"), Grid1D(n), 256, 0,
+            [KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.I32(k), KernelArg.I32(experts), KernelArg.Ptr(info),
+             KernelArg.I32(K), KernelArg.I32(slots), KernelArg.Ptr(x16)]);
+        return true;
+    }
+
+    // Grouped GEMM over the sorted slots (sort info at `info`): an upper bound of tiles, blocks beyond the real ones exit.
+    // The tensor-core one reads the gathered f16 rows x16 (GatherX16), the fp32 one x itself.
+    private void LaunchGemmExperts(CudaStream s, string type, in CudaWeightView w, ulong x, bool xPerSlot, int k, ulong info, ulong y, ulong bias, int slots, ulong x16)
+    {
+        bool mma = x16 != 0;
         int rowTile = mma ? MmaRows : GemmTile;
         var grid = new Dim3((uint)((slots + GemmTile - 1) / GemmTile + w.Slices), (uint)((w.R + rowTile - 1) / rowTile));
-        s.Launch(F("gemm", (mma ? "tsr_gemm_experts_mma_" : "tsr_gemm_experts_") + type), grid, GemmThreads, 0,
+        if (mma)
+        {
+            s.Launch(F("gemm", "tsr_gemm_experts_mma_" + type), grid, GemmThreads, MmaSharedBytes(type, true),
+                [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
+                 KernelArg.Ptr(x16), KernelArg.Ptr(info), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
+            return;
+        }
+        s.Launch(F("gemm", "tsr_gemm_experts_" + type), grid, GemmThreads, 0,
             [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
              KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.I32(k), KernelArg.Ptr(info), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
     }

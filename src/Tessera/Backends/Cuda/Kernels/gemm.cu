@@ -10,6 +10,8 @@
 //   tsr_gemm_mma_*, tsr_gemm_experts_mma_*  (F16, Q8_0, MXFP4) the same products on tensor cores (mma.sync m16n8k16,
 //                       x rounded to f16, weights exact, fp32 accumulation; 128 rows × 64 tokens per block; numerics and
 //                       expected tolerance in the comment above their code); the grouped one uses the same sort info
+//                       and reads the slots' x rows gathered in sorted order as f16 by tsr_gather_x16
+//   tsr_gather_x16      x16[i] = f16(x row of sorted slot i), for the tensor-core grouped GEMM
 //   tsr_swiglu_slots    act = swiglu_oai(g, u) elementwise (gate/up products from the grouped GEMM, biases included)
 //   tsr_weighted_add    h[t·R + r] += Σ_j weights[t·k+j]·y[(t·k+j)·R + r] in slot order
 // Sort info layout (int32): offsets[E+1], tileStart[E+1], sorted slots[T·k].
@@ -291,9 +293,11 @@ G_KERNELS(mxfp4, TSR_MXFP4)
 // ---------------------------------------------------------------------------------------------------------------------
 // Tensor-core GEMMs (mma.sync m16n8k16, f16 × f16 → f32), same arguments and results as tsr_gemm_* / tsr_gemm_experts_*.
 // Block: MM = 128 weight rows × GN = 64 x rows (tokens or slots), 256 threads = 8 warps as 4 (rows) × 2 (tokens), each
-// warp 32 rows × 32 tokens = 2 × 4 mma tiles. K step MK = 32 (one quant block); shared memory double-buffered (one
-// __syncthreads per step), the next step's global loads held in registers during the current step's mma (register
-// prefetch). Shared rows are 40 halves (80 bytes), so ldmatrix and the 16-byte stores hit distinct banks.
+// warp 32 rows × 32 tokens = 2 × 4 mma tiles. K step MK = 32 (one quant block). Raw weight bytes, scale words and x
+// rows stream into MSTAGES shared stages with cp.async (MSTAGES − 1 steps in flight while one is computed); each step
+// dequantises its stage into one f16 weight tile (fp32 x: converted into one f16 x tile; grouped: x already f16, read
+// by ldmatrix from the stage), two __syncthreads per step. Dynamic shared memory, size in CudaKernels.MmaSharedBytes.
+// Shared f16 rows are 40 halves (80 bytes), so ldmatrix and the 16-byte stores hit distinct banks.
 // Numerics (weights exact except F32, which keeps the fp32 SIMT path):
 //   x      rounded to f16 (round to nearest) when staged: |x| must stay below 65504 (gpt-oss activations do).
 //   F16    as stored.
@@ -319,34 +323,6 @@ struct MRaw
     uint4 a, b;
     float sc;
 };
-
-template <int TY>
-__device__ __forceinline__ void m_load_w(MRaw& w, const void* values, const void* scales, int K, bool valid, size_t gr, int kb, int hf)
-{
-    w.a = make_uint4(0, 0, 0, 0);
-    w.b = make_uint4(0, 0, 0, 0);
-    w.sc = 0.f;
-    if (!valid) return;
-    const size_t i0 = gr * (size_t)K + (size_t)kb * MK + 16 * hf;
-    if (TY == TSR_F16)
-    {
-        const uint4* p = reinterpret_cast<const uint4*>(reinterpret_cast<const __half*>(values) + i0);
-        w.a = __ldg(p);
-        w.b = __ldg(p + 1);
-    }
-    else if (TY == TSR_Q8_0)
-    {
-        w.a = __ldg(reinterpret_cast<const uint4*>(reinterpret_cast<const int8_t*>(values) + i0));
-        w.sc = __half2float(__ushort_as_half(__ldg(reinterpret_cast<const unsigned short*>(scales) + gr * (size_t)(K / 32) + kb)));
-    }
-    else
-    {
-        const uint2 v = __ldg(reinterpret_cast<const uint2*>(reinterpret_cast<const uint8_t*>(values) + gr * (size_t)(K / 2) + (size_t)kb * 16 + 8 * hf));
-        w.a.x = v.x;
-        w.a.y = v.y;
-        w.sc = tsr_e8m0_half(__ldg(reinterpret_cast<const uint8_t*>(scales) + gr * (size_t)(K / 32) + kb));
-    }
-}
 
 // Four int8 (bytes of v, value i in byte i) as two f16 pairs, exactly: 0x64XX is 1024 + XX, XX = q + 128.
 __device__ __forceinline__ void m_i8x4(uint32_t v, uint32_t& lo, uint32_t& hi)
@@ -424,28 +400,112 @@ __device__ __forceinline__ void m_mma(float (&d)[4], const uint32_t (&a)[4], uin
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// One MM × GN output tile: weight rows sliceRow + r0 .. (r < R), x rows xrow[m] (m < GN, −1: none), outputs to y rows
-// yrow[m]; bias (already offset to the slice) may be null.
-template <int TY>
-__device__ __forceinline__ void m_tile(const void* values, const void* scales, int K, int R, size_t sliceRow, int r0,
-                                       const float* __restrict__ x, float* y, const float* bias, const int* xrow, const int* yrow)
+// cp.async (sm_80+): 16 or 4 bytes global → shared, zero-filled when !valid (src must still be a valid address).
+__device__ __forceinline__ void p_cp16(void* dst, const void* src, bool valid)
+{
+    const unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+
+__device__ __forceinline__ void p_cp4(void* dst, const void* src, bool valid)
+{
+    const unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+
+__device__ __forceinline__ void p_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+
+template <int N>
+__device__ __forceinline__ void p_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+// Pipeline: MSTAGES K steps of raw data in flight per block (cp.async), each stage = [weight bytes: MM rows × MWRB]
+// [scale words: MM × 4 bytes, the aligned 32-bit word holding the row's scale] [x: GN rows, f16 80-byte rows (x16) or
+// fp32 128-byte rows]; after the stages, the f16 weight tile Wf [MM][MSTR], its scales Ss [MM] (float) and, for fp32 x,
+// the f16 x tile Xf [GN][MSTR]. Sizes mirrored by CudaKernels.MmaSharedBytes.
+#define MSTAGES 4
+#define MWRB(TY) ((TY) == TSR_F16 ? 64 : (TY) == TSR_Q8_0 ? 32 : 16)
+#define MXRB(X16) ((X16) ? 2 * MSTR : 4 * MK)
+
+// One MM × GN output tile on tensor cores with a cp.async pipeline (one K step of 32 per stage; per step: wait for the
+// stage, issue the copies of step + MSTAGES − 1, dequantise the stage into Wf (and convert fp32 x into Xf), barrier,
+// mma). Weight rows sliceRow + r0 .. (r < R). x: x16 ? f16 rows xbase .. xbase + cnt − 1 (contiguous, gathered) :
+// fp32 rows xrow[m] (−1: none). Outputs to y rows yrow[m] (−1: none); bias (already offset to the slice) may be null.
+template <int TY, bool X16>
+__device__ __forceinline__ void p_tile(const void* values, const void* scales, int K, int R, size_t sliceRow, int r0,
+                                       const void* x, int xbase, int cnt, const int* xrow, float* y, const float* bias,
+                                       const int* yrow)
 {
     constexpr bool quant = TY == TSR_Q8_0 || TY == TSR_MXFP4;
-    __shared__ __align__(16) __half Ws[2][MM][MSTR];
-    __shared__ __align__(16) __half Xs[2][GN][MSTR];
-    __shared__ float Ss[2][MM];
+    constexpr int WB = MM * MWRB(TY), SB = MM * 4, XB = GN * MXRB(X16), STAGE = WB + SB + XB;
+    extern __shared__ __align__(16) unsigned char psm[];
+    __half(*Wf)[MSTR] = reinterpret_cast<__half(*)[MSTR]>(psm + MSTAGES * STAGE);
+    float* Ss = reinterpret_cast<float*>(psm + MSTAGES * STAGE + MM * MSTR * 2);
+    __half(*Xf)[MSTR] = reinterpret_cast<__half(*)[MSTR]>(psm + MSTAGES * STAGE + MM * MSTR * 2 + MM * 4);
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    // weight loading: row wr = tid / 2, half hf = tid % 2 (16 values each)
-    const int wr = tid >> 1, hf = tid & 1;
-    const bool wvalid = r0 + wr < R;
-    const size_t gr = sliceRow + (size_t)(r0 + wr);
-    // x loading: member xm = tid / 4, 8 values from 8·xq
-    const int xm = tid >> 2, xq = tid & 3;
-    const int xr = xrow[xm];
-    const float* xp = xr >= 0 ? x + (size_t)xr * K + 8 * xq : nullptr;
-    // compute: warp rows 32·wm .., members 32·wn ..
     const int wm = warp & 3, wn = warp >> 2;
     const int g = lane >> 2, tq = lane & 3;
+    const size_t gr0 = sliceRow + (size_t)r0;
+    const int nkb = K / MK;
+    const unsigned char* wv = reinterpret_cast<const unsigned char*>(values);
+    const unsigned char* ws = reinterpret_cast<const unsigned char*>(scales);
+
+    // Copies of step kb into stage st.
+    auto issue = [&](int st, int kb) {
+        unsigned char* base = psm + st * STAGE;
+        if (TY == TSR_F16)
+        {
+#pragma unroll
+            for (int p = 0; p < 2; p++)
+            {
+                const int c = tid + MTHREADS * p, row = c >> 2, part = c & 3;
+                const bool ok = r0 + row < R;
+                const unsigned char* src = ok ? wv + ((gr0 + row) * (size_t)K + (size_t)kb * MK) * 2 + 16 * part : wv;
+                p_cp16(base + row * 64 + 16 * part, src, ok);
+            }
+        }
+        else if (TY == TSR_Q8_0)
+        {
+            const int row = tid >> 1, part = tid & 1;
+            const bool ok = r0 + row < R;
+            const unsigned char* src = ok ? wv + (gr0 + row) * (size_t)K + (size_t)kb * MK + 16 * part : wv;
+            p_cp16(base + row * 32 + 16 * part, src, ok);
+        }
+        else if (tid < MM)
+        {
+            const bool ok = r0 + tid < R;
+            const unsigned char* src = ok ? wv + (gr0 + tid) * (size_t)(K / 2) + (size_t)kb * 16 : wv;
+            p_cp16(base + tid * 16, src, ok);
+        }
+        if (quant && tid >= MTHREADS - MM)
+        {
+            const int row = tid - (MTHREADS - MM);
+            const bool ok = r0 + row < R;
+            const size_t idx = (gr0 + row) * (size_t)(K / 32) + kb;
+            const size_t byte = TY == TSR_Q8_0 ? 2 * idx : idx;
+            p_cp4(base + WB + 4 * row, ok ? ws + (byte & ~(size_t)3) : ws, ok);
+        }
+        unsigned char* xd = base + WB + SB;
+        if (X16)
+        {
+            const int m = tid >> 2, part = tid & 3;
+            const bool ok = m < cnt;
+            const unsigned char* src = reinterpret_cast<const unsigned char*>(x);
+            if (ok) src += ((size_t)(xbase + m) * K + (size_t)kb * MK) * 2 + 16 * part;
+            p_cp16(xd + m * (2 * MSTR) + 16 * part, src, ok);
+        }
+        else
+        {
+#pragma unroll
+            for (int p = 0; p < 2; p++)
+            {
+                const int c = tid + MTHREADS * p, m = c >> 3, part = c & 7;
+                const int xr = xrow[m];
+                const unsigned char* src = reinterpret_cast<const unsigned char*>(x);
+                if (xr >= 0) src += ((size_t)xr * K + (size_t)kb * MK) * 4 + 16 * part;
+                p_cp16(xd + m * (4 * MK) + 16 * part, src, xr >= 0);
+            }
+        }
+    };
 
     float acc[2][4][4];
 #pragma unroll
@@ -455,28 +515,57 @@ __device__ __forceinline__ void m_tile(const void* values, const void* scales, i
 #pragma unroll
             for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
 
-    const int nkb = K / MK;
-    MRaw w;
-    float4 xa, xb;
-    m_load_w<TY>(w, values, scales, K, wvalid, gr, 0, hf);
-    xa = xp ? __ldg(reinterpret_cast<const float4*>(xp)) : make_float4(0.f, 0.f, 0.f, 0.f);
-    xb = xp ? __ldg(reinterpret_cast<const float4*>(xp) + 1) : make_float4(0.f, 0.f, 0.f, 0.f);
-    m_store_w<TY>(&Ws[0][wr][0], &Ss[0][wr], w, hf);
-    *reinterpret_cast<uint4*>(&Xs[0][xm][8 * xq]) = make_uint4(m_h2(xa.x, xa.y), m_h2(xa.z, xa.w), m_h2(xb.x, xb.y), m_h2(xb.z, xb.w));
-    __syncthreads();
+#pragma unroll
+    for (int s = 0; s < MSTAGES - 1; s++)
+    {
+        if (s < nkb) issue(s, s);
+        p_commit();
+    }
 
+    const int wr = tid >> 1, hf = tid & 1;
     for (int kb = 0; kb < nkb; kb++)
     {
-        const int buf = kb & 1;
-        const bool more = kb + 1 < nkb;
-        if (more)
-        {
-            m_load_w<TY>(w, values, scales, K, wvalid, gr, kb + 1, hf);
-            const float* p = xp ? xp + (size_t)(kb + 1) * MK : nullptr;
-            xa = p ? __ldg(reinterpret_cast<const float4*>(p)) : make_float4(0.f, 0.f, 0.f, 0.f);
-            xb = p ? __ldg(reinterpret_cast<const float4*>(p) + 1) : make_float4(0.f, 0.f, 0.f, 0.f);
-        }
+        p_wait<MSTAGES - 2>();
+        __syncthreads();  // stage kb visible to all; every thread done with step kb − 1 (its stage, Wf, Xf)
+        if (kb + MSTAGES - 1 < nkb) issue((kb + MSTAGES - 1) % MSTAGES, kb + MSTAGES - 1);
+        p_commit();
 
+        const unsigned char* base = psm + (kb % MSTAGES) * STAGE;
+        MRaw w;
+        w.sc = 0.f;
+        if (TY == TSR_F16)
+        {
+            w.a = *reinterpret_cast<const uint4*>(base + wr * 64 + 32 * hf);
+            w.b = *reinterpret_cast<const uint4*>(base + wr * 64 + 32 * hf + 16);
+        }
+        else if (TY == TSR_Q8_0)
+            w.a = *reinterpret_cast<const uint4*>(base + wr * 32 + 16 * hf);
+        else
+        {
+            const uint2 v = *reinterpret_cast<const uint2*>(base + wr * 16 + 8 * hf);
+            w.a.x = v.x;
+            w.a.y = v.y;
+        }
+        if (quant && hf == 0)
+        {
+            const uint32_t word = *reinterpret_cast<const uint32_t*>(base + WB + 4 * wr);
+            const size_t idx = (gr0 + wr) * (size_t)(K / 32) + kb;
+            if (TY == TSR_Q8_0)
+                w.sc = __half2float(__ushort_as_half((unsigned short)((idx & 1) ? word >> 16 : word & 0xFFFFu)));
+            else
+                w.sc = tsr_e8m0_half((uint8_t)(word >> (8 * (idx & 3))));
+        }
+        m_store_w<TY>(&Wf[wr][0], &Ss[wr], w, hf);
+        if (!X16)
+        {
+            const int xm = tid >> 2, xq = tid & 3;
+            const float4 xa = *reinterpret_cast<const float4*>(base + WB + SB + xm * (4 * MK) + 32 * xq);
+            const float4 xb = *reinterpret_cast<const float4*>(base + WB + SB + xm * (4 * MK) + 32 * xq + 16);
+            *reinterpret_cast<uint4*>(&Xf[xm][8 * xq]) = make_uint4(m_h2(xa.x, xa.y), m_h2(xa.z, xa.w), m_h2(xb.x, xb.y), m_h2(xb.z, xb.w));
+        }
+        __syncthreads();  // Wf, Ss, Xf of step kb complete
+
+        const __half(*Xs)[MSTR] = X16 ? reinterpret_cast<const __half(*)[MSTR]>(base + WB + SB) : Xf;
         float part[2][4][4];
         if (quant)
         {
@@ -493,11 +582,11 @@ __device__ __forceinline__ void m_tile(const void* values, const void* scales, i
             uint32_t a[2][4], b[4][2];
 #pragma unroll
             for (int i = 0; i < 2; i++)
-                m_ldsm4(a[i][0], a[i][1], a[i][2], a[i][3], &Ws[buf][32 * wm + 16 * i + (lane & 15)][kk + 8 * (lane >> 4)]);
+                m_ldsm4(a[i][0], a[i][1], a[i][2], a[i][3], &Wf[32 * wm + 16 * i + (lane & 15)][kk + 8 * (lane >> 4)]);
 #pragma unroll
             for (int p = 0; p < 2; p++)
                 m_ldsm4(b[2 * p][0], b[2 * p][1], b[2 * p + 1][0], b[2 * p + 1][1],
-                        &Xs[buf][32 * wn + 16 * p + 8 * (lane >> 4) + (lane & 7)][kk + 8 * ((lane >> 3) & 1)]);
+                        &Xs[32 * wn + 16 * p + 8 * (lane >> 4) + (lane & 7)][kk + 8 * ((lane >> 3) & 1)]);
 #pragma unroll
             for (int i = 0; i < 2; i++)
 #pragma unroll
@@ -512,7 +601,7 @@ __device__ __forceinline__ void m_tile(const void* values, const void* scales, i
 #pragma unroll
             for (int i = 0; i < 2; i++)
             {
-                const float s0 = Ss[buf][32 * wm + 16 * i + g], s1 = Ss[buf][32 * wm + 16 * i + g + 8];
+                const float s0 = Ss[32 * wm + 16 * i + g], s1 = Ss[32 * wm + 16 * i + g + 8];
 #pragma unroll
                 for (int j = 0; j < 4; j++)
                 {
@@ -523,16 +612,8 @@ __device__ __forceinline__ void m_tile(const void* values, const void* scales, i
                 }
             }
         }
-
-        if (more)
-        {
-            // buffer buf ^ 1 was last read in step kb − 1, before the barrier that ended it
-            m_store_w<TY>(&Ws[buf ^ 1][wr][0], &Ss[buf ^ 1][wr], w, hf);
-            *reinterpret_cast<uint4*>(&Xs[buf ^ 1][xm][8 * xq]) =
-                make_uint4(m_h2(xa.x, xa.y), m_h2(xa.z, xa.w), m_h2(xb.x, xb.y), m_h2(xb.z, xb.w));
-        }
-        __syncthreads();
     }
+    p_wait<0>();
 
     // acc[i][j][c]: row 32·wm + 16·i + g (+8 for c ≥ 2), member 32·wn + 8·j + 2·tq + (c & 1)
 #pragma unroll
@@ -558,26 +639,41 @@ template <int TY>
 __device__ __forceinline__ void m_dense(const void* values, const void* scales, int K, int R, const float* x, float* y,
                                         const float* bias, int T)
 {
-    __shared__ int xrow[GN], yrow[GN];
+    __shared__ int xrow[GN];
     const int m0 = blockIdx.x * GN;
     if (threadIdx.x < GN)
     {
         const int t = m0 + threadIdx.x;
         xrow[threadIdx.x] = t < T ? t : -1;
-        yrow[threadIdx.x] = t < T ? t : -1;
     }
     __syncthreads();
-    m_tile<TY>(values, scales, K, R, 0, blockIdx.y * MM, x, y, bias, xrow, yrow);
+    p_tile<TY, false>(values, scales, K, R, 0, blockIdx.y * MM, x, 0, 0, xrow, y, bias, xrow);
 }
 
+// Grouped tile blockIdx.x over f16 x rows gathered in sorted order (tsr_gather_x16): the tile's x rows are contiguous.
 template <int TY>
-__device__ __forceinline__ void m_experts(const void* values, const void* scales, int K, int R, int E, const float* x,
-                                          int xPerSlot, int k, const int* __restrict__ info, float* y, const float* bias)
+__device__ __forceinline__ void m_experts(const void* values, const void* scales, int K, int R, int E, const __half* x16,
+                                          const int* __restrict__ info, float* y, const float* bias)
 {
-    __shared__ int xrow[GN], yrow[GN];
-    const int e = g_expert_rows(E, xPerSlot, k, info, xrow, yrow);
-    if (e < 0) return;
-    m_tile<TY>(values, scales, K, R, (size_t)e * R, blockIdx.y * MM, x, y, bias ? bias + (size_t)e * R : nullptr, xrow, yrow);
+    __shared__ int yrow[GN];
+    const int* offsets = info;
+    const int* tileStart = info + E + 1;
+    const int* sorted = info + 2 * (E + 1);
+    const int b = blockIdx.x;
+    if (b >= tileStart[E]) return;
+    int lo = 0, hi = E;  // tileStart[lo] ≤ b < tileStart[hi]
+    while (hi - lo > 1)
+    {
+        const int mid = (lo + hi) >> 1;
+        if (tileStart[mid] <= b) lo = mid; else hi = mid;
+    }
+    const int e = lo;
+    const int start = offsets[e] + (b - tileStart[e]) * GN;
+    const int cnt = min(GN, offsets[e + 1] - start);
+    if (threadIdx.x < GN) yrow[threadIdx.x] = threadIdx.x < cnt ? sorted[start + threadIdx.x] : -1;
+    __syncthreads();
+    p_tile<TY, true>(values, scales, K, R, (size_t)e * R, blockIdx.y * MM, x16, start, cnt, nullptr, y,
+                     bias ? bias + (size_t)e * R : nullptr, yrow);
 }
 
 #define M_KERNELS(SUFFIX, TY)                                                                                              \
@@ -587,15 +683,36 @@ __device__ __forceinline__ void m_experts(const void* values, const void* scales
         m_dense<TY>(values, scales, K, R, x, y, bias, T);                                                                  \
     }                                                                                                                      \
     extern "C" __global__ void __launch_bounds__(MTHREADS, 2) tsr_gemm_experts_mma_##SUFFIX(                              \
-        const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, int k, const int* info, \
-        float* y, const float* bias)                                                                                       \
+        const void* values, const void* scales, int K, int R, int E, const __half* x16, const int* info, float* y,          \
+        const float* bias)                                                                                                 \
     {                                                                                                                      \
-        m_experts<TY>(values, scales, K, R, E, x, xPerSlot, k, info, y, bias);                                             \
+        m_experts<TY>(values, scales, K, R, E, x16, info, y, bias);                                                        \
     }
 
 M_KERNELS(f16, TSR_F16)
 M_KERNELS(q8_0, TSR_Q8_0)
 M_KERNELS(mxfp4, TSR_MXFP4)
+
+// x16[i·K + c] = f16(x row of sorted slot i) for i < offsets[E] (tsr_expert_sort's info), 8 values per thread:
+// the x row of slot q is q (xPerSlot) or q / k. Grid-stride over slots·K/8.
+extern "C" __global__ void __launch_bounds__(256)
+tsr_gather_x16(const float* __restrict__ x, int xPerSlot, int k, int E, const int* __restrict__ info, int K, int slots, __half* x16)
+{
+    const int* sorted = info + 2 * (E + 1);
+    const int used = info[E];
+    const int per = K / 8;
+    const long long n = (long long)slots * per;
+    for (long long v = (long long)blockIdx.x * blockDim.x + threadIdx.x; v < n; v += (long long)gridDim.x * blockDim.x)
+    {
+        const int i = (int)(v / per), c = (int)(v - (long long)i * per);
+        if (i >= used) continue;
+        const int q = sorted[i];
+        const int row = xPerSlot ? q : q / k;
+        const float4* p = reinterpret_cast<const float4*>(x + (size_t)row * K + 8 * c);
+        const float4 a = __ldg(p), b = __ldg(p + 1);
+        *reinterpret_cast<uint4*>(x16 + (size_t)i * K + 8 * c) = make_uint4(m_h2(a.x, a.y), m_h2(a.z, a.w), m_h2(b.x, b.y), m_h2(b.z, b.w));
+    }
+}
 
 // One block of 1024 threads (32 warps), E ≤ 256; dynamic shared memory 32·E ints. Warp w owns slots
 // [w·seg, (w+1)·seg): it counts them per expert, the counts become running positions in (expert, warp, slot) order,

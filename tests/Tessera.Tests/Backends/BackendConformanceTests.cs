@@ -43,7 +43,7 @@ public class BackendConformanceTests
         var data = new TheoryData<string, GgmlType, int, int, int>();
         foreach (var backend in new[] { "cpu", "cuda" })
             foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.MXFP4 })
-                foreach (var (k, r, t) in new[] { (64, 96, 1), (256, 40, 3), (64, 64, 8), (128, 200, 37), (96, 70, 130) })
+                foreach (var (k, r, t) in new[] { (64, 96, 1), (256, 40, 3), (64, 64, 8), (128, 200, 37), (96, 70, 130), (64, 130, 33), (2880, 256, 100) })
                     data.Add(backend, type, k, r, t);
         return data;
     }

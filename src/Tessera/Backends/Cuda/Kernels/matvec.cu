@@ -27,9 +27,19 @@ extern __shared__ float4 mv_smem[];
 // reading the same float4 of consecutive chunks (chunks of 16 to 128 bytes of x) land in distinct banks.
 __device__ __forceinline__ int mv_swz(int q) { return q ^ ((q >> 3) & 7); }
 
-// Copies rows × K floats (contiguous) of x into shared memory, swizzled per row; 4 loads in flight per thread.
+template <int TY> struct MvFmt;
+
+__device__ __forceinline__ float4 mv_mul(float4 v, float f)
+{
+    return make_float4(v.x * f, v.y * f, v.z * f, v.w * f);
+}
+
+// Copies rows × K floats (contiguous) of x into shared memory, times the format's x factor (a power of 2, or 1: no
+// multiply), swizzled per row; 4 loads in flight per thread.
+template <int TY>
 __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x, int rows, int K)
 {
+    const float f = MvFmt<TY>::xmul();
     const int K4 = K >> 2;
     const int n = rows * K4;
     const int bd = blockDim.x;
@@ -44,13 +54,14 @@ __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x
         for (int u = 0; u < 4; u++)
         {
             const int j = i + u * bd, t = j / K4, q = j - t * K4;
-            xs[t * K4 + mv_swz(q)] = v[u];
+            xs[t * K4 + mv_swz(q)] = f == 1.f ? v[u] : mv_mul(v[u], f);
         }
     }
     for (; i < n; i += bd)
     {
         const int t = i / K4, q = i - t * K4;
-        xs[t * K4 + mv_swz(q)] = __ldg(src + i);
+        const float4 v = __ldg(src + i);
+        xs[t * K4 + mv_swz(q)] = f == 1.f ? v : mv_mul(v, f);
     }
 }
 
@@ -71,24 +82,35 @@ __device__ __forceinline__ float2 mv_h2(uint32_t v)
                        __half2float(__ushort_as_half((unsigned short)(v >> 16))));
 }
 
-// The 8 E2M1 values of word z as floats, ggml's doubled value times 2^-15, exactly: lo[b] from the low nibble of byte b,
-// hi[b] from its high nibble. Each nibble's sign and 3 bits become the high byte of an f16 (sign at bit 15, exponent and
-// mantissa bits at 9..11, so f16 subnormals give 0 and ±1): the 4 high bytes of each kind come from one word of shifts and
-// masks, one byte_perm pairs two of them (low bytes 0) into a half2.
-__device__ __forceinline__ void mv_fp4x8(uint32_t z, float (&lo)[4], float (&hi)[4])
+// The bits of a where C has ones, of b elsewhere: one LOP3 (written out, as the compiler splits the expression in two).
+template <uint32_t C>
+__device__ __forceinline__ uint32_t mv_sel(uint32_t a, uint32_t b)
 {
-    const uint32_t a = ((z << 1) & 0x0E0E0E0Eu) | ((z << 4) & 0x80808080u);
-    const uint32_t b = ((z >> 3) & 0x0E0E0E0Eu) | (z & 0x80808080u);
-    float2 p = mv_h2(__byte_perm(a, 0u, 0x1404u));
-    lo[0] = p.x; lo[1] = p.y;
-    p = mv_h2(__byte_perm(a, 0u, 0x3424u));
-    lo[2] = p.x; lo[3] = p.y;
-    p = mv_h2(__byte_perm(b, 0u, 0x1404u));
-    hi[0] = p.x; hi[1] = p.y;
-    p = mv_h2(__byte_perm(b, 0u, 0x3424u));
-    hi[2] = p.x; hi[3] = p.y;
+    uint32_t d;
+    asm("lop3.b32 %0, %1, %2, %3, 0xE4;" : "=r"(d) : "r"(a), "r"(b), "n"(C));
+    return d;
 }
 
+// The 8 E2M1 values of word z as floats, exactly E2M1 × 2^-126 (ggml's doubled value × 2^-127), with integer ops only (no
+// conversion): lo[b] from the low nibble of byte b, hi[b] from its high nibble. A nibble's magnitude bits (e1 e0 m) go to
+// f32 bits 24..22 (exponent field e, mantissa msb m: e = 0 gives the f32 denormal m·2^-127, e ≥ 1 the normal
+// (1 + m/2)·2^(e−127), both E2M1 × 2^-126) and its sign to bit 31. Two words bring each nibble's sign 9 bits above its
+// magnitude: `up` for nibbles 0, 1, 4, 5 (signs moved up 6 bits, onto bits the other nibbles' magnitudes held), `dn` for
+// nibbles 2, 3, 6, 7 (magnitudes moved down 6 bits, signs in place); then one shift and one mask per value.
+__device__ __forceinline__ void mv_fp4x8(uint32_t z, float (&lo)[4], float (&hi)[4])
+{
+    const uint32_t up = mv_sel<0x22002200u>(z << 6, z);
+    const uint32_t dn = mv_sel<0x88008800u>(z, z >> 6);
+    const uint32_t m = 0x81C00000u;
+    lo[0] = __uint_as_float((up << 22) & m);
+    hi[0] = __uint_as_float((up << 18) & m);
+    lo[1] = __uint_as_float((dn << 20) & m);
+    hi[1] = __uint_as_float((dn << 16) & m);
+    lo[2] = __uint_as_float((up << 6) & m);
+    hi[2] = __uint_as_float((up << 2) & m);
+    lo[3] = __uint_as_float((dn << 4) & m);
+    hi[3] = __uint_as_float(dn & m);
+}
 
 // 16 bytes of weights streamed once: read-only path, not kept in L1.
 __device__ __forceinline__ uint4 mv_ld(const uint4* p)
@@ -100,13 +122,17 @@ __device__ __forceinline__ uint4 mv_ld(const uint4* p)
     return v;
 }
 
-// Per type: values per 16-byte chunk, the factor of the chunk sum before its scale, the first block scale of a row, and
-// the scale of chunk c of a row from that pointer.
-template <int TY> struct MvFmt;
+// Per type: values per 16-byte chunk, the factor of the chunk sum before its scale, the factor of x in shared memory, the
+// first block scale of a row, and the scale of chunk c of a row from that pointer.
+// MXFP4: a weight decodes to doubled × 2^-127 (mv_fp4x8) and x is staged times 2^64, so a product is doubled·x·2^-63 and
+// each FFMA rounds exactly as doubled·x (+ sum) would (powers of 2 commute with rounding while results stay normal: the
+// scaled partial sums are normal unless |partial sum of doubled·x| < 2^-64, where only absolute errors ≤ 2^-87 per step
+// arise; x is finite after scaling for |x| < 2^64). The chunk sum times 2^63 is then exact, times the block's 2^(e−128).
 template <> struct MvFmt<TSR_F32>
 {
     enum { VPC = 4 };
     static __device__ __forceinline__ float pre() { return 1.f; }
+    static __device__ __forceinline__ float xmul() { return 1.f; }
     static __device__ __forceinline__ const void* base(const void*, size_t, int) { return nullptr; }
     static __device__ __forceinline__ float scale(const void*, int) { return 1.f; }
 };
@@ -114,6 +140,7 @@ template <> struct MvFmt<TSR_F16>
 {
     enum { VPC = 8 };
     static __device__ __forceinline__ float pre() { return 1.f; }
+    static __device__ __forceinline__ float xmul() { return 1.f; }
     static __device__ __forceinline__ const void* base(const void*, size_t, int) { return nullptr; }
     static __device__ __forceinline__ float scale(const void*, int) { return 1.f; }
 };
@@ -121,6 +148,7 @@ template <> struct MvFmt<TSR_Q8_0>
 {
     enum { VPC = 16 };
     static __device__ __forceinline__ float pre() { return 1.f; }
+    static __device__ __forceinline__ float xmul() { return 1.f; }
     static __device__ __forceinline__ const void* base(const void* s, size_t row, int K)
     {
         return reinterpret_cast<const unsigned short*>(s) + row * (size_t)(K / 32);
@@ -133,7 +161,8 @@ template <> struct MvFmt<TSR_Q8_0>
 template <> struct MvFmt<TSR_MXFP4>
 {
     enum { VPC = 32 };
-    static __device__ __forceinline__ float pre() { return 32768.f; }
+    static __device__ __forceinline__ float pre() { return 9223372036854775808.f; } // 2^63
+    static __device__ __forceinline__ float xmul() { return 18446744073709551616.f; } // 2^64
     static __device__ __forceinline__ const void* base(const void* s, size_t row, int K)
     {
         return reinterpret_cast<const uint8_t*>(s) + row * (size_t)(K / 32);
@@ -487,7 +516,7 @@ struct MvDenseJob
 #pragma unroll
         for (int n = 0; n < NRX; n++) mv_set<TY, 1, NRX>(P, 0, n, r + n < R, v, s, (size_t)(r + n), K);
     }
-    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, x, T, K); }
+    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, x, T, K); }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MV_MAXT][NRX], int, bool lead) const
     {
@@ -543,7 +572,7 @@ struct MvExpertsJob
         for (int n = 0; n < 2; n++)
             mv_set<TY, 1, 2>(P, 0, n, 2 * task + n < R, values, scales, (size_t)e * R + 2 * task + n, K);
     }
-    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, x, 1, K); }
+    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, x, 1, K); }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][2], int, bool lead) const
     {
@@ -603,7 +632,7 @@ struct MvGateUpJob
             mv_set<TY, 1, 4>(P, 0, 2 + n, in, uv, us, gr, K);
         }
     }
-    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, x, 1, K); }
+    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, x, 1, K); }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][4], int, bool lead) const
     {
@@ -666,7 +695,7 @@ struct MvDownJob
             mv_set<TY, MV_DK, 1>(P, i, 0, e >= 0, values, scales, (size_t)(e >= 0 ? e : 0) * R + r, K);
         }
     }
-    __device__ __forceinline__ void stage() const { mv_stage(mv_smem, act + (size_t)t * k * K, k, K); }
+    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, act + (size_t)t * k * K, k, K); }
     __device__ __forceinline__ void xrows(int sub, const float4* (&xg)[MV_DK]) const
     {
 #pragma unroll

@@ -247,7 +247,8 @@ public sealed unsafe partial class CudaBackend : IBackend
                 long blocks = rows * (k / 32);
                 long valueBytes = type == GgmlType.Q8_0 ? rows * k : rows * k / 2;
                 long scaleBytes = type == GgmlType.Q8_0 ? blocks * 2 : blocks;
-                ulong values = AllocateWeight(valueBytes, weight.Name), scales = AllocateWeight(scaleBytes, weight.Name);
+                // Scales padded to whole 16-byte words: kernels copy the aligned word that holds a scale.
+                ulong values = AllocateWeight(valueBytes, weight.Name), scales = AllocateWeight((scaleBytes + 15) & ~15L, weight.Name);
                 UploadBlocks(weight, type == GgmlType.Q8_0 ? 34 : 17, blocks, values, scales, type);
                 view = new CudaWeightView(type, values, scales, k, weight.Rows, weight.Slices);
                 break;

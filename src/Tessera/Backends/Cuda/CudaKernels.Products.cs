@@ -40,10 +40,22 @@ internal sealed partial class CudaKernels
 
     private const int MvWarps = 8;             // MV_WARPS in matvec.cu: a block of 8 warps, one task per warp per pass
     private const int MvThreads = 256;
-    private const int MvTargetBlocks = 1024;   // matrix-vector grids stride over tasks beyond this many blocks
-    private const int MvGateUpTargetBlocks = 384; // gate-up: x staged per block, so about 2 tasks per warp at T = 1
-    private const int MvDownTargetBlocks = 192;   // down-add: k x rows staged per block, so about 2 tasks per warp at T = 1
-    private const int MvResidentBlocks = 2;    // __launch_bounds__(256, 2): blocks of the dense kernel an SM holds at once
+    // Grid sizes of the matrix-vector kernels; TESSERA_CUDA_MV_GRID="dense,gateup,down,waves" overrides them for tuning.
+    private static readonly int[] MvGrid = ParseGrid(Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_GRID"), [1024, 384, 192, 2]);
+    private static readonly int MvTargetBlocks = MvGrid[0];       // matrix-vector grids stride over tasks beyond this many blocks
+    private static readonly int MvGateUpTargetBlocks = MvGrid[1]; // gate-up: x staged per block, so about 2 tasks per warp at T = 1
+    private static readonly int MvDownTargetBlocks = MvGrid[2];   // down-add: k x rows staged per block, so about 2 tasks per warp at T = 1
+    private static readonly int MvResidentBlocks = MvGrid[3];     // dense grids: this many blocks per SM (one wave) for long products
+
+    private static int[] ParseGrid(string? text, int[] defaults)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return defaults;
+        var parts = text.Split(',');
+        var result = (int[])defaults.Clone();
+        for (int i = 0; i < Math.Min(parts.Length, result.Length); i++)
+            if (int.TryParse(parts[i], out int v) && v > 0) result[i] = v;
+        return result;
+    }
     private const int MvSplitMaxRows = 64;     // dense products with this few rows in all split K over a block's warps
     private const int MvMaxShared = 96 * 1024; // x rows staged per block; beyond this the GEMM path is taken
     private const int GemmTile = 64;           // GM = GN in gemm.cu

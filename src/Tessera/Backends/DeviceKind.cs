@@ -1,4 +1,4 @@
-// The kinds of device a weight or a buffer can live on. Only the CPU exists today; CUDA comes with its own backend.
+// The kinds of device a weight or a buffer can live on: host memory (the CPU backend) or an NVIDIA GPU (the CUDA backend).
 
 namespace Tessera.Backends;
 
@@ -7,6 +7,6 @@ public enum DeviceKind
 {
     /// <summary>Host memory, computed by <see cref="Cpu.CpuBackend"/>.</summary>
     Cpu,
-    /// <summary>An NVIDIA GPU (not implemented yet).</summary>
+    /// <summary>An NVIDIA GPU, computed by <see cref="Cuda.CudaBackend"/>.</summary>
     Cuda,
 }

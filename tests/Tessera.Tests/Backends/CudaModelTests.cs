@@ -149,6 +149,30 @@ public class CudaModelTests
         Assert.Equal(DecodeLogits(record: false), DecodeLogits(record: true));
     }
 
+    [Fact]
+    public void GreedyOnTheGpuPicksTheArgmaxOfTheLogits()
+    {
+        TestBackends.RequireGpu();
+        var path = TestModels.Make("small-MXFP4-seed2.gguf", new SyntheticGptOssOptions
+        {
+            HyperParameters = GptOssHyperParameters.Small, Seed = 2, ExpertType = GgmlType.MXFP4,
+        });
+        var prompt = RandomTokens(8, 20, 201088);
+        using var a = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 128, Device = DeviceChoice.Cuda });
+        using var b = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 128, Device = DeviceChoice.Cuda });
+        Assert.True(a.SamplesOnDevice);
+        var logits = new float[a.VocabularySize];
+        a.Evaluate(prompt, logits);
+        int next = b.EvaluateGreedy(prompt);
+        for (int i = 0; i < 12; i++)
+        {
+            int expected = Array.IndexOf(logits, logits.Max());
+            Assert.Equal(expected, next);
+            a.Evaluate([expected], logits);
+            next = b.EvaluateGreedy([expected]);
+        }
+    }
+
     /// <summary>By hand on the GPU machine: TESSERA_CUDA_COMPARE = model paths separated by ';' (e.g. the 20b widths with 1
     /// and 2 layers, MXFP4 and F16 experts); 300-token prompts; figures to stderr and TESSERA_CUDA_COMPARE_REPORT.</summary>
     [Fact]

@@ -40,10 +40,6 @@ internal sealed partial class CudaKernels
 
     private const int MvWarps = 8;             // MV_WARPS in matvec.cu: a block of 8 warps, one task per warp per pass
     private const int MvThreads = 256;
-    /// <summary>TESSERA_CUDA_STREAMING=1: MXFP4 expert products at decode use the plain streaming kernels of streaming.cu
-    /// (a warp per row, no shared-memory staging) instead of matvec.cu's task loop; a measurement switch.</summary>
-    internal static readonly bool Streaming = Environment.GetEnvironmentVariable("TESSERA_CUDA_STREAMING") is "1";
-
     // Grid sizes of the matrix-vector kernels; TESSERA_CUDA_MV_GRID="dense,gateup,down,waves" overrides them for tuning.
     private static readonly int[] MvGrid = ParseGrid(Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_GRID"), [1024, 384, 192, 2]);
     private static readonly int MvTargetBlocks = MvGrid[0];       // matrix-vector grids stride over tasks beyond this many blocks
@@ -159,14 +155,6 @@ internal sealed partial class CudaKernels
         if (up.Type != gate.Type || up.K != gate.K || up.R != gate.R || up.Slices != gate.Slices)
             throw new ArgumentException($"gate ({gate.Type}, {gate.K}×{gate.R}×{gate.Slices}) and up ({up.Type}, {up.K}×{up.R}×{up.Slices}) differ");
         int slots = T * k;
-        if (Streaming && type == "mxfp4" && slots <= ExpertMatVecMaxSlots)
-        {
-            s.Launch(F("streaming", "tsr_gate_up_streaming_mxfp4"), new Dim3((uint)((gate.R + 7) / 8), (uint)slots), 256, 0,
-                [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
-                 KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
-                 KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
-            return;
-        }
         if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
         {
             s.Launch(F("matvec", "tsr_gate_up_" + type), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
@@ -196,13 +184,6 @@ internal sealed partial class CudaKernels
         CheckShape(down);
         int slots = T * k;
         long shared = (long)k * down.K * 4;
-        if (Streaming && type == "mxfp4" && slots <= ExpertMatVecMaxSlots)
-        {
-            s.Launch(F("streaming", "tsr_down_add_streaming_mxfp4"), new Dim3((uint)((down.R + 7) / 8), (uint)T), 256, 0,
-                [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
-                 KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)]);
-            return;
-        }
         if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
         {
             s.Launch(F("matvec", "tsr_down_add_" + type), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,

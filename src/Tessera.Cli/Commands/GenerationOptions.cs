@@ -9,11 +9,11 @@ namespace Tessera.Cli.Commands;
 internal sealed class GenerationOptions
 {
     public Option<string?> System { get; } = new("--system", "-s") { Description = "System message (instructions)" };
-    public Option<int?> MaxTokens { get; } = new("--max-tokens", "-n") { Description = "Most tokens to generate per reply (default: until the context is full)" };
+    public Option<int?> MaxTokens { get; } = new("--max-tokens", "-n") { Description = "Most tokens to generate per reply (-1 or left out: until the context is full)" };
     public Option<float> Temperature { get; } = new("--temp") { Description = "Sampling temperature (0 = greedy)", DefaultValueFactory = _ => 1.0f };
     public Option<float> TopP { get; } = new("--top-p") { Description = "Nucleus sampling threshold", DefaultValueFactory = _ => 1.0f };
     public Option<int> TopK { get; } = new("--top-k") { Description = "Keep the k most likely tokens (0 = off)", DefaultValueFactory = _ => 0 };
-    public Option<ulong?> Seed { get; } = new("--seed") { Description = "Random seed (same seed, same output)" };
+    public Option<long?> Seed { get; } = new("--seed") { Description = "Random seed (same seed, same output; -1 or left out: a random one)" };
     public Option<string> Effort { get; } = new("--reasoning-effort") { Description = "low, medium or high", DefaultValueFactory = _ => "medium" };
     public Option<bool> HideReasoning { get; } = new("--hide-reasoning") { Description = "Show one line (\"thought for N tokens\") instead of the reasoning" };
 
@@ -28,13 +28,29 @@ internal sealed class GenerationOptions
     {
         var options = new ChatCompletionOptions
         {
-            MaxTokens = r.GetValue(MaxTokens),
+            MaxTokens = Tokens(r.GetValue(MaxTokens)),
             ReasoningEffort = ParseEffort(r.GetValue(Effort)!, "--reasoning-effort"),
-            Sampling = new SamplingOptions { Temperature = r.GetValue(Temperature), TopP = r.GetValue(TopP), TopK = r.GetValue(TopK), Seed = r.GetValue(Seed) },
+            Sampling = new SamplingOptions { Temperature = r.GetValue(Temperature), TopP = r.GetValue(TopP), TopK = r.GetValue(TopK), Seed = SeedValue(r.GetValue(Seed)) },
         };
         options.Validate();
         return options;
     }
+
+    // llama.cpp's -n: -1 is "until the context is full", as leaving it out.
+    private static int? Tokens(int? n) => n switch
+    {
+        -1 or null => null,
+        < -1 => throw new CliException($"-n must be -1 (until the context is full) or a count of tokens, not {n}"),
+        _ => n,
+    };
+
+    // llama.cpp's --seed: -1 is a random seed, as leaving it out.
+    private static ulong? SeedValue(long? seed) => seed switch
+    {
+        -1 or null => null,
+        < -1 => throw new CliException($"--seed must be -1 (a random seed) or a number from 0 up, not {seed}"),
+        _ => (ulong)seed.Value,
+    };
 
     public static ReasoningEffort ParseEffort(string text, string what) => text.Trim().ToLowerInvariant() switch
     {

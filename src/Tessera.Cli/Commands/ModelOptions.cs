@@ -29,7 +29,7 @@ internal sealed class ModelOptions
     public static ModelOptions FindingGptOss20b(HubEnvironment hub) => new(hub);
 
     public Option<string> Model { get; }
-    public Option<int> Context { get; } = new("--ctx-size", "-c") { Description = "Context size in tokens", DefaultValueFactory = _ => 4096 };
+    public Option<int> Context { get; } = new("--ctx-size", "-c", "--ctx") { Description = "Context size in tokens", DefaultValueFactory = _ => 4096 };
     public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: physical cores)" };
     public Option<string> Device { get; } = DeviceOptions.Device();
     public Option<int> GpuLayers { get; } = new("--gpu-layers", "-ngl")

@@ -11,7 +11,6 @@ internal static class ServeCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = new ModelOptions();
-        model.Context.Aliases.Add("--ctx");
         var defaults = new TesseraServerOptions();
         var host = new Option<string>("--host") { Description = "Address to listen on (0.0.0.0 for every interface)", DefaultValueFactory = _ => defaults.Host };
         var port = new Option<int>("--port") { Description = "TCP port (0 = any free port)", DefaultValueFactory = _ => defaults.Port };

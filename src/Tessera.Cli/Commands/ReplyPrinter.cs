@@ -1,6 +1,7 @@
 // Prints one chat reply as it streams, for `run` and `chat`: the reasoning dimmed under its own heading (or, hidden,
 // one line "thought for N tokens", with a live counter while the model thinks in a terminal), then the answer, then
-// any tool calls. Cancelling stops the reply where it is and returns what was said so far.
+// any tool calls. Cancelling stops the reply where it is and returns what was said so far. `run` gives a second console
+// for everything but the answer and the tool calls (headings, reasoning, notices: stderr), so its stdout pipes.
 
 using System.Text;
 using Spectre.Console;
@@ -8,8 +9,10 @@ using Tessera.Chat;
 
 namespace Tessera.Cli.Commands;
 
-internal sealed class ReplyPrinter(IAnsiConsole console, bool hideReasoning)
+internal sealed class ReplyPrinter(IAnsiConsole console, bool hideReasoning, IAnsiConsole? side = null)
 {
+    private readonly IAnsiConsole _side = side ?? console;
+
     /// <summary>What the model said, why it stopped, its timings (null when stopped early), and whether it was cancelled.</summary>
     public sealed record Reply(ChatMessage Message, string FinishReason, PerformanceCounters? Timings, bool Stopped);
 
@@ -27,8 +30,8 @@ internal sealed class ReplyPrinter(IAnsiConsole console, bool hideReasoning)
         void Enter(string name, string title)
         {
             if (section == name) return;
-            if (section is not null) console.WriteLine();
-            console.MarkupLine(title);
+            if (section is not null) (section == "answer" || section == "tools" ? console : _side).WriteLine();
+            _side.MarkupLine(title);
             section = name;
         }
         var summarised = false;
@@ -36,7 +39,7 @@ internal sealed class ReplyPrinter(IAnsiConsole console, bool hideReasoning)
         {
             if (!hideReasoning || reasoningPieces == 0 || summarised) return;
             summarised = true;
-            console.MarkupLine($"[dim italic]thought for {reasoningPieces} token{(reasoningPieces == 1 ? "" : "s")}[/]");
+            _side.MarkupLine($"[dim italic]thought for {reasoningPieces} token{(reasoningPieces == 1 ? "" : "s")}[/]");
         }
         void Print(ChatCompletionChunk chunk)
         {
@@ -49,7 +52,7 @@ internal sealed class ReplyPrinter(IAnsiConsole console, bool hideReasoning)
                 if (!hideReasoning)
                 {
                     Enter("reasoning", "[dim italic]reasoning[/]");
-                    console.Markup($"[dim]{Markup.Escape(r)}[/]");
+                    _side.Markup($"[dim]{Markup.Escape(r)}[/]");
                 }
             }
             if (delta.Content is { Length: > 0 } c)
@@ -74,9 +77,9 @@ internal sealed class ReplyPrinter(IAnsiConsole console, bool hideReasoning)
         try
         {
             // Hidden reasoning in a terminal: a live counter until the first visible piece, then the summary line.
-            if (hideReasoning && console.Profile.Capabilities.Interactive)
+            if (hideReasoning && _side.Profile.Capabilities.Interactive)
             {
-                var first = await console.Status().StartAsync("thinking", async status =>
+                var first = await _side.Status().StartAsync("thinking", async status =>
                 {
                     while (await stream.MoveNextAsync())
                     {
@@ -101,8 +104,10 @@ internal sealed class ReplyPrinter(IAnsiConsole console, bool hideReasoning)
             console.WriteLine($"{call.Name}({call.Args})");
         }
         console.WriteLine();
-        if (stopped) console.MarkupLine("[yellow](stopped)[/]");
-        else if (finish == "length") console.MarkupLine("[yellow](stopped at the token limit)[/]");
+        if (stopped) _side.MarkupLine("[yellow](stopped)[/]");
+        else if (finish == "length" && content.Length == 0 && calls.Count == 0 && reasoningPieces == 0)
+            _side.MarkupLine("[yellow](nothing was generated: the token limit is 0)[/]");
+        else if (finish == "length") _side.MarkupLine("[yellow](stopped at the token limit)[/]");
         var message = new ChatMessage(ChatRole.Assistant, content.Length > 0 ? content.ToString() : null)
         {
             Reasoning = reasoning.Length > 0 ? reasoning.ToString() : null,

@@ -25,7 +25,8 @@ internal static class RunCommand
             var options = generation.Build(r);
             using var m = await model.LoadAsync(r, stderr, cancellationToken);
             stderr.WriteLine($"device: {m.BackendName}");
-            var printer = new ReplyPrinter(Format.Console(stdout), r.GetValue(generation.HideReasoning));
+            // Only the answer (and tool calls) on stdout; headings, reasoning and notices on stderr, so the output pipes.
+            var printer = new ReplyPrinter(Format.Console(stdout), r.GetValue(generation.HideReasoning), Format.Console(stderr));
             var messages = new List<ChatMessage>();
             if (r.GetValue(generation.System) is { } s) messages.Add(ChatMessage.System(s));
             var turns = r.GetValue(prompt) is { } p ? [p] : ReadLines(stdin);

@@ -11,12 +11,23 @@ namespace Tessera.Tests.Cli;
 public class RunAndLogitsCommandTests
 {
     [Fact]
+    public void ZeroTokensSaysSo()
+    {
+        var (code, output, err) = CliRunner.Run("run", "-m", TestModels.Tiny, "-p", "Hello!", "-n", "0", "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("nothing was generated: the token limit is 0", err);
+        Assert.True(string.IsNullOrWhiteSpace(output), output);
+    }
+
+    [Fact]
     public void RunPrintsAnAnswerAndTheTimings()
     {
         var (code, output, err) = CliRunner.Run("run", "-m", TestModels.Tiny, "-p", "Hello!", "-n", "12", "--seed", "5", "--temp", "0.8");
         Assert.True(code == 0, err);
-        Assert.Contains("answer", output);          // random weights: the model writes no harmony header, so it is all answer
-        Assert.Contains("stopped at the token limit", output);
+        Assert.Contains("answer", err);             // random weights: the model writes no harmony header, so it is all answer
+        Assert.DoesNotContain("answer", output);    // stdout holds the answer's text alone, so it pipes
+        Assert.False(string.IsNullOrWhiteSpace(output));
+        Assert.Contains("stopped at the token limit", err);
         Assert.Contains("prompt eval time", err);
         Assert.Contains("eval time", err);
         Assert.Contains("/    11 runs", err);

@@ -59,6 +59,8 @@ public static class TesseraCommand
     internal static string Describe(Exception e) => e switch
     {
         CliException c => c.Message,
+        GgufFormatException { EndsEarly: true } g => $"the model file ends too early: it is truncated (an interrupted download?) or corrupt; {g.Message}",
+        GgufFormatException { Field: "magic" } => "not a GGUF file: its first four bytes are not \"GGUF\" (give a .gguf model file)",
         GgufFormatException g => $"not a valid GGUF file: {g.Message}",
         HarmonyRenderException h => h.Message,
         Inference.ContextOverflowException o => o.Message,
@@ -67,6 +69,7 @@ public static class TesseraCommand
         NotSupportedException n => n.Message,
         Backends.Cuda.CudaUnavailableException c => c.Message,
         Backends.Cuda.CudaException c => $"GPU error: {c.Message}",
+        FileNotFoundException f when f.Message.Contains("is a directory", StringComparison.Ordinal) => f.Message,
         FileNotFoundException f => $"file not found: {f.FileName ?? f.Message}",
         DirectoryNotFoundException d => d.Message,
         UnauthorizedAccessException u => u.Message,

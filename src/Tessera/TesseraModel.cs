@@ -36,6 +36,8 @@ public sealed partial class TesseraModel : IDisposable
     {
         options ??= new TesseraModelOptions();
         options.Validate();
+        if (Directory.Exists(path))
+            throw new FileNotFoundException($"{path} is a directory, not a model file: give the path of a .gguf file", path);
         if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
         var watch = Stopwatch.StartNew();
         BpeTokenizer tokenizer;

@@ -18,7 +18,7 @@ internal unsafe struct GgufCursor(byte* start, long length)
     {
         if (count < 0 || count > Remaining)
             throw new GgufFormatException(field, Position,
-                $"needs {count} bytes but the file ends {Remaining} bytes later (truncated or corrupt)");
+                $"needs {count} bytes but the file ends {Remaining} bytes later (truncated or corrupt)", endsEarly: count >= 0);
         if (count > int.MaxValue)
             throw new GgufFormatException(field, Position, $"a {count}-byte field is larger than Tessera reads (2 GiB)");
         return new ReadOnlySpan<byte>(start + Position, (int)count);
@@ -38,7 +38,7 @@ internal unsafe struct GgufCursor(byte* start, long length)
         var n = U64(field);
         if (n > int.MaxValue || (long)n * minBytesEach > Remaining)
             throw new GgufFormatException(field, at,
-                $"count {n} cannot fit in the {Remaining} bytes left (at least {minBytesEach} bytes each)");
+                $"count {n} cannot fit in the {Remaining} bytes left (at least {minBytesEach} bytes each)", endsEarly: true);
         return (int)n;
     }
 
@@ -50,7 +50,7 @@ internal unsafe struct GgufCursor(byte* start, long length)
         if (n > (ulong)Remaining)
         {
             Position = at;
-            throw new GgufFormatException(field, at, $"string length {n} points past the end of the file ({Remaining - 8} bytes left)");
+            throw new GgufFormatException(field, at, $"string length {n} points past the end of the file ({Remaining - 8} bytes left)", endsEarly: true);
         }
         var bytes = Take((long)n, field);
         Position += (long)n;

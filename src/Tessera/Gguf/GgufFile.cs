@@ -324,7 +324,7 @@ public sealed unsafe class GgufFile : IDisposable
     {
         var placed = new List<GgufTensorInfo>(infos.Count);
         if (infos.Count > 0 && DataOffset > FileSize)
-            throw new GgufFormatException("data section", DataOffset, $"the data section would start past the end of the file ({FileSize} bytes)");
+            throw new GgufFormatException("data section", DataOffset, $"the data section would start past the end of the file ({FileSize} bytes)", endsEarly: true);
         foreach (var t in infos)
         {
             var field = $"tensor \"{t.Name}\".offset";
@@ -332,7 +332,7 @@ public sealed unsafe class GgufFile : IDisposable
                 throw new GgufFormatException(field, t.FileOffset, $"offset {t.RelativeOffset} is not a multiple of the alignment {Alignment}");
             if (t.RelativeOffset > FileSize - DataOffset || t.ByteSize > FileSize - DataOffset - t.RelativeOffset)
                 throw new GgufFormatException(field, t.FileOffset,
-                    $"data [{t.RelativeOffset}, +{t.ByteSize}) lies outside the file (data section has {FileSize - DataOffset} bytes)");
+                    $"data [{t.RelativeOffset}, +{t.ByteSize}) lies outside the file (data section has {FileSize - DataOffset} bytes)", endsEarly: true);
             placed.Add(t with { FileOffset = DataOffset + t.RelativeOffset });
         }
         var sorted = placed.OrderBy(t => t.FileOffset).ToList();

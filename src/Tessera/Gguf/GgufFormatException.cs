@@ -5,13 +5,17 @@ namespace Tessera.Gguf;
 /// <summary>A GGUF file is malformed, truncated or hostile. <see cref="Field"/> and <see cref="Offset"/> say where.</summary>
 public sealed class GgufFormatException : Exception
 {
-    public GgufFormatException(string field, long offset, string problem)
+    public GgufFormatException(string field, long offset, string problem, bool endsEarly = false)
         : base($"{field} at byte {offset}: {problem}")
     {
         Field = field;
         Offset = offset;
         Problem = problem;
+        EndsEarly = endsEarly;
     }
+
+    /// <summary>The file ended before what its header announces: truncated (an interrupted download) or corrupt.</summary>
+    public bool EndsEarly { get; }
 
     /// <summary>The field being read, e.g. <c>tensor_infos[3].ne[1]</c> or <c>kv["general.alignment"]</c>.</summary>
     public string Field { get; }

@@ -89,12 +89,20 @@ public sealed partial class TesseraModel
             events.Clear();
         }
 
-        foreach (var token in _generator.Generate(prompt, options.MaxTokens ?? int.MaxValue, options.Sampling, cancellationToken))
+        try
         {
-            if (token.Id >= 0) generated++;
-            parser.Push(token.Id, token.Text, events);
-            Deliver();
-            if (stoppedByString || turnEnd is not null) break;
+            foreach (var token in _generator.Generate(prompt, options.MaxTokens ?? int.MaxValue, options.Sampling, cancellationToken))
+            {
+                if (token.Id >= 0) generated++;
+                parser.Push(token.Id, token.Text, events);
+                Deliver();
+                if (stoppedByString || turnEnd is not null) break;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Finish(_generator.Counters);   // LastTimings then describe the reply that was stopped
+            throw;
         }
         if (!stoppedByString && turnEnd is null)
         {

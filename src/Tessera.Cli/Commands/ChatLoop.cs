@@ -89,7 +89,9 @@ internal sealed class ChatLoop(TesseraModel model, ChatCompletionOptions options
         try
         {
             var reply = await _printer.PrintAsync(model, system is null ? Messages : [ChatMessage.System(system), .. Messages], Options, answer.Token);
+            // A stopped reply has no closing chunk: its timings so far are the model's last ones.
             if (reply.Timings is { } timings) LastTimings = timings;
+            else if (reply.Stopped) LastTimings = model.LastTimings;
             // An answer stopped before it said anything leaves its question out of the conversation.
             if (reply.Stopped && reply.Message.Content is null && reply.Message.ToolCalls is null) Messages.RemoveAt(Messages.Count - 1);
             else Messages.Add(reply.Message);
@@ -115,6 +117,7 @@ internal sealed class ChatLoop(TesseraModel model, ChatCompletionOptions options
                 return false;
             case "/reset" or "/clear":
                 Messages.Clear();
+                LastTimings = null;   // /stats describes this conversation's replies
                 Note("new conversation");
                 break;
             case "/effort" when parts.Length == 1:

@@ -40,7 +40,23 @@ public class ChatCommandTests
         Assert.EndsWith("> /exit\n", text);
         Assert.Equal(ReasoningEffort.High, loop.Options.ReasoningEffort);
         Assert.Empty(loop.Messages);
-        Assert.NotNull(loop.LastTimings);
+        Assert.Null(loop.LastTimings);   // /reset starts over: /stats has no reply to describe
+    }
+
+    [Fact]
+    public async Task StatsDescribeAStoppedReplyAndResetClearsThem()
+    {
+        var predictor = new ScriptedPredictor(ScriptedPredictor.Tokenizer.Encode(
+            "<|channel|>final<|message|>" + string.Concat(Enumerable.Repeat(" word", 100)), parseSpecial: true));
+        using var model = new TesseraModel(predictor, ScriptedPredictor.Tokenizer, "scripted", 1.5);
+        var (loop, output) = Loop(model, "Talk a lot.\n/stats\n/reset\n/stats\n/exit\n", maxTokens: 60);
+        var evaluations = 0;
+        predictor.OnEvaluate = () => { if (++evaluations == 8) loop.Interrupt(); };
+        await loop.RunAsync(TestContext.Current.CancellationToken);
+        var text = Normalise(output);
+        // The stopped reply's timings: its prompt and the tokens generated before Ctrl+C.
+        Assert.Contains("\n(stopped)\n> /stats\nload time", text);
+        Assert.Contains("> /reset\n(new conversation)\n> /stats\n(no finished reply yet)\n", text);
     }
 
     [Fact]

@@ -39,5 +39,14 @@ public abstract class BackendTensor : IDisposable
     /// <summary>[Rows × Columns] TYPE, for error messages.</summary>
     public override string ToString() => $"[{Rows} × {Columns}] {Type} on {Device}";
 
+    /// <summary>The checks every backend's CopyRows makes: same type and width, rows inside both tensors.</summary>
+    internal static void CheckRowCopy(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count)
+    {
+        if (source.Type != destination.Type || source.Columns != destination.Columns)
+            throw new ArgumentException($"cannot copy rows of {source} into {destination}");
+        if (sourceRow < 0 || destinationRow < 0 || count < 0 || (long)sourceRow + count > source.Rows || (long)destinationRow + count > destination.Rows)
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {sourceRow}+{count} of {source} into {destinationRow} of {destination}");
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }

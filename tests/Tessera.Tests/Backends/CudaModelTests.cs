@@ -84,6 +84,10 @@ public class CudaModelTests
         return (all, decoded);
     }
 
+    // A synthetic model of a preset shape with the given expert type (seed 2), made once per test run.
+    private static string Model(string preset, GgmlType expertType) => TestModels.Make($"{preset}-{expertType}-seed2.gguf",
+        new SyntheticGptOssOptions { HyperParameters = GptOssHyperParameters.Presets[preset], Seed = 2, ExpertType = expertType });
+
     public static int[] RandomTokens(int seed, int count, int vocabulary)
     {
         var rng = new Random(seed);
@@ -98,10 +102,7 @@ public class CudaModelTests
     public void GpuLogitsAgreeWithTheCpu(string preset, GgmlType expertType)
     {
         TestBackends.RequireGpu();
-        var path = TestModels.Make($"{preset}-{expertType}-seed2.gguf", new SyntheticGptOssOptions
-        {
-            HyperParameters = GptOssHyperParameters.Presets[preset], Seed = 2, ExpertType = expertType,
-        });
+        var path = Model(preset, expertType);
         var prompt = RandomTokens(1, 100, 201088);
         var decode = RandomTokens(2, 24, 201088);
         using var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 64, Device = DeviceChoice.Cuda });
@@ -128,10 +129,7 @@ public class CudaModelTests
     public void RecordedDecodeStepsGiveTheSameLogitsAsDirectLaunches()
     {
         TestBackends.RequireGpu();
-        var path = TestModels.Make("small-MXFP4-seed2.gguf", new SyntheticGptOssOptions
-        {
-            HyperParameters = GptOssHyperParameters.Small, Seed = 2, ExpertType = GgmlType.MXFP4,
-        });
+        var path = Model("small", GgmlType.MXFP4);
         var prompt = RandomTokens(3, 40, 201088);
         var decode = RandomTokens(4, 30, 201088);
         float[] DecodeLogits(bool record)
@@ -153,10 +151,7 @@ public class CudaModelTests
     public void GreedyOnTheGpuPicksTheArgmaxOfTheLogits()
     {
         TestBackends.RequireGpu();
-        var path = TestModels.Make("small-MXFP4-seed2.gguf", new SyntheticGptOssOptions
-        {
-            HyperParameters = GptOssHyperParameters.Small, Seed = 2, ExpertType = GgmlType.MXFP4,
-        });
+        var path = Model("small", GgmlType.MXFP4);
         var prompt = RandomTokens(8, 20, 201088);
         using var a = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 128, Device = DeviceChoice.Cuda });
         using var b = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 128, Device = DeviceChoice.Cuda });

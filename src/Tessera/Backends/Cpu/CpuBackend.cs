@@ -91,10 +91,7 @@ public sealed partial class CpuBackend : IBackend
     public void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count)
     {
         var (s, d) = (Own(source), Own(destination));
-        if (s.Type != d.Type || s.Columns != d.Columns)
-            throw new ArgumentException($"cannot copy rows of {s} into {d}");
-        if (sourceRow < 0 || destinationRow < 0 || count < 0 || sourceRow + count > s.Rows || destinationRow + count > d.Rows)
-            throw new ArgumentOutOfRangeException(nameof(count), $"rows {sourceRow}+{count} of {s} into {destinationRow} of {d}");
+        BackendTensor.CheckRowCopy(s, sourceRow, d, destinationRow, count);
         int n = s.Columns;
         switch (s.Type)
         {

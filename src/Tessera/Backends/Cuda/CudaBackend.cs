@@ -33,6 +33,10 @@ public sealed unsafe partial class CudaBackend : IBackend
     private CudaProfiler.Scope Profile(string op, int tokens, long bytes) =>
         _profiler?.Begin(_stream, tokens == 1 ? op : op + " (batch)", bytes) ?? default;
 
+    // The same with a name that is only formatted when profiling (ops run hundreds of times a step).
+    private CudaProfiler.Scope Profile([InterpolatedStringHandlerArgument("")] ref LazyText op, int tokens, long bytes) =>
+        _profiler is null ? default : Profile(op.ToStringAndClear(), tokens, bytes);
+
     /// <summary>Peak memory bandwidth from the memory clock and bus width the driver reports (bytes/s).</summary>
     public double PeakMemoryBandwidth => _context.PeakMemoryBandwidth();
 
@@ -216,10 +220,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count)
     {
         var (s, d) = (Own(source), Own(destination));
-        if (s.Type != d.Type || s.Columns != d.Columns)
-            throw new ArgumentException($"cannot copy rows of {s} into {d}");
-        if (sourceRow < 0 || destinationRow < 0 || count < 0 || sourceRow + count > s.Rows || destinationRow + count > d.Rows)
-            throw new ArgumentOutOfRangeException(nameof(count), $"rows {sourceRow}+{count} of {s} into {destinationRow} of {d}");
+        BackendTensor.CheckRowCopy(s, sourceRow, d, destinationRow, count);
         _stream.CopyOnDevice(d.RowPointer(destinationRow), s.RowPointer(sourceRow), (long)count * s.Columns * s.ElementBytes);
     }
 
@@ -382,20 +383,26 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     // The same with an interpolated message that is only formatted when the check fails (ops run hundreds of times a step).
-    private static void Require(bool ok, [InterpolatedStringHandlerArgument("ok")] ref FailureMessage message)
+    private static void Require(bool ok, [InterpolatedStringHandlerArgument("ok")] ref LazyText message)
     {
         if (!ok) throw new ArgumentException(message.ToStringAndClear());
     }
 
+    // An interpolated string formatted only when it will be used: a failed check's message, a profiled op's name.
     [InterpolatedStringHandler]
-    private ref struct FailureMessage
+    private ref struct LazyText
     {
         private DefaultInterpolatedStringHandler _inner;
 
-        public FailureMessage(int literalLength, int formattedCount, bool ok, out bool format)
+        public LazyText(int literalLength, int formattedCount, bool ok, out bool format) : this(literalLength, formattedCount, !ok, out format, 0) { }
+
+        public LazyText(int literalLength, int formattedCount, CudaBackend backend, out bool format)
+            : this(literalLength, formattedCount, backend._profiler is not null, out format, 0) { }
+
+        private LazyText(int literalLength, int formattedCount, bool use, out bool format, int _)
         {
-            format = !ok;
-            _inner = ok ? default : new DefaultInterpolatedStringHandler(literalLength, formattedCount);
+            format = use;
+            _inner = use ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
         }
 
         public void AppendLiteral(string value) => _inner.AppendLiteral(value);

@@ -29,4 +29,11 @@ public sealed record GptOssPredictorOptions
 
     /// <summary>Where to run: the CPU by default here (the library's <see cref="TesseraModelOptions"/> defaults to Auto).</summary>
     public Backends.DeviceChoice Device { get; init; } = Backends.DeviceChoice.Cpu;
+
+    /// <summary>Tensor by tensor (and expert by expert) what goes on the GPU and what stays in RAM, when the model runs on
+    /// both; null runs everything on <see cref="Device"/>.</summary>
+    public Placement.TensorPlacement? Placement { get; init; }
+
+    /// <summary>Where a run on both the GPU and the CPU counts the router's picks (for the planner's next choice); may be null.</summary>
+    public Placement.ExpertUsage? ExpertUsage { get; init; }
 }

@@ -2,6 +2,8 @@
 
 using Tessera.Backends.Cpu;
 using Tessera.Backends.Cuda;
+using Tessera.Backends.Hybrid;
+using Tessera.Placement;
 
 namespace Tessera.Backends;
 
@@ -11,7 +13,18 @@ public static class BackendFactory
     /// <summary>The backend for <paramref name="choice"/>. <paramref name="notice"/> is one line for the user when Auto fell
     /// back to the CPU (why the GPU could not be used), else null.</summary>
     /// <exception cref="CudaUnavailableException">Cuda was asked for and no GPU can be used; the message says why.</exception>
-    public static IBackend Create(DeviceChoice choice, int threads, out string? notice, bool roundActivations = true, CpuIsa? isa = null)
+    /// <remarks>With a GPU, <paramref name="placement"/> says what goes on it and what stays in RAM, tensor by tensor (null:
+    /// all on the GPU), and <paramref name="usage"/> counts the router's picks of a run on both.</remarks>
+    public static IBackend Create(DeviceChoice choice, int threads, out string? notice, bool roundActivations = true, CpuIsa? isa = null,
+        TensorPlacement? placement = null, ExpertUsage? usage = null)
+    {
+        var backend = Create(choice, threads, out notice, roundActivations, isa);
+        if (placement is null || backend is not CudaBackend gpu) return backend;
+        try { return new HybridBackend(gpu, new CpuBackend(threads, roundActivations, isa), placement, usage); }
+        catch { gpu.Dispose(); throw; }
+    }
+
+    private static IBackend Create(DeviceChoice choice, int threads, out string? notice, bool roundActivations, CpuIsa? isa)
     {
         notice = null;
         switch (choice)

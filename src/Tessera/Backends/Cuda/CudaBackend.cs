@@ -250,7 +250,7 @@ public sealed unsafe partial class CudaBackend : IBackend
                 long scaleBytes = type == GgmlType.Q8_0 ? blocks * 2 : blocks;
                 // Scales padded to whole 16-byte words: kernels copy the aligned word that holds a scale.
                 ulong values = AllocateWeight(valueBytes, weight.Name), scales = AllocateWeight((scaleBytes + 15) & ~15L, weight.Name);
-                UploadBlocks(weight, type == GgmlType.Q8_0 ? 34 : 17, blocks, values, scales, type);
+                UploadBlocks(HostBase(weight), type == GgmlType.Q8_0 ? 34 : 17, blocks, values, scales, type);
                 view = new CudaWeightView(type, values, scales, k, weight.Rows, weight.Slices);
                 break;
             }
@@ -259,7 +259,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             {
                 long bytes = rows * k * (type == GgmlType.F32 ? 4 : 2);
                 ulong values = AllocateWeight(bytes, weight.Name);
-                UploadPlain(weight, values, bytes);
+                UploadPlain(HostBase(weight), values, bytes);
                 view = new CudaWeightView(type, values, 0, k, weight.Rows, weight.Slices);
                 break;
             }
@@ -268,7 +268,7 @@ public sealed unsafe partial class CudaBackend : IBackend
                 // A type without CUDA kernels (BF16, Q4_0, K-quants): dequantised to F32 on the host once.
                 long bytes = rows * k * 4;
                 ulong values = AllocateWeight(bytes, weight.Name);
-                UploadDequantised(weight, values);
+                UploadDequantised(weight, 0, rows, values);
                 view = new CudaWeightView(GgmlType.F32, values, 0, k, weight.Rows, weight.Slices);
                 break;
             }
@@ -311,11 +311,10 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     private byte* HostBase(WeightTensor weight) => weight.SliceAddress(0);
 
-    private void UploadBlocks(WeightTensor weight, int blockBytes, long blocks, ulong values, ulong scales, GgmlType type)
+    private void UploadBlocks(byte* host, int blockBytes, long blocks, ulong values, ulong scales, GgmlType type)
     {
         EnsureStaging();
         long perChunk = StagingBytes / blockBytes;
-        var host = HostBase(weight);
         int valuesPerBlockBytes = type == GgmlType.Q8_0 ? 32 : 16, scaleBytes = type == GgmlType.Q8_0 ? 2 : 1;
         int buffer = 0;
         for (long first = 0; first < blocks; first += perChunk, buffer ^= 1)
@@ -329,10 +328,9 @@ public sealed unsafe partial class CudaBackend : IBackend
         }
     }
 
-    private void UploadPlain(WeightTensor weight, ulong destination, long bytes)
+    private void UploadPlain(byte* host, ulong destination, long bytes)
     {
         EnsureStaging();
-        var host = HostBase(weight);
         int buffer = 0;
         for (long first = 0; first < bytes; first += StagingBytes, buffer ^= 1)
         {
@@ -344,12 +342,13 @@ public sealed unsafe partial class CudaBackend : IBackend
         }
     }
 
-    private void UploadDequantised(WeightTensor weight, ulong destination)
+    // Rows firstRow .. firstRow + total − 1 of the weight (counted over all slices), dequantised, to destination.
+    private void UploadDequantised(WeightTensor weight, long firstRow, long total, ulong destination)
     {
         EnsureStaging();
         var format = BlockFormats.Get(weight.Type);
         int k = weight.RowLength, rowsPerChunk = Math.Max(1, StagingBytes / (k * 4));
-        long total = (long)weight.Rows * weight.Slices, done = 0;
+        long done = 0;
         int buffer = 0;
         while (done < total)
         {
@@ -358,7 +357,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             var staging = new Span<float>((void*)_pinned![buffer], count * k);
             for (int i = 0; i < count; i++)
             {
-                long r = done + i;
+                long r = firstRow + done + i;
                 format.DequantizeRow(weight.Row((int)(r % weight.Rows), (int)(r / weight.Rows)), staging.Slice(i * k, k));
             }
             _stream.CopyToDevice(destination + (ulong)(done * k * 4), (void*)_pinned[buffer], (long)count * k * 4);

@@ -74,6 +74,14 @@ internal sealed partial class CudaKernels
             [KernelArg.Ptr(x), KernelArg.Ptr(bias), KernelArg.Ptr(ids), KernelArg.I32(n)]);
     }
 
+    /// <summary>output[i] = map[ids[i]] for ids inside [0, <paramref name="experts"/>), else −1, over n ids.</summary>
+    public void RemapIds(CudaStream s, ulong ids, ulong map, ulong output, int n, int experts)
+    {
+        if (n <= 0) return;
+        s.Launch(F(Elementwise, "tsr_remap_ids"), new Dim3(Blocks(n, 256)), 256, 0,
+            [KernelArg.Ptr(ids), KernelArg.Ptr(map), KernelArg.Ptr(output), KernelArg.I32(n), KernelArg.I32(experts)]);
+    }
+
     /// <summary>y = swiglu_oai(gate, up) over <paramref name="n"/> floats: g·σ(α·g)·(u + 1) with g = min(gate, limit) and
     /// u = clamp(up, −limit, limit).</summary>
     public void SwiGlu(CudaStream s, ulong gate, ulong up, ulong y, long n, float alpha, float limit)

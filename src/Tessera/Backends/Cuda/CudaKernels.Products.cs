@@ -143,7 +143,8 @@ internal sealed partial class CudaKernels
         LaunchGemmExperts(s, type, w, x, xPerSlot, k, scratch, y, bias, slots, gathered ? x16 : 0);
     }
 
-    /// <summary>act[q·R + i] = swiglu_oai(gate_e·x_t + bg[e·R+i], up_e·x_t + bu[e·R+i]) for slot q = t·k + j, e = ids[q];
+    /// <summary>act[q·R + i] = swiglu_oai(gate_e·x_t + bg[e·R+i], up_e·x_t + bu[e·R+i]) for slot q = t·k + j, e = ids[q]
+    /// (slots whose id is outside [0, experts) are left unwritten);
     /// swiglu_oai(g, u) = min(g, limit)·σ(α·min(g, limit))·(clamp(u, −limit, limit) + 1). Bias pointers may be 0.</summary>
     public void GateUpSwiGlu(CudaStream s, in CudaWeightView gate, in CudaWeightView up, ulong gateBias, ulong upBias, ulong x, ulong ids,
                              int k, ulong act, int T, float alpha, float limit, ulong scratch)
@@ -172,7 +173,8 @@ internal sealed partial class CudaKernels
         LaunchGemmExperts(s, type, up, x, false, k, scratch, u, upBias, slots, gathered ? x16 : 0);
         long n = (long)slots * gate.R;
         s.Launch(F("gemm", "tsr_swiglu_slots"), Grid1D(n), 256, 0,
-            [KernelArg.Ptr(g), KernelArg.Ptr(u), KernelArg.Ptr(act), KernelArg.I64(n), KernelArg.F32(alpha), KernelArg.F32(limit)]);
+            [KernelArg.Ptr(g), KernelArg.Ptr(u), KernelArg.Ptr(act), KernelArg.I64(n), KernelArg.F32(alpha), KernelArg.F32(limit),
+             KernelArg.Ptr(ids), KernelArg.I32(gate.Slices), KernelArg.I32(gate.R)]);
     }
 
     /// <summary>h[t·R + r] += Σ_{j&lt;k} weights[t·k+j]·(W_e[r]·act[(t·k+j)·K ..] + (bias ? bias[e·R + r] : 0)), e = ids[t·k+j],

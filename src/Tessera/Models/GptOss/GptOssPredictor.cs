@@ -31,7 +31,8 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
     public static GptOssPredictor Open(string path, GptOssPredictorOptions? options, out string? notice)
     {
         options ??= new();
-        var backend = BackendFactory.Create(options.Device, options.Threads, out notice, options.RoundActivations, options.Isa);
+        var backend = BackendFactory.Create(options.Device, options.Threads, out notice, options.RoundActivations, options.Isa,
+            options.Placement, options.ExpertUsage);
         GptOssModel? model = null;
         try
         {

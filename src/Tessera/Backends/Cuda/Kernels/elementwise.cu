@@ -119,6 +119,16 @@ extern "C" __global__ void tsr_add_expert_bias(float* x, const float* __restrict
     x[at] = __fadd_rn(x[at], bias[(long long)ids[blockIdx.y] * n + i]);
 }
 
+// out[i] = map[ids[i]] for ids inside [0, E), else −1: expert ids as indices into a weight that holds some of the experts
+// (the GPU's share of a layer split between GPU and CPU); −1 makes the expert kernels skip the slot.
+extern "C" __global__ void tsr_remap_ids(const int* __restrict__ ids, const int* __restrict__ map, int* out, int n, int E)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int e = ids[i];
+    out[i] = e >= 0 && e < E ? map[e] : -1;
+}
+
 // y = g·σ(α·g)·(u + 1), g = min(gate, limit), u = clamp(up, −limit, limit), computed as the reference: g / (1 + expf(α·−g))
 // · (u + 1) (expf, not __expf).
 extern "C" __global__ void tsr_swiglu(const float* __restrict__ gate, const float* __restrict__ up, float* y, long long n,

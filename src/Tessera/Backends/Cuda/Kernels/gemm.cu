@@ -793,10 +793,14 @@ extern "C" __global__ void __launch_bounds__(1024) tsr_expert_sort(const int* __
 }
 
 extern "C" __global__ void __launch_bounds__(256)
-tsr_swiglu_slots(const float* __restrict__ g, const float* __restrict__ u, float* act, long long n, float alpha, float limit)
+tsr_swiglu_slots(const float* __restrict__ g, const float* __restrict__ u, float* act, long long n, float alpha, float limit,
+                 const int* __restrict__ ids, int E, int R)
 {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
     {
+        // Slots of experts this weight does not hold were not computed: their rows of act are left as they are.
+        const int e = ids[i / R];
+        if (e < 0 || e >= E) continue;
         const float gv = fminf(g[i], limit);
         const float uv = fminf(fmaxf(u[i], -limit), limit);
         act[i] = gv / (1.f + expf(alpha * -gv)) * (uv + 1.f);

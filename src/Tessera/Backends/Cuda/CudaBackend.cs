@@ -300,6 +300,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private nint[]? _pinned;
     private ulong[]? _uploadScratch;
     private CudaEvent[]? _uploadDone;
+    private int _nextStaging;   // the staging buffer the next chunk goes through, across uploads (small ones alternate too)
 
     private void EnsureStaging()
     {
@@ -316,27 +317,45 @@ public sealed unsafe partial class CudaBackend : IBackend
         EnsureStaging();
         long perChunk = StagingBytes / blockBytes;
         int valuesPerBlockBytes = type == GgmlType.Q8_0 ? 32 : 16, scaleBytes = type == GgmlType.Q8_0 ? 2 : 1;
-        int buffer = 0;
+        ref int buffer = ref _nextStaging;
         for (long first = 0; first < blocks; first += perChunk, buffer ^= 1)
         {
             long count = Math.Min(perChunk, blocks - first);
             _uploadDone![buffer].Synchronize();
-            Buffer.MemoryCopy(host + first * blockBytes, (void*)_pinned![buffer], StagingBytes, count * blockBytes);
+            CopyToStaging(host + first * blockBytes, (byte*)_pinned![buffer], count * blockBytes);
             _stream.CopyToDevice(_uploadScratch![buffer], (void*)_pinned[buffer], count * blockBytes);
             _kernels.Repack(_stream, type, _uploadScratch[buffer], values + (ulong)(first * valuesPerBlockBytes), scales + (ulong)(first * scaleBytes), count);
             _stream.Record(_uploadDone[buffer]);
         }
     }
 
+    // Host weights into page-locked staging on every core: one thread copies a few GB/s, the bus takes tens (this is most of
+    // the time a large batch of a hybrid run spends bringing the CPU's experts over, and of loading a model).
+    private static void CopyToStaging(byte* source, byte* destination, long bytes)
+    {
+        const long Piece = 1 << 20;
+        if (bytes <= 2 * Piece)
+        {
+            Buffer.MemoryCopy(source, destination, bytes, bytes);
+            return;
+        }
+        long pieces = (bytes + Piece - 1) / Piece;
+        Parallel.For(0L, pieces, i =>
+        {
+            long at = i * Piece, n = Math.Min(Piece, bytes - at);
+            Buffer.MemoryCopy(source + at, destination + at, n, n);
+        });
+    }
+
     private void UploadPlain(byte* host, ulong destination, long bytes)
     {
         EnsureStaging();
-        int buffer = 0;
+        ref int buffer = ref _nextStaging;
         for (long first = 0; first < bytes; first += StagingBytes, buffer ^= 1)
         {
             long count = Math.Min(StagingBytes, bytes - first);
             _uploadDone![buffer].Synchronize();
-            Buffer.MemoryCopy(host + first, (void*)_pinned![buffer], StagingBytes, count);
+            CopyToStaging(host + first, (byte*)_pinned![buffer], count);
             _stream.CopyToDevice(destination + (ulong)first, (void*)_pinned[buffer], count);
             _stream.Record(_uploadDone[buffer]);
         }
@@ -349,7 +368,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         var format = BlockFormats.Get(weight.Type);
         int k = weight.RowLength, rowsPerChunk = Math.Max(1, StagingBytes / (k * 4));
         long done = 0;
-        int buffer = 0;
+        ref int buffer = ref _nextStaging;
         while (done < total)
         {
             int count = (int)Math.Min(rowsPerChunk, total - done);

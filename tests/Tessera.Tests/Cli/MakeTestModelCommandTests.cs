@@ -45,6 +45,19 @@ public class MakeTestModelCommandTests
         Assert.Equal(sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)));
     }
 
+    [Theory]
+    [InlineData("uniform", "routing: uniform")]
+    [InlineData("Skewed", "routing: skewed, the hottest 1/2/3 of 4 experts take")]
+    public void RoutingIsChosenAndReported(string routing, string line)
+    {
+        var path = TestModels.TempPath($"routing-{routing}.gguf");
+        var (code, output, err) = CliRunner.Run("make-test-model", "--preset", "tiny", "--routing", routing, "-o", path);
+        Assert.True(code == 0, err);
+        Assert.Contains(line, output);
+        using var f = GgufFile.Open(path);
+        Assert.Equal(routing == "Skewed", f[GgufKeys.Name]!.AsString().Contains("skewed routing"));
+    }
+
     [Fact]
     public void OverridesChangeTheShape()
     {
@@ -80,6 +93,7 @@ public class MakeTestModelCommandTests
     [InlineData("--experts-used", "9", "expert_used_count")]
     [InlineData("--matrix-type", "q4_k", "synthetic weights can be")]
     [InlineData("--expert-type", "nonsense", "unknown type")]
+    [InlineData("--routing", "zipf", "--routing: unknown routing \"zipf\" (uniform or skewed)")]
     public void ImpossibleShapesAreRefusedInOneLine(string option, string value, string message)
     {
         var (code, _, err) = CliRunner.Run("make-test-model", option, value, "-o", TestModels.TempPath("bad.gguf"));

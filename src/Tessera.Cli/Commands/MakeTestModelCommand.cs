@@ -27,10 +27,15 @@ internal static class MakeTestModelCommand
         var ctx = new Option<int?>("--ctx") { Description = "Training context length written to the file" };
         var matrixType = new Option<string>("--matrix-type") { Description = "Type of attention/embedding/output matrices: q8_0, f16, bf16, f32", DefaultValueFactory = _ => "q8_0" };
         var expertType = new Option<string>("--expert-type") { Description = "Type of expert tensors: mxfp4, q8_0, f16, bf16, f32", DefaultValueFactory = _ => "mxfp4" };
+        var routing = new Option<string>("--routing")
+        {
+            Description = "How the router picks experts: uniform (every expert about equally often) or skewed (a few experts per layer take most picks, as in gpt-oss-20b)",
+            DefaultValueFactory = _ => "uniform",
+        };
 
         var command = new Command("make-test-model", "Write a gpt-oss GGUF with random weights and the real o200k_harmony tokenizer")
         {
-            preset, output, seed, layers, embd, heads, kvHeads, headDim, experts, expertsUsed, ff, ctx, matrixType, expertType,
+            preset, output, seed, layers, embd, heads, kvHeads, headDim, experts, expertsUsed, ff, ctx, matrixType, expertType, routing,
         };
         command.SetAction(r =>
         {
@@ -57,9 +62,10 @@ internal static class MakeTestModelCommand
                 Seed = r.GetValue(seed),
                 MatrixType = ParseType(r.GetValue(matrixType)!, "--matrix-type"),
                 ExpertType = ParseType(r.GetValue(expertType)!, "--expert-type"),
+                Routing = ParseRouting(r.GetValue(routing)!),
             };
             var path = r.GetValue(output)!;
-            var writer = SyntheticGptOss.CreateWriter(options);
+            var writer = SyntheticGptOss.CreateWriter(options, out var coverage);
             var total = writer.ComputeFileSize();
             var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             if (!Directory.Exists(dir)) throw new CliException($"folder {dir} does not exist");
@@ -82,6 +88,7 @@ internal static class MakeTestModelCommand
                 writer.WriteTo(path);
             }
             stdout.WriteLine($"wrote {path}: {Format.Bytes(total)} ({total:N0} bytes), {hp.BlockCount} layers, {hp.ExpertCount} experts, seed {options.Seed}, in {watch.Elapsed.TotalSeconds:F1} s");
+            stdout.WriteLine(RoutingLine(options.Routing, coverage, hp.ExpertCount));
             return 0;
         });
         return command;
@@ -91,6 +98,25 @@ internal static class MakeTestModelCommand
         Enum.TryParse<GgmlType>(text, ignoreCase: true, out var t) && Enum.IsDefined(t)
             ? t
             : throw new CliException($"{option}: unknown type \"{text}\"");
+
+    private static SyntheticRouting ParseRouting(string text) => text.ToLowerInvariant() switch
+    {
+        "uniform" => SyntheticRouting.Uniform,
+        "skewed" => SyntheticRouting.Skewed,
+        _ => throw new CliException($"--routing: unknown routing \"{text}\" (uniform or skewed)"),
+    };
+
+    // For skewed routing, what the calibration reached, averaged over the layers, beside the real model's figures.
+    private static string RoutingLine(SyntheticRouting routing, IReadOnlyList<SyntheticRouterCoverage> coverage, int experts)
+    {
+        if (routing == SyntheticRouting.Uniform)
+            return "routing: uniform (random router biases: every expert of a layer picked about equally often)";
+        var hot = coverage[0].Experts;
+        var shares = hot.Select((_, j) => coverage.Average(c => c.Shares[j]));
+        var layers = coverage.Count == 1 ? "1 layer" : $"{coverage.Count} layers";
+        return $"routing: skewed, the hottest {string.Join("/", hot)} of {experts} experts take " +
+            $"{string.Join("/", shares.Select(s => $"{100 * s:F1}%"))} of a layer's picks (calibration, mean over {layers}; gpt-oss-20b: about 50/80/90%)";
+    }
 
     /// <summary>Reports on the writer's thread (Progress&lt;T&gt; would post to a thread pool, out of order).</summary>
     private sealed class SyncProgress(Action<long> report) : IProgress<long>

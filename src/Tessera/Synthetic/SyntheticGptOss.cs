@@ -1,7 +1,8 @@
 // Writes a gpt-oss GGUF with random weights (`tessera make-test-model`): the metadata keys, tensor names, types and
 // alignment of ggml-org's gpt-oss-*-mxfp4.gguf (gpt-oss-facts.md §2), the real o200k_harmony vocabulary and the chat
 // template. Weights are drawn straight in their block format at scales that keep a forward pass finite: every matrix
-// maps unit-RMS inputs to outputs of about unit RMS, so routing is near uniform and logits stay small.
+// maps unit-RMS inputs to outputs of about unit RMS, so routing is near uniform and logits stay small. Skewed routing
+// replaces each layer's random router bias with one calibrated against the layer's router weights (SkewedRouter).
 // The file streams to disk chunk by chunk (chunks are generated in parallel, each from its own seeded stream), so a
 // 12 GB model never sits in memory and the same seed always gives the same bytes.
 
@@ -11,6 +12,7 @@ using Tessera.Gguf;
 using Tessera.Models.GptOss;
 using Tessera.Quants;
 using Tessera.Tokenization;
+using static Tessera.Models.GptOss.GptOssTensorNames;
 
 namespace Tessera.Synthetic;
 
@@ -24,6 +26,9 @@ public sealed record SyntheticGptOssOptions
     public GgmlType MatrixType { get; init; } = GgmlType.Q8_0;
     /// <summary>Type of the expert tensors (ggml-org: MXFP4). MXFP4, Q8_0, F16, BF16 or F32.</summary>
     public GgmlType ExpertType { get; init; } = GgmlType.MXFP4;
+    /// <summary>How the router spreads its picks over the experts: uniform (random biases, the default) or skewed as in real
+    /// gpt-oss-20b. Only the router biases differ; every other tensor is the same for the same seed.</summary>
+    public SyntheticRouting Routing { get; init; } = SyntheticRouting.Uniform;
     /// <summary>Value of <c>general.name</c>; defaults to one that says the weights are random.</summary>
     public string? Name { get; init; }
 }
@@ -34,8 +39,15 @@ public static class SyntheticGptOss
     private static readonly GgmlType[] SupportedTypes = [GgmlType.Q8_0, GgmlType.MXFP4, GgmlType.F16, GgmlType.BF16, GgmlType.F32];
     private const int ChunkBytes = 8 << 20;
 
+    // The random stream of a layer's router calibration: the bias tensor's stream at a chunk index no tensor reaches.
+    private const ulong RouterCalibrationChunk = ulong.MaxValue;
+
     /// <summary>The writer for a synthetic model; call <see cref="GgufWriter.WriteTo(string, IProgress{long}?)"/> to stream it out.</summary>
-    public static GgufWriter CreateWriter(SyntheticGptOssOptions options)
+    public static GgufWriter CreateWriter(SyntheticGptOssOptions options) => CreateWriter(options, out _);
+
+    /// <summary>The writer for a synthetic model, and for skewed routing what each layer's calibration reached
+    /// (<paramref name="routerCoverage"/>, empty for uniform routing).</summary>
+    public static GgufWriter CreateWriter(SyntheticGptOssOptions options, out IReadOnlyList<SyntheticRouterCoverage> routerCoverage)
     {
         var hp = options.HyperParameters;
         hp.Validate();
@@ -46,13 +58,16 @@ public static class SyntheticGptOss
             throw new ArgumentException("MXFP4 is only used for expert tensors (as in ggml-org's files)");
         if (hp.VocabularySize != HarmonyTokens.VocabularySize)
             throw new ArgumentException($"the o200k_harmony vocabulary has {HarmonyTokens.VocabularySize} tokens; the shape says {hp.VocabularySize}");
+        if (!Enum.IsDefined(options.Routing))
+            throw new ArgumentException($"unknown routing {options.Routing}");
 
         var w = new GgufWriter();
         var sizeLabel = hp.BlockCount == 24 && hp.ExpertCount == 32 && hp.EmbeddingLength == 2880 ? "20B"
             : hp.BlockCount == 36 && hp.ExpertCount == 128 && hp.EmbeddingLength == 2880 ? "120B" : "synthetic";
         w.Add(GgufKeys.Architecture, GptOssHyperParameters.ArchitectureName);
         w.Add(GgufKeys.Type, "model");
-        w.Add(GgufKeys.Name, options.Name ?? (sizeLabel == "synthetic" ? "Gpt Oss" : $"Gpt Oss {sizeLabel}") + $" (synthetic, random weights, seed {options.Seed})");
+        var routing = options.Routing == SyntheticRouting.Skewed ? ", skewed routing" : "";
+        w.Add(GgufKeys.Name, options.Name ?? (sizeLabel == "synthetic" ? "Gpt Oss" : $"Gpt Oss {sizeLabel}") + $" (synthetic, random weights{routing}, seed {options.Seed})");
         w.Add(GgufKeys.Basename, "gpt-oss");
         w.Add(GgufKeys.SizeLabel, sizeLabel);
         w.Add(GgufKeys.License, "apache-2.0");
@@ -73,11 +88,16 @@ public static class SyntheticGptOss
         w.Add(GgufKeys.FileType, FileType(options));
 
         var tensors = GptOssLayout.Tensors(hp, options.MatrixType, options.ExpertType);
+        routerCoverage = [];
+        var routerBiases = options.Routing == SyntheticRouting.Skewed ? CalibrateRouters(options, tensors, out routerCoverage) : null;
         for (var i = 0; i < tensors.Count; i++)
         {
             var spec = tensors[i];
             var stream = (ulong)i;
-            w.AddTensor(spec.Name, spec.Type, spec.Dimensions, s => WriteTensor(s, spec, options.Seed, stream));
+            if (routerBiases is not null && routerBiases.TryGetValue(spec.Name, out var bias))
+                w.AddTensor(spec.Name, spec.Dimensions, bias);
+            else
+                w.AddTensor(spec.Name, spec.Type, spec.Dimensions, s => WriteTensor(s, spec, options.Seed, stream));
         }
         return w;
     }
@@ -85,6 +105,40 @@ public static class SyntheticGptOss
     /// <summary>Writes a synthetic model to <paramref name="path"/>.</summary>
     public static void Write(string path, SyntheticGptOssOptions options, IProgress<long>? bytesWritten = null) =>
         CreateWriter(options).WriteTo(path, bytesWritten);
+
+    // Skewed routing: each layer's router bias, by tensor name, calibrated against the router weight and post-attention norm
+    // that the file will hold. Layers are independent, each with its own random stream, so they run in parallel.
+    private static Dictionary<string, float[]> CalibrateRouters(SyntheticGptOssOptions options, IReadOnlyList<GptOssTensorSpec> tensors,
+        out IReadOnlyList<SyntheticRouterCoverage> coverage)
+    {
+        var hp = options.HyperParameters;
+        var index = Enumerable.Range(0, tensors.Count).ToDictionary(i => tensors[i].Name);
+        float[] Draw(int layer, string name)
+        {
+            var i = index[Block(layer, name)];
+            return DrawValues(tensors[i], options.Seed, (ulong)i);
+        }
+        var layers = new (float[] Bias, double[] Coverage)[hp.BlockCount];
+        Parallel.For(0, hp.BlockCount, il =>
+        {
+            var rng = Xoshiro256.ForStream(options.Seed, (ulong)index[Block(il, FfnGateInpBias)], RouterCalibrationChunk);
+            layers[il] = SkewedRouter.Calibrate(Draw(il, FfnGateInp), Draw(il, PostAttentionNorm), hp.ExpertCount, hp.ExpertUsedCount,
+                hp.RmsNormEpsilon, rng);
+        });
+        var experts = SkewedRouter.CoverageExperts(hp.ExpertCount);
+        coverage = [.. layers.Select((l, il) => new SyntheticRouterCoverage(il, experts, l.Coverage))];
+        return Enumerable.Range(0, hp.BlockCount).ToDictionary(il => Block(il, FfnGateInpBias), il => layers[il].Bias);
+    }
+
+    // The values WriteTensor draws for a tensor, dequantised: what a reader of the file will see.
+    private static float[] DrawValues(GptOssTensorSpec spec, ulong seed, ulong tensorIndex)
+    {
+        using var bytes = new MemoryStream();
+        WriteTensor(bytes, spec, seed, tensorIndex);
+        var values = new float[spec.Dimensions.Aggregate(1L, (a, d) => a * d)];
+        BlockFormats.Get(spec.Type).DequantizeRow(bytes.GetBuffer().AsSpan(0, (int)bytes.Length), values);
+        return values;
+    }
 
     // llama_ftype: 38 MOSTLY_MXFP4_MOE for ggml-org's mix, else by the matrix type.
     private static uint FileType(SyntheticGptOssOptions o) => o.ExpertType == GgmlType.MXFP4 ? 38u : o.MatrixType switch

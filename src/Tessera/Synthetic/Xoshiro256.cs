@@ -51,6 +51,18 @@ internal struct Xoshiro256
     /// <summary>Uniform in [−1, 1).</summary>
     public float NextSigned() => (float)((long)Next() >> 40) / (1 << 23);
 
+    /// <summary>Fills <paramref name="span"/> with standard normal values (Box–Muller, both values of each pair).</summary>
+    public void FillGaussian(Span<float> span)
+    {
+        for (var i = 0; i < span.Length; i += 2)
+        {
+            var radius = Math.Sqrt(-2 * Math.Log(1 - NextDouble()));   // 1 − u is in (0, 1]: no log of zero
+            var (sin, cos) = Math.SinCos(2 * Math.PI * NextDouble());
+            span[i] = (float)(radius * cos);
+            if (i + 1 < span.Length) span[i + 1] = (float)(radius * sin);
+        }
+    }
+
     /// <summary>Fills <paramref name="span"/> with random bytes.</summary>
     public void Fill(Span<byte> span)
     {

@@ -1,4 +1,5 @@
-// `tessera make-test-model`: presets and overrides, same seed same bytes, clear errors for impossible shapes.
+// `tessera make-test-model`: presets and overrides, same seed same bytes (today and as first written), clear errors for
+// impossible shapes.
 
 using Tessera.Gguf;
 using Tessera.Models.GptOss;
@@ -24,6 +25,37 @@ public class MakeTestModelCommandTests
         Assert.Equal(a, b);
         Assert.Equal(a.Length, c.Length);
         Assert.NotEqual(a, c);
+    }
+
+    // Synthetic models are named by preset and seed in docs and measurements, so a change to the generator must not
+    // change the weights it draws: these are the SHA-256s of the tensor data as first written (the metadata may change).
+    [Theory]
+    [InlineData("q8_0", "mxfp4", "c9a3118530bbb24d860d70f3c7a910051979a09cc3108896ac973259c38cc0c7")]
+    [InlineData("f16", "bf16", "db43210aa22a8e907f36414288d8cdc5f2e452a4c1a0c736ddc9a851043849c5")]
+    public void TheSameSeedDrawsTheSameWeightsAsBefore(string matrixType, string expertType, string sha256)
+    {
+        var path = TestModels.TempPath($"pinned-{matrixType}-{expertType}.gguf");
+        var (code, _, err) = CliRunner.Run("make-test-model", "--preset", "tiny", "--seed", "5", "--matrix-type", matrixType,
+            "--expert-type", expertType, "-o", path);
+        Assert.True(code == 0, err);
+        long dataOffset;
+        using (var f = GgufFile.Open(path)) dataOffset = f.DataOffset;
+        using var stream = File.OpenRead(path);
+        stream.Position = dataOffset;
+        Assert.Equal(sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)));
+    }
+
+    [Theory]
+    [InlineData("uniform", "routing: uniform")]
+    [InlineData("Skewed", "routing: skewed, the hottest 1/2/3 of 4 experts take")]
+    public void RoutingIsChosenAndReported(string routing, string line)
+    {
+        var path = TestModels.TempPath($"routing-{routing}.gguf");
+        var (code, output, err) = CliRunner.Run("make-test-model", "--preset", "tiny", "--routing", routing, "-o", path);
+        Assert.True(code == 0, err);
+        Assert.Contains(line, output);
+        using var f = GgufFile.Open(path);
+        Assert.Equal(routing == "Skewed", f[GgufKeys.Name]!.AsString().Contains("skewed routing"));
     }
 
     [Fact]
@@ -61,6 +93,7 @@ public class MakeTestModelCommandTests
     [InlineData("--experts-used", "9", "expert_used_count")]
     [InlineData("--matrix-type", "q4_k", "synthetic weights can be")]
     [InlineData("--expert-type", "nonsense", "unknown type")]
+    [InlineData("--routing", "zipf", "--routing: unknown routing \"zipf\" (uniform or skewed)")]
     public void ImpossibleShapesAreRefusedInOneLine(string option, string value, string message)
     {
         var (code, _, err) = CliRunner.Run("make-test-model", option, value, "-o", TestModels.TempPath("bad.gguf"));

@@ -333,8 +333,8 @@ public sealed unsafe partial class CudaBackend : IBackend
     // the time a large batch of a hybrid run spends bringing the CPU's experts over, and of loading a model).
     private static void CopyToStaging(byte* source, byte* destination, long bytes)
     {
-        const long Piece = 1 << 20;
-        if (bytes <= 2 * Piece)
+        const long Piece = 256 << 10;
+        if (bytes <= 4 * Piece)
         {
             Buffer.MemoryCopy(source, destination, bytes, bytes);
             return;

@@ -118,7 +118,8 @@ public sealed unsafe partial class HybridBackend
             t.Host ??= (CpuTensor)_cpu.NewTensor(t.Type, t.Rows, t.Columns);
             reads[i] = (t.Gpu!, Address(t.Host));
         }
-        _gpuBackend.ReadMany(reads);
+        using (new CpuProfile.Timer(_profile, "(hybrid) routing back from the GPU"))
+            _gpuBackend.ReadMany(reads);
         foreach (var t in tensors) Own(t).HostCurrent = true;
     }
 
@@ -229,6 +230,7 @@ public sealed unsafe partial class HybridBackend
 
         // The CPU's experts: gate, up, SwiGLU, down with their biases over the gathered slots (one token row per slot,
         // k = 1), then each slot's output weighted into its token's row; one transfer up and one add.
+        using var timer = new CpuProfile.Timer(_profile, "(hybrid) CPU experts");
         var c = p.Cpu!;
         var ew = H(expertWeights).F32;
         _cpu.ExpertsGateUp(Split(p.Gate)!.Host, Split(p.GateBias)!.Host, Split(p.Up)!.Host, Split(p.UpBias)!.Host, c.X, c.Ids, c.Gate, c.Up,
@@ -321,7 +323,8 @@ public sealed unsafe partial class HybridBackend
         if (!_staging.TryGetValue(key, out var room))
             _staging[key] = room = WeightTensor.OnDevice(host, Device, _gpuBackend.AllocateStaging(host, most));
         var view = (CudaWeightView)room.DeviceData!;
-        _gpuBackend.UploadUnits(host, layer.CpuExperts, view);
+        using (new CpuProfile.Timer(_profile, "(hybrid) staging CPU experts"))
+            _gpuBackend.UploadUnits(host, layer.CpuExperts, view);
         return WeightTensor.OnDevice(host, Device, view with { Slices = layer.CpuExperts.Length });
     }
 

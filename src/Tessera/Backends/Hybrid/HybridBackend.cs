@@ -23,6 +23,10 @@ public sealed unsafe partial class HybridBackend : IBackend
     private readonly TensorPlacement _placement;
     private bool _disposed;
 
+    // TESSERA_PROFILE=1: where a hybrid step's time goes on the host (waiting for the GPU's routing, the CPU's experts,
+    // staging the CPU's experts for a batch), printed when the backend goes away beside the CPU backend's own profile.
+    private readonly CpuProfile? _profile = CpuProfile.FromEnvironment();
+
     /// <summary>A backend over <paramref name="gpu"/> and <paramref name="cpu"/> (both owned from here on) that places
     /// tensors as <paramref name="placement"/> says and counts the router's picks in <paramref name="usage"/> (if not null).</summary>
     public HybridBackend(CudaBackend gpu, CpuBackend cpu, TensorPlacement placement, ExpertUsage? usage = null)
@@ -388,7 +392,15 @@ public sealed unsafe partial class HybridBackend : IBackend
     {
         if (_disposed) return;
         _disposed = true;
-        try { DisposeExperts(); }
+        try
+        {
+            DisposeExperts();
+            if (_profile is not null)
+            {
+                Console.Error.Write("hybrid steps, host side: ");
+                _profile.Print(Console.Error);
+            }
+        }
         finally
         {
             _gpuBackend.Dispose();

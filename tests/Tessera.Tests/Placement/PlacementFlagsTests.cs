@@ -146,5 +146,15 @@ public class PlacementFlagsTests
     {
         Assert.Throws<ArgumentException>(() => new PlacementRequest { NCpuMoe = -1 }.Validate());
         Assert.Throws<ArgumentException>(() => new PlacementRequest { GpuLayers = -2 }.Validate());
+        Assert.Throws<ArgumentException>(() => new TesseraModelOptions { GpuMemory = 0 }.Validate());
+        Assert.Throws<ArgumentException>(() => new TesseraModelOptions { NCpuMoe = -3 }.Validate());
     }
+
+    [Theory]
+    [InlineData(0, DeviceChoice.Cpu)]
+    [InlineData(1, DeviceChoice.Auto)]
+    [InlineData(14, DeviceChoice.Auto)]
+    [InlineData(-1, DeviceChoice.Auto)]
+    public void APartialGpuLayerCountIsAPlacementOnTheDevice(int gpuLayers, DeviceChoice device) =>
+        Assert.Equal(device, new TesseraModelOptions { GpuLayers = gpuLayers }.DeviceFor(Blocks));
 }

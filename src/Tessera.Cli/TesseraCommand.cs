@@ -32,6 +32,7 @@ public static class TesseraCommand
             LogitsCommand.Create(stdout),
             ServeCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
+            PlanCommand.Create(stdout, hub),
         };
         try
         {

@@ -41,23 +41,32 @@ public sealed partial class TesseraModel : IDisposable
         if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
         var watch = Stopwatch.StartNew();
         BpeTokenizer tokenizer;
-        ITokenPredictor predictor;
-        string? note;
+        ModelLoader.Loaded loaded;
         using (var file = GgufFile.Open(path))
         {
             tokenizer = GgufTokenizer.Load(file);
-            predictor = ModelLoader.CreatePredictor(path, file, options, out note);
+            loaded = ModelLoader.CreatePredictor(path, file, options);
         }
         var name = options.Alias ?? Path.GetFileNameWithoutExtension(path);
+        var predictor = loaded.Predictor;
         return new TesseraModel(predictor, tokenizer, name, watch.Elapsed.TotalMilliseconds, predictor)
         {
-            PlacementNote = note,
+            PlacementNote = loaded.Note,
+            PlacementSummary = loaded.PlacementSummary,
             BackendName = (predictor as Models.GptOss.GptOssPredictor)?.Model.Backend.Name,
+            _saveUsage = loaded.SaveUsage,
         };
     }
 
     /// <summary>Anything the loader had to decide against the options (e.g. no GPU available), or null.</summary>
     public string? PlacementNote { get; private init; }
+
+    /// <summary>Where the model's weights went, in one line, when it runs on a GPU: e.g. <c>placement: attention+head+KV on
+    /// GPU, 20-21 of 32 experts per block on GPU, the rest in RAM; 7.8 GiB of 8.0 GiB; predicted 110 tok/s</c>. Null on the CPU.</summary>
+    public string? PlacementSummary { get; private init; }
+
+    // Saves the router counts a run on GPU and CPU made, for the next load's plan.
+    private Action? _saveUsage;
 
     /// <summary>What the model runs on, e.g. <c>cpu, 8 threads, avx2</c> or <c>cuda, NVIDIA H200</c>; null for a model
     /// over a predictor that has no backend.</summary>
@@ -92,7 +101,11 @@ public sealed partial class TesseraModel : IDisposable
         if (_disposed) return;
         _disposed = true;
         _turn.Wait();
-        try { _owned?.Dispose(); }
+        try
+        {
+            _saveUsage?.Invoke();
+            _owned?.Dispose();
+        }
         finally { _turn.Dispose(); }
     }
 

@@ -1,4 +1,5 @@
-// Options for loading a model, named as llama-cpp-python users know them (n_ctx, n_threads, n_gpu_layers, flash_attn).
+// Options for loading a model, named as llama-cpp-python users know them (n_ctx, n_threads, n_gpu_layers, flash_attn),
+// and llama.cpp's placement flags (--cpu-moe, --n-cpu-moe, -ot) with their meanings (Placement/PlacementRequest.cs).
 
 namespace Tessera;
 
@@ -11,9 +12,27 @@ public sealed record TesseraModelOptions
     /// <summary>CPU threads; null = the number of physical cores (approximated by logical cores / 2 where SMT is likely).</summary>
     public int? Threads { get; init; }
 
-    /// <summary>Layers to place on the GPU (n_gpu_layers): -1 (default) or at least the model's layer count = all of them, 0 =
-    /// none (the CPU). A count in between is refused until hybrid placement exists.</summary>
+    /// <summary>Blocks on the GPU, as llama.cpp's n_gpu_layers counts them: -1 (default) = all, 0 = none (the CPU), N = the
+    /// last N blocks, and the output head too when N is above the block count. A partial count is honoured as given;
+    /// without one (and without <see cref="CpuMoe"/>, <see cref="NCpuMoe"/> and <see cref="TensorOverrides"/>) the planner
+    /// chooses what goes on the GPU for <see cref="GpuMemory"/>.</summary>
     public int GpuLayers { get; init; } = -1;
+
+    /// <summary>Keep every block's expert tensors in RAM (llama.cpp's --cpu-moe).</summary>
+    public bool CpuMoe { get; init; }
+
+    /// <summary>Keep the expert tensors of the first N blocks in RAM (llama.cpp's --n-cpu-moe).</summary>
+    public int NCpuMoe { get; init; }
+
+    /// <summary>Per-tensor placement rules (llama.cpp's -ot), the first that matches a tensor's name wins.</summary>
+    public IReadOnlyList<Placement.TensorOverride> TensorOverrides { get; init; } = [];
+
+    /// <summary>GPU memory the model may take, the CUDA context included; null = what the driver reports free, less a margin.</summary>
+    public long? GpuMemory { get; init; }
+
+    /// <summary>Where the planner keeps this machine's CPU bandwidth and each model's router counts; null = the default
+    /// (<c>$TESSERA_HOME/placement</c>, else <c>~/.cache/tessera/placement</c>).</summary>
+    public string? PlacementCacheDirectory { get; init; }
 
     /// <summary>Where to run: Auto (default) takes a CUDA GPU when one can be used and otherwise the CPU, saying why.</summary>
     public Backends.DeviceChoice Device { get; init; } = Backends.DeviceChoice.Auto;
@@ -33,23 +52,22 @@ public sealed record TesseraModelOptions
     {
         if (ContextSize < 16) throw new ArgumentException($"context size must be at least 16 tokens (got {ContextSize})");
         if (Threads is < 1 or > 1024) throw new ArgumentException($"threads must be between 1 and 1024 (got {Threads})");
-        if (GpuLayers < -1) throw new ArgumentException($"GPU layers must be -1 (all), 0 or a positive count (got {GpuLayers})");
+        PlacementRequest.Validate();
+        if (GpuMemory is <= 0) throw new ArgumentException($"GPU memory must be above zero (got {GpuMemory})");
         if (!FlashAttention) throw new ArgumentException("flash attention cannot be switched off: Tessera's attention is always fused");
         if (Device == Backends.DeviceChoice.Cpu && GpuLayers > 0)
             throw new ArgumentException($"{GpuLayers} GPU layers were asked for on the CPU device; leave out the GPU layers or choose the cuda device");
     }
 
     /// <summary>The device for a model of <paramref name="layers"/> layers, with llama.cpp's meaning of GPU layers: 0 is
-    /// the CPU, -1 or all of them is <see cref="Device"/>; a part is refused until hybrid placement exists.</summary>
-    public Backends.DeviceChoice DeviceFor(int layers)
+    /// the CPU, anything else is <see cref="Device"/> (a part of the model on the GPU is a placement on it).</summary>
+    public Backends.DeviceChoice DeviceFor(int layers) => GpuLayers == 0 ? Backends.DeviceChoice.Cpu : Device;
+
+    /// <summary>The placement flags together.</summary>
+    public Placement.PlacementRequest PlacementRequest => new()
     {
-        if (GpuLayers == 0)
-            return Backends.DeviceChoice.Cpu;
-        if (GpuLayers > 0 && GpuLayers < layers)
-            throw new NotSupportedException($"{GpuLayers} of {layers} layers on the GPU: placing part of a model on the GPU is not "
-                + $"supported yet; use 0 GPU layers (the CPU) or -1 / {layers} (all on the GPU)");
-        return Device;
-    }
+        GpuLayers = GpuLayers, CpuMoe = CpuMoe, NCpuMoe = NCpuMoe, Overrides = TensorOverrides,
+    };
 
     /// <summary>Threads to use: the option, else physical cores.</summary>
     public int EffectiveThreads => Threads ?? DefaultThreads();

@@ -1,11 +1,11 @@
-// `tessera bench -m FILE [-p 512] [-n 128] [-r 3] [-t N] [-d DEPTH] [-ngl N] [--device D] [--json|--csv|--md]`: prompt
-// processing (ppN) and generation (tgN) speed as llama-bench measures and prints it (Inference/Benchmark.cs), so the two
-// can be compared line for line. Lists are comma-separated (-t 8,16; -ngl 0,99 gives CPU and GPU rows). -ngl keeps
-// llama-bench's meaning, applied as a device: 0 is the CPU, -1 or at least the layer count is --device (auto by
-// default: the GPU when one can be used); a count in between is refused, as is a GPU layer count with --device cpu.
-// Every row names its backend and GPU (empty on the CPU). JSON is a list of objects with llama-bench's field names plus
-// the shorter ones the issue asks for (test, threads, depth, gpu, gpu_mem_used); it is written by hand, so trimming
-// cannot break it.
+// `tessera bench -m FILE [-p 512] [-n 128] [-r 3] [-t N] [-d DEPTH] [-ngl N] [-ncmoe N] [--device D] [--json|--csv|--md]`:
+// prompt processing (ppN) and generation (tgN) speed as llama-bench measures and prints it (Inference/Benchmark.cs), so
+// the two can be compared line for line. Lists are comma-separated (-t 8,16; -ngl 0,99 gives CPU and GPU rows; -ngl and
+// -ncmoe lists give a row set per combination). -ngl keeps llama-bench's meaning: 0 is the CPU, -1 or above the block
+// count everything the GPU memory allows (the planner's choice), N the last N blocks; --cpu-moe, -ot and --gpu-memory
+// apply to every row, and --device cpu refuses GPU layers. Every row names its backend and GPU (empty on the CPU). JSON
+// is a list of objects with llama-bench's field names plus the shorter ones the issue asks for (test, threads, depth,
+// gpu, gpu_mem_used) and the placement's one-line summary; it is written by hand, so trimming cannot break it.
 
 using System.CommandLine;
 using System.Globalization;
@@ -15,6 +15,7 @@ using Tessera.Backends.Cpu;
 using Tessera.Gguf;
 using Tessera.Inference;
 using Tessera.Models.GptOss;
+using Tessera.Placement;
 
 namespace Tessera.Cli.Commands;
 
@@ -32,9 +33,15 @@ internal static class BenchCommand
         var device = DeviceOptions.Device();
         var gpuLayers = new Option<string>("--n-gpu-layers", "-ngl", "--gpu-layers")
         {
-            Description = "Layers on the GPU, comma-separated, as llama-bench counts them: -1 = all (default), 0 = none (the CPU)",
+            Description = "Blocks on the GPU, comma-separated, as llama-bench counts them: -1 = all that fit (default), 0 = none (the CPU), N = the last N",
             DefaultValueFactory = _ => "-1",
         };
+        var cpuMoeBlocks = new Option<string>("--n-cpu-moe", "-ncmoe")
+        {
+            Description = "Blocks whose expert tensors stay in RAM (the first N), comma-separated",
+            DefaultValueFactory = _ => "0",
+        };
+        var placement = new PlacementOptions();
         var flashAttention = DeviceOptions.FlashAttention();
         var isa = new Option<string?>("--isa") { Description = "CPU kernels: scalar, vector128, avx2, avxvnni or avx512 (default: the best this CPU has)" };
         var json = new Option<bool>("--json") { Description = "Print JSON (a list of results)" };
@@ -42,16 +49,18 @@ internal static class BenchCommand
         var md = new Option<bool>("--md") { Description = "Print a Markdown table (the default)" };
         var command = new Command("bench", "Measure prompt processing and generation speed like llama-bench")
         {
-            model, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, flashAttention, isa, json, csv, md,
+            model, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, cpuMoeBlocks, flashAttention, isa, json, csv, md,
         };
+        placement.AddTo(command, lists: true);
         command.SetAction((r, cancellationToken) =>
         {
             var path = r.GetValue(model)!;
             if (!File.Exists(path)) throw new CliException($"file not found: {path}");
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
-            var devices = Devices(path, DeviceOptions.ParseDevice(r.GetValue(device)), List(r.GetValue(gpuLayers)!, "-ngl"),
-                DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)));
+            var rows = Rows(path, DeviceOptions.ParseDevice(r.GetValue(device)), DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
+                List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers)), List(r.GetValue(cpuMoeBlocks)!, PlacementOptions.Typed(r, cpuMoeBlocks)),
+                (n, m) => placement.Request(r, n, m));
             var options = new BenchmarkOptions
             {
                 PromptSizes = List(r.GetValue(prompt)!, "-p"),
@@ -61,14 +70,15 @@ internal static class BenchCommand
                 Repetitions = r.GetValue(repetitions),
                 BatchSize = r.GetValue(batch),
                 Isa = r.GetValue(isa) is { } name ? CpuIsaSupport.FromEnvironment(name) : null,
+                GpuMemory = placement.GpuMemoryBytes(r),
             };
             options.Validate();
             var format = r.GetValue(json) ? "json" : r.GetValue(csv) ? "csv" : "md";
             var results = new List<BenchmarkResult>();
             var notices = new HashSet<string>();
-            foreach (var choice in devices)
+            foreach (var (choice, request) in rows)
             {
-                Benchmark.Run(path, options with { Device = choice }, result =>
+                Benchmark.Run(path, options with { Device = choice, Placement = request }, result =>
                 {
                     if (results.Count == 0 && format != "json") stdout.WriteLine(format == "md" ? MarkdownHeader : CsvHeader);   // not before a failed load
                     results.Add(result);
@@ -87,20 +97,25 @@ internal static class BenchCommand
         return command;
     }
 
-    // The devices that the -ngl values ask for, in order and each once, checked as TesseraModel.Load checks them (the
-    // library's messages): 0 is the CPU, -1 or at least the model's layer count is --device, a count in between is refused.
-    private static List<DeviceChoice> Devices(string path, DeviceChoice device, int[] gpuLayers, bool flashAttention)
+    // The rows that the -ngl and -ncmoe values ask for, in order and each once, checked as TesseraModel.Load checks them
+    // (the library's messages): 0 GPU layers is the CPU whatever --device says, -1 and any count above the block count
+    // are the same row (everything that fits), a count in between is that placement.
+    private static List<(DeviceChoice Device, PlacementRequest Placement)> Rows(string path, DeviceChoice device, bool flashAttention,
+        int[] gpuLayers, int[] cpuMoeBlocks, Func<int, int, PlacementRequest> request)
     {
         int layers;
         using (var file = GgufFile.Open(path)) layers = GptOssHyperParameters.FromGguf(file).BlockCount;
-        var devices = new List<DeviceChoice>();
+        var rows = new List<(DeviceChoice, PlacementRequest)>();
         foreach (int n in gpuLayers)
-        {
-            new TesseraModelOptions { Device = device, GpuLayers = n, FlashAttention = flashAttention }.Validate();
-            var choice = new TesseraModelOptions { Device = device, GpuLayers = n }.DeviceFor(layers);
-            if (!devices.Contains(choice)) devices.Add(choice);
-        }
-        return devices;
+            foreach (int m in cpuMoeBlocks)
+            {
+                var placement = request(n, m) with { GpuLayers = n > layers ? -1 : n };
+                var options = new TesseraModelOptions { Device = device, GpuLayers = n, FlashAttention = flashAttention };
+                options.Validate();
+                var row = n == 0 ? (DeviceChoice.Cpu, new PlacementRequest { GpuLayers = 0 }) : (options.DeviceFor(layers), placement);
+                if (!rows.Contains(row)) rows.Add(row);
+            }
+        return rows;
     }
 
     private static int[] List(string text, string option)
@@ -148,6 +163,9 @@ internal static class BenchCommand
                 w.WriteString("gpu_info", r.Gpu ?? "");
                 if (r.GpuMemoryUsedBytes >= 0) w.WriteNumber("gpu_mem_used", r.GpuMemoryUsedBytes);
                 else w.WriteNull("gpu_mem_used");
+                w.WriteNumber("n_gpu_layers", r.GpuLayers);
+                if (r.Placement is { } placement) w.WriteString("placement", placement);
+                else w.WriteNull("placement");
                 w.WriteNumber("threads", r.Threads);
                 w.WriteNumber("n_threads", r.Threads);
                 w.WriteNumber("n_ubatch", r.BatchSize);

@@ -37,6 +37,7 @@ internal sealed class ChatLoop(TesseraModel model, ChatCompletionOptions options
     {
         var device = model.BackendName is { } backend ? $" (device: {backend})" : "";
         console.MarkupLine($"[dim]chatting with {Markup.Escape(model.Name + device)}, reasoning effort {Effort}; /help lists the commands, Ctrl+C stops an answer, /exit quits[/]");
+        if (model.PlacementSummary is { } placement) console.MarkupLine($"[dim]{Markup.Escape(placement)}[/]");
         while (!cancellationToken.IsCancellationRequested)
         {
             console.Markup(Prompt);

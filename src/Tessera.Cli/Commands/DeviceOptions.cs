@@ -1,6 +1,5 @@
-// `--device`, `-ngl` and `-fa` as run, chat, serve and bench read them: llama.cpp's spellings and meanings, the
-// library's messages. A GPU layer count is llama.cpp's n_gpu_layers: -1 (or at least the layer count) is the whole
-// model on the GPU, 0 the CPU; a count in between is refused until hybrid placement exists.
+// `--device` and `-fa` as run, chat, serve and bench read them: llama.cpp's spellings and meanings, the library's
+// messages. GPU layers and the other placement flags are PlacementOptions'.
 
 using System.CommandLine;
 using Tessera.Backends;

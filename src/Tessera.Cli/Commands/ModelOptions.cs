@@ -1,6 +1,6 @@
-// Options shared by the commands that load a model: file, context size, threads, device, GPU layers, flash attention
-// (DeviceOptions reads the last three as llama.cpp spells them). The loader's note (why `--device auto` runs on the
-// CPU) goes to stderr. Commands made with
+// Options shared by the commands that load a model: file, context size, threads, device, flash attention (DeviceOptions
+// reads them as llama.cpp spells them) and llama.cpp's placement flags with --gpu-memory (PlacementOptions). The
+// loader's note (why `--device auto` runs on the CPU) goes to stderr. Commands made with
 // FindingGptOss20b take no -m as "gpt-oss-20b from this machine's model folders, else downloaded" (DefaultModel).
 
 using System.CommandLine;
@@ -32,11 +32,7 @@ internal sealed class ModelOptions
     public Option<int> Context { get; } = new("--ctx-size", "-c", "--ctx") { Description = "Context size in tokens", DefaultValueFactory = _ => 4096 };
     public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: physical cores)" };
     public Option<string> Device { get; } = DeviceOptions.Device();
-    public Option<int> GpuLayers { get; } = new("--gpu-layers", "-ngl")
-    {
-        Description = "Layers on the GPU, as llama.cpp counts them: -1 = all (default), 0 = none (the CPU)",
-        DefaultValueFactory = _ => -1,
-    };
+    public PlacementOptions Placement { get; } = new();
     public Option<string?> FlashAttention { get; } = DeviceOptions.FlashAttention();
 
     public void AddTo(Command command)
@@ -45,8 +41,8 @@ internal sealed class ModelOptions
         command.Options.Add(Context);
         command.Options.Add(Threads);
         command.Options.Add(Device);
-        command.Options.Add(GpuLayers);
         command.Options.Add(FlashAttention);
+        Placement.AddTo(command);
     }
 
     /// <summary>Loads -m; the loader's note goes to <paramref name="stderr"/>.</summary>
@@ -55,6 +51,13 @@ internal sealed class ModelOptions
         var model = Load(r.GetValue(Model) ?? throw new CliException("give a model file with -m"), Options(r));
         if (model.PlacementNote is { } note) stderr.WriteLine(note);
         return model;
+    }
+
+    /// <summary>The device line run and serve print first: what the model runs on and, on a GPU, where its weights went.</summary>
+    public static void WriteDevice(TesseraModel model, TextWriter stderr)
+    {
+        stderr.WriteLine($"device: {model.BackendName}");
+        if (model.PlacementSummary is { } placement) stderr.WriteLine(placement);
     }
 
     /// <summary>Loads -m, or gpt-oss-20b found or downloaded; a spinner shows the load in a terminal.</summary>
@@ -74,13 +77,18 @@ internal sealed class ModelOptions
     /// <summary>The options the command line asks for, checked before anything is loaded or downloaded.</summary>
     private TesseraModelOptions Options(ParseResult r)
     {
+        var placement = Placement.Request(r);
         var options = new TesseraModelOptions
         {
             ContextSize = r.GetValue(Context),
             Threads = r.GetValue(Threads),
             Device = DeviceOptions.ParseDevice(r.GetValue(Device)),
-            GpuLayers = r.GetValue(GpuLayers),
             FlashAttention = DeviceOptions.ParseFlashAttention(r.GetValue(FlashAttention)),
+            GpuLayers = placement.GpuLayers,
+            CpuMoe = placement.CpuMoe,
+            NCpuMoe = placement.NCpuMoe,
+            TensorOverrides = placement.Overrides,
+            GpuMemory = Placement.GpuMemoryBytes(r),
         };
         options.Validate();
         return options;

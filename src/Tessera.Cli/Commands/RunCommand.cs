@@ -24,7 +24,7 @@ internal static class RunCommand
             if (r.GetValue(prompt) is null && !r.GetValue(chat)) throw new CliException("give a prompt with -p, or --chat to read messages from standard input");
             var options = generation.Build(r);
             using var m = await model.LoadAsync(r, stderr, cancellationToken);
-            stderr.WriteLine($"device: {m.BackendName}");
+            ModelOptions.WriteDevice(m, stderr);
             // Only the answer (and tool calls) on stdout; headings, reasoning and notices on stderr, so the output pipes.
             var printer = new ReplyPrinter(Format.Console(stdout), r.GetValue(generation.HideReasoning), Format.Console(stderr));
             var messages = new List<ChatMessage>();

@@ -36,7 +36,7 @@ internal static class ServeCommand
             };
             options.Validate();   // before the load, which may take a while
             using var m = model.Load(r, stderr);
-            stderr.WriteLine($"device: {m.BackendName}");
+            ModelOptions.WriteDevice(m, stderr);
             await using var server = new TesseraServer(m, options);
             await server.StartAsync(cancellationToken);
             var root = server.BaseAddress.ToString().TrimEnd('/');

@@ -102,6 +102,15 @@ public sealed unsafe class GgufFile : IDisposable
         return new ReadOnlySpan<byte>(_memory.Pointer + tensor.FileOffset + offset, length);
     }
 
+    /// <summary>The bytes before the data section: header, metadata and tensor table (what identifies a model's layout
+    /// without reading its weights).</summary>
+    public ReadOnlySpan<byte> GetHeaderBytes()
+    {
+        ObjectDisposedException.ThrowIf(_memory.Pointer == null, this);
+        if (DataOffset > int.MaxValue) throw new NotSupportedException($"the header is {DataOffset} bytes");
+        return new ReadOnlySpan<byte>(_memory.Pointer, (int)DataOffset);
+    }
+
     /// <summary>Address of the tensor's first byte in the mapping, for kernels (valid until disposal).</summary>
     public nint GetTensorAddress(GgufTensorInfo tensor) => (nint)(_memory.Pointer + tensor.FileOffset);
 

@@ -43,9 +43,16 @@ public sealed class HubEnvironment
     // XDG_CACHE_HOME is honoured on every platform, as huggingface_hub does.
     private string CacheHome => Variable("XDG_CACHE_HOME") ?? Path.Combine(Home, ".cache");
 
+    /// <summary>Tessera's own folder: <c>$TESSERA_HOME</c>, else <c>~/.cache/tessera</c>.</summary>
+    public string TesseraHome => Variable("TESSERA_HOME") ?? Path.Combine(CacheHome, "tessera");
+
     /// <summary>Tessera's model folder: <c>$TESSERA_HOME/models</c>, else <c>~/.cache/tessera/models</c>.
     /// Downloads go to <c>REPO-OWNER/REPO-NAME/FILE</c> inside it.</summary>
-    public string TesseraModels => Variable("TESSERA_HOME") is { } home ? Path.Combine(home, "models") : Path.Combine(CacheHome, "tessera", "models");
+    public string TesseraModels => Path.Combine(TesseraHome, "models");
+
+    /// <summary>What the placement planner learns about this machine and its models (CPU bandwidth, router counts):
+    /// <c>$TESSERA_HOME/placement</c>, else <c>~/.cache/tessera/placement</c>.</summary>
+    public string TesseraPlacementCache => Path.Combine(TesseraHome, "placement");
 
     /// <summary>LM Studio's model folders: <c>~/.lmstudio/models</c> (LM Studio 0.3 and later) and <c>~/.cache/lm-studio/models</c> (earlier).</summary>
     public IReadOnlyList<string> LmStudioModels => [Path.Combine(Home, ".lmstudio", "models"), Path.Combine(Home, ".cache", "lm-studio", "models")];

@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Tessera.Gguf;
 using Tessera.Models.GptOss;
+using Tessera.Placement;
 
 namespace Tessera.Inference;
 
@@ -25,14 +26,30 @@ public static class Benchmark
         int longest = options.Depths.Max() + Math.Max(options.PromptSizes.Max(), options.GenerationLengths.Max() + 1);
         foreach (int threads in threadCounts)
         {
-            using var predictor = GptOssPredictor.Open(path, new GptOssPredictorOptions
+            var predictorOptions = new GptOssPredictorOptions
             {
                 Threads = threads,
                 Isa = options.Isa,
                 BatchSize = options.BatchSize,
                 ContextSize = Math.Max(longest, 16),
-                Device = options.Device,
-            }, out var notice);
+            };
+            // Planned as a load plans, with the router counts of earlier runs; this run's counts are not kept, since
+            // random tokens route unlike text.
+            PlacementDecision decision;
+            using (var file = GgufFile.Open(path))
+                decision = PlacementDecision.Make(file, options.Placement.CpuOnly ? Backends.DeviceChoice.Cpu : options.Device, options.Placement,
+                    options.GpuMemory, predictorOptions.ContextSize.Value, options.BatchSize, predictorOptions.KvCacheType, threads, PlacementCache.DefaultDirectory);
+            GptOssPredictor predictor;
+            string? notice;
+            using (decision)
+                predictor = GptOssPredictor.Open(path, predictorOptions with
+                {
+                    Device = decision.Device,
+                    Placement = decision.Placement,
+                    ExpertUsage = decision.Placement is null ? null : decision.Usage,
+                }, out notice);
+            using var _ = predictor;
+            if (decision.Note is not null) onNotice?.Invoke(decision.Note);
             if (notice is not null) onNotice?.Invoke(notice);
             var gpu = predictor.Model.Backend is Backends.Cuda.CudaBackend cuda ? cuda.GpuInfo.Name : null;
             var rng = new Random(options.Seed);
@@ -72,6 +89,8 @@ public static class Benchmark
                         ModelParameters = parameters,
                         Backend = backend,
                         Gpu = gpu,
+                        GpuLayers = options.Placement.GpuLayers,
+                        Placement = decision.Summary,
                         GpuMemoryUsedBytes = GpuMemoryUsed(predictor),
                         Threads = threads,
                         PromptSize = prompt,

@@ -20,6 +20,12 @@ public sealed record BenchmarkOptions
     /// <summary>Where to run: the CPU unless asked (the `bench` command defaults to auto, the GPU when one can be used).</summary>
     public Backends.DeviceChoice Device { get; init; } = Backends.DeviceChoice.Cpu;
 
+    /// <summary>Placement flags (llama-bench's -ngl, -ncmoe, -ot); a model that runs on a GPU is planned for the budget.</summary>
+    public Placement.PlacementRequest Placement { get; init; } = new();
+
+    /// <summary>GPU memory the model may take; null = what the driver reports free, less a margin.</summary>
+    public long? GpuMemory { get; init; }
+
     /// <summary>Tokens already in the KV cache before each timed run (llama-bench -d), evaluated untimed.</summary>
     public IReadOnlyList<int> Depths { get; init; } = [0];
 
@@ -48,5 +54,8 @@ public sealed record BenchmarkOptions
             throw new ArgumentException("repetitions must be at least 1");
         if (BatchSize < 1)
             throw new ArgumentException("the batch size must be at least 1");
+        Placement.Validate();
+        if (GpuMemory is <= 0)
+            throw new ArgumentException("the GPU memory budget must be above zero");
     }
 }

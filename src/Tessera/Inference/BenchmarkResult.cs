@@ -28,6 +28,12 @@ public sealed record BenchmarkResult
     /// <summary>The GPU's name when the backend is CUDA, else null.</summary>
     public string? Gpu { get; init; }
 
+    /// <summary>llama.cpp's n_gpu_layers the row was asked with (-1 = all).</summary>
+    public int GpuLayers { get; init; } = -1;
+
+    /// <summary>Where the weights went, in one line (PlacementPlan.Summary), when the model ran on a GPU; else null.</summary>
+    public string? Placement { get; init; }
+
     /// <summary>GPU memory in use after the test (driver's total − free, all processes), or −1 on the CPU.</summary>
     public long GpuMemoryUsedBytes { get; init; } = -1;
     public required int PromptSize { get; init; }

@@ -24,6 +24,30 @@ public sealed class ExpertUsage
     /// <summary>Experts per block.</summary>
     public int Experts { get; }
 
+    /// <summary>Usage with these counts, [layer][expert] (copied).</summary>
+    public static ExpertUsage FromCounts(IReadOnlyList<IReadOnlyList<long>> counts)
+    {
+        int experts = counts.Count == 0 ? 1 : counts[0].Count;
+        var usage = new ExpertUsage(counts.Count, experts);
+        for (int il = 0; il < counts.Count; il++)
+        {
+            if (counts[il].Count != experts)
+                throw new ArgumentException($"layer {il} has {counts[il].Count} counts, layer 0 {experts}", nameof(counts));
+            for (int e = 0; e < experts; e++)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(counts[il][e], nameof(counts));
+                usage._counts[il][e] = counts[il][e];
+            }
+        }
+        return usage;
+    }
+
+    /// <summary>A copy of the counts, [layer][expert].</summary>
+    public long[][] ToArray() => _counts.Select(c => (long[])c.Clone()).ToArray();
+
+    /// <summary>All picks counted, every layer together.</summary>
+    public long TotalPicks => _counts.Sum(c => c.Sum());
+
     /// <summary>Counts <paramref name="count"/> picks of <paramref name="expert"/> in <paramref name="layer"/>.</summary>
     public void Add(int layer, int expert, long count = 1) => _counts[layer][expert] += count;
 

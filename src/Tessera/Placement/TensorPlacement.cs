@@ -60,6 +60,10 @@ public sealed partial class TensorPlacement
         return _tensorDevice(tensorName);
     }
 
+    /// <summary>Where block <paramref name="layer"/>'s attention runs and its KV cache lives: with its sinks
+    /// (<c>blk.N.attn_sinks.weight</c>), the one weight the attention op itself reads.</summary>
+    public Device AttentionDevice(int layer) => DeviceOf($"blk.{layer}.attn_sinks.weight");
+
     /// <summary>Which experts of block <paramref name="layer"/> are in GPU memory.</summary>
     public ReadOnlySpan<bool> GpuExperts(int layer) => _gpuExperts[layer];
 

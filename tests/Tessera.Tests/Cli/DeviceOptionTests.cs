@@ -1,6 +1,7 @@
 // `--device`, `-ngl` and `-fa` on run, chat, serve and bench (the 2-layer tiny model): the CPU on request, auto says why
 // it runs on the CPU (or runs on the GPU), cuda without a GPU fails in one line, llama.cpp's GPU layer counts (0 = CPU,
-// -1 or all = the device, part of a model refused), flash attention can't be switched off, and bench names the GPU.
+// -1 or all = the device, a part = a placement on the GPU, said in one line), flash attention can't be switched off, and
+// bench names the GPU and the placement.
 // Whether this machine has a GPU is asked of CudaDeviceInfo.Probe: tests that need one answer or the other skip, saying why.
 
 using System.Text.Json;
@@ -117,15 +118,46 @@ public class DeviceOptionTests
         Assert.Contains(Gpu is null ? "device: cpu, " : $"device: cuda, {Gpu.Name}", err);
     }
 
+    // -ngl 1 of 2 blocks: block 1 on the GPU, block 0 and the head in RAM, as llama.cpp places them; without a GPU, auto
+    // runs on the CPU and says why.
     [Theory]
     [InlineData("run")]
     [InlineData("bench")]
-    public void PartOfTheModelOnTheGpuIsRefused(string command)
+    public void PartOfTheModelOnTheGpuIsAPlacement(string command)
     {
-        var (code, _, err) = CliRunner.Run(command == "run" ? Run("-ngl", "1") : Bench("-ngl", "1"));
-        Assert.Equal(1, code);
-        Assert.Equal("error: 1 of 2 layers on the GPU: placing part of a model on the GPU is not supported yet; "
-            + "use 0 GPU layers (the CPU) or -1 / 2 (all on the GPU)", OneLine(err));
+        var (code, output, err) = CliRunner.Run(command == "run" ? Run("-ngl", "1") : Bench("-ngl", "1", "--json"));
+        Assert.True(code == 0, err);
+        const string placement = "placement: blocks 0 in RAM, attention+KV of blocks 1 on GPU, head in RAM, all experts on GPU; ";
+        if (Gpu is null) Assert.Contains($"{NoGpuReason}; running on the CPU", err);
+        else Assert.Contains(placement, command == "run" ? err : output);
+        if (command == "bench")
+            foreach (var row in JsonDocument.Parse(output).RootElement.EnumerateArray())
+            {
+                Assert.Equal(1, row.GetProperty("n_gpu_layers").GetInt32());
+                Assert.Equal(Gpu is null ? JsonValueKind.Null : JsonValueKind.String, row.GetProperty("placement").ValueKind);
+            }
+    }
+
+    [Fact]
+    public void PlacementFlagsAreAcceptedOnEveryCommandThatLoadsAModel()
+    {
+        string[] flags = ["--cpu-moe", "--n-cpu-moe", "1", "-ot", "attn_q=cpu,exps=CPU", "--gpu-memory", "8GiB"];
+        var (code, _, err) = CliRunner.Run(Run(flags));
+        Assert.True(code == 0, err);
+        (code, _, err) = CliRunner.Run(Bench(flags));
+        Assert.True(code == 0, err);
+        (code, _, err) = CliRunner.RunWith(null, "/exit\n", ["chat", "-m", TestModels.Tiny, .. flags]);
+        Assert.True(code == 0, err);
+    }
+
+    // llama-bench's -ngl and -ncmoe lists: a row set per combination, each once (-ngl 0 is the CPU whatever -ncmoe says).
+    [Fact]
+    public void BenchGpuLayerAndCpuMoeListsGiveRowsPerCombination()
+    {
+        var (code, output, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "-p", "0", "-n", "1", "-r", "1", "-ngl", "0,1,99", "-ncmoe", "0,1", "--json");
+        Assert.True(code == 0, err);
+        var rows = JsonDocument.Parse(output).RootElement.EnumerateArray().ToArray();
+        Assert.Equal([0, 1, 1, -1, -1], rows.Select(r => r.GetProperty("n_gpu_layers").GetInt32()));
     }
 
     [Theory]

@@ -1,0 +1,131 @@
+// How much GPU memory a placement takes, part by part, so that the planner can fit a budget and `tessera plan` can show
+// where it goes. Each part mirrors what the CUDA backend allocates: weights as CudaBackend.Load uploads them, the KV cache
+// as KvCache sizes it, activations as GptOssActivations holds them, the scratch as CudaKernels asks for it. Where the
+// backend grows a buffer by doubling, the bound (twice) is counted; a stated margin covers the rest.
+
+using Tessera.Backends.Cuda;
+using Tessera.Models.GptOss;
+using Tessera.Quants;
+
+namespace Tessera.Placement;
+
+/// <summary>The parts of a placement's GPU memory.</summary>
+public static class VramModel
+{
+    /// <summary>What a CUDA context takes before any allocation (the driver's code, kernels and per-SM state): about
+    /// 300 MiB on recent GPUs and drivers, counted against the budget like everything else.</summary>
+    public const long ContextOverheadBytes = 300L << 20;
+
+    /// <summary>Added to the work buffers for what is not counted part by part (allocation rounding, small tensors, the
+    /// 2 × 32 MiB of upload scratch while loading): 64 MiB plus a tenth.</summary>
+    public const long WorkMarginBytes = 64L << 20;
+
+    /// <summary>Bytes of <paramref name="tensor"/> on the GPU: Q8_0, MXFP4, F16 and F32 keep their size (CudaBackend.Load
+    /// repacks the blocks into values and scales of the same bytes); any other type is dequantised to F32, 4 bytes a value.</summary>
+    public static long WeightBytes(PlannedTensor tensor) => tensor.Type switch
+    {
+        GgmlType.Q8_0 or GgmlType.MXFP4 or GgmlType.F16 or GgmlType.F32 => tensor.Bytes,
+        _ => tensor.Elements * 4,
+    };
+
+    /// <summary>Bytes of one expert of block <paramref name="block"/> on the GPU: its slices of ffn_gate_exps, ffn_up_exps
+    /// and ffn_down_exps and its rows of their biases (every expert is the same size).</summary>
+    public static long ExpertBytes(ModelTensors model, int block)
+    {
+        long experts = model.HyperParameters.ExpertCount;
+        return model.Tensors.Where(t => t.IsExpert && t.Block == block).Sum(t => WeightBytes(t) / experts);
+    }
+
+    /// <summary>Key/value slots of block <paramref name="layer"/>: the context for full attention, the window plus one batch
+    /// (at most the context) for a sliding-window layer, as KvCache sizes its ring.</summary>
+    public static long KvSlots(GptOssHyperParameters hp, int layer, int contextSize, int batchSize) =>
+        GptOssHyperParameters.IsSlidingWindowLayer(layer)
+            ? Math.Min((long)hp.SlidingWindow + Math.Min(batchSize, contextSize), contextSize)
+            : contextSize;
+
+    /// <summary>Bytes of one slot of one block: keys and values of every KV head.</summary>
+    public static long KvSlotBytes(GptOssHyperParameters hp, GgmlType kvType = GgmlType.F16) =>
+        (long)hp.HeadCountKv * hp.KeyLength * 2 * (kvType == GgmlType.F32 ? 4 : 2);
+
+    /// <summary>Bytes of the KV cache of the blocks for which <paramref name="onGpu"/> is true.</summary>
+    public static long KvCacheBytes(GptOssHyperParameters hp, int contextSize, int batchSize, Func<int, bool> onGpu, GgmlType kvType = GgmlType.F16)
+    {
+        long bytes = 0;
+        for (int il = 0; il < hp.BlockCount; il++)
+            if (onGpu(il)) bytes += KvSlots(hp, il, contextSize, batchSize) * KvSlotBytes(hp, kvType);
+        return bytes;
+    }
+
+    /// <summary>Bytes of the activations of one pass over <paramref name="tokens"/> tokens (GptOssActivations): token ids,
+    /// residual and normed rows, Q, K, V, attention output, router logits, chosen experts and weights, and per expert slot
+    /// gate, up, SwiGLU and down rows; all F32 or I32.</summary>
+    public static long ActivationBytes(GptOssHyperParameters hp, int tokens)
+    {
+        long embd = hp.EmbeddingLength, q = (long)hp.HeadCount * hp.KeyLength, kv = (long)hp.HeadCountKv * hp.KeyLength;
+        long k = hp.ExpertUsedCount, ff = hp.ExpertFeedForwardLength;
+        return 4L * tokens * (1 + 2 * embd + 2 * q + 2 * kv + hp.ExpertCount + 2 * k + 3 * k * ff + k * embd);
+    }
+
+    /// <summary>Bytes of the head's buffers for one row of logits (run, chat, serve and bench ask for the last row only):
+    /// the row, its norm and the logits.</summary>
+    public static long HeadBytes(GptOssHyperParameters hp) => 4L * (2 * hp.EmbeddingLength + hp.VocabularySize);
+
+    /// <summary>Bytes of the YaRN cos/sin table the CUDA backend keeps: original context × scaling factor positions (at
+    /// most 2²¹), head size floats each.</summary>
+    public static long RopeTableBytes(GptOssHyperParameters hp)
+    {
+        long original = hp.RopeOriginalContextLength != 0 ? hp.RopeOriginalContextLength : hp.ContextLength;
+        long positions = Math.Min(1L << 21, Math.Max((long)Math.Ceiling(original * (double)hp.RopeScalingFactor), original));
+        return positions * hp.KeyLength * 4;
+    }
+
+    /// <summary>Bytes of the buffers a pass works in, for batches of up to <paramref name="batchSize"/> tokens over a
+    /// context of <paramref name="contextSize"/>: activations of one batch and of one token, the head, the expert and
+    /// attention scratch (twice: the backend grows them by doubling), the RoPE table, the KV slot maps, and the margin
+    /// (<see cref="WorkMarginBytes"/> plus a tenth).</summary>
+    public static long WorkBufferBytes(GptOssHyperParameters hp, int contextSize, int batchSize)
+    {
+        int T = Math.Min(batchSize, contextSize);
+        long activations = ActivationBytes(hp, T) + ActivationBytes(hp, 1) + HeadBytes(hp);
+        long expertScratch = CudaKernels.ExpertScratchBytes(T, hp.ExpertUsedCount, hp.ExpertCount,
+            Math.Max(hp.ExpertFeedForwardLength, hp.EmbeddingLength));
+        long attentionScratch = CudaKernels.AttentionScratchBytes(hp.HeadCount, hp.KeyLength, T, contextSize);
+        long slotMaps = 4L * (2 * contextSize + 2 * T);
+        long counted = activations + 2 * expertScratch + 2 * attentionScratch + RopeTableBytes(hp) + slotMaps;
+        return counted + counted / 10 + WorkMarginBytes;
+    }
+
+    /// <summary>Bytes a hybrid prefill copies experts through: two buffers (one filled while the other is used) of the
+    /// most experts any block keeps in RAM.</summary>
+    public static long StagingBytes(int mostCpuExperts, long expertBytes) => 2L * mostCpuExperts * expertBytes;
+
+    /// <summary>Everything <paramref name="placement"/> needs on the GPU for <paramref name="contextSize"/> positions and
+    /// batches of <paramref name="batchSize"/>; nothing when nothing is on the GPU.</summary>
+    public static VramEstimate Estimate(ModelTensors model, TensorPlacement placement, int contextSize, int batchSize = 512,
+        GgmlType kvType = GgmlType.F16)
+    {
+        var hp = model.HyperParameters;
+        long weights = 0;
+        foreach (var t in model.Tensors)
+        {
+            if (t.Name == GptOssTensorNames.TokenEmbedding) continue;   // stays in RAM: one row is read per token
+            if (t.IsExpert)
+                weights += WeightBytes(t) / hp.ExpertCount * placement.GpuExpertCount(t.Block!.Value);
+            else if (placement.DeviceOf(t.Name) != Backends.Device.Cpu)
+                weights += WeightBytes(t);
+        }
+        bool AttentionOnGpu(int il) => placement.AttentionDevice(il) != Backends.Device.Cpu;
+        if (weights == 0 && !Enumerable.Range(0, hp.BlockCount).Any(AttentionOnGpu))
+            return VramEstimate.None;
+        int mostCpu = 0;
+        long expertBytes = 0;
+        for (int il = 0; il < hp.BlockCount; il++)
+        {
+            if (!AttentionOnGpu(il)) continue;   // a block in RAM runs on the CPU whole, with nothing to stage
+            int cpu = hp.ExpertCount - placement.GpuExpertCount(il);
+            if (cpu > mostCpu) (mostCpu, expertBytes) = (cpu, ExpertBytes(model, il));
+        }
+        return new VramEstimate(weights, KvCacheBytes(hp, contextSize, batchSize, AttentionOnGpu, kvType),
+            WorkBufferBytes(hp, contextSize, batchSize), StagingBytes(mostCpu, expertBytes), ContextOverheadBytes);
+    }
+}

@@ -1,0 +1,101 @@
+// The GPU memory model on the gpt-oss-20b shape, planned from its layout without the 12 GB file: one expert is 13.25 MB
+// (gate, up and down slices of MXFP4 plus bias rows), the experts 10.2 GB in all, the rest but the embedding 1.3 GB; the
+// KV cache as KvCache sizes it; staging, work buffers and the CUDA context as stated.
+
+using Tessera.Backends;
+using Tessera.Models.GptOss;
+using Tessera.Placement;
+using Tessera.Quants;
+
+namespace Tessera.Tests.Placement;
+
+public class VramModelTests
+{
+    internal static readonly ModelTensors Gpt20b = ModelTensors.FromLayout(GptOssHyperParameters.Gpt20b);
+    private static GptOssHyperParameters Hp => Gpt20b.HyperParameters;
+
+    [Fact]
+    public void TheLayoutIsTheFilesTensorTable()
+    {
+        Assert.Equal(459, Gpt20b.Tensors.Count);
+        Assert.Equal(141_004_800, Gpt20b.Find("blk.0.ffn_gate_exps.weight")!.Bytes);   // facts §2.2
+        Assert.Equal(12.1e9, Gpt20b.Tensors.Sum(t => t.Bytes), 0.2e9);
+    }
+
+    [Fact]
+    public void OneExpertIsItsSlicesOfGateUpAndDownWithTheirBiasRows()
+    {
+        long mxfp4Slice = 2880L * (2880 / 32 * 17), biasRow = 2880L * 4;
+        Assert.Equal(3 * mxfp4Slice + 3 * biasRow, VramModel.ExpertBytes(Gpt20b, 0));
+        Assert.Equal(13_253_760, VramModel.ExpertBytes(Gpt20b, 23));
+        Assert.Equal(10.18e9, 24.0 * 32 * VramModel.ExpertBytes(Gpt20b, 0), 0.01e9);
+    }
+
+    [Fact]
+    public void WeightsOnTheGpuKeepTheirSizeOrBecomeF32()
+    {
+        var q8 = new PlannedTensor("blk.0.attn_q.weight", GgmlType.Q8_0, [2880, 4096], 4096L * 3060);
+        var bf16 = new PlannedTensor("blk.0.attn_q.weight", GgmlType.BF16, [2880, 4096], 2880L * 4096 * 2);
+        var q4k = new PlannedTensor("blk.0.attn_q.weight", GgmlType.Q4_K, [2816, 16], 16L * 11 * 144);
+        Assert.Equal(q8.Bytes, VramModel.WeightBytes(q8));
+        Assert.Equal(2880L * 4096 * 4, VramModel.WeightBytes(bf16));
+        Assert.Equal(2816L * 16 * 4, VramModel.WeightBytes(q4k));
+    }
+
+    [Theory]
+    [InlineData(4096, 512, 12 * 4096 + 12 * 640)]
+    [InlineData(131072, 512, 12 * 131072 + 12 * 640)]
+    [InlineData(300, 512, 24 * 300)]      // the ring never exceeds the context
+    [InlineData(4096, 1, 12 * 4096 + 12 * 129)]
+    public void TheKvCacheHoldsTheContextOnFullBlocksAndWindowPlusBatchOnSlidingOnes(int context, int batch, long slots)
+    {
+        Assert.Equal(2048, VramModel.KvSlotBytes(Hp));   // 8 KV heads × 64 × (K and V) × F16
+        Assert.Equal(slots * 2048, VramModel.KvCacheBytes(Hp, context, batch, _ => true));
+        Assert.Equal(0, VramModel.KvCacheBytes(Hp, context, batch, _ => false));
+        Assert.Equal(slots * 4096, VramModel.KvCacheBytes(Hp, context, batch, _ => true, GgmlType.F32));
+    }
+
+    [Fact]
+    public void WorkBuffersCoverABatchsActivationsScratchAndMargin()
+    {
+        long work = VramModel.WorkBufferBytes(Hp, 4096, 512);
+        long activations = VramModel.ActivationBytes(Hp, 512);
+        Assert.Equal(4L * 512 * (1 + 2 * 2880 + 2 * 4096 + 2 * 512 + 32 + 8 + 3 * 4 * 2880 + 4 * 2880), activations);
+        Assert.Equal(131072L * 64 * 4, VramModel.RopeTableBytes(Hp));
+        Assert.InRange(work, activations + VramModel.RopeTableBytes(Hp) + VramModel.WorkMarginBytes, 600L << 20);
+        Assert.True(VramModel.WorkBufferBytes(Hp, 4096, 64) < work);
+    }
+
+    [Fact]
+    public void StagingIsTwiceTheMostExpertsABlockKeepsInRam() =>
+        Assert.Equal(2 * 12 * 13_253_760L, VramModel.StagingBytes(12, 13_253_760));
+
+    [Fact]
+    public void EverythingOnTheGpuIsEveryTensorButTheEmbeddingAndNoStaging()
+    {
+        var all = TensorPlacement.All(Device.Cuda(0), 24, 32);
+        var v = VramModel.Estimate(Gpt20b, all, 4096);
+        long embedding = Gpt20b.Find("token_embd.weight")!.Bytes;
+        Assert.Equal(Gpt20b.Tensors.Sum(t => t.Bytes) - embedding, v.Weights);
+        Assert.Equal(VramModel.KvCacheBytes(Hp, 4096, 512, _ => true), v.KvCache);
+        Assert.Equal(VramModel.WorkBufferBytes(Hp, 4096, 512), v.WorkBuffers);
+        Assert.Equal(0, v.Staging);
+        Assert.Equal(VramModel.ContextOverheadBytes, v.ContextOverhead);
+        Assert.Equal(v.Weights + v.KvCache + v.WorkBuffers + v.ContextOverhead, v.Total);
+        Assert.Same(VramEstimate.None, VramModel.Estimate(Gpt20b, TensorPlacement.All(Device.Cpu, 24, 32), 4096));
+    }
+
+    [Fact]
+    public void ExpertsCountProRataAndStagingFollowsTheBlockWithTheMostInRam()
+    {
+        // Non-expert tensors on the GPU; block il holds il experts there (so block 0 keeps all 32 in RAM).
+        var placement = new TensorPlacement(24, 32, n => n == "token_embd.weight" ? Device.Cpu : Device.Cuda(0),
+            il => Enumerable.Range(0, 32).Select(e => e < il).ToArray());
+        var v = VramModel.Estimate(Gpt20b, placement, 4096);
+        long expert = VramModel.ExpertBytes(Gpt20b, 0);
+        long dense = Gpt20b.Tensors.Where(t => !t.IsExpert && t.Name != "token_embd.weight").Sum(t => t.Bytes);
+        Assert.InRange(dense, 1.25e9, 1.35e9);   // attention, norms, routers and head: ≈ 1.3 GB
+        Assert.Equal(dense + Enumerable.Range(0, 24).Sum() * expert, v.Weights);
+        Assert.Equal(VramModel.StagingBytes(32, expert), v.Staging);
+    }
+}

@@ -9,7 +9,8 @@ public sealed record TesseraModelOptions
     /// <summary>Positions of the KV cache (n_ctx). Default 4096; at most the model's training context (131,072 for gpt-oss).</summary>
     public int ContextSize { get; init; } = 4096;
 
-    /// <summary>CPU threads; null = the number of physical cores (approximated by logical cores / 2 where SMT is likely).</summary>
+    /// <summary>CPU threads; null = one per physical core (performance cores on a hybrid Intel CPU), from the OS where it
+    /// says, else logical processors / 2.</summary>
     public int? Threads { get; init; }
 
     /// <summary>Blocks on the GPU, as llama.cpp's n_gpu_layers counts them: -1 (default) = all, 0 = none (the CPU), N = the
@@ -72,9 +73,6 @@ public sealed record TesseraModelOptions
     /// <summary>Threads to use: the option, else physical cores.</summary>
     public int EffectiveThreads => Threads ?? DefaultThreads();
 
-    private static int DefaultThreads()
-    {
-        var logical = Environment.ProcessorCount;
-        return logical >= 4 ? logical / 2 : logical;
-    }
+    // One per physical (performance) core: Backends.Cpu.CpuTopology.
+    private static int DefaultThreads() => Backends.Cpu.CpuTopology.DefaultThreads;
 }

@@ -57,7 +57,7 @@ internal sealed class PlanView(string modelName, PlacementPlan plan, DecodePredi
         for (int il = 0; il < _hp.BlockCount; il++)
         {
             var set = plan.Placement.GpuExperts(il).ToArray();
-            blocks.Add(new JsonObject
+            blocks.Add((JsonNode)new JsonObject
             {
                 ["block"] = il,
                 ["attention"] = AttentionOnGpu(il) ? "gpu" : "cpu",

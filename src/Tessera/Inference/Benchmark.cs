@@ -51,7 +51,7 @@ public static class Benchmark
             using var _ = predictor;
             if (decision.Note is not null) onNotice?.Invoke(decision.Note);
             if (notice is not null) onNotice?.Invoke(notice);
-            var gpu = predictor.Model.Backend is Backends.Cuda.CudaBackend cuda ? cuda.GpuInfo.Name : null;
+            var gpu = GpuOf(predictor)?.GpuInfo.Name;
             var rng = new Random(options.Seed);
             var logits = new float[predictor.VocabularySize];
             var backend = predictor.Model.Backend.Name;
@@ -112,10 +112,18 @@ public static class Benchmark
     // Device memory in use on the GPU (total − free, as the driver reports it), or −1 on the CPU.
     private static long GpuMemoryUsed(GptOssPredictor predictor)
     {
-        if (predictor.Model.Backend is not Backends.Cuda.CudaBackend cuda) return -1;
+        if (GpuOf(predictor) is not { } cuda) return -1;
         var (free, total) = cuda.Context.MemoryInfo();
         return total - free;
     }
+
+    // The CUDA side of the model's backend: the whole backend, or the GPU half of a hybrid one.
+    private static Backends.Cuda.CudaBackend? GpuOf(GptOssPredictor predictor) => predictor.Model.Backend switch
+    {
+        Backends.Cuda.CudaBackend cuda => cuda,
+        Backends.Hybrid.HybridBackend hybrid => hybrid.Gpu,
+        _ => null,
+    };
 
     private static int[] Random(Random rng, int count, int vocabulary)
     {

@@ -119,7 +119,7 @@ public class PlacementPlannerTests
             Assert.Equal(il >= 10 ? 32 : 0, plan.Placement.GpuExpertCount(il));
         Assert.False(plan.HeadOnGpu);
         Assert.Equal(Device.Cpu, plan.Placement.DeviceOf("token_embd.weight"));
-        Assert.Equal("placement: blocks 0-9 in RAM, attention+KV of blocks 10-23 on GPU, head in RAM, all experts on GPU; 6.6 GiB of 16.0 GiB",
+        Assert.Equal("placement: blocks 0-9 in RAM, attention+KV of blocks 10-23 on GPU, head in RAM, all experts on GPU; 7.3 GiB of 16.0 GiB",
             plan.Summary());
     }
 

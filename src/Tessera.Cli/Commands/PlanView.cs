@@ -35,11 +35,11 @@ internal sealed class PlanView(string modelName, PlacementPlan plan, DecodePredi
         console.WriteLine($"weights: {MemorySize.Format(v.Weights)} on the GPU, {MemorySize.Format(plan.RamWeightBytes)} in RAM");
         var vram = new Table().AddColumns("GPU memory", "bytes", "what");
         vram.Columns[1].RightAligned();
-        vram.AddRow("weights", MemorySize.Format(v.Weights), "GGUF bytes of the tensors on the GPU (types without CUDA kernels as F32), experts pro rata");
+        vram.AddRow("weights", MemorySize.Format(v.Weights), "GGUF bytes of the tensors on the GPU (types without CUDA kernels as F32), experts pro rata, expert biases whole");
         vram.AddRow("KV cache", MemorySize.Format(v.KvCache), $"{plan.Options.KvCacheType}, {plan.GpuBlocks} blocks on the GPU; full blocks {plan.Options.ContextSize} slots, sliding-window blocks {VramModel.KvSlots(_hp, 0, plan.Options.ContextSize, plan.Options.BatchSize)}");
         vram.AddRow("work buffers", MemorySize.Format(v.WorkBuffers), $"activations, scratch, logits, RoPE table for batches of {plan.Options.BatchSize}; with a margin of {MemorySize.Format(VramModel.WorkMarginBytes)} + 10%");
-        vram.AddRow("prefill staging", MemorySize.Format(v.Staging), "2 × the most experts a GPU block keeps in RAM");
-        vram.AddRow("CUDA context", MemorySize.Format(v.ContextOverhead), "the driver's own (a stated constant)");
+        vram.AddRow("prefill staging", MemorySize.Format(v.Staging), "room for the most experts a block keeps in RAM, copied in for a prompt");
+        vram.AddRow("CUDA context", MemorySize.Format(v.ContextOverhead), "the context and the driver's own, by its count (a stated constant)");
         vram.AddRow("total", MemorySize.Format(v.Total), $"of {MemorySize.Format(plan.BudgetBytes)}{(plan.FitsBudget ? "" : ": OVER THE BUDGET")}");
         console.Write(vram);
 

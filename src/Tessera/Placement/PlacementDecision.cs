@@ -63,16 +63,18 @@ internal sealed class PlacementDecision : IDisposable
             {
                 GpuMemoryBytes = budget, ContextSize = contextSize, BatchSize = batchSize, KvCacheType = kvType, Request = request, Usage = usage,
             });
-            string budgetText = gpuMemory is null ? $"the {MemorySize.Format(budget)} the GPU has free" : $"--gpu-memory {MemorySize.Format(budget)}";
+            string budgetText = gpuMemory is null ? $"the {MemorySize.Format(budget)} budget from the GPU's free memory" : $"--gpu-memory {MemorySize.Format(budget)}";
             if (plan.FromFlags && !plan.FitsBudget)
                 throw new ArgumentException($"the placement asked for needs {MemorySize.Format(plan.Vram.Total)} of GPU memory, more than "
                     + $"{budgetText}: put fewer blocks on the GPU (-ngl) or keep more experts in RAM (--n-cpu-moe, --cpu-moe)");
             if (plan.NothingOnGpu)
                 return new PlacementDecision(DeviceChoice.Cpu) { Plan = plan, Note = $"{string.Join("; ", plan.Notes)}; running on the CPU" };
 
-            var cpu = plan.AllOnGpu ? (0, "not used") : Bandwidths.FromCpuProbe(CpuBandwidthProbe.Get(threads, cacheDirectory, out var how), how);
-            var gpuBandwidth = Bandwidths.FromGpuPeak(context.PeakMemoryBandwidth(), gpu.Name);
-            var prediction = DecodeSpeedModel.Predict(plan, new Bandwidths(cpu.Item1, cpu.Item2, gpuBandwidth.BytesPerSecond, gpuBandwidth.Source));
+            // The probe runs (once per machine, then cached) only when the CPU has a part in decoding.
+            var (cpuBandwidth, cpuSource) = plan.AllOnGpu ? (0.0, "not used")
+                : Bandwidths.FromCpuProbe(CpuBandwidthProbe.Get(threads, cacheDirectory, out var how), how);
+            var (gpuBandwidth, gpuSource) = Bandwidths.FromGpuPeak(context.PeakMemoryBandwidth(), gpu.Name);
+            var prediction = DecodeSpeedModel.Predict(plan, new Bandwidths(cpuBandwidth, cpuSource, gpuBandwidth, gpuSource));
             var decision = new PlacementDecision(DeviceChoice.Cuda)
             {
                 Placement = plan.AllOnGpu ? null : plan.Placement,

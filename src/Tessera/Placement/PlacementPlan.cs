@@ -95,8 +95,10 @@ public sealed record PlacementPlan
         if (counts.Length > 0)
         {
             int lo = counts.Min(), hi = counts.Max();
+            var inRam = gpuBlocks.Where(il => Placement.GpuExpertCount(il) == 0).ToArray();
             if (lo == experts) parts.Add("all experts on GPU");
             else if (hi == 0) parts.Add("experts in RAM");
+            else if (counts.All(n => n == 0 || n == experts)) parts.Add($"experts of blocks {Ranges(inRam)} in RAM, the rest on GPU");   // --n-cpu-moe, -ot
             else parts.Add($"{(lo == hi ? $"{lo}" : $"{lo}-{hi}")} of {experts} experts per block on GPU, the rest in RAM");
         }
         return string.Join(", ", parts);

@@ -101,23 +101,21 @@ public static class PlacementPlanner
     }
 
     // Adds whole experts, hottest first, while they fit in `room`; adding one may also shrink the prefill staging (it is
-    // sized by the block that keeps the most experts in RAM).
+    // sized by the block that keeps the most experts in RAM, blocks moved to RAM included).
     private static void Fill(ModelTensors model, ExpertUsage? usage, State state, long room)
     {
         var hp = model.HyperParameters;
-        int E = hp.ExpertCount;
         var gpuBlocks = Enumerable.Range(0, hp.BlockCount).Where(il => state.BlockOnGpu[il]).ToArray();
-        var expertBytes = new long[hp.BlockCount];
-        foreach (int il in gpuBlocks) expertBytes[il] = VramModel.ExpertBytes(model, il);
-        var cpuCount = new int[hp.BlockCount];
-        foreach (int il in gpuBlocks) cpuCount[il] = E;
-        long Staging() => gpuBlocks.Length == 0 ? 0 : gpuBlocks.Max(il => VramModel.StagingBytes(cpuCount[il], expertBytes[il]));
+        var sliceBytes = Enumerable.Range(0, hp.BlockCount).Select(il => VramModel.ExpertSliceBytes(model, il)).ToArray();
+        var cpuCount = Enumerable.Repeat(hp.ExpertCount, hp.BlockCount).ToArray();
+        long Staging() => Enumerable.Range(0, hp.BlockCount).Max(il => VramModel.StagingBytes(cpuCount[il], sliceBytes[il]));
         long staging = Staging();
-        foreach (var (il, e) in Order(gpuBlocks, E, usage))
+        foreach (var (il, e) in Order(gpuBlocks, hp.ExpertCount, usage))
         {
             cpuCount[il]--;
             long newStaging = Staging();
-            long cost = expertBytes[il] + newStaging - staging;
+            // The expert's bias rows are on the GPU already (VramModel.Estimate): its slices are what it adds.
+            long cost = sliceBytes[il] + newStaging - staging;
             if (cost > room)
             {
                 cpuCount[il]++;

@@ -12,9 +12,11 @@ namespace Tessera.Placement;
 /// <summary>The parts of a placement's GPU memory.</summary>
 public static class VramModel
 {
-    /// <summary>What a CUDA context takes before any allocation (the driver's code, kernels and per-SM state): about
-    /// 300 MiB on recent GPUs and drivers, counted against the budget like everything else.</summary>
-    public const long ContextOverheadBytes = 300L << 20;
+    /// <summary>What the GPU holds beside this model's own buffers, by the driver's count (total − free): the CUDA context
+    /// (the driver's code, the kernels, local memory for every thread the GPU can hold) and what the driver keeps for
+    /// itself. 512 MiB: a gpt-oss-20b run at context 4,096 on an H200 used 11.7 GiB by that count (docs/cuda-backend.md),
+    /// 0.5 GiB above what this model gives for its weights, KV cache and work buffers (with their margin).</summary>
+    public const long ContextOverheadBytes = 512L << 20;
 
     /// <summary>Added to the work buffers for what is not counted part by part (allocation rounding, small tensors, the
     /// 2 × 32 MiB of upload scratch while loading): 64 MiB plus a tenth.</summary>
@@ -34,6 +36,14 @@ public static class VramModel
     {
         long experts = model.HyperParameters.ExpertCount;
         return model.Tensors.Where(t => t.IsExpert && t.Block == block).Sum(t => WeightBytes(t) / experts);
+    }
+
+    /// <summary>Bytes of one expert's slices of ffn_gate_exps, ffn_up_exps and ffn_down_exps (no bias rows): what staging
+    /// copies per expert.</summary>
+    public static long ExpertSliceBytes(ModelTensors model, int block)
+    {
+        long experts = model.HyperParameters.ExpertCount;
+        return model.Tensors.Where(t => t.IsExpert && t.Block == block && t.Dimensions.Length == 3).Sum(t => WeightBytes(t) / experts);
     }
 
     /// <summary>Key/value slots of block <paramref name="layer"/>: the context for full attention, the window plus one batch
@@ -95,37 +105,35 @@ public static class VramModel
         return counted + counted / 10 + WorkMarginBytes;
     }
 
-    /// <summary>Bytes a hybrid prefill copies experts through: two buffers (one filled while the other is used) of the
-    /// most experts any block keeps in RAM.</summary>
-    public static long StagingBytes(int mostCpuExperts, long expertBytes) => 2L * mostCpuExperts * expertBytes;
+    /// <summary>Bytes a hybrid prefill copies a block's experts in RAM through, to compute them on the GPU: one room per
+    /// expert tensor (gate, up, down) for the most experts any block keeps in RAM (HybridBackend.Stage).</summary>
+    public static long StagingBytes(int mostCpuExperts, long expertSliceBytes) => mostCpuExperts * expertSliceBytes;
 
     /// <summary>Everything <paramref name="placement"/> needs on the GPU for <paramref name="contextSize"/> positions and
-    /// batches of <paramref name="batchSize"/>; nothing when nothing is on the GPU.</summary>
+    /// batches of <paramref name="batchSize"/>; nothing when nothing is on the GPU. With experts in RAM, every expert's
+    /// bias rows are on the GPU too (a staged prefill adds them there; a few KB each) and the staging room is counted.</summary>
     public static VramEstimate Estimate(ModelTensors model, TensorPlacement placement, int contextSize, int batchSize = 512,
         GgmlType kvType = GgmlType.F16)
     {
         var hp = model.HyperParameters;
-        long weights = 0;
+        bool AttentionOnGpu(int il) => placement.AttentionDevice(il) != Backends.Device.Cpu;
+        long weights = 0, expertBiases = 0;
         foreach (var t in model.Tensors)
         {
             if (t.Name == GptOssTensorNames.TokenEmbedding) continue;   // stays in RAM: one row is read per token
-            if (t.IsExpert)
+            if (t.IsExpert && t.Dimensions.Length < 3)
+                expertBiases += WeightBytes(t);
+            else if (t.IsExpert)
                 weights += WeightBytes(t) / hp.ExpertCount * placement.GpuExpertCount(t.Block!.Value);
             else if (placement.DeviceOf(t.Name) != Backends.Device.Cpu)
                 weights += WeightBytes(t);
         }
-        bool AttentionOnGpu(int il) => placement.AttentionDevice(il) != Backends.Device.Cpu;
         if (weights == 0 && !Enumerable.Range(0, hp.BlockCount).Any(AttentionOnGpu))
             return VramEstimate.None;
-        int mostCpu = 0;
-        long expertBytes = 0;
+        long staging = 0;
         for (int il = 0; il < hp.BlockCount; il++)
-        {
-            if (!AttentionOnGpu(il)) continue;   // a block in RAM runs on the CPU whole, with nothing to stage
-            int cpu = hp.ExpertCount - placement.GpuExpertCount(il);
-            if (cpu > mostCpu) (mostCpu, expertBytes) = (cpu, ExpertBytes(model, il));
-        }
-        return new VramEstimate(weights, KvCacheBytes(hp, contextSize, batchSize, AttentionOnGpu, kvType),
-            WorkBufferBytes(hp, contextSize, batchSize), StagingBytes(mostCpu, expertBytes), ContextOverheadBytes);
+            staging = Math.Max(staging, StagingBytes(hp.ExpertCount - placement.GpuExpertCount(il), ExpertSliceBytes(model, il)));
+        return new VramEstimate(weights + expertBiases, KvCacheBytes(hp, contextSize, batchSize, AttentionOnGpu, kvType),
+            WorkBufferBytes(hp, contextSize, batchSize), staging, ContextOverheadBytes);
     }
 }

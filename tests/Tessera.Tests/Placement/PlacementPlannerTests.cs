@@ -43,13 +43,17 @@ public class PlacementPlannerTests
     }
 
     [Fact]
-    public void WithoutCountsExpertsAreSpreadRoundRobin()
+    public void WithoutCountsExpertsFillWholeBlocks()
     {
         var plan = Plan(8);
         var counts = Enumerable.Range(0, 24).Select(plan.Placement.GpuExpertCount).ToArray();
-        Assert.True(counts.Max() - counts.Min() <= 1, string.Join(",", counts));
         Assert.Equal("uniform", plan.Routing);
-        // Each block holds its lowest-numbered experts (ties by index), so a block's set is a prefix.
+        // Blocks in order: whole blocks on the GPU, then at most one block split, then blocks whose experts are all in RAM.
+        Assert.True(counts.Count(c => c > 0 && c < 32) <= 1, string.Join(",", counts));
+        Assert.Equal(counts.OrderByDescending(c => c), counts);
+        Assert.Contains(32, counts);
+        Assert.Contains(0, counts);
+        // A block that is split holds its lowest-numbered experts (ties by index): its set is a prefix.
         for (int il = 0; il < 24; il++)
             Assert.Equal(Enumerable.Range(0, 32).Select(e => e < counts[il]), plan.Placement.GpuExperts(il).ToArray());
     }
@@ -155,14 +159,14 @@ public class PlacementPlannerTests
     }
 
     [Fact]
-    public void TheOrderTakesSharesFirstThenRankThenBlock()
+    public void TheOrderTakesSharesFirstThenBlockThenRank()
     {
         var usage = new ExpertUsage(2, 3);
         usage.Add(0, 2, 6); usage.Add(0, 1, 3); usage.Add(0, 0, 1);   // block 0: 2 > 1 > 0
         usage.Add(1, 0, 5); usage.Add(1, 1, 5);                       // block 1: 0 = 1 > 2
         var order = PlacementPlanner.Order([0, 1], 3, usage).ToArray();
         Assert.Equal([(0, 2), (1, 0), (1, 1), (0, 1), (0, 0), (1, 2)], order);
-        Assert.Equal([(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)], PlacementPlanner.Order([0, 1], 3, null).ToArray());
+        Assert.Equal([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)], PlacementPlanner.Order([0, 1], 3, null).ToArray());
     }
 
     // Per block a Zipf-like routing over a shuffled expert order: about 8 of 32 experts cover half the picks (issue 10).

@@ -67,12 +67,9 @@ public class HybridModelTests
             Assert.True(a.RelativeRms < 0.02, label);
             Assert.True(a.MeanKl < 0.001, label);
         }
-        // Layers with experts in RAM and the router on the GPU count every pick of the router.
-        for (int il = 0; il < 4; il++)
-        {
-            bool counted = Placement(placement).GpuExpertCount(il) < 8 && Placement(placement).DeviceOf($"blk.{il}.ffn_gate_inp.weight") != Device.Cpu;
-            if (counted) Assert.Equal((prompt.Length + decode.Length) * 4L, usage.Total(il));
-        }
+        // Every pick of every layer's router is counted once: on the CPU where it runs, as the routing comes back for a
+        // split layer, from a copy the next wait brings in for a layer whose experts are all on the GPU.
+        for (int il = 0; il < 4; il++) Assert.Equal((prompt.Length + decode.Length) * 4L, usage.Total(il));
     }
 
     [Fact]

@@ -94,6 +94,14 @@ public sealed unsafe partial class CudaBackend
         _kernels.RemapIds(_stream, i.Pointer, m.Pointer, o.Pointer, (int)i.ElementCount, m.Columns);
     }
 
+    /// <summary>Queues a copy of a tensor into page-locked host memory (<see cref="CudaContext.AllocatePinned"/>) that holds
+    /// its bytes; the values are there after the next wait for the stream (<see cref="Synchronize"/>, a read).</summary>
+    internal void CopyToHostLater(BackendTensor source, nint destination)
+    {
+        var t = Own(source);
+        _stream.CopyToHost((void*)destination, t.Pointer, t.Bytes);
+    }
+
     /// <summary>Reads F32 or I32 tensors into host memory with one wait for the stream: each destination holds the
     /// tensor's bytes and stays valid (pinned or native) while this runs.</summary>
     internal void ReadMany(ReadOnlySpan<(BackendTensor Source, nint Destination)> reads)

@@ -100,13 +100,27 @@ public sealed unsafe partial class HybridBackend
         if (OnCpu(weight))
         {
             _cpu.Route(weight, bias, H(input), H(logits, Use.Overwrite), H(experts, Use.Overwrite), H(weights, Use.Overwrite));
+            if (Usage is not null && LayerOf(weight.Name) is int cpuLayer) Count(cpuLayer, H(experts));
             return;
         }
         _gpu.Route(weight, bias, G(input), G(logits, Use.Overwrite), G(experts, Use.Overwrite), G(weights, Use.Overwrite));
-        if (LayerOf(weight.Name) is not int il || _layers[il] is null) return;
+        if (LayerOf(weight.Name) is not int il) return;
+        if (_layers[il] is null)
+        {
+            // Every expert of the layer is on the GPU: its choice is only counted, copied back without waiting for it.
+            if (Usage is not null) LogRouting(il, experts);
+            return;
+        }
         // The layer's experts are split: what the CPU needs comes back now, in one wait, before the GPU's experts are queued.
         if (experts.Rows < StageMinTokens) ReadBack(input, experts, weights);
         else if (Usage is not null) ReadBack(experts);
+        if (Usage is not null) Count(il, H(experts));
+    }
+
+    private void Count(int layer, CpuTensor experts)
+    {
+        foreach (int e in experts.I32)
+            if ((uint)e < (uint)_placement.Experts) Usage!.Add(layer, e);
     }
 
     private void ReadBack(params ReadOnlySpan<BackendTensor> tensors)
@@ -121,6 +135,44 @@ public sealed unsafe partial class HybridBackend
         using (new CpuProfile.Timer(_profile, "(hybrid) routing back from the GPU"))
             _gpuBackend.ReadMany(reads);
         foreach (var t in tensors) Own(t).HostCurrent = true;
+        CountLoggedRouting();
+    }
+
+    // Router choices of GPU-only layers on their way to the host: page-locked room for them and what is in it.
+    private nint _routingLog;
+    private int _routingLogCapacity, _routingLogUsed;   // in ints
+    private readonly List<(int Layer, int Offset, int Count)> _routingLogged = [];
+
+    private void LogRouting(int layer, BackendTensor experts)
+    {
+        int count = (int)experts.ElementCount;
+        if (_routingLogUsed + count > _routingLogCapacity)
+        {
+            // Full: what is in it is counted once the stream has caught up, and the room grows if one batch needs more.
+            _gpuBackend.Synchronize();
+            CountLoggedRouting();
+            if (count > _routingLogCapacity)
+            {
+                if (_routingLog != 0) _gpuBackend.Context.FreePinned(_routingLog);
+                _routingLogCapacity = Math.Max(count, 64 << 10);
+                _routingLog = _gpuBackend.Context.AllocatePinned(_routingLogCapacity * 4L);
+            }
+        }
+        _gpuBackend.CopyToHostLater(G(experts), _routingLog + _routingLogUsed * 4);
+        _routingLogged.Add((layer, _routingLogUsed, count));
+        _routingLogUsed += count;
+    }
+
+    // Counts the logged choices; called only after a wait for the stream, when they have arrived.
+    private void CountLoggedRouting()
+    {
+        if (_routingLogged.Count == 0) return;
+        var log = new ReadOnlySpan<int>((void*)_routingLog, _routingLogUsed);
+        foreach (var (layer, offset, count) in _routingLogged)
+            foreach (int e in log.Slice(offset, count))
+                if ((uint)e < (uint)_placement.Experts) Usage!.Add(layer, e);
+        _routingLogged.Clear();
+        _routingLogUsed = 0;
     }
 
     private static int? LayerOf(string name)
@@ -162,14 +214,7 @@ public sealed unsafe partial class HybridBackend
         // GPU runs its share.
         CpuSlots? cpu = null;
         int cpuCount = 0;
-        if (!staged || Usage is not null)
-        {
-            var ids = H(experts).I32;
-            if (Usage is not null)
-                for (int q = 0; q < tokens * k; q++)
-                    if ((uint)ids[q] < (uint)_placement.Experts) Usage.Add(g.Layer, ids[q]);
-            if (!staged) (cpu, cpuCount) = GatherCpuSlots(layer, ids, H(input), tokens, k, g.Host.Rows);
-        }
+        if (!staged) (cpu, cpuCount) = GatherCpuSlots(layer, H(experts).I32, H(input), tokens, k, g.Host.Rows);
 
         Dictionary<WeightTensor, WeightTensor>? stagedWeights = null;
         if (layer.GpuExperts.Length > 0)
@@ -330,6 +375,13 @@ public sealed unsafe partial class HybridBackend
 
     private void DisposeExperts()
     {
+        if (_routingLog != 0)
+        {
+            _gpuBackend.Synchronize();
+            CountLoggedRouting();
+            _gpuBackend.Context.FreePinned(_routingLog);
+            _routingLog = 0;
+        }
         foreach (var l in _layers) { l?.GpuMap?.Dispose(); l?.StageMap?.Dispose(); }
         foreach (var (a, b) in _remapped.Values) { a.Dispose(); b.Dispose(); }
         foreach (var c in _cpuSlots.Values) c.Dispose();

@@ -74,7 +74,12 @@ public sealed unsafe partial class HybridBackend : IBackend
             t.Host = (CpuTensor)_cpu.NewTensor(t.Type, t.Rows, t.Columns);
             if (t.HostCurrent && !t.GpuCurrent) t.HostCurrent = false;   // zeros are not the values
         }
-        if (!t.HostCurrent && use != Use.Overwrite) Download(t);
+        if (!t.HostCurrent && use != Use.Overwrite)
+        {
+            bool waits = t.Gpu is not null;
+            Download(t);
+            if (waits) CountLoggedRouting();   // the download waited for the stream
+        }
         t.HostCurrent = true;
         if (use != Use.Read) t.GpuCurrent = false;
         return t.Host;
@@ -189,7 +194,11 @@ public sealed unsafe partial class HybridBackend : IBackend
     {
         var t = Own(source);
         if (t.HostCurrent || t.Gpu is null) _cpu.Read(H(t), destination);
-        else _gpu.Read(t.Gpu, destination);
+        else
+        {
+            _gpu.Read(t.Gpu, destination);
+            CountLoggedRouting();
+        }
     }
 
     /// <inheritdoc/>
@@ -197,7 +206,11 @@ public sealed unsafe partial class HybridBackend : IBackend
     {
         var t = Own(source);
         if (t.HostCurrent || t.Gpu is null) _cpu.Read(H(t), destination);
-        else _gpu.Read(t.Gpu, destination);
+        else
+        {
+            _gpu.Read(t.Gpu, destination);
+            CountLoggedRouting();
+        }
     }
 
     /// <inheritdoc/>
@@ -361,7 +374,10 @@ public sealed unsafe partial class HybridBackend : IBackend
     public int Argmax(BackendTensor logits, int row)
     {
         var t = Own(logits);
-        return t.GpuCurrent && t.Gpu is not null ? _gpu.Argmax(t.Gpu, row) : _cpu.Argmax(H(t), row);
+        if (!t.GpuCurrent || t.Gpu is null) return _cpu.Argmax(H(t), row);
+        int best = _gpu.Argmax(t.Gpu, row);
+        CountLoggedRouting();   // the argmax waited for the step
+        return best;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -7,6 +7,8 @@ using Tessera.Backends.Cuda;
 using Tessera.Models.GptOss;
 using Tessera.Quants;
 
+using Tessera.Backends.Hybrid;
+
 namespace Tessera.Placement;
 
 /// <summary>The parts of a placement's GPU memory.</summary>
@@ -14,9 +16,11 @@ public static class VramModel
 {
     /// <summary>What the GPU holds beside this model's own buffers, by the driver's count (total − free): the CUDA context
     /// (the driver's code, the kernels, local memory for every thread the GPU can hold) and what the driver keeps for
-    /// itself. 512 MiB: a gpt-oss-20b run at context 4,096 on an H200 used 11.7 GiB by that count (docs/cuda-backend.md),
-    /// 0.5 GiB above what this model gives for its weights, KV cache and work buffers (with their margin).</summary>
-    public const long ContextOverheadBytes = 512L << 20;
+    /// itself. 576 MiB: a gpt-oss-20b run at context 4,096 on an H200 used 11.7 GiB by that count (docs/cuda-backend.md),
+    /// 0.5 GiB above what this model gives for its weights, KV cache and work buffers (with their margin); a hybrid run
+    /// planned to the byte for 8 GiB used 8.06 GiB before the upload scratch was counted (docs/hybrid.md), so 64 MiB more
+    /// keeps the driver's figure under the budget.</summary>
+    public const long ContextOverheadBytes = 576L << 20;
 
     /// <summary>Added to the work buffers for what is not counted part by part (allocation rounding, small tensors, the
     /// 2 × 32 MiB of upload scratch while loading): 64 MiB plus a tenth.</summary>
@@ -106,8 +110,15 @@ public static class VramModel
     }
 
     /// <summary>Bytes a hybrid prefill copies a block's experts in RAM through, to compute them on the GPU: one room per
-    /// expert tensor (gate, up, down) for the most experts any block keeps in RAM (HybridBackend.Stage).</summary>
-    public static long StagingBytes(int mostCpuExperts, long expertSliceBytes) => mostCpuExperts * expertSliceBytes;
+    /// expert tensor (gate, up, down) for the most experts any block keeps in RAM, at most
+    /// <see cref="HybridBackend.DefaultStageRoomExperts"/> (HybridBackend.Stage), and the upload scratch the copies go through
+    /// (2 × 32 MiB, kept from the first staged batch on).</summary>
+    public static long StagingBytes(int mostCpuExperts, long expertSliceBytes) => mostCpuExperts > 0
+        ? Math.Min(mostCpuExperts, HybridBackend.DefaultStageRoomExperts) * expertSliceBytes + UploadScratchBytes
+        : 0;
+
+    /// <summary>The CUDA backend's two upload buffers (CudaBackend.StagingBytes each).</summary>
+    public const long UploadScratchBytes = 64L << 20;
 
     /// <summary>Everything <paramref name="placement"/> needs on the GPU for <paramref name="contextSize"/> positions and
     /// batches of <paramref name="batchSize"/>; nothing when nothing is on the GPU. With experts in RAM, every expert's

@@ -24,7 +24,7 @@ public class HybridModelTests
     public static TensorPlacement Placement(string name) => name switch
     {
         "split" => new(4, 8, _ => Gpu, il => Enumerable.Range(0, 8).Select(e => (e + il) % 2 == 0).ToArray()),
-        "cpu-moe" => new(4, 8, _ => Gpu, _ => new bool[8]),
+        "cpu-moe" or "cpu-moe-3" => new(4, 8, _ => Gpu, _ => new bool[8]),
         // llama.cpp's -ngl 2 of 4 blocks: blocks 0 and 1 and the head on the CPU.
         "ngl2" => new(4, 8, n => n.StartsWith("blk.0.") || n.StartsWith("blk.1.") || n.StartsWith("output") ? Device.Cpu : Gpu,
             il => Enumerable.Repeat(il >= 2, 8).ToArray()),
@@ -39,6 +39,7 @@ public class HybridModelTests
     [InlineData("split", GgmlType.MXFP4, 1)]
     [InlineData("split", GgmlType.F16, 64)]
     [InlineData("cpu-moe", GgmlType.MXFP4, 64)]
+    [InlineData("cpu-moe-3", GgmlType.MXFP4, 32)]
     [InlineData("ngl2", GgmlType.MXFP4, 64)]
     [InlineData("mixed", GgmlType.MXFP4, 32)]
     public void HybridLogitsAgreeWithTheCpu(string placement, GgmlType expertType, int stageMinTokens)
@@ -55,6 +56,7 @@ public class HybridModelTests
         });
         var backend = Assert.IsType<HybridBackend>(hybrid.Model.Backend);
         backend.StageMinTokens = stageMinTokens;
+        if (placement == "cpu-moe-3") backend.StageRoomExperts = 3;   // 8 experts in RAM staged 3, 3 and 2 at a time
         var (hp, hd) = CudaModelTests.Run(hybrid, prompt, decode);
         using var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, Threads = 4, BatchSize = 64, RoundActivations = false });
         var (cp, cd) = CudaModelTests.Run(cpu, prompt, decode);

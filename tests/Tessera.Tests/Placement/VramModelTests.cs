@@ -71,7 +71,11 @@ public class VramModelTests
     public void StagingIsRoomForTheMostExpertsABlockKeepsInRam()
     {
         Assert.Equal(3 * 2880L * 1530, VramModel.ExpertSliceBytes(Gpt20b, 5));   // no bias rows
-        Assert.Equal(12 * 13_219_200L, VramModel.StagingBytes(12, VramModel.ExpertSliceBytes(Gpt20b, 0)));
+        long slice = VramModel.ExpertSliceBytes(Gpt20b, 0);
+        // Room for 8 experts at most (a block with more in RAM is staged 8 at a time), and the 64 MiB of upload scratch.
+        Assert.Equal(6 * 13_219_200L + (64L << 20), VramModel.StagingBytes(6, slice));
+        Assert.Equal(8 * 13_219_200L + (64L << 20), VramModel.StagingBytes(32, slice));
+        Assert.Equal(0, VramModel.StagingBytes(0, slice));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed unsafe partial class HybridBackend
     {
         public required int[] GpuExperts, CpuExperts;
         public required bool[] OnGpu;
-        public HybridTensor? GpuMap, StageMap;    // I32 [1 × E]: expert → place in the packed GPU weight / in staging, else −1
+        public HybridTensor? GpuMap;    // I32 [1 × E]: expert → place in the packed GPU weight, else −1
     }
 
     private readonly SplitLayer?[] _layers;
@@ -39,7 +39,7 @@ public sealed unsafe partial class HybridBackend
 
     private sealed record PendingExperts(SplitLayer Layer, int Tokens, int K, CpuSlots? Cpu, int CpuSlotCount, HybridTensor? GpuIds,
         HybridTensor? StageIds, float Alpha, float Limit, WeightTensor Gate, WeightTensor GateBias, WeightTensor Up, WeightTensor UpBias,
-        Dictionary<WeightTensor, WeightTensor>? Staged, bool HostOnly = false);
+        bool Staged, bool HostOnly = false);
 
     /// <summary>Batches of at least this many tokens compute the CPU's experts on the GPU, copied there for the batch
     /// (TESSERA_HYBRID_STAGE_TOKENS overrides); smaller ones compute them on the CPU.</summary>
@@ -78,15 +78,10 @@ public sealed unsafe partial class HybridBackend
             CpuExperts = Enumerable.Range(0, e).Where(i => !onGpu[i]).ToArray(),
         };
         var gpuMap = new int[e];
-        var stageMap = new int[e];
         Array.Fill(gpuMap, -1);
-        Array.Fill(stageMap, -1);
         for (int i = 0; i < layer.GpuExperts.Length; i++) gpuMap[layer.GpuExperts[i]] = i;
-        for (int i = 0; i < layer.CpuExperts.Length; i++) stageMap[layer.CpuExperts[i]] = i;
         layer.GpuMap = (HybridTensor)NewTensor(GgmlType.I32, 1, e);
-        layer.StageMap = (HybridTensor)NewTensor(GgmlType.I32, 1, e);
         _gpu.Write(gpuMap, G(layer.GpuMap, Use.Overwrite));
-        _gpu.Write(stageMap, G(layer.StageMap, Use.Overwrite));
         return layer;
     }
 
@@ -205,7 +200,7 @@ public sealed unsafe partial class HybridBackend
             // A block on the CPU (its router too) with every expert in RAM: nothing to do on the GPU.
             _cpu.ExpertsGateUp(g.Host, Split(gateBias)!.Host, Split(up)!.Host, Split(upBias)!.Host, H(input), H(experts),
                 H(gateOut, Use.Overwrite), H(upOut, Use.Overwrite), alpha, limit, H(activations, Use.Overwrite));
-            _pending = new PendingExperts(layer, tokens, k, null, 0, null, null, alpha, limit, gate, gateBias, up, upBias, null, HostOnly: true);
+            _pending = new PendingExperts(layer, tokens, k, null, 0, null, null, alpha, limit, gate, gateBias, up, upBias, false, HostOnly: true);
             return;
         }
         var (gpuIds, stageIds) = Remapped(tokens, k);
@@ -216,7 +211,6 @@ public sealed unsafe partial class HybridBackend
         int cpuCount = 0;
         if (!staged) (cpu, cpuCount) = GatherCpuSlots(layer, H(experts).I32, H(input), tokens, k, g.Host.Rows);
 
-        Dictionary<WeightTensor, WeightTensor>? stagedWeights = null;
         if (layer.GpuExperts.Length > 0)
         {
             _gpuBackend.RemapIds(G(experts), G(layer.GpuMap!), G(gpuIds, Use.Overwrite));
@@ -225,15 +219,18 @@ public sealed unsafe partial class HybridBackend
         }
         if (staged && layer.CpuExperts.Length > 0)
         {
-            stagedWeights = [];
-            var (sg, su) = (Stage(gate, layer, 0), Stage(up, layer, 1));
-            stagedWeights[gate] = sg;
-            stagedWeights[up] = su;
-            _gpuBackend.RemapIds(G(experts), G(layer.StageMap!), G(stageIds, Use.Overwrite));
-            _gpu.ExpertsGateUp(sg, Split(gateBias)!.StagedBias!, su, Split(upBias)!.StagedBias!, G(input), G(stageIds),
-                G(gateOut, Use.Update), G(upOut, Use.Update), alpha, limit, G(activations, Use.Update));
+            // The CPU's experts through the staging room, as many at a time as it holds.
+            for (int first = 0; first < layer.CpuExperts.Length; first += StageRoomExperts)
+            {
+                int n = Math.Min(StageRoomExperts, layer.CpuExperts.Length - first);
+                var (sg, su) = (Stage(gate, layer, first, n, 0), Stage(up, layer, first, n, 1));
+                RemapToStaged(layer, first, n, experts, stageIds);
+                _gpu.ExpertsGateUp(sg, StagedBias(gateBias, first, n), su, StagedBias(upBias, first, n), G(input), G(stageIds),
+                    G(gateOut, Use.Update), G(upOut, Use.Update), alpha, limit, G(activations, Use.Update));
+            }
         }
-        _pending = new PendingExperts(layer, tokens, k, cpu, cpuCount, gpuIds, stageIds, alpha, limit, gate, gateBias, up, upBias, stagedWeights);
+        _pending = new PendingExperts(layer, tokens, k, cpu, cpuCount, gpuIds, stageIds, alpha, limit, gate, gateBias, up, upBias,
+            staged && layer.CpuExperts.Length > 0);
     }
 
     /// <inheritdoc/>
@@ -264,11 +261,16 @@ public sealed unsafe partial class HybridBackend
         if (layer.GpuExperts.Length > 0)
             _gpu.ExpertsDownAdd(d.Gpu!, Split(downBias)!.Gpu!, G(activations), G(p.GpuIds!), G(expertWeights), G(downOut, Use.Overwrite),
                 G(scratch, Use.Overwrite), G(residual, Use.Update));
-        if (p.Staged is not null)
+        if (p.Staged)
         {
-            var sd = Stage(down, layer, 2);
-            _gpu.ExpertsDownAdd(sd, Split(downBias)!.StagedBias!, G(activations), G(p.StageIds!), G(expertWeights), G(downOut, Use.Overwrite),
-                G(scratch, Use.Overwrite), G(residual, Use.Update));
+            for (int first = 0; first < layer.CpuExperts.Length; first += StageRoomExperts)
+            {
+                int n = Math.Min(StageRoomExperts, layer.CpuExperts.Length - first);
+                var sd = Stage(down, layer, first, n, 2);
+                RemapToStaged(layer, first, n, experts, p.StageIds!);
+                _gpu.ExpertsDownAdd(sd, StagedBias(downBias, first, n), G(activations), G(p.StageIds!), G(expertWeights), G(downOut, Use.Overwrite),
+                    G(scratch, Use.Overwrite), G(residual, Use.Update));
+            }
             return;
         }
         if (p.CpuSlotCount == 0) return;
@@ -359,18 +361,49 @@ public sealed unsafe partial class HybridBackend
         return r;
     }
 
-    // The CPU's experts of `weight` copied into GPU staging (room for the most any layer has), as a weight of that many experts.
-    private WeightTensor Stage(WeightTensor weight, SplitLayer layer, int role)
+    /// <summary>Experts a staging room holds by default (<see cref="StageRoomExperts"/>).</summary>
+    public const int DefaultStageRoomExperts = 8;
+
+    /// <summary>Experts a staging room holds (per expert tensor): a batch computes a block's experts in RAM on the GPU this
+    /// many at a time, so a block with every expert in RAM does not need room for all of them. Set before the first batch.</summary>
+    public int StageRoomExperts { get; set; } = DefaultStageRoomExperts;
+
+    private HybridTensor? _stageMap;
+
+    // Experts first .. first + n − 1 of the layer's CPU experts copied into GPU staging, as a weight of n experts.
+    private WeightTensor Stage(WeightTensor weight, SplitLayer layer, int first, int n, int role)
     {
         var host = Split(weight)!.Host;
-        int most = _layers.Max(l => l?.CpuExperts.Length ?? 0);
         var key = (role, host.Type, host.RowLength, host.Rows);
         if (!_staging.TryGetValue(key, out var room))
+        {
+            int most = Math.Min(StageRoomExperts, _layers.Max(l => l?.CpuExperts.Length ?? 0));
             _staging[key] = room = WeightTensor.OnDevice(host, Device, _gpuBackend.AllocateStaging(host, most));
+        }
         var view = (CudaWeightView)room.DeviceData!;
         using (new CpuProfile.Timer(_profile, "(hybrid) staging CPU experts"))
-            _gpuBackend.UploadUnits(host, layer.CpuExperts, view);
-        return WeightTensor.OnDevice(host, Device, view with { Slices = layer.CpuExperts.Length });
+            _gpuBackend.UploadUnits(host, layer.CpuExperts.AsSpan(first, n), view);
+        return WeightTensor.OnDevice(host, Device, view with { Slices = n });
+    }
+
+    // The bias rows of the same experts (the CPU experts' rows were loaded onto the GPU together, in that order).
+    private WeightTensor StagedBias(WeightTensor bias, int first, int n)
+    {
+        var staged = Split(bias)!.StagedBias!;
+        var v = (CudaWeightView)staged.DeviceData!;
+        return WeightTensor.OnDevice(Split(bias)!.Host, Device, v with { Values = v.Values + (ulong)((long)first * v.K * 4), R = n });
+    }
+
+    // stageIds = the batch's expert ids as places in the staging room for experts first .. first + n − 1 of the layer's
+    // CPU experts, −1 for every other expert.
+    private void RemapToStaged(SplitLayer layer, int first, int n, BackendTensor experts, HybridTensor stageIds)
+    {
+        var map = new int[layer.OnGpu.Length];
+        Array.Fill(map, -1);
+        for (int i = 0; i < n; i++) map[layer.CpuExperts[first + i]] = i;
+        _stageMap ??= (HybridTensor)NewTensor(GgmlType.I32, 1, map.Length);
+        _gpu.Write(map, G(_stageMap, Use.Overwrite));
+        _gpuBackend.RemapIds(G(experts), G(_stageMap), G(stageIds, Use.Overwrite));
     }
 
     private void DisposeExperts()
@@ -382,7 +415,8 @@ public sealed unsafe partial class HybridBackend
             _gpuBackend.Context.FreePinned(_routingLog);
             _routingLog = 0;
         }
-        foreach (var l in _layers) { l?.GpuMap?.Dispose(); l?.StageMap?.Dispose(); }
+        foreach (var l in _layers) l?.GpuMap?.Dispose();
+        _stageMap?.Dispose();
         foreach (var (a, b) in _remapped.Values) { a.Dispose(); b.Dispose(); }
         foreach (var c in _cpuSlots.Values) c.Dispose();
         foreach (var t in _cpuSums.Values) t.Dispose();

@@ -117,6 +117,11 @@ public static class VramModel
         ? Math.Min(mostCpuExperts, HybridBackend.DefaultStageRoomExperts) * expertSliceBytes + UploadScratchBytes
         : 0;
 
+    /// <summary>Per block with experts in RAM: the packed GPU experts, their bias rows and the RAM experts' bias rows are
+    /// nine allocations, rounded up by the driver. On an H200 a plan with every block split used 8.01 GiB of an 8 GiB
+    /// budget, one with one block split and ten in RAM 7.94 (docs/hybrid.md): 4 MiB a block covers the difference.</summary>
+    public const long SplitBlockSlackBytes = 4L << 20;
+
     /// <summary>The CUDA backend's two upload buffers (CudaBackend.StagingBytes each).</summary>
     public const long UploadScratchBytes = 64L << 20;
 
@@ -141,6 +146,9 @@ public static class VramModel
         }
         if (weights == 0 && !Enumerable.Range(0, hp.BlockCount).Any(AttentionOnGpu))
             return VramEstimate.None;
+        // Blocks with experts in RAM hold their experts as several small packed allocations; measured, each costs this much
+        // beyond its bytes (allocation granularity).
+        weights += Enumerable.Range(0, hp.BlockCount).Count(il => placement.GpuExpertCount(il) < hp.ExpertCount) * SplitBlockSlackBytes;
         long staging = 0;
         for (int il = 0; il < hp.BlockCount; il++)
             staging = Math.Max(staging, StagingBytes(hp.ExpertCount - placement.GpuExpertCount(il), ExpertSliceBytes(model, il)));

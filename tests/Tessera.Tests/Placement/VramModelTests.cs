@@ -103,7 +103,8 @@ public class VramModelTests
         long slice = VramModel.ExpertSliceBytes(Gpt20b, 0), biases = 24 * 32 * (VramModel.ExpertBytes(Gpt20b, 0) - slice);
         long dense = Gpt20b.Tensors.Where(t => !t.IsExpert && t.Name != "token_embd.weight").Sum(t => t.Bytes);
         Assert.InRange(dense, 1.25e9, 1.35e9);   // attention, norms, routers and head: ≈ 1.3 GB
-        Assert.Equal(dense + Enumerable.Range(8, 24).Sum() * slice + biases, v.Weights);
+        // Every block keeps some experts in RAM: each adds its allocation slack.
+        Assert.Equal(dense + Enumerable.Range(8, 24).Sum() * slice + biases + 24 * VramModel.SplitBlockSlackBytes, v.Weights);
         Assert.Equal(VramModel.StagingBytes(24, slice), v.Staging);
     }
 }

@@ -1,6 +1,7 @@
 // Entry point. `tokenizer` runs the quick Stopwatch comparison (TokenizerComparison); `vs-llama` runs Tessera and
 // llama.cpp side by side on one GGUF (VsLlama; `worker` is its child process); `membw` measures read bandwidth
-// (MemoryBandwidth); anything else goes to BenchmarkDotNet's switcher, e.g. `-- --filter '*TokenizerBenchmarks*'`.
+// (MemoryBandwidth); `attention` times the attention op (AttentionBench); anything else goes to BenchmarkDotNet's
+// switcher, e.g. `-- --filter '*TokenizerBenchmarks*'`.
 
 using BenchmarkDotNet.Running;
 using Tessera.Benchmarks;
@@ -13,6 +14,8 @@ if (args.Length > 0 && args[0] == "worker")
     return BenchWorker.Run(args[1..]);
 if (args.Length > 0 && args[0] == "kernels")
     return KernelBench.Run(args[1..]);
+if (args.Length > 0 && args[0] == "attention")
+    return AttentionBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "membw")
     return MemoryBandwidth.Run(args[1..]);
 

@@ -1,5 +1,6 @@
-// The vector F16 conversions: every half widens to the float System.Half gives, and floats (random, near every rounding
-// boundary, subnormal, huge, infinite, NaN) narrow to the half System.Half rounds them to, at every vector width.
+// The vector F16 conversions: every half widens to the float System.Half gives (on the finite-only path too, which
+// flags infinities and NaNs instead), and floats (random, near every rounding boundary, subnormal, huge, infinite, NaN)
+// narrow to the half System.Half rounds them to, at every vector width.
 
 using System.Runtime.Intrinsics;
 using Tessera.Backends.Cpu;
@@ -28,6 +29,37 @@ public unsafe class HalfBitsTests
         void Check(uint[] got, int at)
         {
             for (int j = 0; j < got.Length; j++) Assert.True(expected[at + j] == got[j], $"half 0x{at + j:X4}: 0x{got[j]:X8}, expected 0x{expected[at + j]:X8}");
+        }
+    }
+
+    [Fact]
+    public void EveryFiniteHalfWidensExactlyOnTheFinitePathAndTheOthersAreFlagged()
+    {
+        var halves = new ushort[65536];
+        for (int i = 0; i < halves.Length; i++) halves[i] = (ushort)i;
+        fixed (ushort* p = halves)
+        {
+            for (int i = 0; i < halves.Length; i += 16)
+            {
+                // A vector of halves holds an infinity or NaN where its exponent bits are all ones.
+                bool Special(int count) => halves.AsSpan(i, count).ToArray().Any(h => (h & 0x7C00) == 0x7C00);
+                V512 s512 = default;
+                V256 s256 = default;
+                V128 s128 = default;
+                Check(Bits(V512.LoadHalfFinite(p + i, ref s512).Value), V512.SeenInfinityOrNaN(s512), Special(16));
+                Check(Bits(V256.LoadHalfFinite(p + i, ref s256).Value), V256.SeenInfinityOrNaN(s256), Special(8));
+                Check(Bits(V128.LoadHalfFinite(p + i, ref s128).Value), V128.SeenInfinityOrNaN(s128), Special(4));
+
+                void Check(uint[] got, bool flagged, bool special)
+                {
+                    Assert.True(flagged == special, $"halves from 0x{i:X4}: flagged {flagged}");
+                    for (int j = 0; j < got.Length && !special; j++)
+                    {
+                        uint want = BitConverter.SingleToUInt32Bits((float)BitConverter.UInt16BitsToHalf(halves[i + j]));
+                        Assert.True(want == got[j], $"half 0x{i + j:X4}: 0x{got[j]:X8}, expected 0x{want:X8}");
+                    }
+                }
+            }
         }
     }
 

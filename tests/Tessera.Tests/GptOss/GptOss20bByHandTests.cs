@@ -23,7 +23,7 @@ public class GptOss20bByHandTests
 
         var clock = Stopwatch.StartNew();
         LogitsDump ours;
-        using (var predictor = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512 }))
+        using (var predictor = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, ExactAttention = true }))
         {
             output?.WriteLine($"opened in {clock.Elapsed.TotalSeconds:F1} s ({predictor.Model.Backend.Name})");
             clock.Restart();

@@ -1,9 +1,11 @@
 // Attention on the CPU: YaRN RoPE and attention with sinks over the KV cache. RoPE tables are computed once per position
-// and kept (the same for every layer). Attention runs one item per token and KV head (its group of query heads, split
-// further when there are fewer items than threads); an F16 cache is read in place by F16KvAttention, which rounds the
-// queries to F16 as ggml converts Q to the keys' type (gpt-oss-facts.md §4, precision notes). Keys are visited in position
-// order whatever slots they sit in, so a ring that has wrapped gives the same bits as a linear cache (and as llama.cpp's
-// cache, whose cells are in position order for one sequence without wrapping). An F32 cache takes the scalar reference.
+// and kept (the same for every layer). Attention takes the fast tiled path by default (CpuBackend.TiledAttention.cs);
+// with ExactAttention it reproduces ggml's bits as follows. It runs one item per token and KV head (its group of query
+// heads, split further when there are fewer items than threads); an F16 cache is read in place by F16KvAttention, which
+// rounds the queries to F16 as ggml converts Q to the keys' type (gpt-oss-facts.md §4, precision notes). Keys are visited
+// in position order whatever slots they sit in, so a ring that has wrapped gives the same bits as a linear cache (and as
+// llama.cpp's cache, whose cells are in position order for one sequence without wrapping). An F32 cache takes the scalar
+// reference.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -91,6 +93,11 @@ public sealed unsafe partial class CpuBackend
         keyPositions.CopyTo(_keyPositions);
         int ordered = PositionOrder(keyPositions);
 
+        if (!ExactAttention)
+        {
+            AttendInTiles(q, k, v, o, d, kvWidth, group, window, sinks, scale, ordered);
+            return;
+        }
         if (k.Type != GgmlType.F16)
         {
             AttentionF32Cache(q, k, v, o, d, kvWidth, group, window, sinks, scale, ordered);

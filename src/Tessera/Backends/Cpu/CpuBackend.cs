@@ -39,6 +39,14 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>The instruction-set strategy of the kernels.</summary>
     public CpuIsa Isa { get; }
 
+    /// <summary>Attention in ggml-cpu's arithmetic, bit for bit (its one-chunk flash attention: queries and the running
+    /// value sum rounded to F16, the C library's expf per key and head, keys in position order), for comparisons with
+    /// llama.cpp. False (the default) takes the tiled path: a vector exp, an online softmax over blocks of keys, every
+    /// thread on one token's keys (split-K). That path computes in F32 throughout (within about 1e-6 of double precision;
+    /// the exact path's F16 value sum drifts by up to 1e-2 at depth 5000) and its bits do not depend on the batch, the
+    /// threads or the instruction set. May be changed between ops.</summary>
+    public bool ExactAttention { get; set; }
+
     /// <inheritdoc/>
     public Device Device => Device.Cpu;
 

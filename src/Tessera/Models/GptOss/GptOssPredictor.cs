@@ -2,6 +2,7 @@
 // a failed or cancelled evaluation rolls the cache back to where the call started.
 
 using Tessera.Backends;
+using Tessera.Backends.Cpu;
 using Tessera.Inference;
 
 namespace Tessera.Models.GptOss;
@@ -33,6 +34,7 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
         options ??= new();
         var backend = BackendFactory.Create(options.Device, options.Threads, out notice, options.RoundActivations, options.Isa,
             options.Placement, options.ExpertUsage);
+        if (backend is CpuBackend cpu) cpu.ExactAttention = options.ExactAttention;
         GptOssModel? model = null;
         try
         {

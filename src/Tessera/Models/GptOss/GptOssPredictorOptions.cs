@@ -1,4 +1,4 @@
-// How a gpt-oss predictor is set up: context size, KV cache type, batch size and CPU threads.
+// How a gpt-oss predictor is set up: context size, KV cache type, batch size, CPU threads and arithmetic.
 
 using Tessera.Backends.Cpu;
 using Tessera.Quants;
@@ -26,6 +26,12 @@ public sealed record GptOssPredictorOptions
     /// <summary>Round activations before matrix products as ggml-cpu does (Q8_0 for Q8_0 and MXFP4 weights). On by default:
     /// it brings the logits closer to llama.cpp's.</summary>
     public bool RoundActivations { get; init; } = true;
+
+    /// <summary>CPU attention in ggml-cpu's arithmetic, bit for bit, for comparisons with llama.cpp (see
+    /// <see cref="CpuBackend.ExactAttention"/>). Off by default: the tiled path is several times faster at depth and
+    /// computes in F32 throughout, so its logits differ from the exact path's by that path's F16 rounding. Applies to a
+    /// model run on the CPU backend alone (not to the CPU half of a GPU + CPU placement).</summary>
+    public bool ExactAttention { get; init; }
 
     /// <summary>Where to run: the CPU by default here (the library's <see cref="TesseraModelOptions"/> defaults to Auto).</summary>
     public Backends.DeviceChoice Device { get; init; } = Backends.DeviceChoice.Cpu;

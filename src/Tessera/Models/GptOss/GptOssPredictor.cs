@@ -35,6 +35,7 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
         var backend = BackendFactory.Create(options.Device, options.Threads, out notice, options.RoundActivations, options.Isa,
             options.Placement, options.ExpertUsage);
         if (backend is CpuBackend cpu) cpu.ExactAttention = options.ExactAttention;
+        if (backend is Backends.Hybrid.HybridBackend hybrid) hybrid.Cpu.ExactAttention = options.ExactAttention;   // its CPU blocks
         GptOssModel? model = null;
         try
         {

@@ -2,6 +2,7 @@
 // code 1, never a stack trace (set TESSERA_DEBUG=1 to see one).
 
 using System.CommandLine;
+using System.CommandLine.Help;
 using Tessera.Cli.Commands;
 using Tessera.Chat.Harmony;
 using Tessera.Gguf;
@@ -19,8 +20,12 @@ public static class TesseraCommand
         stdin ??= Console.In;
         hub ??= HubEnvironment.Current;
         var chat = ChatCommand.Create(stdout, stderr, stdin, hub);
-        var root = new RootCommand("Tessera: run OpenAI's gpt-oss models locally")
+        // A plain command named "tessera" as the root, not RootCommand, whose name is the executable's (Tessera.Cli when
+        // run with dotnet run or as the published file): usage lines say `tessera`, as the tool is called.
+        var root = new Command("tessera", "Tessera: run OpenAI's gpt-oss models locally")
         {
+            new HelpOption(),
+            new VersionOption(),
             MakeTestModelCommand.Create(stdout),
             InspectCommand.Create(stdout),
             TokenizeCommand.Create(stdout, stdin),

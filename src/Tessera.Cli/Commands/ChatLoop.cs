@@ -85,6 +85,7 @@ internal sealed class ChatLoop(TesseraModel model, ChatCompletionOptions options
     private async Task AnswerAsync(string text, CancellationToken cancellationToken)
     {
         Messages.Add(ChatMessage.User(text));
+        FitContext();
         using var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         lock (_lock) _answer = answer;
         try
@@ -107,6 +108,28 @@ internal sealed class ChatLoop(TesseraModel model, ChatCompletionOptions options
             lock (_lock) _answer = null;
         }
     }
+
+    /// <summary>Room a reply needs: a quarter of the context, at most 1,024 tokens.</summary>
+    private int AnswerRoom => Math.Min(1024, model.ContextSize / 4);
+
+    // When the conversation has outgrown the context, leaves out its oldest turns (a user message and the replies to it),
+    // never the system message nor the question just asked, until the prompt leaves room for an answer, and says so.
+    private void FitContext()
+    {
+        int dropped = 0;
+        while (Messages.Count > 1 && PromptTokens() > model.ContextSize - AnswerRoom)
+        {
+            int end = 1;
+            while (end < Messages.Count - 1 && Messages[end].Role != ChatRole.User) end++;
+            Messages.RemoveRange(0, end);
+            dropped += end;
+        }
+        if (dropped > 0)
+            Note($"the conversation outgrew the context of {model.ContextSize} tokens: its oldest {dropped} message{(dropped == 1 ? " was" : "s were")} left out; -c sets a larger context");
+    }
+
+    private int PromptTokens() =>
+        model.Tokenize(model.RenderPrompt(system is null ? Messages : [ChatMessage.System(system), .. Messages], Options)).Length;
 
     // Returns false for /exit.
     private bool Command(string line)

@@ -44,6 +44,24 @@ public class ChatCommandTests
     }
 
     [Fact]
+    public async Task AConversationThatOutgrowsTheContextDropsItsOldestTurnsAndGoesOn()
+    {
+        // A 400-token context: a reply needs 100 tokens of room, each question here is about 90 tokens with its reply.
+        using var model = ScriptedPredictor.Model(400, Enumerable.Repeat(Reply, 6).ToArray());
+        string Question(int i) => $"Question {i}: " + string.Concat(Enumerable.Repeat(" and what else", 20)) + "?";
+        var input = string.Join("\n", Enumerable.Range(1, 6).Select(Question)) + "\n/exit\n";
+        var (loop, output) = Loop(model, input, system: "Be brief.");
+        await loop.RunAsync(TestContext.Current.CancellationToken);
+        var text = Normalise(output);
+        Assert.Contains("(the conversation outgrew the context of 400 tokens: its oldest 2 messages were left out; -c sets a larger context)", text);
+        Assert.DoesNotContain("does not fit", text);
+        Assert.Equal(6, text.Split($"answer\n{Answer}").Length - 1);   // every question was answered
+        // The newest question and its answer are kept; the oldest went first.
+        Assert.Equal(Question(6), loop.Messages[^2].Content);
+        Assert.DoesNotContain(loop.Messages, m => m.Content == Question(1));
+    }
+
+    [Fact]
     public async Task StatsDescribeAStoppedReplyAndResetClearsThem()
     {
         var predictor = new ScriptedPredictor(ScriptedPredictor.Tokenizer.Encode(

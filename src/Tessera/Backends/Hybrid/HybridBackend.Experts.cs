@@ -39,11 +39,27 @@ public sealed unsafe partial class HybridBackend
 
     private sealed record PendingExperts(SplitLayer Layer, int Tokens, int K, CpuSlots? Cpu, int CpuSlotCount, HybridTensor? GpuIds,
         HybridTensor? StageIds, float Alpha, float Limit, WeightTensor Gate, WeightTensor GateBias, WeightTensor Up, WeightTensor UpBias,
-        bool Staged, bool HostOnly = false);
+        bool Staged, bool HostOnly = false, bool Timed = false);
 
-    /// <summary>Batches of at least this many tokens compute the CPU's experts on the GPU, copied there for the batch
-    /// (TESSERA_HYBRID_STAGE_TOKENS overrides); smaller ones compute them on the CPU.</summary>
-    public int StageMinTokens { get; set; } = 64;
+    /// <summary>When set, batches of at least this many tokens compute the CPU's experts on the GPU, copied there for the
+    /// batch, and smaller ones on the CPU (TESSERA_HYBRID_STAGE_TOKENS sets it); null (the default): each batch size
+    /// takes whichever has cost less on this machine (<see cref="StagingChooser"/>).</summary>
+    public int? StageMinTokens { get; set; }
+
+    private readonly StagingChooser _chooser = new();
+
+    // The choice for the batch being routed: staged or not, timed (still trying both ways) or not, and when timing began.
+    private bool _staged, _timed;
+    private long _timedSince;
+
+    private void ChooseStaging(int tokens)
+    {
+        if (StageMinTokens is int fixedMin) (_staged, _timed) = (tokens >= fixedMin, false);
+        else (_staged, _timed) = _chooser.Choose(tokens);
+    }
+
+    /// <summary>What the staging choice measured, per batch size (empty when nothing was tried or the threshold is fixed).</summary>
+    public IEnumerable<string> StagingMeasurements => _chooser.Describe();
 
     /// <inheritdoc/>
     public WeightTensor Load(WeightTensor weight)
@@ -95,7 +111,11 @@ public sealed unsafe partial class HybridBackend
         if (OnCpu(weight))
         {
             _cpu.Route(weight, bias, H(input), H(logits, Use.Overwrite), H(experts, Use.Overwrite), H(weights, Use.Overwrite));
-            if (Usage is not null && LayerOf(weight.Name) is int cpuLayer) Count(cpuLayer, H(experts));
+            if (LayerOf(weight.Name) is int cpuLayer)
+            {
+                if (Usage is not null) Count(cpuLayer, H(experts));
+                if (_layers[cpuLayer] is not null) ChooseStaging(experts.Rows);
+            }
             return;
         }
         _gpu.Route(weight, bias, G(input), G(logits, Use.Overwrite), G(experts, Use.Overwrite), G(weights, Use.Overwrite));
@@ -107,7 +127,8 @@ public sealed unsafe partial class HybridBackend
             return;
         }
         // The layer's experts are split: what the CPU needs comes back now, in one wait, before the GPU's experts are queued.
-        if (experts.Rows < StageMinTokens) ReadBack(input, experts, weights);
+        ChooseStaging(experts.Rows);
+        if (!_staged) ReadBack(input, experts, weights);
         else if (Usage is not null) ReadBack(experts);
         if (Usage is not null) Count(il, H(experts));
     }
@@ -194,13 +215,18 @@ public sealed unsafe partial class HybridBackend
         }
         var layer = _layers[g.Layer]!;
         int tokens = experts.Rows, k = experts.Columns;
-        bool staged = tokens >= StageMinTokens;
+        bool staged = _staged;   // chosen when the layer was routed
+        if (_timed)
+        {
+            _gpuBackend.Synchronize();   // the block's expert work alone is timed
+            _timedSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
         if (!staged && layer.GpuExperts.Length == 0 && !Own(input).GpuCurrent)
         {
             // A block on the CPU (its router too) with every expert in RAM: nothing to do on the GPU.
             _cpu.ExpertsGateUp(g.Host, Split(gateBias)!.Host, Split(up)!.Host, Split(upBias)!.Host, H(input), H(experts),
                 H(gateOut, Use.Overwrite), H(upOut, Use.Overwrite), alpha, limit, H(activations, Use.Overwrite));
-            _pending = new PendingExperts(layer, tokens, k, null, 0, null, null, alpha, limit, gate, gateBias, up, upBias, false, HostOnly: true);
+            _pending = new PendingExperts(layer, tokens, k, null, 0, null, null, alpha, limit, gate, gateBias, up, upBias, false, HostOnly: true, Timed: _timed);
             return;
         }
         var (gpuIds, stageIds) = Remapped(tokens, k);
@@ -230,7 +256,7 @@ public sealed unsafe partial class HybridBackend
             }
         }
         _pending = new PendingExperts(layer, tokens, k, cpu, cpuCount, gpuIds, stageIds, alpha, limit, gate, gateBias, up, upBias,
-            staged && layer.CpuExperts.Length > 0);
+            staged && layer.CpuExperts.Length > 0, Timed: _timed);
     }
 
     /// <inheritdoc/>
@@ -254,6 +280,7 @@ public sealed unsafe partial class HybridBackend
         {
             _cpu.ExpertsDownAdd(d.Host, Split(downBias)!.Host, H(activations), H(experts), H(expertWeights), H(downOut, Use.Overwrite),
                 H(scratch, Use.Overwrite), H(residual, Use.Update));
+            if (p.Timed) _chooser.Record(p.Tokens, staged: false, System.Diagnostics.Stopwatch.GetElapsedTime(_timedSince).TotalSeconds / layer.CpuExperts.Length);
             return;
         }
 
@@ -271,10 +298,19 @@ public sealed unsafe partial class HybridBackend
                 _gpu.ExpertsDownAdd(sd, StagedBias(downBias, first, n), G(activations), G(p.StageIds!), G(expertWeights), G(downOut, Use.Overwrite),
                     G(scratch, Use.Overwrite), G(residual, Use.Update));
             }
-            return;
         }
-        if (p.CpuSlotCount == 0) return;
+        else if (p.CpuSlotCount > 0)
+            AddCpuExperts(p, d, downBias, expertWeights, residual);
+        if (p.Timed)
+        {
+            _gpuBackend.Synchronize();
+            _chooser.Record(p.Tokens, p.Staged, System.Diagnostics.Stopwatch.GetElapsedTime(_timedSince).TotalSeconds / layer.CpuExperts.Length);
+        }
+    }
 
+    // The CPU's experts of a decode-sized batch, computed while the GPU runs its own, added to the residual.
+    private void AddCpuExperts(PendingExperts p, SplitExperts d, WeightTensor downBias, BackendTensor expertWeights, BackendTensor residual)
+    {
         // The CPU's experts: gate, up, SwiGLU, down with their biases over the gathered slots (one token row per slot,
         // k = 1), then each slot's output weighted into its token's row; one transfer up and one add.
         using var timer = new CpuProfile.Timer(_profile, "(hybrid) CPU experts");

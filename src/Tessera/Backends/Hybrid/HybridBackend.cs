@@ -415,6 +415,7 @@ public sealed unsafe partial class HybridBackend : IBackend
             {
                 Console.Error.Write("hybrid steps, host side: ");
                 _profile.Print(Console.Error);
+                foreach (var line in StagingMeasurements) Console.Error.WriteLine($"  staging the experts in RAM, {line}");
             }
         }
         finally

@@ -21,7 +21,7 @@ internal static class ErrorMapping
         // Failures of the library's streaming producer may arrive wrapped.
         System.Threading.Channels.ChannelClosedException { InnerException: { } inner } => ToApiException(inner, inputParam),
         AggregateException { InnerExceptions.Count: 1 } aggregate => ToApiException(aggregate.InnerExceptions[0], inputParam),
-        JsonException json => ApiException.BadRequest($"invalid request body: {json.Message}", ParamOfPath(json.Path)),
+        JsonException json => ApiException.BadRequest(Describe(json), ParamOfPath(json.Path)),
         ContextOverflowException overflow => ApiException.BadRequest(overflow.Message, inputParam, "context_length_exceeded"),
         HarmonyRenderException render => ApiException.BadRequest(render.Message, inputParam),
         ArgumentException argument => ApiException.BadRequest(argument.Message, argument.ParamName is { } p ? SnakeCase(p) : null),
@@ -41,6 +41,33 @@ internal static class ErrorMapping
     /// <summary>404 for a path the server does not serve.</summary>
     public static ApiException NotFound(string what) =>
         new(StatusCodes.Status404NotFound, new ErrorBody($"{what} not found", "invalid_request_error", null, "not_found"));
+
+    // The serializer's own messages name .NET types and reader positions ("The JSON value could not be converted to
+    // System.Nullable`1[System.Int32]. Path: $.max_tokens | LineNumber: 0 | ..."): said here as the request's field and
+    // the kind of JSON value it takes. Messages of Tessera's own converters (an unknown role) are already in words.
+    internal static string Describe(JsonException json)
+    {
+        string message = json.Message;
+        string? param = ParamOfPath(json.Path);
+        string at = json.BytePositionInLine is long p ? $" (line {json.LineNumber + 1}, character {p + 1})" : "";
+        if (!message.Contains("LineNumber:", StringComparison.Ordinal) && !message.Contains("could not be converted", StringComparison.Ordinal))
+            return $"invalid request body: {message}";
+        var converted = System.Text.RegularExpressions.Regex.Match(message, @"could not be converted to (\S+?)\.? Path:");
+        if (!converted.Success)
+            return $"the request body is not valid JSON{at}";
+        string type = converted.Groups[1].Value;
+        string kind =
+            type.Contains("ChatMessage", StringComparison.Ordinal) && type.Contains("List", StringComparison.Ordinal) ? "an array of messages ({\"role\": ..., \"content\": ...})"
+            : type.Contains("ChatMessage", StringComparison.Ordinal) ? "a message ({\"role\": ..., \"content\": ...})"
+            : type.Contains("List", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) ? "an array"
+            : type.Contains("Dictionary", StringComparison.Ordinal) ? "an object"
+            : System.Text.RegularExpressions.Regex.IsMatch(type, @"\b(System\.)?U?Int(16|32|64)\b|\bS?Byte\b") ? "a whole number (within range)"
+            : System.Text.RegularExpressions.Regex.IsMatch(type, @"\b(System\.)?(Single|Double|Decimal)\b") ? "a number"
+            : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+            : type.Contains("String", StringComparison.Ordinal) ? "a string"
+            : "another kind of value";
+        return param is null ? $"the request body must be a JSON object{at}" : $"{param} must be {kind}{at}";
+    }
 
     // "$.messages[0].role" → "messages[0].role"; the whole body → null.
     private static string? ParamOfPath(string? path) =>

@@ -112,7 +112,30 @@ public class MalformedRequestTests(MalformedRequestTests.ServerFixture fixture) 
             var error = await ErrorAssert.IsOpenAIErrorAsync(response, HttpStatusCode.BadRequest);
             var got = error.GetProperty("param");
             Assert.Equal(param, got.ValueKind == JsonValueKind.Null ? null : got.GetString());
+            InUserWords(error.GetProperty("message").GetString()!);
         }
+    }
+
+    // An error says what the request got wrong in the request's terms: no .NET type names, no serializer internals.
+    private static void InUserWords(string message)
+    {
+        foreach (var internals in new[] { "System.", "`1", "LineNumber", "BytePositionInLine", "Path: $", "Tessera." })
+            Assert.False(message.Contains(internals, StringComparison.Ordinal), $"\"{message}\" shows {internals}");
+    }
+
+    [Theory]
+    [InlineData("""{"messages":"hi"}""", "messages must be an array of messages")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":"ten"}""", "max_tokens must be a whole number (within range)")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":99999999999}""", "max_tokens must be a whole number (within range)")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"temperature":"hot"}""", "temperature must be a number")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"stream":"yes"}""", "stream must be true or false")]
+    [InlineData("{", "the request body is not valid JSON")]
+    [InlineData("not json", "the request body is not valid JSON (line 1, character ")]
+    public async Task WrongTypesAreNamedAsTheRequestNamesThem(string body, string expected)
+    {
+        using var response = await fixture.Server.PostAsync("v1/chat/completions", body);
+        var error = await ErrorAssert.IsOpenAIErrorAsync(response, HttpStatusCode.BadRequest);
+        Assert.StartsWith(expected, error.GetProperty("message").GetString());
     }
 
     [Theory]

@@ -78,7 +78,9 @@ internal static class AttentionBench
 
         void Call() => b.Attention(q, k, v, queryPositions, keyPositions, slots, window, sinks, 0.125f, o);
         var warmUp = Stopwatch.StartNew();
-        for (int i = 0; i < 60 || warmUp.ElapsedMilliseconds < 300; i++)
+        // 60 calls and half a second past tiered compilation, or 2 s of long calls (their loops are compiled on stack
+        // replacement).
+        for (int i = 0; (i < 60 || warmUp.ElapsedMilliseconds < 500) && (i < 3 || warmUp.ElapsedMilliseconds < 2000); i++)
         {
             Call();
             if (i == 40) Thread.Sleep(200);

@@ -3,7 +3,8 @@
 // decoded token or a batch: milliseconds per call (best of -r after a warm-up past tiered compilation; with one thread
 // its CPU time, which other processes on a shared machine move less than wall time) and the cache read rate. Options:
 // -t threads (list), --depths (list), --tokens (batch), --isa, -r, --window (0 = full), --only exact|fast (one path,
-// e.g. under a profiler).
+// e.g. under a profiler), --cold (caches flushed before each call, as in a forward pass, where a token streams gigabytes
+// of weights between two visits to a layer's cache).
 
 using System.Diagnostics;
 using Tessera.Backends;
@@ -43,7 +44,7 @@ internal static class AttentionBench
                     {
                         if (a.Has("--only") && a.String("--only") != (exactPath ? "exact" : "fast")) continue;
                         using var b = new CpuBackend(threads, isa: isa) { ExactAttention = exactPath };
-                        double ms = Time(b, rng, depth, tokens, window, sinks, reps);
+                        double ms = Time(b, rng, depth, tokens, window, sinks, reps, a.Has("--cold"));
                         double cacheBytes = 2.0 * (depth + tokens) * KvHeads * HeadSize * 2;
                         line += $" | {(exactPath ? "exact" : "fast ")} {ms,8:F3} ms {cacheBytes / ms / 1e6,6:F1} GB/s";
                         if (exactPath) exact = ms;
@@ -59,8 +60,9 @@ internal static class AttentionBench
         return 0;
     }
 
-    private static double Time(CpuBackend b, Random rng, int depth, int tokens, int window, WeightTensor sinks, int reps)
+    private static double Time(CpuBackend b, Random rng, int depth, int tokens, int window, WeightTensor sinks, int reps, bool cold)
     {
+        var flush = new byte[cold ? 128 << 20 : 0];
         int slots = depth + tokens, kvWidth = KvHeads * HeadSize;
         using var q = b.NewTensor(GgmlType.F32, tokens, Heads * HeadSize);
         using var k = b.NewTensor(GgmlType.F16, slots, kvWidth);
@@ -76,7 +78,9 @@ internal static class AttentionBench
 
         void Call() => b.Attention(q, k, v, queryPositions, keyPositions, slots, window, sinks, 0.125f, o);
         var warmUp = Stopwatch.StartNew();
-        for (int i = 0; i < 60 || warmUp.ElapsedMilliseconds < 300; i++)
+        // 60 calls and half a second past tiered compilation, or 2 s of long calls (their loops are compiled on stack
+        // replacement).
+        for (int i = 0; (i < 60 || warmUp.ElapsedMilliseconds < 500) && (i < 3 || warmUp.ElapsedMilliseconds < 2000); i++)
         {
             Call();
             if (i == 40) Thread.Sleep(200);
@@ -84,6 +88,8 @@ internal static class AttentionBench
         var times = new double[reps];
         for (int r = 0; r < reps; r++)
         {
+            if (cold)
+                for (int i = 0; i < flush.Length; i += 64) flush[i]++;
             if (b.Threads == 1)
             {
                 double cpu = KernelBench.ThreadCpuSeconds();

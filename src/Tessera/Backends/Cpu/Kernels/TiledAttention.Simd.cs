@@ -198,14 +198,24 @@ internal static unsafe partial class TiledAttention
     // the scores, the sum.
     private static void Softmax<V>(float* s, int stride, int n, float* max, float* sum, float* rescale) where V : struct, ISimdFloat<V>
     {
-        var blockMax = V.Splat(float.NegativeInfinity);
-        for (int j = 0; j < n; j++) blockMax = V.Max(blockMax, V.Load(s + j * stride));
+        // The block's max in four chains (max is exact in any order; one chain waits on each max's latency).
+        V m0 = V.Splat(float.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
+        int j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            m0 = V.Max(m0, V.Load(s + j * stride));
+            m1 = V.Max(m1, V.Load(s + (j + 1) * stride));
+            m2 = V.Max(m2, V.Load(s + (j + 2) * stride));
+            m3 = V.Max(m3, V.Load(s + (j + 3) * stride));
+        }
+        for (; j < n; j++) m0 = V.Max(m0, V.Load(s + j * stride));
+        var blockMax = V.Max(V.Max(m0, m1), V.Max(m2, m3));
         var old = V.Load(max);
         var next = V.Max(old, blockMax);
         var shift = V.Max(next, V.Splat(-float.MaxValue));
         var factor = V.Exp(V.Subtract(old, shift));
         var total = V.Multiply(V.Load(sum), factor);
-        for (int j = 0; j < n; j++)
+        for (j = 0; j < n; j++)
         {
             var weight = V.Exp(V.Subtract(V.Load(s + j * stride), shift));
             V.Store(weight, s + j * stride);

@@ -127,9 +127,8 @@ public sealed unsafe partial class CpuBackend
             if (oldest < 0 || positions[s] < positions[oldest]) oldest = s;
         }
         int n = 0, previous = -1;
-        for (int j = 0; j < positions.Length && count > 0; j++)
+        for (int j = 0, s = oldest; j < positions.Length && count > 0; j++, s = s + 1 == positions.Length ? 0 : s + 1)
         {
-            int s = (oldest + j) % positions.Length;
             if (positions[s] < 0) continue;
             if (positions[s] <= previous) { n = -1; break; }
             previous = positions[s];

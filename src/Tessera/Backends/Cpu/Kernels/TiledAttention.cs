@@ -1,13 +1,13 @@
-// The fast path of attention with sinks (gpt-oss-facts.md §4.2e-f), the CPU backend's default: not ggml's bits but the same
-// function within a float's rounding, in tiles. Keys are cut at fixed positions into blocks of BlockPositions and chunks of
-// ChunkPositions; a row (one query head of one token) runs an online softmax block by block inside each chunk, from
-// nothing, giving the chunk's (max, sum, weighted values); the chunks' triples are merged in position order, and the
-// sink joins the denominator at the end as in the exact path. Because every cut sits at a fixed position and a merge
-// with an empty triple is exact, a row's bits depend only on its query and the visible keys: not on the batch, the
-// threads, the slots the keys sit in (a wrapped ring), whether chunks run on one thread or on several (split-K), nor on
-// the vector width. Masked keys weigh exactly zero (F32Exp gives 0 for −∞). The scalar reference below is the
-// definition; the vector paths (TiledAttention.Simd.cs) put rows in lanes for q·k and the softmax, and head dimensions
-// in lanes for the weighted sum of values, and give its bits.
+// The fast path of attention with sinks (gpt-oss-facts.md §4.2e-f), the CPU backend's default: not ggml's bits but the
+// same function computed in F32 throughout (ggml rounds the queries and the value sum to F16), in tiles. Keys are cut at
+// fixed positions into blocks of BlockPositions and chunks of ChunkPositions; a row (one query head of one token) runs an
+// online softmax block by block inside each chunk, from nothing, giving the chunk's (max, sum, weighted values); the
+// chunks' triples are merged in position order, and the sink joins the denominator at the end as in the exact path.
+// Because every cut sits at a fixed position and a merge with an empty triple is exact, a row's bits depend only on its
+// query and the visible keys: not on the batch, the threads, the slots the keys sit in (a wrapped ring), whether chunks
+// run on one thread or on several (split-K), nor on the vector width. Masked keys weigh exactly zero (F32Exp gives 0 for
+// −∞). The scalar reference below is the definition; the vector paths (TiledAttention.Simd.cs) put rows in lanes for q·k
+// and the softmax, and head dimensions in lanes for the weighted sum of values, and give its bits.
 
 using Tessera.Quants;
 

@@ -15,6 +15,14 @@ internal sealed class PlanView(string modelName, PlacementPlan plan, DecodePredi
 {
     private readonly GptOssHyperParameters _hp = plan.Model.HyperParameters;
 
+    // A ring of window + batch slots, plus the history of every position when the ring is shorter than the context.
+    private string SlidingSlots()
+    {
+        int context = plan.Options.ContextSize;
+        long ring = VramModel.RingSlots(_hp, context, plan.Options.BatchSize);
+        return ring < context ? $"a ring of {ring} slots and a history of {context}" : $"{ring} slots";
+    }
+
     private bool AttentionOnGpu(int il) => plan.Placement.AttentionDevice(il) != Device.Cpu;
 
     public void Print(IAnsiConsole console)
@@ -36,7 +44,7 @@ internal sealed class PlanView(string modelName, PlacementPlan plan, DecodePredi
         var vram = new Table().AddColumns("GPU memory", "bytes", "what");
         vram.Columns[1].RightAligned();
         vram.AddRow("weights", MemorySize.Format(v.Weights), "GGUF bytes of the tensors on the GPU (types without CUDA kernels as F32), experts pro rata, expert biases whole");
-        vram.AddRow("KV cache", MemorySize.Format(v.KvCache), $"{plan.Options.KvCacheType}, {plan.GpuBlocks} blocks on the GPU; full blocks {plan.Options.ContextSize} slots, sliding-window blocks {VramModel.KvSlots(_hp, 0, plan.Options.ContextSize, plan.Options.BatchSize)}");
+        vram.AddRow("KV cache", MemorySize.Format(v.KvCache), $"{plan.Options.KvCacheType}, {plan.GpuBlocks} blocks on the GPU; full blocks {plan.Options.ContextSize} slots, sliding-window blocks {SlidingSlots()}");
         vram.AddRow("work buffers", MemorySize.Format(v.WorkBuffers), $"activations, scratch, logits, RoPE table for batches of {plan.Options.BatchSize}; with a margin of {MemorySize.Format(VramModel.WorkMarginBytes)} + 10%");
         vram.AddRow("prefill staging", MemorySize.Format(v.Staging), "room for the most experts a block keeps in RAM, copied in for a prompt");
         vram.AddRow("CUDA context", MemorySize.Format(v.ContextOverhead), "the context and the driver's own, by its count (a stated constant)");

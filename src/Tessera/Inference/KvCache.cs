@@ -1,9 +1,12 @@
 // The KV cache of a model with full and sliding-window layers, on a backend (llama.cpp's llama_kv_cache_iswa; facts §1,
 // §4.2d), F16 by default as llama.cpp's, or F32. Full layers hold the context, position p in slot p. Sliding-window
 // layers hold a ring of window + batch slots: a batch's keys go in before its queries attend, so the ring needs the window
-// behind the batch's first query plus the batch (llama.cpp sizes its SWA cache n_swa + n_ubatch likewise). Truncation
-// keeps a prefix only while the ring still holds the window behind it; otherwise the cache is cleared, because keys the
-// ring has overwritten cannot be recomputed without evaluating everything before them again.
+// behind the batch's first query plus the batch (llama.cpp sizes its SWA cache n_swa + n_ubatch likewise). Attention reads
+// only the ring, so it costs the same at any depth. Beside the ring, each sliding-window layer keeps the keys and values of
+// every position in a linear history (position p in row p; 12 layers × 8 KV heads × 64 × 2 × 2 bytes ≈ 25 MB per 1,000
+// tokens for gpt-oss in F16): truncating to any earlier position rebuilds the ring from it, so a prompt that diverges
+// further back than the window (harmony drops the last turn's reasoning) still reuses every token before the divergence.
+// After a truncation the ring holds exactly what evaluating the prefix from scratch would have left in it.
 
 using Tessera.Backends;
 using Tessera.Quants;
@@ -18,6 +21,7 @@ public sealed class KvCache : IDisposable
     private readonly KvCacheLayer[] _layers;
     private readonly IBackend _backend;
     private readonly int[] _batchPositionValues;
+    private readonly List<KvCacheLayer> _slidingLayers = [];
 
     /// <param name="backend">Holds the cache tensors.</param>
     /// <param name="layerWindows">Per layer: its sliding window, or 0 for full attention.</param>
@@ -25,7 +29,11 @@ public sealed class KvCache : IDisposable
     /// <param name="contextSize">Positions the full layers hold.</param>
     /// <param name="maxBatch">Most positions added at once.</param>
     /// <param name="type">F16 (llama.cpp's default) or F32.</param>
-    public KvCache(IBackend backend, IReadOnlyList<int> layerWindows, int width, int contextSize, int maxBatch, GgmlType type = GgmlType.F16)
+    /// <param name="slidingHistory">Whether sliding-window layers whose ring is shorter than the context also keep every
+    /// position's keys and values, so that <see cref="Truncate"/> can go back to any position (default). Without it a
+    /// truncation further back than the ring reaches clears the cache.</param>
+    public KvCache(IBackend backend, IReadOnlyList<int> layerWindows, int width, int contextSize, int maxBatch, GgmlType type = GgmlType.F16,
+        bool slidingHistory = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(contextSize);
@@ -57,7 +65,14 @@ public sealed class KvCache : IDisposable
             {
                 var map = layerWindows[il] > 0 ? _sliding! : _full;
                 _layers[il] = new KvCacheLayer(this, map, backend.NewTensor(type, map.Capacity, width), backend.NewTensor(type, map.Capacity, width), layerWindows[il]);
+                if (map.IsRing && slidingHistory)
+                {
+                    _layers[il].HistoryKeys = backend.NewTensor(type, contextSize, width);
+                    _layers[il].HistoryValues = backend.NewTensor(type, contextSize, width);
+                    _slidingLayers.Add(_layers[il]);
+                }
             }
+            TruncatesAnywhere = _slidingLayers.Count > 0 || _sliding is not { IsRing: true };
         }
         catch
         {
@@ -80,6 +95,10 @@ public sealed class KvCache : IDisposable
 
     /// <summary>Slots of each sliding-window layer's ring (0 if there are none).</summary>
     public int SlidingWindowSlots => _sliding?.Capacity ?? 0;
+
+    /// <summary>Whether <see cref="Truncate"/> keeps any prefix: the sliding-window layers keep every position beside
+    /// their ring, or their ring spans the whole context (then nothing is ever overwritten).</summary>
+    public bool TruncatesAnywhere { get; }
 
     /// <summary>Positions of the pending batch (Position − count .. Position − 1 after <see cref="Append"/>), I32 [1 × MaxBatch].</summary>
     public BackendTensor BatchPositions { get; } = null!;
@@ -107,19 +126,46 @@ public sealed class KvCache : IDisposable
         Position += count;
     }
 
-    /// <summary>Forgets positions from <paramref name="position"/> on. Returns the positions kept: <paramref name="position"/>,
-    /// or 0 when a sliding-window ring no longer holds the window behind it (then everything must be evaluated again).</summary>
+    /// <summary>Forgets positions from <paramref name="position"/> on. Returns the positions kept: <paramref name="position"/>
+    /// (or <see cref="Position"/> if that is smaller). Without <see cref="TruncatesAnywhere"/>, 0 when a sliding-window
+    /// ring no longer holds the window behind <paramref name="position"/> (then everything must be evaluated again).</summary>
     public int Truncate(int position)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(position);
         if (position >= Position)
             return Position;
-        if (_sliding is { IsRing: true } ring && Position > ring.Capacity && position - SlidingWindow + 1 < Position - ring.Capacity)
-            position = 0;
+        if (_sliding is { IsRing: true } ring)
+        {
+            if (!TruncatesAnywhere && Position > ring.Capacity && position - SlidingWindow + 1 < Position - ring.Capacity)
+                position = 0;
+            ring.Truncate(position);
+            if (TruncatesAnywhere) RefillRing(ring, position);
+        }
+        else
+            _sliding?.Truncate(position);
         _full.Truncate(position);
-        _sliding?.Truncate(position);
         Position = position;
         return position;
+    }
+
+    // Puts back into the ring the positions before `end` that evaluating up to `end` from scratch would have left there
+    // (the last ring-capacity ones) and that later positions overwrote: from the history, one or two runs of slots.
+    private void RefillRing(KvSlotMap ring, int end)
+    {
+        int capacity = ring.Capacity;
+        for (int p = Math.Max(0, end - capacity); p < end;)
+        {
+            int slot = p % capacity, count = 0;
+            while (p + count < end && slot + count < capacity && ring.Positions[slot + count] != p + count) count++;
+            if (count == 0) { p++; continue; }   // still in place
+            foreach (var layer in _slidingLayers)
+            {
+                _backend.CopyRows(layer.HistoryKeys!, p, layer.Keys, slot, count);
+                _backend.CopyRows(layer.HistoryValues!, p, layer.Values, slot, count);
+            }
+            ring.Restore(p, count);
+            p += count;
+        }
     }
 
     /// <summary>Forgets every position.</summary>
@@ -132,6 +178,8 @@ public sealed class KvCache : IDisposable
         {
             layer?.Keys.Dispose();
             layer?.Values.Dispose();
+            layer?.HistoryKeys?.Dispose();
+            layer?.HistoryValues?.Dispose();
         }
         _full.Dispose();
         _sliding?.Dispose();

@@ -1,5 +1,5 @@
 // One layer's view of the KV cache: its key and value tensors, the slots the pending batch writes, the position each
-// slot holds (for the attention mask) and the layer's window.
+// slot holds (for the attention mask) and the layer's window; a sliding-window layer's history of every position.
 
 using Tessera.Backends;
 
@@ -25,6 +25,22 @@ public sealed class KvCacheLayer
 
     /// <summary>Values [slots × kvHeads·d] (F16 or F32).</summary>
     public BackendTensor Values { get; }
+
+    /// <summary>A sliding-window layer's keys of every position [context × kvHeads·d], position p in row p, from which a
+    /// truncation refills the ring; null for full layers and when the cache keeps no history.</summary>
+    public BackendTensor? HistoryKeys { get; internal set; }
+
+    /// <summary>Values beside <see cref="HistoryKeys"/>.</summary>
+    public BackendTensor? HistoryValues { get; internal set; }
+
+    /// <summary>Writes the pending batch's keys and values (after RoPE, as they went into the ring) into the history at
+    /// their positions; nothing for a layer without one. Backend ops only, so a recorded decode step replays it.</summary>
+    internal void StoreHistory(IBackend backend, BackendTensor keys, BackendTensor values)
+    {
+        if (HistoryKeys is null) return;
+        backend.SetRows(keys, HistoryKeys, _owner.BatchPositions);
+        backend.SetRows(values, HistoryValues!, _owner.BatchPositions);
+    }
 
     /// <summary>Sliding window of this layer, or 0 for full attention.</summary>
     public int Window { get; }

@@ -79,6 +79,17 @@ internal sealed class KvSlotMap : IDisposable
         }
     }
 
+    /// <summary>Marks slots first mod capacity.. (one run, not wrapping) as holding positions first..first+count−1 again,
+    /// after their keys and values were copied back in.</summary>
+    public void Restore(int first, int count)
+    {
+        int slot = first % Capacity;
+        if (count <= 0 || slot + count > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(count), $"slots {slot}+{count} are not one run of {Capacity}");
+        for (int i = 0; i < count; i++) _positions[slot + i] = first + i;
+        _backend.Write(_positions.AsSpan(slot, count), PositionTensor, slot);
+    }
+
     /// <summary>Empties every slot holding a position at or after <paramref name="position"/>.</summary>
     public void Truncate(int position)
     {

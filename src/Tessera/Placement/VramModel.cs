@@ -50,12 +50,19 @@ public static class VramModel
         return model.Tensors.Where(t => t.IsExpert && t.Block == block && t.Dimensions.Length == 3).Sum(t => WeightBytes(t) / experts);
     }
 
-    /// <summary>Key/value slots of block <paramref name="layer"/>: the context for full attention, the window plus one batch
-    /// (at most the context) for a sliding-window layer, as KvCache sizes its ring.</summary>
-    public static long KvSlots(GptOssHyperParameters hp, int layer, int contextSize, int batchSize) =>
-        GptOssHyperParameters.IsSlidingWindowLayer(layer)
-            ? Math.Min((long)hp.SlidingWindow + Math.Min(batchSize, contextSize), contextSize)
-            : contextSize;
+    /// <summary>Key/value slots of block <paramref name="layer"/>: the context for full attention; for a sliding-window
+    /// layer its ring of the window plus one batch (at most the context), and when the ring is shorter than the context
+    /// the history of every position beside it, as KvCache allocates them.</summary>
+    public static long KvSlots(GptOssHyperParameters hp, int layer, int contextSize, int batchSize)
+    {
+        if (!GptOssHyperParameters.IsSlidingWindowLayer(layer)) return contextSize;
+        long ring = RingSlots(hp, contextSize, batchSize);
+        return ring < contextSize ? ring + contextSize : ring;
+    }
+
+    /// <summary>Slots of a sliding-window layer's ring: the window plus one batch, at most the context.</summary>
+    public static long RingSlots(GptOssHyperParameters hp, int contextSize, int batchSize) =>
+        Math.Min((long)hp.SlidingWindow + Math.Min(batchSize, contextSize), contextSize);
 
     /// <summary>Bytes of one slot of one block: keys and values of every KV head.</summary>
     public static long KvSlotBytes(GptOssHyperParameters hp, GgmlType kvType = GgmlType.F16) =>

@@ -1,5 +1,5 @@
 // GptOssPredictor and its KV cache against themselves: batch sizes, a wrapped sliding-window ring, token-by-token decoding
-// and truncation must all give the logits of one straight evaluation, bit for bit; overflow, cancellation and bad files
+// and truncation anywhere (the ring refilled from the history) must all give the logits of one straight evaluation, bit for bit; overflow, cancellation and bad files
 // fail clearly and leave the cache as it was.
 
 using Tessera.Gguf;
@@ -20,8 +20,8 @@ public class GptOssPredictorTests
         return Enumerable.Range(0, count).Select(_ => rng.Next(0, 199_998)).ToArray();
     }
 
-    private static GptOssPredictor Open(int batchSize = 512, int contextSize = 512) =>
-        GptOssPredictor.Open(TestModels.Tiny, new GptOssPredictorOptions { BatchSize = batchSize, ContextSize = contextSize });
+    private static GptOssPredictor Open(int batchSize = 512, int contextSize = 512, bool exactAttention = false) =>
+        GptOssPredictor.Open(TestModels.Tiny, new GptOssPredictorOptions { BatchSize = batchSize, ContextSize = contextSize, ExactAttention = exactAttention });
 
     private static float[] LastLogits(GptOssPredictor p, ReadOnlySpan<int> tokens)
     {
@@ -71,16 +71,62 @@ public class GptOssPredictorTests
         Assert.Equal(expected, LastLogits(p, tokens.AsSpan(180)));
     }
 
-    [Fact]
-    public void TruncatingBehindTheRingClearsTheCache()
+    [Theory]
+    [InlineData(50, false)]    // far behind the ring: positions 0..49 all come back from the history
+    [InlineData(150, false)]   // the ring still holds the window behind it, not all it held when 150 was evaluated
+    [InlineData(259, false)]
+    [InlineData(1, false)]
+    [InlineData(50, true)]
+    [InlineData(150, true)]
+    public void TruncatingAnywhereThenDivergingGivesTheLogitsOfAFreshEvaluation(int keep, bool exactAttention)
     {
-        var tokens = Tokens(200);
-        using var p = Open(batchSize: 32);   // ring of 160 slots: positions 40..199 are left
-        var expected = LastLogits(p, tokens.AsSpan(0, 50));
-        LastLogits(p, tokens.AsSpan(50));
-        p.Truncate(50);   // would need positions from 0 on in the sliding-window layers
-        Assert.Equal(0, p.Position);
-        Assert.Equal(expected, LastLogits(p, tokens.AsSpan(0, 50)));
+        var tokens = Tokens(260);
+        var other = Tokens(300)[260..];   // a different continuation
+        using var p = Open(batchSize: 32, exactAttention: exactAttention);   // ring of 160 slots: it wraps once here
+        LastLogits(p, tokens.AsSpan(0, 100));
+        LastLogits(p, tokens.AsSpan(100));
+        Assert.True(p.Cache.TruncatesAnywhere);
+
+        p.Truncate(keep);
+        Assert.Equal(keep, p.Position);
+        var actual = new float[other.Length * p.VocabularySize];
+        p.EvaluateAllPositions(other, actual, Cancel);
+
+        using var fresh = Open(batchSize: 32, exactAttention: exactAttention);
+        LastLogits(fresh, tokens.AsSpan(0, keep));
+        var expected = new float[actual.Length];
+        fresh.EvaluateAllPositions(other, expected, Cancel);
+        Assert.True(expected.AsSpan().SequenceEqual(actual), $"logits after truncating to {keep} differ from a fresh evaluation");
+    }
+
+    [Fact]
+    public void TruncatingTwiceAndGoingForwardAgainKeepsTheRingRight()
+    {
+        var tokens = Tokens(400);
+        using var p = Open(batchSize: 16);   // ring of 144 slots
+        LastLogits(p, tokens.AsSpan(0, 350));
+        p.Truncate(300);
+        LastLogits(p, tokens.AsSpan(300, 50));   // the same tokens again, one ring turn after the refill
+        p.Truncate(20);
+        var actual = LastLogits(p, tokens.AsSpan(20));
+
+        using var fresh = Open(batchSize: 16);
+        Assert.Equal(LastLogits(fresh, tokens), actual);
+    }
+
+    [Fact]
+    public void WithoutAHistoryTruncatingBehindTheRingClearsTheCache()
+    {
+        using var backend = new Tessera.Backends.Cpu.CpuBackend(threads: 1);
+        using var cache = new KvCache(backend, [128, 0], 32, 512, 32, slidingHistory: false);   // ring of 160 slots
+        Assert.False(cache.TruncatesAnywhere);
+        Assert.Null(cache.Layer(0).HistoryKeys);
+        cache.Append(32);
+        cache.Append(32);
+        Assert.Equal(40, cache.Truncate(40));   // the window behind 40 is still in the ring
+        for (int i = 0; i < 5; i++) cache.Append(32);
+        Assert.Equal(0, cache.Truncate(50));    // would need positions from 0 on in the sliding-window layers
+        Assert.Equal(0, cache.Position);
     }
 
     [Fact]

@@ -123,7 +123,7 @@ public class PlacementPlannerTests
             Assert.Equal(il >= 10 ? 32 : 0, plan.Placement.GpuExpertCount(il));
         Assert.False(plan.HeadOnGpu);
         Assert.Equal(Device.Cpu, plan.Placement.DeviceOf("token_embd.weight"));
-        Assert.Equal("placement: blocks 0-9 in RAM, attention+KV of blocks 10-23 on GPU, head in RAM, all experts on GPU; 7.1 GiB of 16.0 GiB",
+        Assert.Equal("placement: blocks 0-9 in RAM, attention+KV of blocks 10-23 on GPU, head in RAM, all experts on GPU; 7.2 GiB of 16.0 GiB",
             plan.Summary());
     }
 
@@ -133,7 +133,7 @@ public class PlacementPlannerTests
         var plan = Plan(16, new PlacementRequest { NCpuMoe = 12 });
         Assert.Equal(Enumerable.Range(0, 24).Select(il => il < 12 ? 0 : 32), Enumerable.Range(0, 24).Select(plan.Placement.GpuExpertCount));
         Assert.Empty(plan.Notes);
-        Assert.Equal("placement: attention+head+KV on GPU, experts of blocks 0-11 in RAM, the rest on GPU; 7.2 GiB of 16.0 GiB", plan.Summary());
+        Assert.Equal("placement: attention+head+KV on GPU, experts of blocks 0-11 in RAM, the rest on GPU; 7.3 GiB of 16.0 GiB", plan.Summary());
 
         var over = Plan(4, new PlacementRequest { NCpuMoe = 12 });
         Assert.False(over.FitsBudget);

@@ -44,16 +44,34 @@ public class VramModelTests
     }
 
     [Theory]
-    [InlineData(4096, 512, 12 * 4096 + 12 * 640)]
-    [InlineData(131072, 512, 12 * 131072 + 12 * 640)]
-    [InlineData(300, 512, 24 * 300)]      // the ring never exceeds the context
-    [InlineData(4096, 1, 12 * 4096 + 12 * 129)]
-    public void TheKvCacheHoldsTheContextOnFullBlocksAndWindowPlusBatchOnSlidingOnes(int context, int batch, long slots)
+    [InlineData(4096, 512, 12 * 4096 + 12 * (640 + 4096))]
+    [InlineData(131072, 512, 12 * 131072 + 12 * (640 + 131072))]
+    [InlineData(300, 512, 24 * 300)]      // the ring never exceeds the context, and then needs no history
+    [InlineData(4096, 1, 12 * 4096 + 12 * (129 + 4096))]
+    public void TheKvCacheHoldsTheContextOnFullBlocksAndWindowPlusBatchAndHistoryOnSlidingOnes(int context, int batch, long slots)
     {
         Assert.Equal(2048, VramModel.KvSlotBytes(Hp));   // 8 KV heads × 64 × (K and V) × F16
         Assert.Equal(slots * 2048, VramModel.KvCacheBytes(Hp, context, batch, _ => true));
         Assert.Equal(0, VramModel.KvCacheBytes(Hp, context, batch, _ => false));
         Assert.Equal(slots * 4096, VramModel.KvCacheBytes(Hp, context, batch, _ => true, GgmlType.F32));
+    }
+
+    [Theory]
+    [InlineData(1024, 64, GgmlType.F16)]
+    [InlineData(100, 64, GgmlType.F32)]   // ring = context: no history
+    public void TheKvCacheModelCountsWhatKvCacheAllocates(int context, int batch, GgmlType type)
+    {
+        using var backend = new Tessera.Backends.Cpu.CpuBackend(threads: 1);
+        var windows = Enumerable.Range(0, Hp.BlockCount).Select(il => GptOssHyperParameters.IsSlidingWindowLayer(il) ? Hp.SlidingWindow : 0).ToArray();
+        using var cache = new Tessera.Inference.KvCache(backend, windows, Hp.HeadCountKv * Hp.KeyLength, context, batch, type);
+        long elements = 0;
+        for (int il = 0; il < Hp.BlockCount; il++)
+        {
+            var layer = cache.Layer(il);
+            elements += layer.Keys.ElementCount + layer.Values.ElementCount
+                + (layer.HistoryKeys?.ElementCount ?? 0) + (layer.HistoryValues?.ElementCount ?? 0);
+        }
+        Assert.Equal(elements * (type == GgmlType.F16 ? 2 : 4), VramModel.KvCacheBytes(Hp, context, batch, _ => true, type));
     }
 
     [Fact]

@@ -123,6 +123,7 @@ public sealed class GptOssModel : IDisposable
             b.RmsNorm(a.H, layer.AttnNorm, hp.RmsNormEpsilon, a.X);
             b.MatMulManyBias(layer.AttnQkv, layer.AttnQkvBias, a.X, a.Qkv);
             b.RopeStore(a.Q, a.K, a.V, positions, Rope, kv.Keys, kv.Values, kv.BatchSlotTensor);
+            kv.StoreHistory(b, a.K, a.V);   // sliding-window layers: every position kept beside the ring (KvCache)
 
             // Grouped-query attention with a sink logit per head; even layers see only the last sliding_window positions.
             b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositionTensor, kv.SlotsInUse, kv.Window, layer.AttnSinks, KqScale, a.Attn);

@@ -92,9 +92,8 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
         Run(tokens, logits, allPositions: true, cancellationToken);
     }
 
-    /// <summary>Forgets positions from <paramref name="position"/> on. When the sliding-window layers no longer hold the
-    /// window behind <paramref name="position"/> (it lies more than the batch size back), everything is forgotten:
-    /// <see cref="Position"/> is then 0 and the caller evaluates the prefix again.</summary>
+    /// <summary>Forgets positions from <paramref name="position"/> on; every position before it stays usable, however far
+    /// back it lies (the sliding-window layers refill their ring from their history, see <see cref="KvCache"/>).</summary>
     public void Truncate(int position) => _cache.Truncate(position);
 
     private int _greedy;

@@ -16,6 +16,7 @@ internal sealed class ServerMetrics(RequestQueue queue)
     private readonly Histogram _duration = new("tessera_request_duration_seconds",
         "Time from arrival to the last byte of generation requests, queueing included.", 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300);
     private long _promptTokens;
+    private long _cachedPromptTokens;
     private long _completionTokens;
     private double _lastTokensPerSecond;
     private double _lastPromptTokensPerSecond;
@@ -29,6 +30,7 @@ internal sealed class ServerMetrics(RequestQueue queue)
     public void CountGeneration(CompletionUsage usage, PerformanceCounters timings)
     {
         Interlocked.Add(ref _promptTokens, usage.PromptTokens);
+        Interlocked.Add(ref _cachedPromptTokens, usage.PromptTokensDetails?.CachedTokens ?? 0);
         Interlocked.Add(ref _completionTokens, usage.CompletionTokens);
         Volatile.Write(ref _lastPromptTokensPerSecond, timings.PromptTokensPerSecond);
         if (timings.EvalRuns == 0) return;   // nothing generated after the first token: no speed to speak of
@@ -43,6 +45,7 @@ internal sealed class ServerMetrics(RequestQueue queue)
         foreach (var ((endpoint, status), n) in _requests.OrderBy(kv => kv.Key.Endpoint, StringComparer.Ordinal).ThenBy(kv => kv.Key.Status))
             sb.Append("tessera_requests_total{endpoint=\"").Append(endpoint).Append("\",status=\"").Append(status).Append("\"} ").Append(n).Append('\n');
         Single(sb, "tessera_prompt_tokens_total", "counter", "Prompt tokens of finished requests.", Interlocked.Read(ref _promptTokens));
+        Single(sb, "tessera_prompt_tokens_cached_total", "counter", "Prompt tokens of finished requests taken from the cache rather than evaluated.", Interlocked.Read(ref _cachedPromptTokens));
         Single(sb, "tessera_completion_tokens_total", "counter", "Generated tokens of finished requests.", Interlocked.Read(ref _completionTokens));
         Single(sb, "tessera_last_generation_tokens_per_second", "gauge", "Generation speed of the last finished request.", Volatile.Read(ref _lastTokensPerSecond));
         Single(sb, "tessera_last_prompt_tokens_per_second", "gauge", "Prompt evaluation speed of the last finished request.", Volatile.Read(ref _lastPromptTokensPerSecond));

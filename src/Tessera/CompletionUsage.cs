@@ -9,6 +9,10 @@ public sealed record CompletionUsage(
     [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
     [property: JsonPropertyName("completion_tokens")] int CompletionTokens)
 {
+    /// <summary>How many prompt tokens came from the cache (OpenAI's <c>prompt_tokens_details.cached_tokens</c>).</summary>
+    [JsonPropertyName("prompt_tokens_details")]
+    public PromptTokensDetails? PromptTokensDetails { get; init; }
+
     /// <summary>Prompt plus completion.</summary>
     [JsonPropertyName("total_tokens")]
     public int TotalTokens => PromptTokens + CompletionTokens;

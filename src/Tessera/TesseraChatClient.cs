@@ -192,6 +192,7 @@ public sealed class TesseraChatClient : IChatClient
     private static UsageDetails ToUsage(CompletionUsage u) => new()
     {
         InputTokenCount = u.PromptTokens,
+        CachedInputTokenCount = u.PromptTokensDetails?.CachedTokens,
         OutputTokenCount = u.CompletionTokens,
         TotalTokenCount = u.TotalTokens,
     };

@@ -124,7 +124,7 @@ public sealed partial class TesseraModel
             Reasoning = parsed.Reasoning.Length > 0 ? parsed.Reasoning : null,
             ToolCalls = parsed.ToolCalls.Count > 0 ? [.. parsed.ToolCalls.Select(c => ChatToolCall.Create(c.Id, c.Name, c.Arguments))] : null,
         };
-        var usage = new CompletionUsage(prompt.Length, generated);
+        var usage = new CompletionUsage(prompt.Length, generated) { PromptTokensDetails = new(_generator.Counters.PromptCachedTokens) };
         var timings = Finish(_generator.Counters);
         emit?.Invoke(Chunk(new ChatCompletionDelta(), finish) with { Usage = usage, Timings = timings });
         return new ChatCompletion(id, created, Name, [new ChatCompletionChoice(0, message, finish)], usage, timings);

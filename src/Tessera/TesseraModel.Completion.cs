@@ -63,7 +63,7 @@ public sealed partial class TesseraModel
             text.Append(held);
             Emit(held, null);
         }
-        var usage = new CompletionUsage(ids.Length, generated);
+        var usage = new CompletionUsage(ids.Length, generated) { PromptTokensDetails = new(_generator.Counters.PromptCachedTokens) };
         var timings = Finish(_generator.Counters);
         Emit("", finish, usage, timings);
         return new TextCompletion(id, created, Name, [new TextCompletionChoice(0, text.ToString(), finish)], usage, timings);

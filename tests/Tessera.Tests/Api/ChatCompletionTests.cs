@@ -62,7 +62,9 @@ public class ChatCompletionTests
             Assert.All(chunks[..^1], c => Assert.Null(c.Choices[0].FinishReason));
             var last = chunks[^1];
             Assert.Equal(whole.Choices[0].FinishReason, last.Choices[0].FinishReason);
-            Assert.Equal(whole.Usage, last.Usage);
+            Assert.Equal(whole.Usage with { PromptTokensDetails = last.Usage!.PromptTokensDetails }, last.Usage);
+            // The same prompt again: every token but the last, which is evaluated again for its logits, from the cache.
+            Assert.Equal(whole.Usage.PromptTokens - 1, last.Usage.PromptTokensDetails!.CachedTokens);
             Assert.NotNull(last.Timings);
             var content = string.Concat(chunks.Select(c => c.Choices[0].Delta.Content));
             var reasoning = string.Concat(chunks.Select(c => c.Choices[0].Delta.ReasoningContent));

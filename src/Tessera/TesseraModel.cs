@@ -109,6 +109,18 @@ public sealed partial class TesseraModel : IDisposable
         finally { _turn.Dispose(); }
     }
 
+    /// <summary>Forgets every cached position, so that the next request evaluates its whole prompt.</summary>
+    public void ResetCache() => Exclusive(() => { _generator.Reset(); return 0; }, CancellationToken.None);
+
+    /// <summary>Evaluates <paramref name="tokens"/> after what the cache holds, as though the model had generated them
+    /// (a scripted reply); returns the milliseconds it took.</summary>
+    internal double ContinueCache(IReadOnlyList<int> tokens, CancellationToken cancellationToken) => Exclusive(() =>
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        _generator.Continue(tokens, cancellationToken);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }, cancellationToken);
+
     // Runs one request with the model to itself.
     private T Exclusive<T>(Func<T> work, CancellationToken cancellationToken)
     {

@@ -6,6 +6,8 @@
 // apply to every row, and --device cpu refuses GPU layers. Every row names its backend and GPU (empty on the CPU). JSON
 // is a list of objects with llama-bench's field names plus the shorter ones the issue asks for (test, threads, depth,
 // gpu, gpu_mem_used) and the placement's one-line summary; it is written by hand, so trimming cannot break it.
+// `--turns N` plays a scripted conversation instead (Inference/ConversationBenchmark.cs): per turn the time to first
+// token and the prompt tokens evaluated, cached and new (--reasoning-tokens, --answer-tokens size each reply).
 
 using System.CommandLine;
 using System.Globalization;
@@ -47,9 +49,13 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print JSON (a list of results)" };
         var csv = new Option<bool>("--csv") { Description = "Print CSV" };
         var md = new Option<bool>("--md") { Description = "Print a Markdown table (the default)" };
+        var turns = new Option<int>("--turns") { Description = "Play a scripted conversation of this many turns instead, reporting each turn's time to first token and prompt tokens evaluated and cached" };
+        var reasoningTokens = new Option<int>("--reasoning-tokens") { Description = "With --turns: tokens of reasoning in each reply", DefaultValueFactory = _ => 300 };
+        var answerTokens = new Option<int>("--answer-tokens") { Description = "With --turns: tokens of answer in each reply", DefaultValueFactory = _ => 60 };
         var command = new Command("bench", "Measure prompt processing and generation speed like llama-bench")
         {
             model, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, cpuMoeBlocks, flashAttention, isa, json, csv, md,
+            turns, reasoningTokens, answerTokens,
         };
         placement.AddTo(command, lists: true);
         command.SetAction((r, cancellationToken) =>
@@ -58,6 +64,24 @@ internal static class BenchCommand
             if (!File.Exists(path)) throw new CliException($"file not found: {path}");
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
+            if (r.GetValue(turns) != 0)
+            {
+                var conversation = new ConversationBenchmarkOptions
+                {
+                    Turns = r.GetValue(turns), ReasoningTokens = r.GetValue(reasoningTokens), AnswerTokens = r.GetValue(answerTokens),
+                };
+                int[] threadList = r.GetValue(threads) is { } tl ? List(tl, "-t") : [];
+                if (threadList.Length > 1) throw new CliException("--turns takes one thread count (-t N)");
+                int[] layerList = List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers));
+                if (layerList.Length > 1) throw new CliException("--turns takes one -ngl value");
+                return Task.FromResult(Conversation(path, conversation, new TesseraModelOptions
+                {
+                    Device = DeviceOptions.ParseDevice(r.GetValue(device)),
+                    FlashAttention = DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
+                    GpuLayers = layerList[0],
+                    Threads = threadList.Length == 1 ? threadList[0] : null,
+                }, r.GetValue(json), stdout, stderr, cancellationToken));
+            }
             var rows = Rows(path, DeviceOptions.ParseDevice(r.GetValue(device)), DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
                 List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers)), List(r.GetValue(cpuMoeBlocks)!, PlacementOptions.Typed(r, cpuMoeBlocks)),
                 (n, m) => placement.Request(r, n, m));
@@ -95,6 +119,60 @@ internal static class BenchCommand
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    // --turns: the scripted conversation, one row per turn; the context fits the whole conversation.
+    private static int Conversation(string path, ConversationBenchmarkOptions conversation, TesseraModelOptions options, bool json,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        try { conversation.Validate(); }
+        catch (ArgumentException e) { throw new CliException(e.Message); }
+        int perTurn = conversation.UserTokens + conversation.ReasoningTokens + conversation.AnswerTokens + 32;
+        int context = Math.Max(4096, (200 + conversation.Turns * perTurn + 1023) / 1024 * 1024);
+        using var model = TesseraModel.Load(path, options with { ContextSize = context });
+        stderr.WriteLine($"{Path.GetFileName(path)} on {model.BackendName}: {conversation.Turns} turns, replies of {conversation.ReasoningTokens} " +
+            $"reasoning + {conversation.AnswerTokens} answer tokens; load average {Benchmark.LoadAverage():F2}");
+        if (!json)
+        {
+            stdout.WriteLine("| turn | prompt | cached | evaluated | new | ttft ms | prompt t/s | reply tokens |");
+            stdout.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        }
+        var turns = ConversationBenchmark.Run(model, conversation, t =>
+        {
+            if (json) return;
+            double rate = t.PromptEvalMs > 0 ? t.EvaluatedTokens * 1000 / t.PromptEvalMs : 0;
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {t.Turn} | {t.PromptTokens} | {t.CachedTokens} | {t.EvaluatedTokens} | {t.NewTokens} | {t.TimeToFirstTokenMs:F1} | {rate:F1} | {t.ReplyTokens} |"));
+            stdout.Flush();
+        }, cancellationToken);
+        if (json) stdout.WriteLine(ConversationJson(turns));
+        return 0;
+    }
+
+    /// <summary>The turns as a JSON array, one object per turn, with ConversationTurn's field names.</summary>
+    internal static string ConversationJson(IEnumerable<ConversationTurn> turns)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            foreach (var t in turns)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("turn", t.Turn);
+                w.WriteNumber("prompt_tokens", t.PromptTokens);
+                w.WriteNumber("cached_tokens", t.CachedTokens);
+                w.WriteNumber("evaluated_tokens", t.EvaluatedTokens);
+                w.WriteNumber("new_tokens", t.NewTokens);
+                w.WriteNumber("ttft_ms", Math.Round(t.TimeToFirstTokenMs, 3));
+                w.WriteNumber("prompt_eval_ms", Math.Round(t.PromptEvalMs, 3));
+                w.WriteNumber("reply_tokens", t.ReplyTokens);
+                w.WriteNumber("reply_eval_ms", Math.Round(t.ReplyEvalMs, 3));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     // The rows that the -ngl and -ncmoe values ask for, in order and each once, checked as TesseraModel.Load checks them

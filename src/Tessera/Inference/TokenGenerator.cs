@@ -85,6 +85,21 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         Counters = Counters with { TotalMs = total.Elapsed.TotalMilliseconds };
     }
 
+    /// <summary>Evaluates <paramref name="tokens"/> after the cached ones, as though they had been generated, so that the
+    /// next prompt finds them in the cache.</summary>
+    public void Continue(IReadOnlyList<int> tokens, CancellationToken cancellationToken)
+    {
+        if (tokens.Count == 0) return;
+        if ((long)_cached.Count + tokens.Count > predictor.ContextSize)
+            throw new ContextOverflowException(_cached.Count + tokens.Count, predictor.ContextSize);
+        try { predictor.Evaluate(tokens.ToArray(), _logits, cancellationToken); }
+        catch { Forget(); throw; }
+        _cached.AddRange(tokens);
+    }
+
+    /// <summary>Forgets the cache.</summary>
+    public void Reset() => Forget();
+
     // Temperature 0 with nothing that changes the logits first: the sampler would return the argmax.
     private static bool IsPlainGreedy(SamplingOptions s) =>
         s.Temperature == 0 && s.LogitBias.Count == 0 && s.RepeatPenalty == 1 && s.PresencePenalty == 0 && s.FrequencyPenalty == 0;

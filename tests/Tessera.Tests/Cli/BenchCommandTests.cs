@@ -53,6 +53,39 @@ public class BenchCommandTests
         Assert.Contains("\"tg3\"", lines[1]);
     }
 
+    [Fact]
+    public void TurnsPlayAConversationWhoseLaterTurnsEvaluateOnlyTheirNewTokens()
+    {
+        // Replies of 700 tokens outrun the sliding-window ring (128 + 512 slots) every turn.
+        var (code, output, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "--turns", "4", "--reasoning-tokens", "640",
+            "--answer-tokens", "60", "--device", "cpu", "--json");
+        Assert.True(code == 0, err);
+        using var json = JsonDocument.Parse(output);
+        var turns = json.RootElement.EnumerateArray().ToArray();
+        Assert.Equal([1, 2, 3, 4], turns.Select(t => t.GetProperty("turn").GetInt32()));
+        Assert.Equal(0, turns[0].GetProperty("cached_tokens").GetInt32());
+        for (int i = 0; i < turns.Length; i++)
+        {
+            var t = turns[i];
+            int prompt = t.GetProperty("prompt_tokens").GetInt32(), cached = t.GetProperty("cached_tokens").GetInt32();
+            Assert.Equal(prompt - cached, t.GetProperty("evaluated_tokens").GetInt32());
+            Assert.Equal(t.GetProperty("new_tokens").GetInt32(), t.GetProperty("evaluated_tokens").GetInt32());
+            Assert.True(t.GetProperty("ttft_ms").GetDouble() > 0);
+            Assert.True(t.GetProperty("reply_tokens").GetInt32() > 700);
+            if (i > 0) Assert.True(cached > turns[i - 1].GetProperty("prompt_tokens").GetInt32(), $"turn {i + 1} cached {cached}");
+        }
+        // A new user message and the re-rendered answer: about 40 + 60 tokens and harmony's tags, not the conversation.
+        Assert.InRange(turns[^1].GetProperty("evaluated_tokens").GetInt32(), 100, 140);
+
+        (code, var md, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "--turns", "2", "--reasoning-tokens", "10", "--answer-tokens", "5", "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("| turn | prompt | cached | evaluated | new | ttft ms | prompt t/s | reply tokens |", md);
+        Assert.Contains("| 2 |", md);
+        (code, _, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "--turns", "-1");
+        Assert.Equal(1, code);
+        Assert.Contains("turns must be at least 1", err);
+    }
+
     [Theory]
     [InlineData("-p", "x")]
     [InlineData("-r", "0")]

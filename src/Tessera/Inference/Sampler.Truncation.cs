@@ -20,11 +20,14 @@ public sealed partial class Sampler
     private readonly float[] _spareWeights;    // [vocab]
 
     /// <summary>Shrinks the first <paramref name="n"/> candidates to those top-k, top-p and min-p keep, in that order;
-    /// returns how many remain at the front of the candidate list.</summary>
+    /// returns how many remain at the front of the candidate list, or −1 when the list is only the head
+    /// (Sampler.Fast.cs) and top-p's nucleus reaches beyond it.</summary>
     private int Truncate(int n)
     {
         if (_topK > 0 && _topK < n) n = TopK(n, _topK);
-        if (_topP < 1 && n > 1) n = TopP(n, _topP);
+        // On the head alone a single candidate does not mean a single token: the tail may hold the nucleus.
+        if (_topP < 1 && (n > 1 || _headLimit < Buckets)) n = TopP(n, _topP);
+        if (n < 0) return n;
         if (_minP > 0) n = MinP(n, _minP);
         return n;
     }
@@ -48,7 +51,7 @@ public sealed partial class Sampler
     }
 
     /// <summary>Keeps the smallest set of most likely candidates whose probabilities add up to at least
-    /// <paramref name="p"/>, at least one.</summary>
+    /// <paramref name="p"/>, at least one; −1 when the candidates are the head and the nucleus reaches beyond it.</summary>
     private int TopP(int n, float p)
     {
         // The softmax at temperature 1 (llama_sampler_softmax_impl), summed per bucket as well as in total.
@@ -65,20 +68,34 @@ public sealed partial class Sampler
             _bucketOf[i] = (ushort)bucket;
             _bucketMasses[bucket] += weight;
         }
+        // On the head, the tail's mass is known within [_tailLow, _tailHigh] (Sampler.Fast.cs): every decision below
+        // must come out the same across the target's interval, or the call is Ambiguous.
+        double slack = 0;
+        if (_headLimit < Buckets)
+        {
+            slack = p * (_tailHigh - _tailLow) / 2;
+            total += (_tailLow + _tailHigh) / 2;
+            if (slack > 0) slack += 1e-12 * p * total;   // the exact path sums in another order
+        }
         // llama.cpp sums normalised float probabilities in sorted order and stops at cum_sum >= p; these exact double
         // sums pick the same set except where its float rounding moves the boundary by tokens of tiny probability.
         var target = p * total;
         double above = 0;
         var boundary = 0;
-        while (above + _bucketMasses[boundary] < target)
+        while (above + _bucketMasses[boundary] < target + slack)
         {
+            if (above + _bucketMasses[boundary] >= target - slack) return Ambiguous;
             above += _bucketMasses[boundary];
-            // Rounding kept the sum of the buckets a hair below the target: everything stays.
-            if (++boundary == Buckets) return n;
+            // Rounding kept the sum of the buckets a hair below the target: everything stays. On the head: look further.
+            if (++boundary == _headLimit) return _headLimit == Buckets ? n : -1;
         }
         var ties = SplitAtBucket(n, boundary, out var before);
-        return before + SelectNucleus(ties, target - above);
+        var kept = SelectNucleus(ties, target - above, slack);
+        return kept == Ambiguous ? Ambiguous : before + kept;
     }
+
+    /// <summary>What the filters return when the tail's mass, known only within bounds, could change their result.</summary>
+    private const int Ambiguous = -2;
 
     /// <summary>Keeps the candidates with probability at least <paramref name="minP"/> times the largest: logit ≥
     /// max + ln(minP), computed in float as llama.cpp does. The maximum always stays.</summary>
@@ -155,8 +172,9 @@ public sealed partial class Sampler
 
     /// <summary>Quickselect on probability mass: moves the smallest set of largest logits whose weights add up to at
     /// least <paramref name="target"/> to the front of <paramref name="candidates"/> and returns its size, at least
-    /// 1.</summary>
-    internal static int SelectNucleus(Candidates candidates, double target)
+    /// 1. With a <paramref name="slack"/>, the target may be anywhere within it: <see cref="Ambiguous"/> when that could
+    /// change a decision.</summary>
+    internal static int SelectNucleus(Candidates candidates, double target, double slack = 0)
     {
         var lo = 0;
         var hi = candidates.Length;
@@ -167,16 +185,20 @@ public sealed partial class Sampler
             var (greater, less) = range.Partition();
             double greaterMass = 0;
             for (var i = 0; i < greater; i++) greaterMass += range.Weights[i];
-            if (above + greaterMass >= target)
+            if (above + greaterMass >= target + slack)
             {
                 hi = lo + greater; // the nucleus ends among the larger logits
                 continue;
             }
+            if (above + greaterMass >= target - slack) return Ambiguous;
             var tieWeight = range.Weights[greater];
             var tieMass = (double)tieWeight * (less - greater);
-            if (above + greaterMass + tieMass >= target)
+            if (above + greaterMass + tieMass >= target - slack)
             {
+                if (above + greaterMass + tieMass < target + slack) return Ambiguous;
                 var ties = (int)Math.Ceiling((target - above - greaterMass) / tieWeight);
+                if (slack > 0 && ties != (int)Math.Ceiling((target + slack - above - greaterMass) / tieWeight)) return Ambiguous;
+                if (slack > 0 && ties != (int)Math.Ceiling((target - slack - above - greaterMass) / tieWeight)) return Ambiguous;
                 return lo + greater + Math.Clamp(ties, 1, less - greater);
             }
             above += greaterMass + tieMass;

@@ -34,9 +34,8 @@ public sealed partial class Sampler
     private readonly float[] _weights;      // [vocab] exp((logit − max) / T) for the stage that last set it
     private Xoshiro256 _rng;
 
-    // Set by Prepare: the largest adjusted logit and its lowest token id.
+    // Set by Scan: the largest adjusted logit.
     private float _maxLogit;
-    private int _argmax;
 
     /// <summary>Builds a sampler for a model with <paramref name="vocabularySize"/> logits per position.</summary>
     /// <exception cref="ArgumentException">The options are invalid (see <see cref="SamplingOptions.Validate"/>) or
@@ -79,6 +78,7 @@ public sealed partial class Sampler
         _spareIds = new int[vocabularySize];
         _spareWeights = new float[vocabularySize];
         _bucketOf = new ushort[vocabularySize];
+        _blockSums = new double[(vocabularySize + BlockLength - 1) / BlockLength];
         Seed = options.Seed ?? RandomSeed();
         _rng = new Xoshiro256(Seed);
     }
@@ -106,11 +106,23 @@ public sealed partial class Sampler
     public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
         AdjustLogits(logits, history);
-        var n = Prepare();
+        Scan(argmax: _temperature == 0);
         // Top-k, top-p and min-p always keep the most likely token, so greedy needs none of them.
-        if (_temperature == 0) return _argmax;
-        n = Truncate(n);
-        return Draw(n);
+        if (_temperature == 0) return Argmax();
+        if (!ExactPath && _topK == 0 && _topP >= 1 && _minP == 0) return DrawFromAll();
+        return Draw(Select(logits, history));
+    }
+
+    /// <summary>The candidates top-k, top-p and min-p keep, at the front of the candidate list (after
+    /// <see cref="AdjustLogits"/> and <see cref="Scan"/>): from the head when that settles it, else from every candidate.</summary>
+    private int Select(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    {
+        if (!ExactPath && (_topK > 0 || _topP < 1 || _minP > 0))
+        {
+            var n = TruncateHead(logits, history);
+            if (n >= 0) return n;
+        }
+        return Truncate(Prepare());
     }
 
     /// <summary>Logits after bias and penalties, in a buffer the next call overwrites.</summary>
@@ -129,31 +141,19 @@ public sealed partial class Sampler
     internal int[] KeptTokens(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
         AdjustLogits(logits, history);
-        var n = Truncate(Prepare());
+        Scan();
+        var n = Select(logits, history);
         var ids = _ids.AsSpan(0, n).ToArray();
         Array.Sort(ids);
         return ids;
     }
 
     /// <summary>Turns the adjusted logits into the candidate list: every token whose logit is above −infinity, in id
-    /// order. Finds the maximum and its lowest id; returns the number of candidates.</summary>
+    /// order (after <see cref="Scan"/>, which found the maximum and checked the logits); returns the number of candidates.</summary>
     private int Prepare()
     {
         var logits = _logits;
-        var max = LogitScan.Max(logits, out var hasNaN, out var hasNegativeInfinity);
-        if (hasNaN)
-            throw new ArgumentException(
-                $"the logit of token {Array.FindIndex(logits, float.IsNaN)} is NaN; the model's output is broken", "logits");
-        if (max == float.NegativeInfinity)
-            throw new ArgumentException(
-                "no token can be sampled: every logit is -infinity (are all tokens banned by LogitBias?)", "logits");
-        var argmax = Array.IndexOf(logits, max);
-        if (max == float.PositiveInfinity)
-            throw new ArgumentException($"the logit of token {argmax} is +infinity; the model's output is broken", "logits");
-        _maxLogit = max;
-        _argmax = argmax;
-
-        if (!hasNegativeInfinity)
+        if (!_hasNegativeInfinity)
         {
             _identity.CopyTo(_ids, 0);
             return logits.Length;

@@ -128,7 +128,12 @@ internal static class BenchCommand
         try { conversation.Validate(); }
         catch (ArgumentException e) { throw new CliException(e.Message); }
         int perTurn = conversation.UserTokens + conversation.ReasoningTokens + conversation.AnswerTokens + 32;
-        int context = Math.Max(4096, (200 + conversation.Turns * perTurn + 1023) / 1024 * 1024);
+        long needed = 200 + (long)conversation.Turns * perTurn;
+        int trained;
+        using (var file = GgufFile.Open(path)) trained = GptOssHyperParameters.FromGguf(file).ContextLength;
+        if (needed > trained)
+            throw new CliException($"the conversation needs about {needed} tokens of context, more than the model's {trained}: use fewer --turns or shorter replies");
+        int context = (int)Math.Min(trained, Math.Max(4096, (needed + 1023) / 1024 * 1024));
         using var model = TesseraModel.Load(path, options with { ContextSize = context });
         stderr.WriteLine($"{Path.GetFileName(path)} on {model.BackendName}: {conversation.Turns} turns, replies of {conversation.ReasoningTokens} " +
             $"reasoning + {conversation.AnswerTokens} answer tokens; load average {Benchmark.LoadAverage():F2}");

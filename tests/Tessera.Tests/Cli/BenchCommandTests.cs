@@ -84,6 +84,9 @@ public class BenchCommandTests
         (code, _, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "--turns", "-1");
         Assert.Equal(1, code);
         Assert.Contains("turns must be at least 1", err);
+        (code, _, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "--turns", "8", "--reasoning-tokens", "640");
+        Assert.Equal(1, code);
+        Assert.Contains("more than the model's 4096: use fewer --turns or shorter replies", err);
     }
 
     [Theory]

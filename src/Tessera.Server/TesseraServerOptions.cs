@@ -20,6 +20,9 @@ public sealed record TesseraServerOptions
     /// <summary>Model id reported by <c>/v1/models</c> and in results; default the model's own name.</summary>
     public string? ModelAlias { get; init; }
 
+    /// <summary>What requests get for the generation fields they leave out (max_tokens, temperature, ...).</summary>
+    public GenerationDefaults Defaults { get; init; } = new();
+
     /// <summary>Where to write one line per request (method, path, status, time); null writes nothing.</summary>
     public TextWriter? Log { get; init; }
 
@@ -31,5 +34,6 @@ public sealed record TesseraServerOptions
         if (QueueLimit < 0) throw new ArgumentException($"queue limit must not be negative (got {QueueLimit})", nameof(QueueLimit));
         if (ApiKey is { Length: 0 }) throw new ArgumentException("the API key must not be empty; leave it unset for no key", nameof(ApiKey));
         if (ModelAlias is { Length: 0 }) throw new ArgumentException("the model alias must not be empty", nameof(ModelAlias));
+        Defaults.Validate();
     }
 }

@@ -19,26 +19,8 @@ public static class TesseraCommand
     {
         stdin ??= Console.In;
         hub ??= HubEnvironment.Current;
-        var chat = ChatCommand.Create(stdout, stderr, stdin, hub);
-        // A plain command named "tessera" as the root, not RootCommand, whose name is the executable's (Tessera.Cli when
-        // run with dotnet run or as the published file): usage lines say `tessera`, as the tool is called.
-        var root = new Command("tessera", "Tessera: run OpenAI's gpt-oss models locally")
-        {
-            new HelpOption(),
-            new VersionOption(),
-            MakeTestModelCommand.Create(stdout),
-            InspectCommand.Create(stdout),
-            TokenizeCommand.Create(stdout, stdin),
-            RenderCommand.Create(stdout, stderr),
-            RunCommand.Create(stdout, stderr, stdin, hub),
-            chat,
-            PullCommand.Create(stdout, stderr, hub),
-            ListCommand.Create(stdout, hub),
-            LogitsCommand.Create(stdout),
-            ServeCommand.Create(stdout, stderr),
-            BenchCommand.Create(stdout, stderr),
-            PlanCommand.Create(stdout, hub),
-        };
+        var root = Build(stdout, stderr, stdin, hub);
+        var chat = root.Subcommands.Single(c => c.Name == "chat");
         try
         {
             var parsed = root.Parse(args);
@@ -60,6 +42,28 @@ public static class TesseraCommand
             return 1;
         }
     }
+
+    /// <summary>The command tree: the root named <c>tessera</c> and every subcommand, writing to the given streams.</summary>
+    internal static Command Build(TextWriter stdout, TextWriter stderr, TextReader stdin, HubEnvironment hub) =>
+        // A plain command named "tessera" as the root, not RootCommand, whose name is the executable's (Tessera.Cli when
+        // run with dotnet run or as the published file): usage lines say `tessera`, as the tool is called.
+        new("tessera", "Tessera: run OpenAI's gpt-oss models locally")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            MakeTestModelCommand.Create(stdout),
+            InspectCommand.Create(stdout, stderr, hub),
+            TokenizeCommand.Create(stdout, stderr, stdin, hub),
+            RenderCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr, stdin, hub),
+            ChatCommand.Create(stdout, stderr, stdin, hub),
+            PullCommand.Create(stdout, stderr, hub),
+            ListCommand.Create(stdout, hub),
+            LogitsCommand.Create(stdout, stderr, hub),
+            ServeCommand.Create(stdout, stderr, hub),
+            BenchCommand.Create(stdout, stderr, hub),
+            PlanCommand.Create(stdout, stderr, hub),
+        };
 
     /// <summary>One line for the user: what failed and, for file errors, where.</summary>
     internal static string Describe(Exception e) => e switch

@@ -13,6 +13,7 @@ using System.Text.Json;
 using Tessera.Backends;
 using Tessera.Backends.Cpu;
 using Tessera.Gguf;
+using Tessera.Hub;
 using Tessera.Inference;
 using Tessera.Models.GptOss;
 using Tessera.Placement;
@@ -21,9 +22,10 @@ namespace Tessera.Cli.Commands;
 
 internal static class BenchCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
-        var model = new Option<string>("--model", "-m") { Description = "GGUF model file", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model file, or a name tessera list shows" };
+        var hf = new Option<string?>("--hf-repo", "-hf", "-hfr") { Description = "OWNER/REPO[:QUANT] on Hugging Face: from this machine's folders, else downloaded" };
         var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt sizes to time (ppN), comma-separated; 0 = none", DefaultValueFactory = _ => "512" };
         var generate = new Option<string>("--n-gen", "-n") { Description = "Generation lengths to time (tgN), comma-separated; 0 = none", DefaultValueFactory = _ => "128" };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Timed repetitions of each test", DefaultValueFactory = _ => 3 };
@@ -49,15 +51,16 @@ internal static class BenchCommand
         var md = new Option<bool>("--md") { Description = "Print a Markdown table (the default)" };
         var command = new Command("bench", "Measure prompt processing and generation speed like llama-bench")
         {
-            model, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, cpuMoeBlocks, flashAttention, isa, json, csv, md,
+            model, hf, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, cpuMoeBlocks, flashAttention, isa, json, csv, md,
         };
         placement.AddTo(command, lists: true);
-        command.SetAction((r, cancellationToken) =>
+        command.SetAction(async (r, cancellationToken) =>
         {
-            var path = r.GetValue(model)!;
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
+            var path = (await ModelReference.ResolveAsync(r.GetValue(model), r.GetValue(hf), hub, stderr, findDefault: false, cancellationToken)).Path;
+            if (Directory.Exists(path)) throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file (tessera list shows the ones found)");
+            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
             var rows = Rows(path, DeviceOptions.ParseDevice(r.GetValue(device)), DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
                 List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers)), List(r.GetValue(cpuMoeBlocks)!, PlacementOptions.Typed(r, cpuMoeBlocks)),
                 (n, m) => placement.Request(r, n, m));
@@ -65,7 +68,7 @@ internal static class BenchCommand
             {
                 PromptSizes = List(r.GetValue(prompt)!, "-p"),
                 GenerationLengths = List(r.GetValue(generate)!, "-n"),
-                Threads = r.GetValue(threads) is { } t ? List(t, "-t") : [],
+                Threads = r.GetValue(threads) is { } t ? [.. List(t, PlacementOptions.Typed(r, threads)).Select(n => ModelOptions.CheckThreads(n, PlacementOptions.Typed(r, threads), stderr)!.Value)] : [],
                 Depths = List(r.GetValue(depth)!, "-d"),
                 Repetitions = r.GetValue(repetitions),
                 BatchSize = r.GetValue(batch),
@@ -92,7 +95,7 @@ internal static class BenchCommand
                 });
             }
             if (format == "json") stdout.WriteLine(Json(results));
-            return Task.FromResult(0);
+            return 0;
         });
         return command;
     }

@@ -24,6 +24,15 @@ public static class TesseraCommand
         try
         {
             var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.ParseErrorAction)
+            {
+                // In words, without the .NET type the value was meant to become; then where the options are listed.
+                var errors = parsed.Errors.Count > 1 ? parsed.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) : parsed.Errors;
+                foreach (var error in errors) stderr.WriteLine("error: " + ParseErrors.Describe(error));
+                var path = string.Join(' ', parsed.CommandResult.Command == root ? ["tessera"] : new[] { "tessera", parsed.CommandResult.Command.Name });
+                stderr.WriteLine($"{path} --help lists the options");
+                return 1;
+            }
             // ProcessTerminationTimeout turns Ctrl+C and SIGTERM into the actions' CancellationToken (`serve` stops
             // cleanly, `run` stops generating); a configuration made here has none unless it is set. chat handles
             // Ctrl+C itself (it stops the answer, not the program), so it gets none.
@@ -84,6 +93,7 @@ public static class TesseraCommand
         DirectoryNotFoundException d => d.Message,
         UnauthorizedAccessException u => u.Message,
         IOException io => io.Message,
+        ArgumentException { ParamName: { } name } a => a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
         ArgumentException a => a.Message,
         _ => $"{e.GetType().Name}: {e.Message}",
     };

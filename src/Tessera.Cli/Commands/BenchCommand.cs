@@ -72,7 +72,7 @@ internal static class BenchCommand
                 Depths = List(r.GetValue(depth)!, "-d"),
                 Repetitions = r.GetValue(repetitions),
                 BatchSize = r.GetValue(batch),
-                Isa = r.GetValue(isa) is { } name ? CpuIsaSupport.FromEnvironment(name) : null,
+                Isa = r.GetValue(isa) is { } name ? Isa(name) : null,
                 GpuMemory = placement.GpuMemoryBytes(r),
             };
             options.Validate();
@@ -121,14 +121,23 @@ internal static class BenchCommand
         return rows;
     }
 
+    // --isa: the same names as TESSERA_CPU_ISA, refused naming the option the user typed.
+    private static CpuIsa Isa(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new CliException("--isa must be scalar, vector128, avx2, avxvnni or avx512, not \"\"");
+        try { return CpuIsaSupport.FromEnvironment(name); }
+        catch (NotSupportedException e) { throw new CliException(e.Message.Replace($"{CpuIsaSupport.EnvironmentVariable}=", "--isa ", StringComparison.Ordinal)); }
+    }
+
     private static int[] List(string text, string option)
     {
+        if (string.IsNullOrWhiteSpace(text)) throw new CliException($"{option} takes whole numbers separated by commas, not \"{text}\"");
         try
         {
             return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture)).ToArray();
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new CliException($"{option} takes whole numbers separated by commas, not \"{text}\"");
         }

@@ -39,6 +39,9 @@ internal static class PlanCommand
             int t = r.GetValue(threads) ?? new TesseraModelOptions().EffectiveThreads;
             if (t is < 1 or > 1024) throw new CliException($"{PlacementOptions.Typed(r, threads)} must be between 1 and 1024, not {t}");
             if (r.GetValue(depth) is < 0) throw new CliException($"--depth must be 0 or more, not {r.GetValue(depth)}");
+            foreach (var bandwidth in new[] { cpuBandwidth, gpuBandwidth })
+                if (r.GetValue(bandwidth) is { } b && !(b > 0 && double.IsFinite(b)))
+                    throw new CliException($"{bandwidth.Name} must be a number of GB/s above 0, not {b}");
 
             var (name, tensors, usagePath) = Model(r.GetValue(model), r.GetValue(preset), hub, stderr);
             var hp = tensors.HyperParameters;

@@ -38,7 +38,7 @@ internal sealed class DownloadView : IDisposable
             .StartAsync(async context =>
             {
                 ProgressTask? task = null;
-                var progress = new Reporter(p =>
+                var progress = new SyncProgress<DownloadProgress>(p =>
                 {
                     task ??= context.AddTask(name, maxValue: Math.Max(1, p.Total));
                     task.IsIndeterminate = p.Total <= 0;
@@ -63,12 +63,6 @@ internal sealed class DownloadView : IDisposable
 
     /// <summary>Bytes so far of the total, or of a size not known.</summary>
     internal static string Size(long done, long total) => total > 0 ? $"{Format.Bytes(done)}/{Format.Bytes(total)}" : $"{Format.Bytes(done)} (size unknown)";
-
-    // Reports on the downloading thread, in order (Progress<T> would post them to the thread pool, out of order).
-    private sealed class Reporter(Action<DownloadProgress> report) : IProgress<DownloadProgress>
-    {
-        public void Report(DownloadProgress value) => report(value);
-    }
 
     // Without a terminal: a line at each tenth of the file, so a log shows it moving without a line per read.
     private sealed class PlainReporter(IAnsiConsole console) : IProgress<DownloadProgress>

@@ -61,8 +61,8 @@ internal sealed class ModelOptions
         if (model.PlacementSummary is { } placement) stderr.WriteLine(placement);
     }
 
-    /// <summary>Loads -m or -hf, or gpt-oss-20b found or downloaded; a spinner shows the load in a terminal, nothing does
-    /// when stderr is redirected.</summary>
+    /// <summary>Loads -m or -hf, or gpt-oss-20b found or downloaded; a progress bar (the share of the weights loaded)
+    /// shows the load in a terminal and goes when it is done; nothing is drawn when stderr is redirected.</summary>
     public async Task<TesseraModel> LoadAsync(ParseResult r, TextWriter stderr, CancellationToken cancellationToken)
     {
         var options = Options(r, stderr);   // a bad --device or -fa fails before a download
@@ -71,7 +71,13 @@ internal sealed class ModelOptions
         var console = Format.Console(stderr);
         var name = Path.GetFileName(resolved.Path);
         var model = console.Profile.Capabilities.Interactive
-            ? console.Status().Start($"loading {Markup.Escape(name)}", _ => Load(resolved.Path, options))
+            ? console.Progress().AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask($"loading {Markup.Escape(name)}", maxValue: 1);
+                    return Load(resolved.Path, options with { LoadProgress = new SyncProgress<double>(share => task.Value = share) });
+                })
             : Load(resolved.Path, options);
         if (model.PlacementNote is { } note) stderr.WriteLine(note);
         return model;

@@ -228,6 +228,7 @@ public sealed partial class HubDownloader : IDisposable
     private string Describe(Exception e) => e switch
     {
         OperationCanceledException => $"no answer for {_options.ReadTimeout.TotalSeconds:0} s",
+        HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded } => "the server closed the connection before the end of the file",
         HttpRequestException { InnerException: { } inner } h when !h.Message.Contains(inner.Message, StringComparison.Ordinal) => $"{h.Message} ({inner.Message})",
         _ => e.Message,
     };

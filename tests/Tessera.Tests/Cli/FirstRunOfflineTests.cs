@@ -6,6 +6,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Tessera.Hub;
 using Tessera.Tests.Hub;
 
@@ -113,5 +114,39 @@ public class FirstRunOfflineTests
     {
         Assert.Equal("1.50 MB (size unknown)", Tessera.Cli.Commands.DownloadView.Size(1_500_000, 0));
         Assert.Equal("1.50 MB/3.00 MB", Tessera.Cli.Commands.DownloadView.Size(1_500_000, 3_000_000));
+    }
+
+    // On a terminal (util-linux's script makes one): the bar with the size, the note about the dropped transfer written
+    // whole through the same console, "downloading" once, and the file saved.
+    [Fact(Timeout = 120_000)]
+    public async Task OnATerminalTheBarAndTheNotesShareOneConsole()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/script")) Assert.Skip("needs util-linux's script to make a terminal");
+        var content = new byte[3_000_000];
+        new Random(3).NextBytes(content);
+        "GGUF"u8.CopyTo(content);
+        await using var hub = new FakeHub("test-org/tiny-GGUF", "tiny-MXFP4.gguf", content) { DropsLeft = 1, DropAfter = 1_000_000 };
+        var home = TestModels.TempPath("home");
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var cli = Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll");
+        var start = new ProcessStartInfo("/usr/bin/script") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "-qec", $"stty cols 200; '{dotnet}' '{cli}' pull test-org/tiny-GGUF:mxfp4", "/dev/null" }) start.ArgumentList.Add(a);
+        start.Environment["TERM"] = "xterm-256color";
+        start.Environment["HOME"] = home;
+        start.Environment["HF_ENDPOINT"] = hub.Endpoint;
+        foreach (var name in new[] { "TESSERA_HOME", "XDG_CACHE_HOME", "TESSERA_HF_ENDPOINT" }) start.Environment.Remove(name);
+        using var child = Process.Start(start)!;
+        child.StandardInput.Close();
+        var output = await child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await child.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(child.ExitCode == 0, output);
+        var path = Path.Combine(home, ".cache", "tessera", "models", "test-org", "tiny-GGUF", "tiny-MXFP4.gguf");
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.Single(Regex.Matches(output, "downloading test-org/tiny-GGUF:tiny-MXFP4.gguf"));
+        Assert.Contains("the server closed the connection before the end of the file; retrying in 2 s (attempt 2 of 5)", output);
+        Assert.Contains("/3.00 MB", output);   // the bar's size column: done/total
+        Assert.Contains("100%", output);
+        Assert.DoesNotContain("unknown", output);
+        Assert.Contains($"saved {path}", output);
     }
 }

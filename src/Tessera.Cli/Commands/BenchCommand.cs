@@ -58,9 +58,7 @@ internal static class BenchCommand
         {
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
-            var path = (await ModelReference.ResolveAsync(r.GetValue(model), r.GetValue(hf), hub, stderr, findDefault: false, cancellationToken)).Path;
-            if (Directory.Exists(path)) throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file (tessera list shows the ones found)");
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), r.GetValue(hf), hub, stderr, findDefault: false, cancellationToken)).Path);
             var rows = Rows(path, DeviceOptions.ParseDevice(r.GetValue(device)), DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
                 List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers)), List(r.GetValue(cpuMoeBlocks)!, PlacementOptions.Typed(r, cpuMoeBlocks)),
                 (n, m) => placement.Request(r, n, m));

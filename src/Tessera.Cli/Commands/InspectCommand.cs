@@ -21,9 +21,7 @@ internal static class InspectCommand
         var command = new Command("inspect", "Show what a GGUF file holds: metadata, tokenizer, chat template, tensors") { file, json };
         command.SetAction(r =>
         {
-            var path = ModelReference.Local(r.GetValue(file)!, hub, stderr).Path;
-            if (Directory.Exists(path)) throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file");
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+            var path = ModelReference.RequireFile(ModelReference.Local(r.GetValue(file)!, hub, stderr).Path);
             using var gguf = GgufFile.Open(path);
             if (r.GetValue(json)) stdout.WriteLine(ToJson(gguf).ToJsonString(new JsonSerializerOptions(JsonOptions) { WriteIndented = true }));
             else PrintTables(gguf, Format.Console(stdout));

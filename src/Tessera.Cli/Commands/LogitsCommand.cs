@@ -26,9 +26,7 @@ internal static class LogitsCommand
         command.SetAction(async (r, cancellationToken) =>
         {
             var t = ModelOptions.CheckThreads(r, threads, stderr);
-            var path = (await ModelReference.ResolveAsync(r.GetValue(model), r.GetValue(hf), hub, stderr, findDefault: false, cancellationToken)).Path;
-            if (Directory.Exists(path)) throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file (tessera list shows the ones found)");
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), r.GetValue(hf), hub, stderr, findDefault: false, cancellationToken)).Path);
             int[] ids;
             using (var file = GgufFile.Open(path)) ids = GgufTokenizer.Load(file).Encode(r.GetValue(prompt)!, parseSpecial: true);
             if (ids.Length == 0) throw new CliException("the prompt is empty");

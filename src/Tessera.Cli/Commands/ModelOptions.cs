@@ -127,8 +127,6 @@ internal sealed class ModelOptions
 
     private static TesseraModel Load(string path, TesseraModelOptions options)
     {
-        if (Directory.Exists(path)) throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file (tessera list shows the ones found)");
-        if (!File.Exists(path)) throw new CliException($"file not found: {path}");
-        return TesseraModel.Load(path, options);
+        return TesseraModel.Load(ModelReference.RequireFile(path), options);
     }
 }

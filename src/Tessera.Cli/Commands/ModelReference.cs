@@ -45,6 +45,12 @@ internal static class ModelReference
             + "(OWNER/REPO:FILE, OWNER/REPO:QUANT, an Ollama MODEL:TAG); -hf OWNER/REPO[:QUANT] downloads from Hugging Face");
     }
 
+    /// <summary>Throws unless <paramref name="path"/> is a file: a directory, or nothing there, said in words.</summary>
+    public static string RequireFile(string path) =>
+        Directory.Exists(path) ? throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file (tessera list shows the ones found)")
+        : File.Exists(path) ? path
+        : throw new CliException($"file not found: {path}");
+
     /// <summary>OWNER/REPO[:FILE-OR-QUANT] split at the colon; an empty part after it counts as none.</summary>
     public static (string Repository, string? Name) SplitRepository(string text)
     {

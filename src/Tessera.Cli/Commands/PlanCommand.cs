@@ -75,9 +75,7 @@ internal static class PlanCommand
             return GptOssHyperParameters.Presets.TryGetValue(preset, out var hp)
                 ? (preset, ModelTensors.FromLayout(hp), null)
                 : throw new CliException($"unknown preset \"{preset}\" (known: {string.Join(", ", GptOssHyperParameters.Presets.Keys)})");
-        path = ModelReference.Local(path!, hub, stderr).Path;
-        if (Directory.Exists(path)) throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file");
-        if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+        path = ModelReference.RequireFile(ModelReference.Local(path!, hub, stderr).Path);
         using var file = GgufFile.Open(path!);
         return (Path.GetFileName(path!), ModelTensors.FromGguf(file), ExpertUsageStore.PathFor(hub.TesseraPlacementCache, ExpertUsageStore.ModelKey(file)));
     }

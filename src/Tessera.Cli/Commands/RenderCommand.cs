@@ -26,8 +26,7 @@ internal static class RenderCommand
         {
             if (r.GetValue(model) is { } path)
             {
-                if (!File.Exists(path)) throw new CliException($"file not found: {path}");
-                using var file = GgufFile.Open(path);
+                using var file = GgufFile.Open(ModelReference.RequireFile(path));
                 var template = file[GgufKeys.ChatTemplate]?.Raw as string;
                 if (template is null) stderr.WriteLine("warning: the model has no chat template; rendering gpt-oss's harmony format");
                 else if (template != ChatTemplate.GptOss) stderr.WriteLine("warning: the model's chat template differs from gpt-oss's; rendering gpt-oss's harmony format");

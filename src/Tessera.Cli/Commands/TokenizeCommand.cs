@@ -23,8 +23,7 @@ internal static class TokenizeCommand
         var command = new Command("tokenize", "Split text into the model's tokens") { model, text, ids, json, noSpecial };
         command.SetAction(r =>
         {
-            var path = ModelReference.Local(r.GetValue(model)!, hub, stderr).Path;
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+            var path = ModelReference.RequireFile(ModelReference.Local(r.GetValue(model)!, hub, stderr).Path);
             using var file = GgufFile.Open(path);
             var tokenizer = GgufTokenizer.Load(file);
             var input = r.GetValue(text) ?? stdin.ReadToEnd();

@@ -21,7 +21,7 @@ internal static partial class ParseErrors
         if (MissingValue().Match(error.Message) is { Success: true } missing)
             return $"{typed ?? missing.Groups["option"].Value} needs a value";
         if (error.Message.StartsWith("Required command was not provided", StringComparison.Ordinal))
-            return "give a command (tessera --help lists them; tessera chat is a good start)";
+            return "give a command (tessera chat is a good start)";
         return error.Message;
     }
 

@@ -23,6 +23,12 @@ public static class TesseraCommand
         var chat = root.Subcommands.Single(c => c.Name == "chat");
         try
         {
+            // Nothing typed: the list of commands, as git and llama.cpp show it, with the exit code of a usage error.
+            if (args.Length == 0)
+            {
+                root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+                return 1;
+            }
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.ParseErrorAction)
             {

@@ -25,7 +25,7 @@ internal static class BenchCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
         var model = new Option<string?>("--model", "-m") { Description = "GGUF model file, or a name tessera list shows" };
-        var hf = new Option<string?>("--hf-repo", "-hf", "-hfr") { Description = "OWNER/REPO[:QUANT] on Hugging Face: from this machine's folders, else downloaded" };
+        var hf = new HuggingFaceOptions();
         var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt sizes to time (ppN), comma-separated; 0 = none", DefaultValueFactory = _ => "512" };
         var generate = new Option<string>("--n-gen", "-n") { Description = "Generation lengths to time (tgN), comma-separated; 0 = none", DefaultValueFactory = _ => "128" };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Timed repetitions of each test", DefaultValueFactory = _ => 3 };
@@ -51,14 +51,15 @@ internal static class BenchCommand
         var md = new Option<bool>("--md") { Description = "Print a Markdown table (the default)" };
         var command = new Command("bench", "Measure prompt processing and generation speed like llama-bench")
         {
-            model, hf, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, cpuMoeBlocks, flashAttention, isa, json, csv, md,
+            model, prompt, generate, repetitions, threads, depth, batch, device, gpuLayers, cpuMoeBlocks, flashAttention, isa, json, csv, md,
         };
         placement.AddTo(command, lists: true);
+        hf.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
-            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), r.GetValue(hf), hub, stderr, findDefault: false, cancellationToken)).Path);
+            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), hf.Reference(r), hub, stderr, findDefault: false, cancellationToken)).Path);
             var rows = Rows(path, DeviceOptions.ParseDevice(r.GetValue(device)), DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
                 List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers)), List(r.GetValue(cpuMoeBlocks)!, PlacementOptions.Typed(r, cpuMoeBlocks)),
                 (n, m) => placement.Request(r, n, m));

@@ -17,16 +17,17 @@ internal static class LogitsCommand
     public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
         var model = new Option<string?>("--model", "-m") { Description = "GGUF model file, or a name tessera list shows" };
-        var hf = new Option<string?>("--hf-repo", "-hf", "-hfr") { Description = "OWNER/REPO[:QUANT] on Hugging Face: from this machine's folders, else downloaded" };
+        var hf = new HuggingFaceOptions();
         var prompt = new Option<string>("--prompt", "-p") { Description = "Text to evaluate (special-token text is parsed)", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Where to write float32 logits [tokens × vocabulary]", Required = true };
         var idsOut = new Option<string?>("--ids-out") { Description = "Also write the token ids, one per line" };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads" };
-        var command = new Command("logits", "Write the logits of every prompt position to a file (float32, [tokens × vocabulary])") { model, hf, prompt, output, idsOut, threads };
+        var command = new Command("logits", "Write the logits of every prompt position to a file (float32, [tokens × vocabulary])") { model, prompt, output, idsOut, threads };
+        hf.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
             var t = ModelOptions.CheckThreads(r, threads, stderr);
-            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), r.GetValue(hf), hub, stderr, findDefault: false, cancellationToken)).Path);
+            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), hf.Reference(r), hub, stderr, findDefault: false, cancellationToken)).Path);
             int[] ids;
             using (var file = GgufFile.Open(path)) ids = GgufTokenizer.Load(file).Encode(r.GetValue(prompt)!, parseSpecial: true);
             if (ids.Length == 0) throw new CliException("the prompt is empty");

@@ -33,10 +33,7 @@ internal sealed class ModelOptions
     public static ModelOptions FindingGptOss20b(HubEnvironment hub) => new(hub, findDefault: true);
 
     public Option<string> Model { get; }
-    public Option<string?> HuggingFace { get; } = new("--hf-repo", "-hf", "-hfr")
-    {
-        Description = "OWNER/REPO[:QUANT] on Hugging Face, as llama.cpp takes it: the file from this machine's folders, else downloaded like tessera pull",
-    };
+    public HuggingFaceOptions HuggingFace { get; } = new();
     public Option<int> Context { get; } = new("--ctx-size", "-c", "--ctx") { Description = "Context size in tokens", DefaultValueFactory = _ => 4096 };
     public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: physical cores)" };
     public Option<string> Device { get; } = DeviceOptions.Device();
@@ -46,7 +43,7 @@ internal sealed class ModelOptions
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
-        command.Options.Add(HuggingFace);
+        HuggingFace.AddTo(command);
         command.Options.Add(Context);
         command.Options.Add(Threads);
         command.Options.Add(Device);
@@ -66,7 +63,7 @@ internal sealed class ModelOptions
     public async Task<TesseraModel> LoadAsync(ParseResult r, TextWriter stderr, CancellationToken cancellationToken)
     {
         var options = Options(r, stderr);   // a bad --device or -fa fails before a download
-        var resolved = await ModelReference.ResolveAsync(r.GetValue(Model), r.GetValue(HuggingFace), _hub, stderr, _findDefault, cancellationToken);
+        var resolved = await ModelReference.ResolveAsync(r.GetValue(Model), HuggingFace.Reference(r), _hub, stderr, _findDefault, cancellationToken);
         if (resolved.Alias is { } alias) options = options with { Alias = alias };
         var console = Format.Console(stderr);
         var name = Path.GetFileName(resolved.Path);

@@ -39,7 +39,7 @@ internal static class ModelReference
         }
         if (matches.Count > 1)
             throw new CliException($"\"{model}\" names {matches.Count} models: {string.Join(", ", matches.Select(m => m.Name))}; give one of these names, or a path");
-        if (model.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || model.Contains(Path.DirectorySeparatorChar) && !model.Contains(':'))
+        if (model.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) || (model.Contains(Path.DirectorySeparatorChar) && !model.Contains(':')))
             throw new CliException($"file not found: {model} (tessera list shows the models on this machine and their names)");
         throw new CliException($"no file and no model named \"{model}\" on this machine: tessera list shows the names -m takes "
             + "(OWNER/REPO:FILE, OWNER/REPO:QUANT, an Ollama MODEL:TAG); -hf OWNER/REPO[:QUANT] downloads from Hugging Face");

@@ -19,29 +19,26 @@ public static class TesseraCommand
     {
         stdin ??= Console.In;
         hub ??= HubEnvironment.Current;
-        var chat = ChatCommand.Create(stdout, stderr, stdin, hub);
-        // A plain command named "tessera" as the root, not RootCommand, whose name is the executable's (Tessera.Cli when
-        // run with dotnet run or as the published file): usage lines say `tessera`, as the tool is called.
-        var root = new Command("tessera", "Tessera: run OpenAI's gpt-oss models locally")
-        {
-            new HelpOption(),
-            new VersionOption(),
-            MakeTestModelCommand.Create(stdout),
-            InspectCommand.Create(stdout),
-            TokenizeCommand.Create(stdout, stdin),
-            RenderCommand.Create(stdout, stderr),
-            RunCommand.Create(stdout, stderr, stdin, hub),
-            chat,
-            PullCommand.Create(stdout, stderr, hub),
-            ListCommand.Create(stdout, hub),
-            LogitsCommand.Create(stdout),
-            ServeCommand.Create(stdout, stderr),
-            BenchCommand.Create(stdout, stderr),
-            PlanCommand.Create(stdout, hub),
-        };
+        var root = Build(stdout, stderr, stdin, hub);
+        var chat = root.Subcommands.Single(c => c.Name == "chat");
         try
         {
+            // Nothing typed: the list of commands, as git and llama.cpp show it, with the exit code of a usage error.
+            if (args.Length == 0)
+            {
+                root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+                return 1;
+            }
             var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0 && parsed.Action is System.CommandLine.Invocation.ParseErrorAction)
+            {
+                // In words, without the .NET type the value was meant to become; then where the options are listed.
+                var errors = parsed.Errors.Count > 1 ? parsed.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) : parsed.Errors;
+                foreach (var error in errors) stderr.WriteLine("error: " + ParseErrors.Describe(error));
+                var path = string.Join(' ', parsed.CommandResult.Command == root ? ["tessera"] : new[] { "tessera", parsed.CommandResult.Command.Name });
+                stderr.WriteLine($"{path} --help lists the options");
+                return 1;
+            }
             // ProcessTerminationTimeout turns Ctrl+C and SIGTERM into the actions' CancellationToken (`serve` stops
             // cleanly, `run` stops generating); a configuration made here has none unless it is set. chat handles
             // Ctrl+C itself (it stops the answer, not the program), so it gets none.
@@ -60,6 +57,28 @@ public static class TesseraCommand
             return 1;
         }
     }
+
+    /// <summary>The command tree: the root named <c>tessera</c> and every subcommand, writing to the given streams.</summary>
+    internal static Command Build(TextWriter stdout, TextWriter stderr, TextReader stdin, HubEnvironment hub) =>
+        // A plain command named "tessera" as the root, not RootCommand, whose name is the executable's (Tessera.Cli when
+        // run with dotnet run or as the published file): usage lines say `tessera`, as the tool is called.
+        new("tessera", "Tessera: run OpenAI's gpt-oss models locally")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            MakeTestModelCommand.Create(stdout),
+            InspectCommand.Create(stdout, stderr, hub),
+            TokenizeCommand.Create(stdout, stderr, stdin, hub),
+            RenderCommand.Create(stdout, stderr),
+            RunCommand.Create(stdout, stderr, stdin, hub),
+            ChatCommand.Create(stdout, stderr, stdin, hub),
+            PullCommand.Create(stdout, stderr, hub),
+            ListCommand.Create(stdout, hub),
+            LogitsCommand.Create(stdout, stderr, hub),
+            ServeCommand.Create(stdout, stderr, hub),
+            BenchCommand.Create(stdout, stderr, hub),
+            PlanCommand.Create(stdout, stderr, hub),
+        };
 
     /// <summary>One line for the user: what failed and, for file errors, where.</summary>
     internal static string Describe(Exception e) => e switch
@@ -80,6 +99,7 @@ public static class TesseraCommand
         DirectoryNotFoundException d => d.Message,
         UnauthorizedAccessException u => u.Message,
         IOException io => io.Message,
+        ArgumentException { ParamName: { } name } a => a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
         ArgumentException a => a.Message,
         _ => $"{e.GetType().Name}: {e.Message}",
     };

@@ -19,7 +19,7 @@ public sealed partial class TesseraServer
         {
             request = await ReadRequestAsync(context, ServerJsonContext.Relaxed.TextCompletionRequest).ConfigureAwait(false);
             prompt = request.CheckedPrompt();
-            options = request.ToOptions(_model.Tokenizer.VocabularySize);
+            options = request.ToOptions(_model.Tokenizer.VocabularySize, _options.Defaults);
             options.Validate();
         }
         catch (Exception e) when (e is not OperationCanceledException)

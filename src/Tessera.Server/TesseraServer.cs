@@ -123,9 +123,7 @@ public sealed partial class TesseraServer : IAsyncDisposable
     }
 
     private static IPAddress ParseHost(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
-        : IPAddress.TryParse(host.Trim('[', ']'), out var address) ? address
-        : throw new ArgumentException($"host must be an IP address (127.0.0.1, 0.0.0.0, ::1) or localhost, not \"{host}\"", nameof(host));
+        TesseraServerOptions.TryParseHost(host) ?? throw new ArgumentException(TesseraServerOptions.BadHost(host), nameof(host));
 
     // Outermost: counts and logs every answer, and turns what nothing else caught, or an empty 404/405, into an
     // OpenAI error body.

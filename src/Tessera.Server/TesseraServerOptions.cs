@@ -20,6 +20,9 @@ public sealed record TesseraServerOptions
     /// <summary>Model id reported by <c>/v1/models</c> and in results; default the model's own name.</summary>
     public string? ModelAlias { get; init; }
 
+    /// <summary>What requests get for the generation fields they leave out (max_tokens, temperature, ...).</summary>
+    public GenerationDefaults Defaults { get; init; } = new();
+
     /// <summary>Where to write one line per request (method, path, status, time); null writes nothing.</summary>
     public TextWriter? Log { get; init; }
 
@@ -27,9 +30,19 @@ public sealed record TesseraServerOptions
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Host)) throw new ArgumentException("host must not be empty", nameof(Host));
+        if (TryParseHost(Host) is null) throw new ArgumentException(BadHost(Host), nameof(Host));
         if (Port is < 0 or > 65535) throw new ArgumentException($"port must be between 0 and 65535 (got {Port})", nameof(Port));
         if (QueueLimit < 0) throw new ArgumentException($"queue limit must not be negative (got {QueueLimit})", nameof(QueueLimit));
         if (ApiKey is { Length: 0 }) throw new ArgumentException("the API key must not be empty; leave it unset for no key", nameof(ApiKey));
         if (ModelAlias is { Length: 0 }) throw new ArgumentException("the model alias must not be empty", nameof(ModelAlias));
+        Defaults.Validate();
     }
+
+    /// <summary>The address to listen on for <paramref name="host"/>: an IP address (brackets allowed) or localhost; else null.</summary>
+    internal static System.Net.IPAddress? TryParseHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? System.Net.IPAddress.Loopback
+        : System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) ? address
+        : null;
+
+    internal static string BadHost(string host) => $"host must be an IP address (127.0.0.1, 0.0.0.0, ::1) or localhost, not \"{host}\"";
 }

@@ -30,6 +30,7 @@ internal static class ModelLoader
             ContextSize = options.ContextSize,
             Threads = options.EffectiveThreads,
             KvCacheType = options.KvCacheF16 ? GgmlType.F16 : GgmlType.F32,
+            LoadProgress = options.LoadProgress,
         };
         using var decision = PlacementDecision.Make(file, options.DeviceFor(hp.BlockCount), options.PlacementRequest, options.GpuMemory,
             options.ContextSize, predictorOptions.BatchSize, predictorOptions.KvCacheType, predictorOptions.Threads,

@@ -45,6 +45,10 @@ public sealed record TesseraModelOptions
     /// <summary>Store keys and values as F16 (llama.cpp's default) rather than F32.</summary>
     public bool KvCacheF16 { get; init; } = true;
 
+    /// <summary>Receives the share of the weights loaded (0 to 1) after each tensor. On the CPU the weights are mapped and
+    /// this moves fast; on a GPU it follows the upload.</summary>
+    public IProgress<double>? LoadProgress { get; init; }
+
     /// <summary>Name reported as <c>model</c> in results; default the file name without extension.</summary>
     public string? Alias { get; init; }
 

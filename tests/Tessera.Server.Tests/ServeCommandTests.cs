@@ -10,7 +10,9 @@ public class ServeCommandTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = TesseraCommand.Run(args, stdout, stderr);
+        // An empty home: -m names are looked up there, never in this machine's model folders.
+        var home = Path.Combine(Path.GetTempPath(), $"tessera-serve-{Guid.NewGuid():N}");
+        var code = TesseraCommand.Run(args, stdout, stderr, new StringReader(""), new Hub.HubEnvironment(home));
         return (code, stdout.ToString(), stderr.ToString());
     }
 
@@ -34,6 +36,7 @@ public class ServeCommandTests
         Assert.Equal(1, code);
         Assert.Contains(message, error);
         Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotContain("(Parameter", error);
     }
 
     [Fact]

@@ -15,6 +15,7 @@ using System.Text.Json;
 using Tessera.Backends;
 using Tessera.Backends.Cpu;
 using Tessera.Gguf;
+using Tessera.Hub;
 using Tessera.Inference;
 using Tessera.Models.GptOss;
 using Tessera.Placement;
@@ -23,9 +24,10 @@ namespace Tessera.Cli.Commands;
 
 internal static class BenchCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
-        var model = new Option<string>("--model", "-m") { Description = "GGUF model file", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model file, or a name tessera list shows" };
+        var hf = new HuggingFaceOptions();
         var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt sizes to time (ppN), comma-separated; 0 = none", DefaultValueFactory = _ => "512" };
         var generate = new Option<string>("--n-gen", "-n") { Description = "Generation lengths to time (tgN), comma-separated; 0 = none", DefaultValueFactory = _ => "128" };
         var repetitions = new Option<int>("--repetitions", "-r") { Description = "Timed repetitions of each test", DefaultValueFactory = _ => 3 };
@@ -58,29 +60,29 @@ internal static class BenchCommand
             turns, reasoningTokens, answerTokens,
         };
         placement.AddTo(command, lists: true);
-        command.SetAction((r, cancellationToken) =>
+        hf.AddTo(command);
+        command.SetAction(async (r, cancellationToken) =>
         {
-            var path = r.GetValue(model)!;
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
+            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), hf.Reference(r), hub, stderr, findDefault: false, cancellationToken)).Path);
             if (r.GetValue(turns) != 0)
             {
                 var conversation = new ConversationBenchmarkOptions
                 {
                     Turns = r.GetValue(turns), ReasoningTokens = r.GetValue(reasoningTokens), AnswerTokens = r.GetValue(answerTokens),
                 };
-                int[] threadList = r.GetValue(threads) is { } tl ? List(tl, "-t") : [];
+                int[] threadList = r.GetValue(threads) is { } tl ? [.. List(tl, "-t").Select(n => ModelOptions.CheckThreads(n, "-t", stderr)!.Value)] : [];
                 if (threadList.Length > 1) throw new CliException("--turns takes one thread count (-t N)");
                 int[] layerList = List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers));
                 if (layerList.Length > 1) throw new CliException("--turns takes one -ngl value");
-                return Task.FromResult(Conversation(path, conversation, new TesseraModelOptions
+                return Conversation(path, conversation, new TesseraModelOptions
                 {
                     Device = DeviceOptions.ParseDevice(r.GetValue(device)),
                     FlashAttention = DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
                     GpuLayers = layerList[0],
                     Threads = threadList.Length == 1 ? threadList[0] : null,
-                }, r.GetValue(json), stdout, stderr, cancellationToken));
+                }, r.GetValue(json), stdout, stderr, cancellationToken);
             }
             var rows = Rows(path, DeviceOptions.ParseDevice(r.GetValue(device)), DeviceOptions.ParseFlashAttention(r.GetValue(flashAttention)),
                 List(r.GetValue(gpuLayers)!, PlacementOptions.Typed(r, gpuLayers)), List(r.GetValue(cpuMoeBlocks)!, PlacementOptions.Typed(r, cpuMoeBlocks)),
@@ -89,11 +91,11 @@ internal static class BenchCommand
             {
                 PromptSizes = List(r.GetValue(prompt)!, "-p"),
                 GenerationLengths = List(r.GetValue(generate)!, "-n"),
-                Threads = r.GetValue(threads) is { } t ? List(t, "-t") : [],
+                Threads = r.GetValue(threads) is { } t ? [.. List(t, PlacementOptions.Typed(r, threads)).Select(n => ModelOptions.CheckThreads(n, PlacementOptions.Typed(r, threads), stderr)!.Value)] : [],
                 Depths = List(r.GetValue(depth)!, "-d"),
                 Repetitions = r.GetValue(repetitions),
                 BatchSize = r.GetValue(batch),
-                Isa = r.GetValue(isa) is { } name ? CpuIsaSupport.FromEnvironment(name) : null,
+                Isa = r.GetValue(isa) is { } name ? Isa(name) : null,
                 GpuMemory = placement.GpuMemoryBytes(r),
             };
             options.Validate();
@@ -116,7 +118,7 @@ internal static class BenchCommand
                 });
             }
             if (format == "json") stdout.WriteLine(Json(results));
-            return Task.FromResult(0);
+            return 0;
         });
         return command;
     }
@@ -201,14 +203,23 @@ internal static class BenchCommand
         return rows;
     }
 
+    // --isa: the same names as TESSERA_CPU_ISA, refused naming the option the user typed.
+    private static CpuIsa Isa(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new CliException("--isa must be scalar, vector128, avx2, avxvnni or avx512, not \"\"");
+        try { return CpuIsaSupport.FromEnvironment(name); }
+        catch (NotSupportedException e) { throw new CliException(e.Message.Replace($"{CpuIsaSupport.EnvironmentVariable}=", "--isa ", StringComparison.Ordinal)); }
+    }
+
     private static int[] List(string text, string option)
     {
+        if (string.IsNullOrWhiteSpace(text)) throw new CliException($"{option} takes whole numbers separated by commas, not \"{text}\"");
         try
         {
             return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture)).ToArray();
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new CliException($"{option} takes whole numbers separated by commas, not \"{text}\"");
         }

@@ -35,8 +35,9 @@ internal sealed class ChatLoop(TesseraModel model, ChatCompletionOptions options
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var device = model.BackendName is { } backend ? $" (device: {backend})" : "";
-        console.MarkupLine($"[dim]chatting with {Markup.Escape(model.Name + device)}, reasoning effort {Effort}; /help lists the commands, Ctrl+C stops an answer, /exit quits[/]");
+        // The device names the threads where the CPU works (cpu, 8 threads, avx2; or cuda + cpu for a split model).
+        var device = model.BackendName is { } backend ? $"device: {backend}; " : "";
+        console.MarkupLine($"[dim]chatting with {Markup.Escape($"{model.Name} ({device}context {model.ContextSize} tokens)")}, reasoning effort {Effort}; /help lists the commands, Ctrl+C stops an answer, /exit quits[/]");
         if (model.PlacementSummary is { } placement) console.MarkupLine($"[dim]{Markup.Escape(placement)}[/]");
         while (!cancellationToken.IsCancellationRequested)
         {

@@ -25,10 +25,10 @@ internal static class DeviceOptions
         ? choice
         : throw new CliException($"--device must be auto, cpu or cuda, not \"{text}\"");
 
-    /// <summary>llama.cpp's -fa values: on, off, auto (and 1, 0, true, false); the flag alone is on.</summary>
+    /// <summary>llama.cpp's -fa values: on, off, auto (and 1, 0, true, false); the flag alone is on, an empty value is refused.</summary>
     public static bool ParseFlashAttention(string? text) => text?.Trim().ToLowerInvariant() switch
     {
-        null or "" or "on" or "auto" or "1" or "true" or "enabled" => true,
+        null or "on" or "auto" or "1" or "true" or "enabled" => true,
         "off" or "0" or "false" or "disabled" => false,
         _ => throw new CliException($"--flash-attn must be on, off or auto, not \"{text}\""),
     };

@@ -32,12 +32,26 @@ internal sealed class GenerationOptions
             ReasoningEffort = ParseEffort(r.GetValue(Effort)!, "--reasoning-effort"),
             Sampling = new SamplingOptions { Temperature = r.GetValue(Temperature), TopP = r.GetValue(TopP), TopK = r.GetValue(TopK), Seed = SeedValue(r.GetValue(Seed)) },
         };
+        CheckSampling(r, options.Sampling, Temperature, TopP, TopK, null);
         options.Validate();
         return options;
     }
 
+    /// <summary>Refuses sampling values that cannot work, naming the option as typed (the library would name its field).</summary>
+    public static void CheckSampling(ParseResult r, SamplingOptions s, Option temperature, Option topP, Option topK, Option? minP)
+    {
+        if (!(s.Temperature >= 0 && float.IsFinite(s.Temperature)))
+            throw new CliException($"{PlacementOptions.Typed(r, temperature)} must be a number from 0 up (0 = greedy), not {s.Temperature}");
+        if (!(s.TopP > 0 && s.TopP <= 1))
+            throw new CliException($"{PlacementOptions.Typed(r, topP)} must be above 0 and at most 1 (1 = off), not {s.TopP}");
+        if (s.TopK < 0)
+            throw new CliException($"{PlacementOptions.Typed(r, topK)} must be 0 (off) or a count of tokens, not {s.TopK}");
+        if (minP is not null && !(s.MinP >= 0 && s.MinP <= 1))
+            throw new CliException($"{PlacementOptions.Typed(r, minP)} must be from 0 (off) to 1, not {s.MinP}");
+    }
+
     // llama.cpp's -n: -1 is "until the context is full", as leaving it out.
-    private static int? Tokens(int? n) => n switch
+    internal static int? Tokens(int? n) => n switch
     {
         -1 or null => null,
         < -1 => throw new CliException($"-n must be -1 (until the context is full) or a count of tokens, not {n}"),
@@ -45,7 +59,7 @@ internal sealed class GenerationOptions
     };
 
     // llama.cpp's --seed: -1 is a random seed, as leaving it out.
-    private static ulong? SeedValue(long? seed) => seed switch
+    internal static ulong? SeedValue(long? seed) => seed switch
     {
         -1 or null => null,
         < -1 => throw new CliException($"--seed must be -1 (a random seed) or a number from 0 up, not {seed}"),

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Tessera.Gguf;
+using Tessera.Hub;
 using Tessera.Quants;
 using Tessera.Tokenization;
 
@@ -13,15 +14,14 @@ namespace Tessera.Cli.Commands;
 
 internal static class InspectCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
-        var file = new Argument<string>("file") { Description = "GGUF file to inspect" };
+        var file = new Argument<string>("file") { Description = "GGUF file to inspect, or a name tessera list shows" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables" };
         var command = new Command("inspect", "Show what a GGUF file holds: metadata, tokenizer, chat template, tensors") { file, json };
         command.SetAction(r =>
         {
-            var path = r.GetValue(file)!;
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+            var path = ModelReference.RequireFile(ModelReference.Local(r.GetValue(file)!, hub, stderr).Path);
             using var gguf = GgufFile.Open(path);
             if (r.GetValue(json)) stdout.WriteLine(ToJson(gguf).ToJsonString(new JsonSerializerOptions(JsonOptions) { WriteIndented = true }));
             else PrintTables(gguf, Format.Console(stdout));

@@ -5,6 +5,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Tessera.Gguf;
+using Tessera.Hub;
 using Tessera.Inference;
 using Tessera.Models.GptOss;
 using Tessera.Tokenization;
@@ -13,22 +14,24 @@ namespace Tessera.Cli.Commands;
 
 internal static class LogitsCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
-        var model = new Option<string>("--model", "-m") { Description = "GGUF model file", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model file, or a name tessera list shows" };
+        var hf = new HuggingFaceOptions();
         var prompt = new Option<string>("--prompt", "-p") { Description = "Text to evaluate (special-token text is parsed)", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Where to write float32 logits [tokens × vocabulary]", Required = true };
         var idsOut = new Option<string?>("--ids-out") { Description = "Also write the token ids, one per line" };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads" };
         var command = new Command("logits", "Write the logits of every prompt position to a file (float32, [tokens × vocabulary])") { model, prompt, output, idsOut, threads };
-        command.SetAction(r =>
+        hf.AddTo(command);
+        command.SetAction(async (r, cancellationToken) =>
         {
-            var path = r.GetValue(model)!;
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+            var t = ModelOptions.CheckThreads(r, threads, stderr);
+            var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), hf.Reference(r), hub, stderr, findDefault: false, cancellationToken)).Path);
             int[] ids;
             using (var file = GgufFile.Open(path)) ids = GgufTokenizer.Load(file).Encode(r.GetValue(prompt)!, parseSpecial: true);
             if (ids.Length == 0) throw new CliException("the prompt is empty");
-            var dump = LogitsDump.Evaluate(path, ids, new GptOssPredictorOptions { Threads = r.GetValue(threads) ?? new TesseraModelOptions().EffectiveThreads });
+            var dump = LogitsDump.Evaluate(path, ids, new GptOssPredictorOptions { Threads = t ?? new TesseraModelOptions().EffectiveThreads });
             using (var stream = File.Create(r.GetValue(output)!))
                 stream.Write(MemoryMarshal.AsBytes(dump.Values.AsSpan()));
             if (r.GetValue(idsOut) is { } idsPath) File.WriteAllLines(idsPath, ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)));

@@ -80,7 +80,7 @@ internal static class MakeTestModelCommand
                     .Start(ctx =>
                     {
                         var task = ctx.AddTask(Path.GetFileName(path), maxValue: total);
-                        writer.WriteTo(path, new SyncProgress(b => task.Value = b));
+                        writer.WriteTo(path, new SyncProgress<long>(b => task.Value = b));
                     });
             }
             else
@@ -116,11 +116,5 @@ internal static class MakeTestModelCommand
         var layers = coverage.Count == 1 ? "1 layer" : $"{coverage.Count} layers";
         return $"routing: skewed, the hottest {string.Join("/", hot)} of {experts} experts take " +
             $"{string.Join("/", shares.Select(s => $"{100 * s:F1}%"))} of a layer's picks (calibration, mean over {layers}; gpt-oss-20b: about 50/80/90%)";
-    }
-
-    /// <summary>Reports on the writer's thread (Progress&lt;T&gt; would post to a thread pool, out of order).</summary>
-    private sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

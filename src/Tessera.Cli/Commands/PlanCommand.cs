@@ -15,9 +15,9 @@ namespace Tessera.Cli.Commands;
 
 internal static class PlanCommand
 {
-    public static Command Create(TextWriter stdout, HubEnvironment hub)
+    public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
-        var model = new Option<string?>("--model", "-m") { Description = "GGUF model file" };
+        var model = new Option<string?>("--model", "-m") { Description = "GGUF model file, or a name tessera list shows" };
         var preset = new Option<string?>("--preset") { Description = $"Plan for a published shape instead of a file: {string.Join(", ", GptOssHyperParameters.Presets.Keys)}" };
         var context = new Option<int>("--ctx-size", "-c", "--ctx") { Description = "Context size in tokens", DefaultValueFactory = _ => 4096 };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads that would compute experts in RAM (default: physical cores)" };
@@ -39,8 +39,11 @@ internal static class PlanCommand
             int t = r.GetValue(threads) ?? new TesseraModelOptions().EffectiveThreads;
             if (t is < 1 or > 1024) throw new CliException($"{PlacementOptions.Typed(r, threads)} must be between 1 and 1024, not {t}");
             if (r.GetValue(depth) is < 0) throw new CliException($"--depth must be 0 or more, not {r.GetValue(depth)}");
+            foreach (var bandwidth in new[] { cpuBandwidth, gpuBandwidth })
+                if (r.GetValue(bandwidth) is { } b && !(b > 0 && double.IsFinite(b)))
+                    throw new CliException($"{bandwidth.Name} must be a number of GB/s above 0, not {b}");
 
-            var (name, tensors, usagePath) = Model(r.GetValue(model), r.GetValue(preset), hub);
+            var (name, tensors, usagePath) = Model(r.GetValue(model), r.GetValue(preset), hub, stderr);
             var hp = tensors.HyperParameters;
             if (ctx > hp.ContextLength) throw new CliException($"context size {ctx} is larger than the model's training context ({hp.ContextLength})");
             var gpu = Gpu();
@@ -65,15 +68,14 @@ internal static class PlanCommand
     }
 
     // The model's name, tensors and router counts file: from -m, or from --preset's shape (no counts).
-    private static (string Name, ModelTensors Tensors, string? UsagePath) Model(string? path, string? preset, HubEnvironment hub)
+    private static (string Name, ModelTensors Tensors, string? UsagePath) Model(string? path, string? preset, HubEnvironment hub, TextWriter stderr)
     {
         if ((path is null) == (preset is null)) throw new CliException("give a model file with -m, or a shape with --preset (not both)");
         if (preset is not null)
             return GptOssHyperParameters.Presets.TryGetValue(preset, out var hp)
                 ? (preset, ModelTensors.FromLayout(hp), null)
                 : throw new CliException($"unknown preset \"{preset}\" (known: {string.Join(", ", GptOssHyperParameters.Presets.Keys)})");
-        if (Directory.Exists(path)) throw new CliException($"{path} is a directory, not a model file: give the path of a .gguf file");
-        if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+        path = ModelReference.RequireFile(ModelReference.Local(path!, hub, stderr).Path);
         using var file = GgufFile.Open(path!);
         return (Path.GetFileName(path!), ModelTensors.FromGguf(file), ExpertUsageStore.PathFor(hub.TesseraPlacementCache, ExpertUsageStore.ModelKey(file)));
     }

@@ -16,19 +16,25 @@ internal static class PullCommand
             Description = $"REPO[:FILE] on Hugging Face (default {HubFileReference.GptOss20b})",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("pull", "Download a GGUF model from Hugging Face (resumes, checks the sha256); TESSERA_HF_ENDPOINT or HF_ENDPOINT change the server") { what };
+        var command = new Command("pull", "Download a GGUF model from Hugging Face (resumes, checks the sha256); HF_ENDPOINT (or TESSERA_HF_ENDPOINT) changes the server") { what };
         command.SetAction(async (r, cancellationToken) =>
         {
-            using var downloader = DownloadView.CreateDownloader(hub, stderr);
+            using var view = new DownloadView(hub, stderr);
             var file = HubFileReference.GptOss20b;
-            if (r.GetValue(what) is { } text)
+            try
             {
-                var colon = text.IndexOf(':');
-                var (repository, name) = colon < 0 ? (text, null) : (text[..colon], text[(colon + 1)..]);
-                file = await downloader.ResolveAsync(repository, string.IsNullOrEmpty(name) ? null : name, cancellationToken);
+                if (r.GetValue(what) is { } text)
+                {
+                    var (repository, name) = ModelReference.SplitRepository(text);
+                    file = await view.Downloader.ResolveAsync(repository, name, cancellationToken);
+                }
+                var result = await view.DownloadAsync(file, cancellationToken);
+                stdout.WriteLine(DownloadView.Describe(result));
             }
-            var result = await DownloadView.DownloadAsync(downloader, file, stderr, cancellationToken);
-            stdout.WriteLine(DownloadView.Describe(result));
+            catch (HubDownloadException e) when (e.ServerUnreachable)
+            {
+                throw new CliException($"{e.Message}\n{ModelReference.OfflineHint(hub, pulling: true)}");
+            }
             return 0;
         });
         return command;

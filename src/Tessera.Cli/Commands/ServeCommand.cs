@@ -1,16 +1,20 @@
-// `tessera serve -m FILE`: loads the model and serves it with OpenAI's API (TesseraServer) until Ctrl+C, with
-// llama-server's flag names (--host, --port, --api-key, --alias). Prints the URL once listening, one line per request.
+// `tessera serve [-m FILE|NAME | -hf REPO[:QUANT]]`: loads the model (without one, gpt-oss-20b found or downloaded, as
+// chat does) and serves it with OpenAI's API (TesseraServer) until Ctrl+C, with llama-server's flag names (--host,
+// --port, --api-key, --alias; -n, --temp, --top-p, --top-k, --min-p, --seed as the defaults of requests that leave those
+// fields out). Prints the URL once listening, one line per request.
 
 using System.CommandLine;
+using Tessera.Hub;
+using Tessera.Inference;
 using Tessera.Server;
 
 namespace Tessera.Cli.Commands;
 
 internal static class ServeCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, HubEnvironment hub)
     {
-        var model = new ModelOptions();
+        var model = ModelOptions.FindingGptOss20b(hub);
         var defaults = new TesseraServerOptions();
         var host = new Option<string>("--host") { Description = "Address to listen on (0.0.0.0 for every interface)", DefaultValueFactory = _ => defaults.Host };
         var port = new Option<int>("--port") { Description = "TCP port (0 = any free port)", DefaultValueFactory = _ => defaults.Port };
@@ -18,13 +22,35 @@ internal static class ServeCommand
         var queueLimit = new Option<int>("--queue-limit") { Description = "Requests that may wait for the model; more get 429", DefaultValueFactory = _ => defaults.QueueLimit };
         var alias = new Option<string?>("--alias", "-a") { Description = "Model id reported to clients (default: the file name)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not log requests" };
-        var command = new Command("serve", "Serve the model with an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models)")
+        var maxTokens = new Option<int?>("--n-predict", "-n", "--max-tokens") { Description = "Default max_tokens of requests that give none (-1 or left out: until the context is full)" };
+        var temperature = new Option<float?>("--temp") { Description = "Default temperature of requests that give none (1.0 unless set)" };
+        var topP = new Option<float?>("--top-p") { Description = "Default top_p of requests that give none (1.0 = off)" };
+        var topK = new Option<int?>("--top-k") { Description = "Default top_k of requests that give none (0 = off)" };
+        var minP = new Option<float?>("--min-p") { Description = "Default min_p of requests that give none (0 = off)" };
+        var seed = new Option<long?>("--seed") { Description = "Default seed of requests that give none (-1 or left out: a random one per request)" };
+        var effort = new Option<string?>("--reasoning-effort") { Description = "Default reasoning_effort of chat requests that give none: low, medium or high" };
+        var command = new Command("serve", "Serve the model with an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models); without -m: gpt-oss-20b, found on this machine or downloaded")
         {
-            host, port, apiKey, queueLimit, alias, quiet,
+            host, port, apiKey, queueLimit, alias, quiet, maxTokens, temperature, topP, topK, minP, seed, effort,
         };
         model.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
         {
+            var sampling = new SamplingOptions();
+            var requestDefaults = new GenerationDefaults
+            {
+                MaxTokens = GenerationOptions.Tokens(r.GetValue(maxTokens)),
+                Sampling = sampling with
+                {
+                    Temperature = r.GetValue(temperature) ?? sampling.Temperature,
+                    TopP = r.GetValue(topP) ?? sampling.TopP,
+                    TopK = r.GetValue(topK) ?? sampling.TopK,
+                    MinP = r.GetValue(minP) ?? sampling.MinP,
+                    Seed = GenerationOptions.SeedValue(r.GetValue(seed)),
+                },
+                ReasoningEffort = r.GetValue(effort) is { } e ? GenerationOptions.ParseEffort(e, "--reasoning-effort") : ReasoningEffortDefault,
+            };
+            GenerationOptions.CheckSampling(r, requestDefaults.Sampling, temperature, topP, topK, minP);
             var options = new TesseraServerOptions
             {
                 Host = r.GetValue(host)!,
@@ -33,9 +59,10 @@ internal static class ServeCommand
                 QueueLimit = r.GetValue(queueLimit),
                 ModelAlias = r.GetValue(alias),
                 Log = r.GetValue(quiet) ? null : stderr,
+                Defaults = requestDefaults,
             };
             options.Validate();   // before the load, which may take a while
-            using var m = model.Load(r, stderr);
+            using var m = await model.LoadAsync(r, stderr, cancellationToken);
             ModelOptions.WriteDevice(m, stderr);
             await using var server = new TesseraServer(m, options);
             await server.StartAsync(cancellationToken);
@@ -51,4 +78,6 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static Chat.Harmony.ReasoningEffort ReasoningEffortDefault => new GenerationDefaults().ReasoningEffort;
 }

@@ -6,15 +6,16 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tessera.Gguf;
+using Tessera.Hub;
 using Tessera.Tokenization;
 
 namespace Tessera.Cli.Commands;
 
 internal static class TokenizeCommand
 {
-    public static Command Create(TextWriter stdout, TextReader stdin)
+    public static Command Create(TextWriter stdout, TextWriter stderr, TextReader stdin, HubEnvironment hub)
     {
-        var model = new Option<string>("--model", "-m") { Description = "GGUF model whose tokenizer to use", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "GGUF model whose tokenizer to use (a file, or a name tessera list shows)", Required = true };
         var text = new Argument<string?>("text") { Description = "Text to tokenize (standard input when absent)", Arity = ArgumentArity.ZeroOrOne };
         var ids = new Option<bool>("--ids") { Description = "Print only the ids, as a list: [1, 2, 3]" };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of {id, piece}" };
@@ -22,8 +23,7 @@ internal static class TokenizeCommand
         var command = new Command("tokenize", "Split text into the model's tokens") { model, text, ids, json, noSpecial };
         command.SetAction(r =>
         {
-            var path = r.GetValue(model)!;
-            if (!File.Exists(path)) throw new CliException($"file not found: {path}");
+            var path = ModelReference.RequireFile(ModelReference.Local(r.GetValue(model)!, hub, stderr).Path);
             using var file = GgufFile.Open(path);
             var tokenizer = GgufTokenizer.Load(file);
             var input = r.GetValue(text) ?? stdin.ReadToEnd();

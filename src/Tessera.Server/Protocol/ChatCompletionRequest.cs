@@ -38,16 +38,17 @@ internal sealed class ChatCompletionRequest : GenerationRequest
     }
 
     /// <summary>The library's options for this request; throws <see cref="ApiException"/> naming the first bad field.</summary>
-    public ChatCompletionOptions ToOptions(int vocabularySize)
+    public ChatCompletionOptions ToOptions(int vocabularySize, GenerationDefaults? defaults = null)
     {
+        defaults ??= new GenerationDefaults();
         var tools = ToTools();
         var (choice, offered) = ToToolChoice(tools);
         return new ChatCompletionOptions
         {
-            MaxTokens = CheckMaxTokens(MaxCompletionTokens, "max_completion_tokens") ?? CheckMaxTokens(MaxTokens, "max_tokens"),
+            MaxTokens = CheckMaxTokens(MaxCompletionTokens, "max_completion_tokens") ?? CheckMaxTokens(MaxTokens, "max_tokens") ?? defaults.MaxTokens,
             Stop = ToStop(),
-            Sampling = ToSampling(vocabularySize),
-            ReasoningEffort = ToEffort(),
+            Sampling = ToSampling(vocabularySize, defaults.Sampling),
+            ReasoningEffort = ToEffort(defaults.ReasoningEffort),
             Tools = offered,
             ToolChoice = choice,
             ResponseFormat = ToResponseFormat(),
@@ -93,9 +94,10 @@ internal sealed class ChatCompletionRequest : GenerationRequest
         return ("required", named);
     }
 
-    private ReasoningEffort ToEffort() => ReasoningEffort switch
+    private ReasoningEffort ToEffort(ReasoningEffort otherwise) => ReasoningEffort switch
     {
-        null or "medium" => Chat.Harmony.ReasoningEffort.Medium,
+        null => otherwise,
+        "medium" => Chat.Harmony.ReasoningEffort.Medium,
         "low" or "minimal" or "none" => Chat.Harmony.ReasoningEffort.Low,
         "high" => Chat.Harmony.ReasoningEffort.High,
         var other => throw ApiException.BadRequest($"reasoning_effort must be low, medium or high (got \"{other}\")", "reasoning_effort"),

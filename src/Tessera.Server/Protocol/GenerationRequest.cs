@@ -48,8 +48,9 @@ internal abstract class GenerationRequest
 
     [JsonIgnore] public bool IncludeUsage => StreamOptions?.IncludeUsage == true;
 
-    /// <summary>Sampling options of this request; throws <see cref="ApiException"/> naming the first bad field.</summary>
-    protected SamplingOptions ToSampling(int vocabularySize)
+    /// <summary>Sampling options of this request, <paramref name="defaults"/> where it sets none; throws
+    /// <see cref="ApiException"/> naming the first bad field.</summary>
+    protected SamplingOptions ToSampling(int vocabularySize, SamplingOptions defaults)
     {
         if (N is not (null or 1)) throw ApiException.BadRequest($"n must be 1: the model serves one completion at a time (got {N})", "n");
         Check(Temperature, "temperature", 0, 2);
@@ -59,8 +60,7 @@ internal abstract class GenerationRequest
         if (TopP is { } p && !(p > 0 && p <= 1)) throw ApiException.BadRequest($"top_p must be in (0, 1] (got {p})", "top_p");
         if (TopK is < 0) throw ApiException.BadRequest($"top_k must be >= 0, 0 = off (got {TopK})", "top_k");
         if (RepeatPenalty is { } r && !(r > 0 && float.IsFinite(r))) throw ApiException.BadRequest($"repeat_penalty must be > 0, 1 = off (got {r})", "repeat_penalty");
-        var defaults = new SamplingOptions();
-        return new SamplingOptions
+        return defaults with
         {
             Temperature = Temperature ?? defaults.Temperature,
             TopP = TopP ?? defaults.TopP,
@@ -70,7 +70,7 @@ internal abstract class GenerationRequest
             FrequencyPenalty = FrequencyPenalty ?? defaults.FrequencyPenalty,
             RepeatPenalty = RepeatPenalty ?? defaults.RepeatPenalty,
             // llama.cpp's convention: a negative seed asks for a random one.
-            Seed = Seed is >= 0 ? (ulong)Seed.Value : null,
+            Seed = Seed is { } seed ? (seed >= 0 ? (ulong)seed : null) : defaults.Seed,
             LogitBias = ToLogitBias(vocabularySize),
         };
     }

@@ -23,10 +23,10 @@ internal sealed class TextCompletionRequest : GenerationRequest
     }
 
     /// <summary>The library's options for this request; throws <see cref="ApiException"/> naming the first bad field.</summary>
-    public CompletionOptions ToOptions(int vocabularySize) => new()
+    public CompletionOptions ToOptions(int vocabularySize, GenerationDefaults? defaults = null) => new()
     {
-        MaxTokens = CheckMaxTokens(MaxTokens, "max_tokens"),
+        MaxTokens = CheckMaxTokens(MaxTokens, "max_tokens") ?? defaults?.MaxTokens,
         Stop = ToStop(),
-        Sampling = ToSampling(vocabularySize),
+        Sampling = ToSampling(vocabularySize, defaults?.Sampling ?? new Inference.SamplingOptions()),
     };
 }

@@ -25,7 +25,10 @@ public sealed partial class HubDownloader
         HubFileReference.ValidateRepository(repository);
         if (fileOrQuant is not null && fileOrQuant.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) return new HubFileReference(repository, fileOrQuant);
         if (fileOrQuant is null && repository == HubFileReference.GptOss20b.Repository) return HubFileReference.GptOss20b;
-        var files = (await ListAsync(repository, "main", "", cancellationToken).ConfigureAwait(false) ?? throw new HubDownloadException($"cannot list the files of {repository} at {_environment.Endpoint}"))
+        List<(string Path, string? Sha256)>? listed;
+        try { listed = await ListAsync(repository, "main", "", cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (Unreachable(e, cancellationToken) is { } why) { throw new HubDownloadException(why, e) { ServerUnreachable = true }; }
+        var files = (listed ?? throw new HubDownloadException($"cannot list the files of {repository} at {_environment.Endpoint}"))
             .Select(f => f.Path)
             .Where(p => p.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) && !ModelDiscovery.IsLaterSplitPart(p))
             .ToList();

@@ -2,7 +2,9 @@
 // a HEAD on ENDPOINT/REPO/resolve/REVISION/FILE gives the size and the LFS sha256 (HubDownloader.Metadata.cs), the bytes
 // go to FILE.partial, an interrupted attempt resumes with an HTTP Range request, and only a file whose size and
 // sha256 match is renamed into place. A size or checksum mismatch deletes the partial file (resuming it would only
-// repeat the error); an interruption keeps it, so the next attempt or the next run goes on from there.
+// repeat the error); an interruption keeps it, so the next attempt or the next run goes on from there. Retries are for
+// transfers that broke off and for a busy server (5xx, 429): a server that cannot be reached at all (its name does not
+// resolve, the connection is refused or times out) before it has answered once fails at once, so that offline costs no wait.
 
 using System.Net;
 using System.Net.Http.Headers;
@@ -34,7 +36,7 @@ public sealed partial class HubDownloader : IDisposable
     private static HttpClient CreateClient(bool redirects)
     {
         // No overall timeout: a 12 GB body takes as long as it takes; ReadTimeout bounds each silence instead.
-        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = redirects, ConnectTimeout = TimeSpan.FromSeconds(30) }) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = redirects, ConnectTimeout = TimeSpan.FromSeconds(15) }) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("tessera", typeof(HubDownloader).Assembly.GetName().Version?.ToString(3) ?? "0"));
         return client;
     }
@@ -61,7 +63,11 @@ public sealed partial class HubDownloader : IDisposable
         {
             try
             {
-                remote = await GetRemoteFileAsync(file, cancellationToken).ConfigureAwait(false);
+                try { remote = await GetRemoteFileAsync(file, cancellationToken).ConfigureAwait(false); }
+                catch (Exception e) when (remote is null && Unreachable(e, cancellationToken) is { } why)
+                {
+                    throw new HubDownloadException(why, e) { ServerUnreachable = true };   // never answered: offline or a wrong endpoint, not worth a wait
+                }
                 var have = PreparePartial(partial, identity, remote);
                 if (resumedFrom < 0) resumedFrom = have;
                 CheckFreeSpace(folder, remote.Size - have);
@@ -190,6 +196,27 @@ public sealed partial class HubDownloader : IDisposable
         return new HubDownloadException(what + "; the partial download was deleted", transient: false);
     }
 
+    // Why the endpoint cannot be reached at all, in words, or null for any other failure.
+    private string? Unreachable(Exception e, CancellationToken cancellationToken)
+    {
+        var host = _environment.Endpoint.Host;
+        var port = _environment.Endpoint.Port;
+        return e switch
+        {
+            HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } =>
+                $"cannot reach {host}: its name does not resolve (is this machine offline, or is the address wrong?)",
+            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } h =>
+                $"cannot connect to {host} port {port}: {Inner(h)}",
+            HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } h =>
+                $"cannot open a secure connection to {host}: {Inner(h)}",
+            OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+                $"{host} did not answer within {_options.ReadTimeout.TotalSeconds:0} s",
+            _ => null,
+        };
+
+        static string Inner(Exception h) => (h.InnerException?.Message ?? h.Message).TrimEnd('.');
+    }
+
     private static bool IsTransient(Exception e, CancellationToken cancellationToken) => e switch
     {
         HubDownloadException h => h.IsTransient,
@@ -201,6 +228,7 @@ public sealed partial class HubDownloader : IDisposable
     private string Describe(Exception e) => e switch
     {
         OperationCanceledException => $"no answer for {_options.ReadTimeout.TotalSeconds:0} s",
+        HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded } => "the server closed the connection before the end of the file",
         HttpRequestException { InnerException: { } inner } h when !h.Message.Contains(inner.Message, StringComparison.Ordinal) => $"{h.Message} ({inner.Message})",
         _ => e.Message,
     };

@@ -71,6 +71,9 @@ public sealed class HubEnvironment
             : OperatingSystem.IsWindows() && Variable("LOCALAPPDATA") is { } local ? Path.Combine(local, "llama.cpp")
             : Path.Combine(CacheHome, "llama.cpp"));
 
+    /// <summary>Ollama's model store: <c>$OLLAMA_MODELS</c>, else <c>~/.ollama/models</c> (manifests and blobs).</summary>
+    public string OllamaModels => Variable("OLLAMA_MODELS") ?? Path.Combine(Home, ".ollama", "models");
+
     /// <summary>Base address of the Hub: <c>$TESSERA_HF_ENDPOINT</c>, <c>$HF_ENDPOINT</c> (as huggingface_hub reads it), else huggingface.co.</summary>
     public Uri Endpoint
     {

@@ -16,4 +16,7 @@ public enum ModelSource
 
     /// <summary>llama.cpp's download cache (<c>llama-cli -hf</c>).</summary>
     LlamaCpp,
+
+    /// <summary>Ollama's model store (<c>ollama pull</c>): manifests naming GGUF blobs.</summary>
+    Ollama,
 }

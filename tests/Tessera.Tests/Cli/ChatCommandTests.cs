@@ -32,7 +32,7 @@ public class ChatCommandTests
         await loop.RunAsync(TestContext.Current.CancellationToken);
         var text = Normalise(output);
 
-        Assert.StartsWith("chatting with scripted, reasoning effort medium;", text);
+        Assert.Matches(@"^chatting with scripted \(context \d+ tokens\), reasoning effort medium;", text);
         Assert.Contains("> /effort high\n(reasoning effort: high)\n", text);
         Assert.Contains($"> What is the capital of France?\nreasoning\n{Reasoning}\nanswer\n{Answer}\n> /stats\nload time", text);
         Assert.Contains("prompt eval time", text);
@@ -140,7 +140,7 @@ public class ChatCommandTests
             "chat", "-m", TestModels.Tiny, "-n", "3", "--seed", "1");
         Assert.True(code == 0, err);
         var text = output.Replace("\r\n", "\n");
-        Assert.Matches(@"^chatting with tiny-seed1 \(device: (cpu|cuda), [^)]+\), reasoning effort medium;", text);
+        Assert.Matches(@"^chatting with tiny-seed1 \(device: (cpu, \d+ threads?, \w+|cuda, [^;]+); context 4096 tokens\), reasoning effort medium;", text);
         Assert.Contains("> /effort high\n(reasoning effort: high)\n> Hello\n", text);
         var reply = text[(text.IndexOf("> Hello\n", StringComparison.Ordinal) + 8)..text.IndexOf("> /stats", StringComparison.Ordinal)];
         Assert.Matches(@"^(reasoning|answer)\n", reply);

@@ -1,5 +1,6 @@
 // Runs the `tessera` command line in-process and captures what it prints; optionally with standard input and a
-// HubEnvironment (a fake home and variables) in place of the process's.
+// HubEnvironment (a fake home and variables). Without one, an empty temporary home: a test never reads this machine's
+// model folders (~/.cache, ~/.ollama) nor reaches the network.
 
 using Tessera.Cli;
 using Tessera.Hub;
@@ -14,7 +15,7 @@ internal static class CliRunner
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = TesseraCommand.Run(args, stdout, stderr, new StringReader(stdin ?? ""), hub);
+        var code = TesseraCommand.Run(args, stdout, stderr, new StringReader(stdin ?? ""), hub ?? new HubEnvironment(TestModels.TempPath("home")));
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

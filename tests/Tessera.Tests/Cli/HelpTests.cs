@@ -35,4 +35,13 @@ public class HelpTests
         Assert.Equal(0, code);
         Assert.Matches(@"^\d+\.\d+\.\d+", output.Trim());
     }
+
+    [Fact]
+    public void NothingTypedListsTheCommandsWithAUsageErrorCode()
+    {
+        var (code, output, _) = CliRunner.Run();
+        Assert.Equal(1, code);
+        Assert.Contains("Usage:\n  tessera [command] [options]", output.ReplaceLineEndings("\n"));
+        Assert.Contains("chat", output);
+    }
 }

@@ -94,6 +94,6 @@ public class InspectCommandTests
     {
         var (code, _, err) = CliRunner.Run("inspect", "/nonexistent/model.gguf");
         Assert.Equal(1, code);
-        Assert.Equal("error: file not found: /nonexistent/model.gguf", err.TrimEnd());
+        Assert.Equal("error: file not found: /nonexistent/model.gguf (tessera list shows the models on this machine and their names)", err.TrimEnd());
     }
 }

@@ -1,6 +1,7 @@
 // `tessera pull` and `tessera list`, and `run` without -m (which chat shares): the LM Studio copy is used, or
 // gpt-oss-20b is downloaded from a fake Hub on loopback into TESSERA_HOME. Each test has its own home and variables.
 
+using System.Text.RegularExpressions;
 using Tessera.Hub;
 using Tessera.Tests.Hub;
 
@@ -59,9 +60,9 @@ public class PullListAndDefaultModelTests
         var (code, output, err) = CliRunner.RunWith(environment, null, "list");
         Assert.True(code == 0, err);
         var lines = output.Replace("\r\n", "\n").Split('\n');
-        Assert.Equal($"*   40.42 MB  LM Studio           {lmStudio}", lines[0]);
-        Assert.Equal($"    40.42 MB  llama.cpp cache     {llama}", lines[1]);
-        Assert.Equal("* is what chat and run use without -m", lines[2]);
+        Assert.Matches($@"^\* lmstudio-community/gpt-oss-20b-GGUF:gpt-oss-20b-MXFP4\.gguf +gpt-oss +MXFP4 MoE +40\.42 MB +LM Studio +{Regex.Escape(lmStudio)}$", lines[1]);
+        Assert.Matches($@"^  ggml-org_gpt-oss-20b-GGUF_gpt-oss-20b-mxfp4\.gguf +gpt-oss +MXFP4 MoE +40\.42 MB +llama\.cpp cache +{Regex.Escape(llama)}$", lines[2]);
+        Assert.StartsWith("* is what chat, run and serve use without -m", lines[3]);
         Assert.Contains($"  {environment.TesseraModels} (absent)", lines);
         Assert.Contains($"  {environment.LmStudioModels[0]}", lines);
 

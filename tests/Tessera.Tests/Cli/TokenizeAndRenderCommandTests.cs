@@ -64,4 +64,44 @@ public class TokenizeAndRenderCommandTests
         File.WriteAllText(good, "[{\"role\": \"user\", \"content\": \"hi\"}]");
         Assert.Contains("must be low, medium or high", CliRunner.Run("render", "--messages", good, "--reasoning-effort", "max").Err);
     }
+
+    [Fact]
+    public void RenderTakesAnOpenAIRequestBodyToo()
+    {
+        const string Messages = """[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]""";
+        var array = TestModels.TempPath("messages.json");
+        File.WriteAllText(array, Messages);
+        var body = TestModels.TempPath("request.json");
+        File.WriteAllText(body, $$"""{"model":"gpt-oss","stream":true,"reasoning_effort":"high","messages":{{Messages}}}""");
+        var (code, fromArray, err) = CliRunner.Run("render", "--messages", array, "--date", "2025-06-01", "--reasoning-effort", "high");
+        Assert.True(code == 0, err);
+        (code, var fromBody, err) = CliRunner.Run("render", "--messages", body, "--date", "2025-06-01");
+        Assert.True(code == 0, err);
+        Assert.Equal(fromArray, fromBody);
+        Assert.Contains("Reasoning: high", fromBody);
+
+        // The body's tools are offered as --tools would offer them; the option still wins over the body's effort.
+        File.WriteAllText(body, """{"messages":""" + Messages + ""","reasoning_effort":"high","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}""");
+        (code, var withTools, err) = CliRunner.Run("render", "--messages", body, "--date", "2025-06-01", "--reasoning-effort", "low");
+        Assert.True(code == 0, err);
+        Assert.Contains("type get_weather = ", withTools);
+        Assert.Contains("Reasoning: low", withTools);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"x"}""", "error: --messages: FILE must hold an array of chat messages, or an OpenAI request body with \"messages\"")]
+    [InlineData("""{"messages":{"role":"user"}}""", "error: --messages: messages must be an array of chat messages ({\"role\": ..., \"content\": ...})")]
+    [InlineData("""[{"role":"user","content":7}]""", "error: --messages: messages[0]: \"content\" must be a string")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"max"}""", "error: --messages: reasoning_effort must be low, medium or high, not \"max\"")]
+    [InlineData("[1, 2", "error: --messages: FILE is not valid JSON (line 1, character 6)")]
+    public void ABadRequestFileIsRefusedInWords(string json, string message)
+    {
+        var path = TestModels.TempPath("bad.json");
+        File.WriteAllText(path, json);
+        var (code, _, err) = CliRunner.Run("render", "--messages", path);
+        Assert.Equal(1, code);
+        Assert.StartsWith(message.Replace("FILE", path), err.Trim());
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.DoesNotContain("System.", err);
+    }
 }

@@ -82,6 +82,31 @@ public class HubDownloaderTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task AServerThatCannotBeReachedFailsAtOnceWithoutRetries()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();   // nothing listens there now: the connection is refused
+        foreach (var endpoint in new[] { $"http://127.0.0.1:{port}", "http://tessera-hub.invalid" })
+        {
+            var environment = new HubEnvironment(TestModels.TempPath("home"), new Dictionary<string, string> { ["HF_ENDPOINT"] = endpoint });
+            var log = new List<string>();
+            using var downloader = new HubDownloader(environment, Options(log, attempts: 5) with { RetryDelay = TimeSpan.FromSeconds(20) });
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<HubDownloadException>(() => downloader.DownloadAsync(Reference, cancellationToken: TestContext.Current.CancellationToken));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"{endpoint}: {watch.Elapsed}");
+            Assert.True(e.ServerUnreachable, e.Message);
+            Assert.StartsWith(endpoint.Contains("invalid") ? "cannot reach tessera-hub.invalid" : $"cannot connect to 127.0.0.1 port {port}", e.Message);
+            Assert.Empty(log);
+            Assert.False(System.IO.File.Exists(downloader.PathFor(Reference) + ".partial"));
+            // The same for resolving a quantisation, which lists the repository first.
+            e = await Assert.ThrowsAsync<HubDownloadException>(() => downloader.ResolveAsync(Repo, "Q8_0", TestContext.Current.CancellationToken));
+            Assert.True(e.ServerUnreachable, e.Message);
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task AnInterruptedDownloadKeepsItsPartialAndTheNextRunResumesIt()
     {
         await using var hub = new FakeHub(Repo, File, Content) { DropsLeft = 1, DropAfter = 1_234_567 };

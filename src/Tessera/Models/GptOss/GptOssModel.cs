@@ -20,10 +20,10 @@ public sealed class GptOssModel : IDisposable
     // Scratch of the last single-token pass and of the last batch, kept so that decoding allocates nothing.
     private GptOssActivations? _single, _batch;
 
-    private GptOssModel(GgufFile file, IBackend backend, bool ownsFile)
+    private GptOssModel(GgufFile file, IBackend backend, bool ownsFile, IProgress<double>? progress = null)
     {
         HyperParameters = GptOssHyperParameters.FromGguf(file);
-        Weights = GptOssWeights.Load(file, HyperParameters, backend);
+        Weights = GptOssWeights.Load(file, HyperParameters, backend, progress);
         Backend = backend;
         var hp = HyperParameters;
         // llama.cpp reads neither rope.dimension_count nor the YaRN betas for this architecture: n_rot = head size, β 32/1.
@@ -37,10 +37,10 @@ public sealed class GptOssModel : IDisposable
     public static GptOssModel Load(GgufFile file, IBackend backend) => new(file, backend, ownsFile: false);
 
     /// <summary>Opens <paramref name="path"/> and maps its weights; the model owns the file.</summary>
-    public static GptOssModel Open(string path, IBackend backend)
+    public static GptOssModel Open(string path, IBackend backend, IProgress<double>? progress = null)
     {
         var file = GgufFile.Open(path);
-        try { return new GptOssModel(file, backend, ownsFile: true); }
+        try { return new GptOssModel(file, backend, ownsFile: true, progress); }
         catch { file.Dispose(); throw; }
     }
 

@@ -39,7 +39,7 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
         GptOssModel? model = null;
         try
         {
-            model = GptOssModel.Open(path, backend);
+            model = GptOssModel.Open(path, backend, options.LoadProgress);
             return new GptOssPredictor(model, options, new Owned(model, backend));
         }
         catch

@@ -14,6 +14,9 @@ public sealed record GptOssPredictorOptions
     /// <summary>KV cache element type: F16 (llama.cpp's default) or F32.</summary>
     public GgmlType KvCacheType { get; init; } = GgmlType.F16;
 
+    /// <summary>Receives the share of the weights loaded (0 to 1) after each tensor.</summary>
+    public IProgress<double>? LoadProgress { get; init; }
+
     /// <summary>Most tokens run through the model at once; longer prompts go in batches of this size (llama.cpp's n_ubatch).</summary>
     public int BatchSize { get; init; } = 512;
 

@@ -19,11 +19,13 @@ public sealed class GptOssWeights
     public required WeightTensor Output { get; init; }       // {n_embd, n_vocab}, the untied head
 
     /// <summary>Maps the weights of <paramref name="file"/> (which must stay open while they are used) and hands each to
-    /// <paramref name="backend"/>'s <see cref="IBackend.Load"/> (the CPU keeps the mapping; a GPU copies it to its memory).</summary>
+    /// <paramref name="backend"/>'s <see cref="IBackend.Load"/> (the CPU keeps the mapping; a GPU copies it to its memory);
+    /// <paramref name="progress"/> receives the share of the weights' bytes loaded after each tensor.</summary>
     /// <exception cref="GgufFormatException">A tensor is missing, mis-shaped or of an unusable type.</exception>
-    public static GptOssWeights Load(GgufFile file, GptOssHyperParameters hp, IBackend? backend = null)
+    public static GptOssWeights Load(GgufFile file, GptOssHyperParameters hp, IBackend? backend = null, IProgress<double>? progress = null)
     {
         var specs = GptOssLayout.Tensors(hp).ToDictionary(s => s.Name);
+        long total = specs.Keys.Sum(name => file.FindTensor(name)?.ByteSize ?? 0), done = 0;
 
         WeightTensor Get(string name, bool stayOnHost = false)
         {
@@ -42,7 +44,10 @@ public sealed class GptOssWeights
             else if (!BlockFormats.TryGet(info.Type, out _))
                 throw new GgufFormatException(field, -1, $"type {info.Type}: Tessera has no kernels for it yet");
             var mapped = WeightTensor.Mapped(file, info);
-            return backend is null || stayOnHost ? mapped : backend.Load(mapped);
+            var loaded = backend is null || stayOnHost ? mapped : backend.Load(mapped);
+            done += info.ByteSize;
+            progress?.Report(total > 0 ? (double)done / total : 1);
+            return loaded;
         }
 
         var layers = new GptOssLayerWeights[hp.BlockCount];

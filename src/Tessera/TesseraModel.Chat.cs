@@ -91,7 +91,8 @@ public sealed partial class TesseraModel
 
         try
         {
-            foreach (var token in _generator.Generate(prompt, options.MaxTokens ?? int.MaxValue, options.Sampling, cancellationToken))
+            var constraint = Constraints.StructuredOutput.Create(options, Constraints.TokenTrie.For(Tokenizer));
+            foreach (var token in _generator.Generate(prompt, options.MaxTokens ?? int.MaxValue, options.Sampling, cancellationToken, constraint))
             {
                 if (token.Id >= 0) generated++;
                 parser.Push(token.Id, token.Text, events);

@@ -1,0 +1,166 @@
+// Structured output inside harmony (gpt-oss-facts.md §6): the constraint frames what the model writes after
+// `<|start|>assistant`. The analysis channel stays free (up to an optional token budget, then `<|end|>` is forced);
+// the answer's header is forced, `<|channel|>final<|message|>` for an answer or
+// `<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>` for a required tool call; the body follows
+// the grammar, and `<|return|>` / `<|call|>` becomes possible exactly when the grammar is complete.
+
+using System.Collections.Concurrent;
+using System.Text;
+using Tessera.Inference;
+using static Tessera.Chat.Harmony.HarmonyTokens;
+
+namespace Tessera.Constraints;
+
+internal sealed class HarmonyConstraint : ITokenConstraint
+{
+    private const string AnalysisChannel = "analysis";
+    private const string ToolHeaderStart = "commentary to=functions.";
+
+    private static readonly ConcurrentDictionary<string, Grammar> HeaderGrammars = new(StringComparer.Ordinal);
+
+    private readonly TokenTrie _trie;
+    private readonly Grammar? _answer;                              // answer mode: the final body, null = free text
+    private readonly IReadOnlyDictionary<string, Grammar>? _tools;  // tool mode: arguments grammar per function
+    private readonly int _maxReasoningTokens;
+    private readonly ulong[] _ordinary;
+
+    private Stage _stage = Stage.ChannelToken;
+    private GrammarMatcher? _matcher;
+    private int _end;                  // the special token that ends the current grammar segment
+    private bool _analysisDone;
+    private int _reasoningTokens;
+    private readonly List<byte> _header = [];
+
+    private enum Stage { ChannelToken, Header, ConstrainType, Body, Analysis, NextStart, NextRole, Done }
+
+    /// <summary>A constraint for an answer (<paramref name="tools"/> null; <paramref name="answer"/> null for free text)
+    /// or for a required call of one of <paramref name="tools"/> with arguments following its grammar.</summary>
+    public HarmonyConstraint(TokenTrie trie, Grammar? answer, IReadOnlyDictionary<string, Grammar>? tools, int? maxReasoningTokens)
+    {
+        _trie = trie;
+        _answer = answer;
+        _tools = tools;
+        _maxReasoningTokens = maxReasoningTokens ?? int.MaxValue;
+        _ordinary = OrdinaryMask(trie);
+    }
+
+    public bool IsComplete => _stage == Stage.Done;
+
+    public bool IsAllowed(int token)
+    {
+        switch (_stage)
+        {
+            case Stage.ChannelToken: return token == Channel;
+            case Stage.NextStart: return token == Start;
+            case Stage.Analysis:
+                return token == End || (_reasoningTokens < _maxReasoningTokens && IsOrdinary(token));
+            case Stage.Done: return false;
+        }
+        if (token >= _trie.VocabularySize || token < 0) return false;
+        if (token == _end) return _matcher is null || _matcher.IsAccepting;
+        var bytes = _trie.TokenBytes[token];
+        return bytes.Length > 0 && (_matcher is null || _matcher.Allows(bytes));
+    }
+
+    public TokenMask AllowedTokens() => _stage switch
+    {
+        Stage.ChannelToken => new(null, [Channel]),
+        Stage.NextStart => new(null, [Start]),
+        Stage.Analysis => new(_reasoningTokens < _maxReasoningTokens ? _ordinary : null, [End]),
+        Stage.Done => new(null, []),
+        _ when _matcher is null => new(_ordinary, [_end]),
+        _ => new(_matcher.CanContinue ? _matcher.Mask() : null, _matcher.IsAccepting ? [_end] : []),
+    };
+
+    public void Accept(int token)
+    {
+        if (!IsAllowed(token)) throw new InvalidOperationException($"token {token} is not allowed in harmony stage {_stage}");
+        switch (_stage)
+        {
+            case Stage.ChannelToken:
+                _header.Clear();
+                Begin(Stage.Header, HeaderGrammar(), EndOfHeader());
+                return;
+            case Stage.Analysis:
+                if (token == End) _stage = Stage.NextStart;
+                else _reasoningTokens++;
+                return;
+            case Stage.NextStart:
+                Begin(Stage.NextRole, Header("assistant"), Channel);
+                return;
+        }
+        if (token != _end)
+        {
+            var bytes = _trie.TokenBytes[token];
+            if (_matcher is not null && !_matcher.TryAccept(bytes)) throw new InvalidOperationException($"token {token} does not continue the grammar");
+            if (_stage == Stage.Header)
+            {
+                _header.AddRange(bytes);
+                _end = EndOfHeader();
+            }
+            return;
+        }
+        switch (_stage)
+        {
+            case Stage.Header when HeaderText == AnalysisChannel:
+                _analysisDone = true;
+                _stage = Stage.Analysis;
+                _matcher = null;
+                break;
+            case Stage.Header when _tools is null:
+                Begin(Stage.Body, _answer, Return);
+                break;
+            case Stage.Header:
+                Begin(Stage.ConstrainType, Header("json"), Message);
+                break;
+            case Stage.ConstrainType:
+                var name = HeaderText[ToolHeaderStart.Length..^1];
+                Begin(Stage.Body, _tools![name], Call);
+                break;
+            case Stage.NextRole:
+                _header.Clear();
+                Begin(Stage.Header, HeaderGrammar(), EndOfHeader());
+                break;
+            case Stage.Body:
+                _stage = Stage.Done;
+                _matcher = null;
+                break;
+        }
+    }
+
+    private string HeaderText => Encoding.UTF8.GetString([.. _header]);
+
+    private void Begin(Stage stage, Grammar? grammar, int end)
+    {
+        _stage = stage;
+        _matcher = grammar is null ? null : new GrammarMatcher(grammar, _trie);
+        _end = end;
+    }
+
+    // The header ends in <|message|>, except a tool call's, which goes on with <|constrain|>json.
+    private int EndOfHeader() => _tools is not null && HeaderText != AnalysisChannel ? Constrain : Message;
+
+    private Grammar HeaderGrammar()
+    {
+        var choices = new List<string>();
+        if (!_analysisDone && _maxReasoningTokens > 0) choices.Add(JsonSchemaToGbnf.Literal(AnalysisChannel));
+        if (_tools is null) choices.Add("\"final\"");
+        else choices.Add($"{JsonSchemaToGbnf.Literal(ToolHeaderStart)} ({string.Join(" | ", _tools.Keys.Select(JsonSchemaToGbnf.Literal))}) \" \"");
+        return HeaderGrammars.GetOrAdd("root ::= " + string.Join(" | ", choices), static text => Grammar.Parse(text));
+    }
+
+    private static Grammar Header(string word) =>
+        HeaderGrammars.GetOrAdd("root ::= " + JsonSchemaToGbnf.Literal(word), static text => Grammar.Parse(text));
+
+    private bool IsOrdinary(int token) => (uint)token < (uint)_trie.VocabularySize && _trie.TokenBytes[token].Length > 0;
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TokenTrie, ulong[]> OrdinaryMasks = new();
+
+    private static ulong[] OrdinaryMask(TokenTrie trie) => OrdinaryMasks.GetValue(trie, static t =>
+    {
+        var mask = new ulong[(t.VocabularySize + 63) / 64];
+        for (var id = 0; id < t.VocabularySize; id++)
+            if (t.TokenBytes[id].Length > 0) mask[id >> 6] |= 1UL << id;
+        return mask;
+    });
+}

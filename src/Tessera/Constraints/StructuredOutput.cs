@@ -1,0 +1,75 @@
+// From chat options to the constraint that enforces them: the answer's grammar (a GBNF grammar, json_object, or a
+// json_schema compiled once and cached by its text), each tool's arguments grammar for a required call, and the
+// reasoning budget. Compiling here, when the request is validated, turns a bad schema into a bad request.
+
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Tessera.Chat;
+
+namespace Tessera.Constraints;
+
+internal static class StructuredOutput
+{
+    private const int MaxCachedSchemas = 256;
+    private static readonly ConcurrentDictionary<string, Grammar> Schemas = new(StringComparer.Ordinal);
+
+    /// <summary>The grammar of a JSON schema, compiled once per schema text.</summary>
+    public static Grammar ForSchema(string schemaJson)
+    {
+        if (Schemas.TryGetValue(schemaJson, out var grammar)) return grammar;
+        grammar = Grammar.FromJsonSchema(schemaJson);
+        if (Schemas.Count >= MaxCachedSchemas) Schemas.Clear();
+        return Schemas.GetOrAdd(schemaJson, grammar);
+    }
+
+    /// <summary>The grammar the final answer must follow, or null for free text.</summary>
+    public static Grammar? AnswerGrammar(ChatCompletionOptions options)
+    {
+        var format = options.ResponseFormat;
+        var json = format?.Type is "json_object" or "json_schema";
+        if (options.Grammar is { } grammar)
+        {
+            if (json) throw new ArgumentException($"set either {nameof(ChatCompletionOptions.Grammar)} or a JSON response format, not both", nameof(ChatCompletionOptions.Grammar));
+            return grammar;
+        }
+        return format switch
+        {
+            { Type: "json_object" } => Grammar.AnyJsonObject,
+            { Type: "json_schema", JsonSchema.Schema: { ValueKind: JsonValueKind.Object } schema } => ForSchema(schema.GetRawText()),
+            { Type: "json_schema" } => Grammar.AnyJsonObject,
+            _ => null,
+        };
+    }
+
+    /// <summary>For a required tool call, each offered function's arguments grammar; otherwise null.</summary>
+    public static Dictionary<string, Grammar>? ToolGrammars(ChatCompletionOptions options)
+    {
+        if (options.ToolChoice != "required" || options.Tools is not { Count: > 0 } tools) return null;
+        var grammars = new Dictionary<string, Grammar>(StringComparer.Ordinal);
+        foreach (var tool in tools)
+        {
+            var f = tool.Function;
+            if (grammars.ContainsKey(f.Name)) throw new ArgumentException($"two tools are named \"{f.Name}\"", nameof(ChatCompletionOptions.Tools));
+            try
+            {
+                grammars[f.Name] = f.Parameters is { ValueKind: JsonValueKind.Object } p
+                    ? ForSchema(p.GetRawText())
+                    : ForSchema("""{"type":"object","additionalProperties":false}""");
+            }
+            catch (GrammarException e)
+            {
+                throw new GrammarException($"tool \"{f.Name}\": {e.Message}") { Keyword = e.Keyword };
+            }
+        }
+        return grammars;
+    }
+
+    /// <summary>The constraint for a chat turn under <paramref name="options"/>, or null when nothing is constrained.</summary>
+    public static HarmonyConstraint? Create(ChatCompletionOptions options, TokenTrie trie)
+    {
+        var tools = ToolGrammars(options);
+        var answer = tools is null ? AnswerGrammar(options) : null;
+        if (tools is null && answer is null && options.MaxReasoningTokens is null) return null;
+        return new HarmonyConstraint(trie, answer, tools, options.MaxReasoningTokens);
+    }
+}

@@ -72,7 +72,7 @@ internal sealed class RegexToGbnf
             _ => null,
         };
         if (q is null) return atom;
-        if (_p[_pos] != '{') _pos++;
+        if (q is "*" or "+" or "?") _pos++;   // Braces() moved past its own text
         if (_pos < _p.Length && _p[_pos] == '?') _pos++;   // lazy: same language
         if (_pos < _p.Length && _p[_pos] is '*' or '+' or '?' or '{') throw Error("a quantifier cannot follow a quantifier");
         return $"({atom}){q}";

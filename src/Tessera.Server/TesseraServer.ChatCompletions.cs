@@ -21,7 +21,7 @@ public sealed partial class TesseraServer
         {
             request = await ReadRequestAsync(context, ServerJsonContext.Relaxed.ChatCompletionRequest).ConfigureAwait(false);
             messages = request.CheckedMessages();
-            options = request.ToOptions(_model.Tokenizer.VocabularySize);
+            options = request.ToOptions(_model.Tokenizer.VocabularySize, _options.MaxReasoningTokens);
             options.Validate();
         }
         catch (Exception e) when (e is not OperationCanceledException)

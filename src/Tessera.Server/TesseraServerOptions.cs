@@ -20,6 +20,10 @@ public sealed record TesseraServerOptions
     /// <summary>Model id reported by <c>/v1/models</c> and in results; default the model's own name.</summary>
     public string? ModelAlias { get; init; }
 
+    /// <summary>Most tokens a chat reply may spend in the analysis channel before its answer is forced to begin, for
+    /// requests that do not send <c>max_reasoning_tokens</c>; null (default) leaves it to the model.</summary>
+    public int? MaxReasoningTokens { get; init; }
+
     /// <summary>Where to write one line per request (method, path, status, time); null writes nothing.</summary>
     public TextWriter? Log { get; init; }
 
@@ -30,6 +34,7 @@ public sealed record TesseraServerOptions
         if (Port is < 0 or > 65535) throw new ArgumentException($"port must be between 0 and 65535 (got {Port})", nameof(Port));
         if (QueueLimit < 0) throw new ArgumentException($"queue limit must not be negative (got {QueueLimit})", nameof(QueueLimit));
         if (ApiKey is { Length: 0 }) throw new ArgumentException("the API key must not be empty; leave it unset for no key", nameof(ApiKey));
+        if (MaxReasoningTokens is < 0) throw new ArgumentException($"max reasoning tokens must not be negative (got {MaxReasoningTokens})", nameof(MaxReasoningTokens));
         if (ModelAlias is { Length: 0 }) throw new ArgumentException("the model alias must not be empty", nameof(ModelAlias));
     }
 }

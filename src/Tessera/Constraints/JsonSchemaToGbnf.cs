@@ -2,7 +2,7 @@
 // schema becomes a rule; $ref targets become rules once, so recursive schemas work. What the compiler cannot enforce
 // exactly it refuses, naming the keyword. Where exact enforcement would be costly it generates a subset that always
 // validates: properties in the schema's order, no additional properties, numbers with at most 16 integer and 16
-// fraction digits, bounded numbers as integers, and the first minLength characters of a string plain ASCII (validators
+// fraction digits, bounded numbers as integers, \u escapes only of valid code points (surrogates only in pairs), and the first minLength characters of a string plain ASCII (validators
 // count graphemes, and ASCII characters never merge into one).
 
 using System.Globalization;
@@ -19,7 +19,7 @@ internal sealed class JsonSchemaToGbnf
     // Compact JSON with a little optional whitespace, as llama.cpp's json-schema-to-grammar allows.
     private const string Primitives = """
         ws ::= | " " | "\n" [ \t]{0,20}
-        jchar ::= [^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" ([0-9a-cA-CefEF] hex{3} | [dD] [0-7] hex{2}))
+        jchar ::= [^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" ([0-9a-cA-CefEF] hex{3} | [dD] [0-7] hex{2} | [dD] [89abAB] hex{2} "\\u" [dD] [c-fC-F] hex{2}))
         hex ::= [0-9a-fA-F]
         jasciichar ::= [ !#-\[\]-~] | "\\" (["\\/bfnt])
         jstring ::= "\"" jchar* "\""
@@ -245,7 +245,7 @@ internal sealed class JsonSchemaToGbnf
         var limit = (long)Math.Pow(10, MaxDigits) - 1;
         if (min == long.MinValue) min = Math.Min(-limit, max);
         if (max == long.MaxValue) max = Math.Max(limit, min);
-        if (min > max) throw Unsupported(path, lo is null ? "exclusiveMinimum" : "minimum", $"no {(integer ? "integer" : "integral number")} lies within the bounds");
+        if (min > max) throw Unsupported(path, lo is null ? "exclusiveMinimum" : "minimum", $"no {(integer ? "integer" : "integral number")} lies within the bounds (minimum/exclusiveMinimum above maximum/exclusiveMaximum)");
         return Rule(hint, IntegerRange.Gbnf(min, max));
     }
 

@@ -35,6 +35,9 @@ public sealed partial class TesseraModel
     public string RenderPrompt(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null) =>
         HarmonyRenderer.Render(messages, (options ?? new()).ToHarmonyOptions());
 
+    /// <summary>Per token of the last constrained reply, microseconds spent in its constraint (bench hook).</summary>
+    internal IReadOnlyList<double> LastConstraintMicroseconds => _generator.ConstraintMicroseconds;
+
     private ChatCompletion RunChat(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions options, Action<ChatCompletionChunk>? emit, CancellationToken cancellationToken)
     {
         options.Validate();

@@ -91,6 +91,16 @@ internal sealed class CharSet : IEquatable<CharSet>
         return false;
     }
 
+    /// <summary>Whether every code point in [lo, hi] is in the set.</summary>
+    public bool ContainsRange(int lo, int hi)
+    {
+        var r = _ranges;
+        for (var i = 0; i < r.Length; i += 2)
+            if (r[i] <= lo) { if (hi <= r[i + 1]) return true; }
+            else break;
+        return false;
+    }
+
     public bool Equals(CharSet? other) => other is not null && _ranges.AsSpan().SequenceEqual(other._ranges);
 
     public override bool Equals(object? obj) => Equals(obj as CharSet);

@@ -2,7 +2,9 @@
 // pushdown stacks llama.cpp's grammar keeps (src/llama-grammar.cpp: advance_stack, accept), with stacks hash-consed
 // into shared nodes so that equal states get equal ids, plus the bytes of a UTF-8 character still incomplete. Each
 // state's 256 byte transitions are filled on first use, so walking the token trie is one table look-up per node, and
-// each state's token mask is computed once and kept: generations under one schema mostly revisit states.
+// each state's token mask is computed once and kept: generations under one schema mostly revisit states. A character
+// begun whose possible code points every live stack accepts alike, and that can only end valid, is kept as "some
+// character of this kind" rather than by its bits, so that multi-byte text does not multiply the states.
 
 namespace Tessera.Constraints;
 
@@ -24,6 +26,7 @@ internal sealed class GrammarAutomaton
     // States: sorted distinct stack (top node) ids plus a partial UTF-8 character.
     private readonly List<int[]> _stateStacks = [];
     private readonly List<Partial> _statePartial = [];
+    private readonly List<int> _stateRep = [];   // for a settled partial character: a code point it stands for
     private readonly Dictionary<StateKey, int> _stateIds = new(new StateKeyComparer());
     private int[] _trans = [];   // [states × 256]: next state, Dead, or Unknown
     private readonly Dictionary<int, ulong[]> _masks = [];
@@ -32,7 +35,11 @@ internal sealed class GrammarAutomaton
     private readonly List<int> _scratch = [];
     private readonly HashSet<long> _expanded = [];
 
-    private readonly record struct Partial(int Need, int Length, int Value);   // continuation bytes still due, total length, bits so far
+    // Continuation bytes still due, total length, bits so far; Length 0 and Value -1: settled (see _stateRep).
+    private readonly record struct Partial(int Need, int Length, int Value)
+    {
+        public bool Settled => Length == 0;
+    }
 
     private readonly record struct StateKey(int[] Stacks, Partial Partial);
 
@@ -67,6 +74,11 @@ internal sealed class GrammarAutomaton
     public int StateCount => _stateStacks.Count;
 
     public int CachedMasks => _masks.Count;
+
+    /// <summary>Byte transitions computed so far, and stack nodes (bench figures).</summary>
+    public long ComputedSteps { get; private set; }
+
+    public int NodeCount => _nodePos.Count;
 
     /// <summary>Whether the text so far is a complete match of the root rule.</summary>
     public bool IsAccepting(int state) => _statePartial[state].Need == 0 && _stateStacks[state][0] == AcceptStack;
@@ -135,6 +147,7 @@ internal sealed class GrammarAutomaton
 
     private int ComputeStep(int state, byte b)
     {
+        ComputedSteps++;
         var stacks = _stateStacks[state];
         var p = _statePartial[state];
         if (p.Need == 0)
@@ -151,6 +164,8 @@ internal sealed class GrammarAutomaton
             return Pending(stacks, new Partial(need, need + 1, value));
         }
         if (b is < 0x80 or > 0xBF) return Dead;
+        if (p.Settled)
+            return p.Need == 1 ? Advance(stacks, _stateRep[state]) : Intern(stacks, new Partial(p.Need - 1, 0, -1), _stateRep[state]);
         var next = new Partial(p.Need - 1, p.Length, p.Value << 6 | (b & 0x3F));
         if (next.Need > 0) return Pending(stacks, next);
         var cp = next.Value;
@@ -160,18 +175,27 @@ internal sealed class GrammarAutomaton
 
     private static int MinCodePoint(int length) => length switch { 2 => 0x80, 3 => 0x800, _ => 0x10000 };
 
-    // A character begun but not finished: alive while some stack accepts a code point it may still become.
+    // A character begun but not finished: alive while some stack accepts a code point it may still become. Only those
+    // stacks are kept; when each takes every such code point and none can be malformed, the bits no longer matter.
     private int Pending(int[] stacks, Partial p)
     {
-        var lo = p.Value << (6 * p.Need);
-        var hi = lo | ((1 << (6 * p.Need)) - 1);
-        lo = Math.Max(lo, MinCodePoint(p.Length));
-        hi = Math.Min(hi, CharSet.MaxCodePoint);
+        var first = p.Value << (6 * p.Need);
+        var last = first | ((1 << (6 * p.Need)) - 1);
+        var lo = Math.Max(first, MinCodePoint(p.Length));
+        var hi = Math.Min(last, CharSet.MaxCodePoint);
         if (lo > hi) return Dead;
+        var settled = lo == first && hi == last && (hi < 0xD800 || lo > 0xDFFF);
+        var live = new List<int>(stacks.Length);
         foreach (var s in stacks)
-            if (s != AcceptStack && _g.CharSets[_g.Args[_nodePos[s]]].Intersects(lo, hi))
-                return Intern(stacks, p);
-        return Dead;
+        {
+            if (s == AcceptStack) continue;
+            var set = _g.CharSets[_g.Args[_nodePos[s]]];
+            if (!set.Intersects(lo, hi)) continue;
+            live.Add(s);
+            if (settled && !set.ContainsRange(lo, hi)) settled = false;
+        }
+        if (live.Count == 0) return Dead;
+        return settled ? Intern([.. live], new Partial(p.Need, 0, -1), lo) : Intern([.. live], p);
     }
 
     private int Advance(int[] stacks, int cp)
@@ -229,7 +253,7 @@ internal sealed class GrammarAutomaton
         return id;
     }
 
-    private int Intern(int[] stacks, Partial partial)
+    private int Intern(int[] stacks, Partial partial, int rep = -1)
     {
         if (stacks.Length == 0) return Dead;
         var key = new StateKey(stacks, partial);
@@ -237,6 +261,7 @@ internal sealed class GrammarAutomaton
         id = _stateStacks.Count;
         _stateStacks.Add(stacks);
         _statePartial.Add(partial);
+        _stateRep.Add(rep);
         _stateIds[key] = id;
         if (_trans.Length < (id + 1) * 256)
         {

@@ -80,6 +80,9 @@ internal sealed class GrammarAutomaton
 
     public int NodeCount => _nodePos.Count;
 
+    /// <summary>Forgets the cached masks, keeping the transitions (bench: the cost of the trie walk alone).</summary>
+    public void ClearMasks() => _masks.Clear();
+
     /// <summary>Whether the text so far is a complete match of the root rule.</summary>
     public bool IsAccepting(int state) => _statePartial[state].Need == 0 && _stateStacks[state][0] == AcceptStack;
 

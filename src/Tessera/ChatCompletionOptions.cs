@@ -44,7 +44,8 @@ public sealed record ChatCompletionOptions : CompletionOptions
             throw new ArgumentException("tool_choice \"required\" needs at least one tool");
         if (MaxReasoningTokens is < 0) throw new ArgumentException($"max reasoning tokens must not be negative (got {MaxReasoningTokens})");
         // Compiles (and caches) the grammars, so that an unsupported schema is an error before generation starts.
-        if (Constraints.StructuredOutput.ToolGrammars(this) is null) Constraints.StructuredOutput.AnswerGrammar(this);
+        Constraints.StructuredOutput.ToolGrammars(this);
+        Constraints.StructuredOutput.AnswerGrammar(this);
     }
 
     internal HarmonyOptions ToHarmonyOptions() => new()

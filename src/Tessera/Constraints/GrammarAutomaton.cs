@@ -115,30 +115,35 @@ internal sealed class GrammarAutomaton
     {
         if (_masks.TryGetValue(state, out var mask)) return mask;
         mask = new ulong[(_trie.VocabularySize + 63) / 64];
-        var bytes = _trie.Bytes;
-        var depths = _trie.Depths;
-        var tokens = _trie.Tokens;
-        var ends = _trie.SubtreeEnd;
+        var nodes = _trie.Nodes;
+        var duplicates = _trie.Duplicates.Count > 0;
+        // path[d]: row (state × 256) of the state after the first d bytes of the current node's prefix.
         Span<int> path = _trie.MaxDepth < 1024 ? stackalloc int[_trie.MaxDepth + 1] : new int[_trie.MaxDepth + 1];
-        path[0] = state;
-        var n = bytes.Length;
-        for (var i = 0; i < n;)
+        path[0] = state * 256;
+        var trans = _trans;
+        ref var node0 = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(nodes);
+        ref var path0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(path);
+        for (var i = 0; i < nodes.Length;)
         {
-            var d = depths[i];
-            var from = path[d - 1];
-            var t = _trans[from * 256 + bytes[i]];
-            if (t == Unknown) t = Step(from, bytes[i]);
+            ref readonly var node = ref System.Runtime.CompilerServices.Unsafe.Add(ref node0, i);
+            var row = System.Runtime.CompilerServices.Unsafe.Add(ref path0, node.Depth - 1);
+            var t = trans[row + node.Byte];
+            if (t == Unknown)
+            {
+                t = Step(row >> 8, node.Byte);
+                trans = _trans;   // Step may have grown the table
+            }
             if (t == Dead)
             {
-                i = ends[i];
+                i = node.SubtreeEnd;
                 continue;
             }
-            path[d] = t;
-            var token = tokens[i];
+            System.Runtime.CompilerServices.Unsafe.Add(ref path0, node.Depth) = t * 256;
+            var token = node.Token;
             if (token >= 0)
             {
                 mask[token >> 6] |= 1UL << token;
-                if (_trie.Duplicates.Count > 0 && _trie.Duplicates.TryGetValue(i, out var more))
+                if (duplicates && _trie.Duplicates.TryGetValue(i, out var more))
                     foreach (var m in more) mask[m >> 6] |= 1UL << m;
             }
             i++;

@@ -1,8 +1,8 @@
 // Structured output inside harmony (gpt-oss-facts.md §6): the constraint frames what the model writes after
 // `<|start|>assistant`. The analysis channel stays free (up to an optional token budget, then `<|end|>` is forced);
-// the answer's header is forced, `<|channel|>final<|message|>` for an answer or
-// `<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>` for a required tool call; the body follows
-// the grammar, and `<|return|>` / `<|call|>` becomes possible exactly when the grammar is complete.
+// the next header is one of `<|channel|>final<|message|>` (unless a call is required) and, when tools are offered,
+// `<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>`; the body follows the answer's grammar or
+// the function's, and `<|return|>` / `<|call|>` becomes possible exactly when that grammar is complete.
 
 using System.Collections.Concurrent;
 using System.Text;
@@ -19,8 +19,9 @@ internal sealed class HarmonyConstraint : ITokenConstraint
     private static readonly ConcurrentDictionary<string, Grammar> HeaderGrammars = new(StringComparer.Ordinal);
 
     private readonly TokenTrie _trie;
-    private readonly Grammar? _answer;                              // answer mode: the final body, null = free text
-    private readonly IReadOnlyDictionary<string, Grammar>? _tools;  // tool mode: arguments grammar per function
+    private readonly Grammar? _answer;                              // the final answer's body, null = free text
+    private readonly IReadOnlyDictionary<string, Grammar>? _tools;  // arguments grammar per callable function
+    private readonly bool _callRequired;
     private readonly int _maxReasoningTokens;
     private readonly ulong[] _ordinary;
 
@@ -33,13 +34,16 @@ internal sealed class HarmonyConstraint : ITokenConstraint
 
     private enum Stage { ChannelToken, Header, ConstrainType, Body, Analysis, NextStart, NextRole, Done }
 
-    /// <summary>A constraint for an answer (<paramref name="tools"/> null; <paramref name="answer"/> null for free text)
-    /// or for a required call of one of <paramref name="tools"/> with arguments following its grammar.</summary>
-    public HarmonyConstraint(TokenTrie trie, Grammar? answer, IReadOnlyDictionary<string, Grammar>? tools, int? maxReasoningTokens)
+    /// <summary>A constraint for an answer following <paramref name="answer"/> (null: free text) or a call of one of
+    /// <paramref name="tools"/> with arguments following its grammar; <paramref name="callRequired"/> rules out the
+    /// answer.</summary>
+    public HarmonyConstraint(TokenTrie trie, Grammar? answer, IReadOnlyDictionary<string, Grammar>? tools, bool callRequired, int? maxReasoningTokens)
     {
+        if (callRequired && tools is not { Count: > 0 }) throw new ArgumentException("a required call needs tools", nameof(tools));
         _trie = trie;
         _answer = answer;
-        _tools = tools;
+        _tools = tools is { Count: > 0 } ? tools : null;
+        _callRequired = callRequired;
         _maxReasoningTokens = maxReasoningTokens ?? int.MaxValue;
         _ordinary = OrdinaryMask(trie);
     }
@@ -107,7 +111,7 @@ internal sealed class HarmonyConstraint : ITokenConstraint
                 _stage = Stage.Analysis;
                 _matcher = null;
                 break;
-            case Stage.Header when _tools is null:
+            case Stage.Header when token == Message:
                 Begin(Stage.Body, _answer, Return);
                 break;
             case Stage.Header:
@@ -138,14 +142,14 @@ internal sealed class HarmonyConstraint : ITokenConstraint
     }
 
     // The header ends in <|message|>, except a tool call's, which goes on with <|constrain|>json.
-    private int EndOfHeader() => _tools is not null && HeaderText != AnalysisChannel ? Constrain : Message;
+    private int EndOfHeader() => HeaderText.StartsWith(ToolHeaderStart, StringComparison.Ordinal) ? Constrain : Message;
 
     private Grammar HeaderGrammar()
     {
         var choices = new List<string>();
         if (!_analysisDone && _maxReasoningTokens > 0) choices.Add(JsonSchemaToGbnf.Literal(AnalysisChannel));
-        if (_tools is null) choices.Add("\"final\"");
-        else choices.Add($"{JsonSchemaToGbnf.Literal(ToolHeaderStart)} ({string.Join(" | ", _tools.Keys.Select(JsonSchemaToGbnf.Literal))}) \" \"");
+        if (!_callRequired) choices.Add("\"final\"");
+        if (_tools is not null) choices.Add($"{JsonSchemaToGbnf.Literal(ToolHeaderStart)} ({string.Join(" | ", _tools.Keys.Select(JsonSchemaToGbnf.Literal))}) \" \"");
         return HeaderGrammars.GetOrAdd("root ::= " + string.Join(" | ", choices), static text => Grammar.Parse(text));
     }
 

@@ -41,10 +41,11 @@ internal static class StructuredOutput
         };
     }
 
-    /// <summary>For a required tool call, each offered function's arguments grammar; otherwise null.</summary>
+    /// <summary>Each offered function's arguments grammar (none when tools are off). A schema that does not compile is
+    /// an error for a strict function or a required call, and any JSON object otherwise.</summary>
     public static Dictionary<string, Grammar>? ToolGrammars(ChatCompletionOptions options)
     {
-        if (options.ToolChoice != "required" || options.Tools is not { Count: > 0 } tools) return null;
+        if (options.ToolChoice == "none" || options.Tools is not { Count: > 0 } tools) return null;
         var grammars = new Dictionary<string, Grammar>(StringComparer.Ordinal);
         foreach (var tool in tools)
         {
@@ -56,20 +57,27 @@ internal static class StructuredOutput
                     ? ForSchema(p.GetRawText())
                     : ForSchema("""{"type":"object","additionalProperties":false}""");
             }
-            catch (GrammarException e)
+            catch (GrammarException e) when (f.Strict == true || options.ToolChoice == "required")
             {
                 throw new GrammarException($"tool \"{f.Name}\": {e.Message}") { Keyword = e.Keyword };
+            }
+            catch (GrammarException)
+            {
+                grammars[f.Name] = Grammar.AnyJsonObject;
             }
         }
         return grammars;
     }
 
-    /// <summary>The constraint for a chat turn under <paramref name="options"/>, or null when nothing is constrained.</summary>
+    /// <summary>The constraint for a chat turn under <paramref name="options"/>, or null when nothing is constrained:
+    /// no response format or grammar, no required call, no strict function and no reasoning budget.</summary>
     public static HarmonyConstraint? Create(ChatCompletionOptions options, TokenTrie trie)
     {
         var tools = ToolGrammars(options);
-        var answer = tools is null ? AnswerGrammar(options) : null;
-        if (tools is null && answer is null && options.MaxReasoningTokens is null) return null;
-        return new HarmonyConstraint(trie, answer, tools, options.MaxReasoningTokens);
+        var required = tools is not null && options.ToolChoice == "required";
+        var answer = AnswerGrammar(options);
+        var strict = options.ToolChoice != "none" && options.Tools?.Any(t => t.Function.Strict == true) == true;
+        if (!required && answer is null && !strict && options.MaxReasoningTokens is null) return null;
+        return new HarmonyConstraint(trie, answer, tools, required, options.MaxReasoningTokens);
     }
 }

@@ -57,12 +57,19 @@ internal sealed class TokenTrie
         Depths = [.. depths];
         Tokens = [.. tokens];
         SubtreeEnd = [.. subtreeEnd];
+        Nodes = new Node[Bytes.Length];
+        for (var i = 0; i < Nodes.Length; i++) Nodes[i] = new Node(Bytes[i], Depths[i], Tokens[i], SubtreeEnd[i]);
         Duplicates = duplicates.ToDictionary(p => p.Key, p => p.Value.ToArray());
         MaxDepth = depths.Count == 0 ? 0 : depths.Max();
         TokenBytes = tokenBytes;
     }
 
     public int VocabularySize { get; }
+
+    /// <summary>A node's fields together, so that the mask walk reads one place per node.</summary>
+    public readonly record struct Node(byte Byte, int Depth, int Token, int SubtreeEnd);
+
+    public Node[] Nodes { get; }      // [nodes] the four arrays below, interleaved
 
     public byte[] Bytes { get; }       // [nodes] the byte that leads to node i from its parent
     public int[] Depths { get; }       // [nodes] length of node i's prefix (1 for children of the root)

@@ -163,4 +163,44 @@ public class StructuredOutputTests(TinyModelFixture fixture) : IClassFixture<Tin
         Assert.Equal(a.Message.Content, b.Message.Content);
         AssertValid(schema, a.Message.Content!, "greedy");
     }
+
+    [Fact]
+    public void StrictFunctionsAreFollowedWhenTheModelCallsThem()
+    {
+        var strict = new ChatTool(new ChatFunction("get_weather", "Weather now", JsonDocument.Parse(WeatherParameters).RootElement.Clone(), Strict: true));
+        var schema = BoundedSchemas.All[0].Schema;
+        int calls = 0, answers = 0;
+        for (var i = 0; i < Generations * 3; i++)
+        {
+            // tool_choice auto with a response format: the model may call the tool or answer in the format.
+            var completion = Model.CreateChatCompletion([ChatMessage.User("Weather?")], new ChatCompletionOptions
+            {
+                MaxTokens = 300, MaxReasoningTokens = 0, Tools = [strict], ResponseFormat = ChatResponseFormat.ForJsonSchema("p", schema),
+                Sampling = new() { Seed = (ulong)i },
+            });
+            var choice = completion.Choices[0];
+            if (choice.FinishReason == "tool_calls")
+            {
+                calls++;
+                AssertValid(WeatherParameters, Assert.Single(choice.Message.ToolCalls!).Function.Arguments, $"call #{i}");
+            }
+            else
+            {
+                answers++;
+                Assert.Equal("stop", choice.FinishReason);
+                AssertValid(schema, choice.Message.Content!, $"answer #{i}");
+            }
+        }
+        Assert.True(calls > 0 && answers > 0, $"{calls} calls, {answers} answers");
+    }
+
+    [Fact]
+    public void AStrictFunctionWithAnUnsupportedSchemaIsRefused()
+    {
+        var bad = """{"type":"object","properties":{"n":{"type":"integer","multipleOf":2}}}""";
+        var options = new ChatCompletionOptions { Tools = [new ChatTool(new ChatFunction("f", null, JsonDocument.Parse(bad).RootElement.Clone(), Strict: true))] };
+        Assert.Contains("multipleOf", Assert.Throws<GrammarException>(options.Validate).Message);
+        // Not strict and not required: its calls are any JSON object.
+        (options with { Tools = [ChatTool.Create("f", null, bad)] }).Validate();
+    }
 }

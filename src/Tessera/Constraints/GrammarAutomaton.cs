@@ -13,7 +13,9 @@ internal sealed class GrammarAutomaton
     public const int Dead = -1;
     private const int Unknown = -2;
     private const int AcceptStack = 0;   // the empty stack: the root rule has been matched
-    private const int MaxCachedMasks = 1024;
+    private const int MaxCachedMasks = 4096;               // per automaton (a long schema visits a few thousand states)
+    private const long MaxCachedMaskBytes = 256L << 20;    // over all automata
+    private static long s_cachedMaskBytes;
 
     private readonly Grammar _g;
     private readonly TokenTrie _trie;
@@ -80,8 +82,12 @@ internal sealed class GrammarAutomaton
 
     public int NodeCount => _nodePos.Count;
 
-    /// <summary>Forgets the cached masks, keeping the transitions (bench: the cost of the trie walk alone).</summary>
-    public void ClearMasks() => _masks.Clear();
+    /// <summary>Forgets the cached masks, keeping the transitions.</summary>
+    public void ClearMasks()
+    {
+        foreach (var m in _masks.Values) Interlocked.Add(ref s_cachedMaskBytes, -m.Length * sizeof(ulong));
+        _masks.Clear();
+    }
 
     /// <summary>Whether the text so far is a complete match of the root rule.</summary>
     public bool IsAccepting(int state) => _statePartial[state].Need == 0 && _stateStacks[state][0] == AcceptStack;
@@ -148,8 +154,9 @@ internal sealed class GrammarAutomaton
             }
             i++;
         }
-        if (_masks.Count >= MaxCachedMasks) _masks.Clear();
+        if (_masks.Count >= MaxCachedMasks || Interlocked.Read(ref s_cachedMaskBytes) > MaxCachedMaskBytes) ClearMasks();
         _masks[state] = mask;
+        Interlocked.Add(ref s_cachedMaskBytes, mask.Length * sizeof(ulong));
         return mask;
     }
 

@@ -10,7 +10,7 @@ namespace Tessera.Constraints;
 
 internal static class StructuredOutput
 {
-    private const int MaxCachedSchemas = 256;
+    private const int MaxCachedSchemas = 64;
     private static readonly ConcurrentDictionary<string, Grammar> Schemas = new(StringComparer.Ordinal);
 
     /// <summary>The grammar of a JSON schema, compiled once per schema text.</summary>

@@ -1,8 +1,9 @@
 // Structured output inside harmony (gpt-oss-facts.md §6): the constraint frames what the model writes after
 // `<|start|>assistant`. The analysis channel stays free (up to an optional token budget, then `<|end|>` is forced);
 // the next header is one of `<|channel|>final<|message|>` (unless a call is required) and, when tools are offered,
-// `<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>`; the body follows the answer's grammar or
-// the function's, and `<|return|>` / `<|call|>` becomes possible exactly when that grammar is complete.
+// `<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>` or, recipient first as the chat template
+// writes it, ` to=functions.NAME<|channel|>commentary <|constrain|>json<|message|>`; the body follows the answer's
+// grammar or the function's, and `<|return|>` / `<|call|>` becomes possible exactly when that grammar is complete.
 
 using System.Collections.Concurrent;
 using System.Text;
@@ -15,6 +16,7 @@ internal sealed class HarmonyConstraint : ITokenConstraint
 {
     private const string AnalysisChannel = "analysis";
     private const string ToolHeaderStart = "commentary to=functions.";
+    private const string RecipientPrefix = " to=functions.";
 
     private static readonly ConcurrentDictionary<string, Grammar> HeaderGrammars = new(StringComparer.Ordinal);
 
@@ -25,14 +27,17 @@ internal sealed class HarmonyConstraint : ITokenConstraint
     private readonly int _maxReasoningTokens;
     private readonly ulong[] _ordinary;
 
-    private Stage _stage = Stage.ChannelToken;
+    private Stage _stage;
     private GrammarMatcher? _matcher;
+    private string? _recipient;        // a function named before <|channel|>
     private int _end;                  // the special token that ends the current grammar segment
     private bool _analysisDone;
     private int _reasoningTokens;
     private readonly List<byte> _header = [];
 
-    private enum Stage { ChannelToken, Header, ConstrainType, Body, Analysis, NextStart, NextRole, Done }
+    // Role: the rest of the role line (after `<|start|>assistant`, or the word itself after an analysis message), up to
+    // <|channel|>: nothing, or a recipient.
+    private enum Stage { Role, Header, ConstrainType, Body, Analysis, NextStart, Done }
 
     /// <summary>A constraint for an answer following <paramref name="answer"/> (null: free text) or a call of one of
     /// <paramref name="tools"/> with arguments following its grammar; <paramref name="callRequired"/> rules out the
@@ -46,6 +51,7 @@ internal sealed class HarmonyConstraint : ITokenConstraint
         _callRequired = callRequired;
         _maxReasoningTokens = maxReasoningTokens ?? int.MaxValue;
         _ordinary = OrdinaryMask(trie);
+        Begin(Stage.Role, RoleGrammar(""), Channel);
     }
 
     public bool IsComplete => _stage == Stage.Done;
@@ -54,7 +60,6 @@ internal sealed class HarmonyConstraint : ITokenConstraint
     {
         switch (_stage)
         {
-            case Stage.ChannelToken: return token == Channel;
             case Stage.NextStart: return token == Start;
             case Stage.Analysis:
                 return token == End || (_reasoningTokens < _maxReasoningTokens && IsOrdinary(token));
@@ -68,7 +73,6 @@ internal sealed class HarmonyConstraint : ITokenConstraint
 
     public TokenMask AllowedTokens() => _stage switch
     {
-        Stage.ChannelToken => new(null, [Channel]),
         Stage.NextStart => new(null, [Start]),
         Stage.Analysis => new(_reasoningTokens < _maxReasoningTokens ? _ordinary : null, [End]),
         Stage.Done => new(null, []),
@@ -81,27 +85,21 @@ internal sealed class HarmonyConstraint : ITokenConstraint
         if (!IsAllowed(token)) throw new InvalidOperationException($"token {token} is not allowed in harmony stage {_stage}");
         switch (_stage)
         {
-            case Stage.ChannelToken:
-                _header.Clear();
-                Begin(Stage.Header, HeaderGrammar(), EndOfHeader());
-                return;
             case Stage.Analysis:
                 if (token == End) _stage = Stage.NextStart;
                 else _reasoningTokens++;
                 return;
             case Stage.NextStart:
-                Begin(Stage.NextRole, Header("assistant"), Channel);
+                _header.Clear();
+                Begin(Stage.Role, RoleGrammar("assistant"), Channel);
                 return;
         }
         if (token != _end)
         {
             var bytes = _trie.TokenBytes[token];
             if (_matcher is not null && !_matcher.TryAccept(bytes)) throw new InvalidOperationException($"token {token} does not continue the grammar");
-            if (_stage == Stage.Header)
-            {
-                _header.AddRange(bytes);
-                _end = EndOfHeader();
-            }
+            if (_stage is Stage.Header or Stage.Role) _header.AddRange(bytes);
+            if (_stage == Stage.Header) _end = EndOfHeader();
             return;
         }
         switch (_stage)
@@ -118,12 +116,16 @@ internal sealed class HarmonyConstraint : ITokenConstraint
                 Begin(Stage.ConstrainType, Header("json"), Message);
                 break;
             case Stage.ConstrainType:
-                var name = HeaderText[ToolHeaderStart.Length..^1];
+                var name = _recipient ?? HeaderText[ToolHeaderStart.Length..^1];
                 Begin(Stage.Body, _tools![name], Call);
                 break;
-            case Stage.NextRole:
+            case Stage.Role:
+                var role = HeaderText;
+                var at = role.IndexOf(RecipientPrefix, StringComparison.Ordinal);
+                _recipient = at >= 0 ? role[(at + RecipientPrefix.Length)..] : null;
                 _header.Clear();
-                Begin(Stage.Header, HeaderGrammar(), EndOfHeader());
+                if (_recipient is null) Begin(Stage.Header, HeaderGrammar(), EndOfHeader());
+                else Begin(Stage.Header, Header("commentary "), Constrain);
                 break;
             case Stage.Body:
                 _stage = Stage.Done;
@@ -141,8 +143,16 @@ internal sealed class HarmonyConstraint : ITokenConstraint
         _end = end;
     }
 
+    // After the role: nothing more, or (when tools are offered) " to=functions.NAME".
+    private Grammar RoleGrammar(string role)
+    {
+        var text = "root ::= " + JsonSchemaToGbnf.Literal(role);
+        if (_tools is not null) text += $" ({JsonSchemaToGbnf.Literal(RecipientPrefix)} ({string.Join(" | ", _tools.Keys.Select(JsonSchemaToGbnf.Literal))}))?";
+        return HeaderGrammars.GetOrAdd(text, static t => Grammar.Parse(t));
+    }
+
     // The header ends in <|message|>, except a tool call's, which goes on with <|constrain|>json.
-    private int EndOfHeader() => HeaderText.StartsWith(ToolHeaderStart, StringComparison.Ordinal) ? Constrain : Message;
+    private int EndOfHeader() => _recipient is not null || HeaderText.StartsWith(ToolHeaderStart, StringComparison.Ordinal) ? Constrain : Message;
 
     private Grammar HeaderGrammar()
     {

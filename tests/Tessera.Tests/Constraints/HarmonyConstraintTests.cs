@@ -83,6 +83,11 @@ public class HarmonyConstraintTests
         var c = new HarmonyConstraint(Trie, null, tools, callRequired: true, null);
         Assert.Equal(-1, FirstRefused(c, """<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"city":"Paris"}<|call|>"""));
         Assert.True(c.IsComplete);
+        var first = new HarmonyConstraint(Trie, null, tools, callRequired: true, null);
+        Assert.Equal(-1, FirstRefused(first, """ to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Oslo"}<|call|>"""));
+        Assert.True(first.IsComplete);
+        var later = new HarmonyConstraint(Trie, null, tools, callRequired: true, null);
+        Assert.Equal(-1, FirstRefused(later, """<|channel|>analysis<|message|>Call it.<|end|><|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"city":"Rome"}<|call|>"""));
         var final = new HarmonyConstraint(Trie, null, tools, callRequired: true, null);
         Assert.NotEqual(-1, FirstRefused(final, "<|channel|>final<|message|>"));
         var other = new HarmonyConstraint(Trie, null, tools, callRequired: true, null);

@@ -157,12 +157,19 @@ public sealed class TesseraChatClient : IChatClient
                 "high" => ReasoningEffort.High,
                 _ => throw new ArgumentException($"reasoning_effort must be low, medium or high (got \"{effort}\")"),
             },
+            // ToolMode.RequireSpecific(name) offers only that function, which the required call then has to be.
             Tools = o.Tools?.OfType<AIFunctionDeclaration>()
+                .Where(f => o.ToolMode is not RequiredChatToolMode { RequiredFunctionName: { } only } || f.Name == only)
                 .Select(f => ChatTool.Create(f.Name, f.Description, f.JsonSchema.GetRawText())).ToList() is { Count: > 0 } tools ? tools : null,
             ToolChoice = o.ToolMode is NoneChatToolMode ? "none" : o.ToolMode is RequiredChatToolMode ? "required" : "auto",
-            ResponseFormat = o.ResponseFormat is ChatResponseFormatJson { Schema: { } schema } json
-                ? Chat.ChatResponseFormat.ForJsonSchema(json.SchemaName ?? "response", schema.GetRawText(), json.SchemaDescription)
-                : null,
+            ResponseFormat = o.ResponseFormat switch
+            {
+                ChatResponseFormatJson { Schema: { } schema } json => Chat.ChatResponseFormat.ForJsonSchema(json.SchemaName ?? "response", schema.GetRawText(), json.SchemaDescription),
+                ChatResponseFormatJson => new Chat.ChatResponseFormat("json_object"),
+                _ => null,
+            },
+            MaxReasoningTokens = o.AdditionalProperties?.TryGetValue("max_reasoning_tokens", out var budget) == true && budget is not null
+                ? Convert.ToInt32(budget, System.Globalization.CultureInfo.InvariantCulture) : null,
         };
     }
 

@@ -35,6 +35,9 @@ public sealed partial class TesseraModel
     public string RenderPrompt(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions? options = null) =>
         HarmonyRenderer.Render(messages, (options ?? new()).ToHarmonyOptions());
 
+    /// <summary>Per token of the last constrained reply, microseconds spent in its constraint (bench hook).</summary>
+    internal IReadOnlyList<double> LastConstraintMicroseconds => _generator.ConstraintMicroseconds;
+
     private ChatCompletion RunChat(IReadOnlyList<ChatMessage> messages, ChatCompletionOptions options, Action<ChatCompletionChunk>? emit, CancellationToken cancellationToken)
     {
         options.Validate();
@@ -91,7 +94,8 @@ public sealed partial class TesseraModel
 
         try
         {
-            foreach (var token in _generator.Generate(prompt, options.MaxTokens ?? int.MaxValue, options.Sampling, cancellationToken))
+            var constraint = Constraints.StructuredOutput.Create(options, Constraints.TokenTrie.For(Tokenizer));
+            foreach (var token in _generator.Generate(prompt, options.MaxTokens ?? int.MaxValue, options.Sampling, cancellationToken, constraint))
             {
                 if (token.Id >= 0) generated++;
                 parser.Push(token.Id, token.Text, events);

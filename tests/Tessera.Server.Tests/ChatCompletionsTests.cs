@@ -124,17 +124,19 @@ public class ChatCompletionsTests
     [Fact]
     public async Task StopStringsAndResponseFormats()
     {
-        await using var server = await ScriptedServer.StartAsync(completions: [Answer, Answer, Answer]);
+        // The response formats are enforced while sampling: the scripted model's JSON answer passes untouched.
+        const string JsonAnswer = "<|channel|>analysis<|message|>Paris, as JSON.<|end|><|start|>assistant<|channel|>final<|message|>{\"city\": \"Paris\"}<|return|>";
+        await using var server = await ScriptedServer.StartAsync(completions: [JsonAnswer, JsonAnswer, Answer]);
         var client = server.OpenAIChatClient();
         var cancellationToken = TestContext.Current.CancellationToken;
         var schema = BinaryData.FromString("""{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}""");
         ChatCompletion structured = await client.CompleteChatAsync([new UserChatMessage("Capital?")],
             new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("city", schema, jsonSchemaIsStrict: true) }, cancellationToken);
-        Assert.Equal(AnswerText, structured.Content[0].Text);
+        Assert.Equal("{\"city\": \"Paris\"}", structured.Content[0].Text);
 
         ChatCompletion jsonObject = await client.CompleteChatAsync([new UserChatMessage("Capital?")],
             new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat() }, cancellationToken);
-        Assert.Equal(AnswerText, jsonObject.Content[0].Text);
+        Assert.Equal("{\"city\": \"Paris\"}", jsonObject.Content[0].Text);
 
         // Last: a stop string leaves the rest of the script unsaid, and the scripted model would say it next time.
         ChatCompletion stopped = await client.CompleteChatAsync([new UserChatMessage("Capital?")],

@@ -1,7 +1,10 @@
-// Options shared by the commands that generate a chat reply (run, chat): system message, limits, sampling, reasoning.
+// Options shared by the commands that generate a chat reply (run, chat): system message, limits, sampling, reasoning,
+// and structured output (--grammar FILE, --json-schema FILE|TEXT, --json), enforced while sampling.
 
 using System.CommandLine;
+using Tessera.Chat;
 using Tessera.Chat.Harmony;
+using Tessera.Constraints;
 using Tessera.Inference;
 
 namespace Tessera.Cli.Commands;
@@ -16,10 +19,14 @@ internal sealed class GenerationOptions
     public Option<long?> Seed { get; } = new("--seed") { Description = "Random seed (same seed, same output; -1 or left out: a random one)" };
     public Option<string> Effort { get; } = new("--reasoning-effort") { Description = "low, medium or high", DefaultValueFactory = _ => "medium" };
     public Option<bool> HideReasoning { get; } = new("--hide-reasoning") { Description = "Show one line (\"thought for N tokens\") instead of the reasoning" };
+    public Option<FileInfo?> GrammarFile { get; } = new("--grammar") { Description = "GBNF grammar file (llama.cpp syntax) the answer must follow" };
+    public Option<string?> JsonSchema { get; } = new("--json-schema") { Description = "JSON schema (a file, or the schema itself) the answer must follow" };
+    public Option<bool> Json { get; } = new("--json") { Description = "Answer with one JSON object" };
+    public Option<int?> MaxReasoningTokens { get; } = new("--max-reasoning-tokens") { Description = "Most tokens of reasoning before the answer is forced to begin (0 = none)" };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { System, MaxTokens, Temperature, TopP, TopK, Seed, Effort, HideReasoning })
+        foreach (var option in new Option[] { System, MaxTokens, Temperature, TopP, TopK, Seed, Effort, HideReasoning, GrammarFile, JsonSchema, Json, MaxReasoningTokens })
             command.Options.Add(option);
     }
 
@@ -31,9 +38,28 @@ internal sealed class GenerationOptions
             MaxTokens = Tokens(r.GetValue(MaxTokens)),
             ReasoningEffort = ParseEffort(r.GetValue(Effort)!, "--reasoning-effort"),
             Sampling = new SamplingOptions { Temperature = r.GetValue(Temperature), TopP = r.GetValue(TopP), TopK = r.GetValue(TopK), Seed = SeedValue(r.GetValue(Seed)) },
+            MaxReasoningTokens = r.GetValue(MaxReasoningTokens),
         };
         CheckSampling(r, options.Sampling, Temperature, TopP, TopK, null);
-        options.Validate();
+        var grammar = r.GetValue(GrammarFile);
+        var schema = r.GetValue(JsonSchema);
+        var json = r.GetValue(Json);
+        if ((grammar is not null ? 1 : 0) + (schema is not null ? 1 : 0) + (json ? 1 : 0) > 1)
+            throw new CliException("give only one of --grammar, --json-schema and --json");
+        try
+        {
+            if (grammar is not null) options = options with { Grammar = Grammar.Parse(File.ReadAllText(grammar.FullName)) };
+            if (schema is not null)
+            {
+                var text = schema.TrimStart().StartsWith('{') ? schema : File.ReadAllText(schema);
+                options = options with { ResponseFormat = ChatResponseFormat.ForJsonSchema("response", text) };
+            }
+            if (json) options = options with { ResponseFormat = new ChatResponseFormat("json_object") };
+        }
+        catch (GrammarException e) { throw new CliException($"{(grammar is not null ? $"--grammar {grammar.Name}" : "--json-schema")}: {e.Message}"); }
+        catch (System.Text.Json.JsonException e) { throw new CliException($"--json-schema: not valid JSON: {e.Message}"); }
+        try { options.Validate(); }
+        catch (GrammarException e) { throw new CliException($"--json-schema: {e.Message}"); }
         return options;
     }
 

@@ -29,9 +29,10 @@ internal static class ServeCommand
         var minP = new Option<float?>("--min-p") { Description = "Default min_p of requests that give none (0 = off)" };
         var seed = new Option<long?>("--seed") { Description = "Default seed of requests that give none (-1 or left out: a random one per request)" };
         var effort = new Option<string?>("--reasoning-effort") { Description = "Default reasoning_effort of chat requests that give none: low, medium or high" };
+        var maxReasoning = new Option<int?>("--max-reasoning-tokens") { Description = "Default max_reasoning_tokens of chat requests that give none: most tokens of reasoning before the answer is forced to begin (0 = none)" };
         var command = new Command("serve", "Serve the model with an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models); without -m: gpt-oss-20b, found on this machine or downloaded")
         {
-            host, port, apiKey, queueLimit, alias, quiet, maxTokens, temperature, topP, topK, minP, seed, effort,
+            host, port, apiKey, queueLimit, alias, quiet, maxTokens, temperature, topP, topK, minP, seed, effort, maxReasoning,
         };
         model.AddTo(command);
         command.SetAction(async (r, cancellationToken) =>
@@ -49,6 +50,8 @@ internal static class ServeCommand
                     Seed = GenerationOptions.SeedValue(r.GetValue(seed)),
                 },
                 ReasoningEffort = r.GetValue(effort) is { } e ? GenerationOptions.ParseEffort(e, "--reasoning-effort") : ReasoningEffortDefault,
+                MaxReasoningTokens = r.GetValue(maxReasoning) is { } budget && budget < 0
+                    ? throw new CliException($"--max-reasoning-tokens must not be negative (got {budget})") : r.GetValue(maxReasoning),
             };
             GenerationOptions.CheckSampling(r, requestDefaults.Sampling, temperature, topP, topK, minP);
             var options = new TesseraServerOptions

@@ -1,6 +1,6 @@
 // The body of `POST /v1/chat/completions` in OpenAI's shape, and its translation to the library's options:
-// tool_choice naming one function becomes "required" with only that function offered, since harmony has no way to
-// force a particular function; reasoning_effort's "minimal" and "none" (newer OpenAI models) become gpt-oss's low.
+// tool_choice naming one function becomes "required" with only that function offered (the sampler then forces that
+// call); reasoning_effort's "minimal" and "none" (newer OpenAI models) become gpt-oss's low.
 
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -27,6 +27,9 @@ internal sealed class ChatCompletionRequest : GenerationRequest
 
     [JsonPropertyName("response_format")] public ChatResponseFormat? ResponseFormat { get; set; }
 
+    /// <summary>Tessera's extension: most tokens of analysis before the answer is forced to begin (0 = none).</summary>
+    [JsonPropertyName("max_reasoning_tokens")] public int? MaxReasoningTokens { get; set; }
+
     /// <summary>The messages, checked to be present.</summary>
     public IReadOnlyList<ChatMessage> CheckedMessages()
     {
@@ -41,6 +44,7 @@ internal sealed class ChatCompletionRequest : GenerationRequest
     public ChatCompletionOptions ToOptions(int vocabularySize, GenerationDefaults? defaults = null)
     {
         defaults ??= new GenerationDefaults();
+        if (MaxReasoningTokens is < 0) throw ApiException.BadRequest($"max_reasoning_tokens must not be negative (got {MaxReasoningTokens})", "max_reasoning_tokens");
         var tools = ToTools();
         var (choice, offered) = ToToolChoice(tools);
         return new ChatCompletionOptions
@@ -52,6 +56,7 @@ internal sealed class ChatCompletionRequest : GenerationRequest
             Tools = offered,
             ToolChoice = choice,
             ResponseFormat = ToResponseFormat(),
+            MaxReasoningTokens = MaxReasoningTokens ?? defaults.MaxReasoningTokens,
         };
     }
 
@@ -112,7 +117,7 @@ internal sealed class ChatCompletionRequest : GenerationRequest
             case "text":
                 return null;
             case "json_object":
-                // Accepted; harmony has no plain "answer in JSON" section, and nothing constrains the sampler.
+                // Enforced while sampling: the answer is one JSON object.
                 return ResponseFormat;
             case "json_schema":
                 if (ResponseFormat!.JsonSchema is not { Name: { Length: > 0 } }) throw ApiException.BadRequest("json_schema needs a name", Param + ".json_schema");

@@ -17,9 +17,16 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
     /// <summary>Counters of the last call, filled in as it runs.</summary>
     public PerformanceCounters Counters { get; private set; } = new();
 
-    /// <summary>Generates after <paramref name="prompt"/>; yields each token as soon as it is chosen.</summary>
-    public IEnumerable<GeneratedToken> Generate(IReadOnlyList<int> prompt, int maxTokens, SamplingOptions sampling, CancellationToken cancellationToken)
+    /// <summary>Per token of the last constrained call, microseconds spent in its constraint (bench hook).</summary>
+    public List<double> ConstraintMicroseconds { get; } = [];
+
+    /// <summary>Generates after <paramref name="prompt"/>; yields each token as soon as it is chosen. A
+    /// <paramref name="constraint"/> restricts every token and is told each one; it keeps sampling on the host.</summary>
+
+    public IEnumerable<GeneratedToken> Generate(IReadOnlyList<int> prompt, int maxTokens, SamplingOptions sampling, CancellationToken cancellationToken,
+        ITokenConstraint? constraint = null)
     {
+        ConstraintMicroseconds.Clear();
         if (prompt.Count == 0) throw new ArgumentException("the prompt is empty");
         if (prompt.Count >= predictor.ContextSize) throw new ContextOverflowException(prompt.Count + 1, predictor.ContextSize);
         var total = Stopwatch.StartNew();
@@ -33,7 +40,7 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         _cached.RemoveRange(keep, _cached.Count - keep);
 
         // Plain greedy decoding on a GPU picks the token there: the logits never come to the host.
-        var onDevice = predictor is IGreedyTokenPredictor { SamplesOnDevice: true } g && IsPlainGreedy(sampling) ? g : null;
+        var onDevice = predictor is IGreedyTokenPredictor { SamplesOnDevice: true } g && IsPlainGreedy(sampling) && constraint is null ? g : null;
         int next = -1;
 
         var promptWatch = Stopwatch.StartNew();
@@ -61,7 +68,10 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         {
             cancellationToken.ThrowIfCancellationRequested();
             var sampleWatch = Stopwatch.StartNew();
-            var token = onDevice is not null ? next : sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+            var token = onDevice is not null ? next
+                : constraint is not null ? sampler.SampleConstrained(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history), constraint)
+                : sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+            if (constraint is not null) AcceptConstrained(constraint, token, sampler.LastConstraintTicks);
             sampleMs += sampleWatch.Elapsed.TotalMilliseconds;
             history.Add(token);
             var end = endOfGeneration.Contains(token);
@@ -99,6 +109,13 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
 
     /// <summary>Forgets the cache.</summary>
     public void Reset() => Forget();
+
+    private void AcceptConstrained(ITokenConstraint constraint, int token, long ticks)
+    {
+        var start = Stopwatch.GetTimestamp();
+        constraint.Accept(token);
+        ConstraintMicroseconds.Add(Stopwatch.GetElapsedTime(start - ticks).TotalMicroseconds);
+    }
 
     // Temperature 0 with nothing that changes the logits first: the sampler would return the argmax.
     private static bool IsPlainGreedy(SamplingOptions s) =>

@@ -1,0 +1,91 @@
+// Sampling under a constraint: the distribution is the model's restricted to the allowed tokens (disallowed tokens get
+// logit -infinity after bias and penalties, before truncation). The unconstrained choice is tried first: at
+// temperature 0, or with no top-k / top-p / min-p, a choice that turns out allowed has exactly the constrained
+// distribution (an allowed draw from p has probability p(a); a rejected one redraws from p restricted to the allowed
+// set A, giving p(a)·(1 − p(A)) / p(A); together p(a) / p(A)), so the full mask is only computed after a rejection.
+
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Tessera.Inference;
+
+public sealed partial class Sampler
+{
+    /// <summary>Stopwatch ticks the last constrained <see cref="SampleConstrained"/>
+    /// spent asking the constraint and applying its mask.</summary>
+    internal long LastConstraintTicks { get; private set; }
+
+    /// <summary>Chooses the next token among those <paramref name="constraint"/> allows.</summary>
+    internal int SampleConstrained(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, ITokenConstraint constraint)
+    {
+        long ticks = 0;
+        AdjustLogits(logits, history);
+        if (_temperature == 0 || (_topK == 0 && _topP == 1 && _minP == 0))
+        {
+            var n = Prepare();
+            var token = _temperature == 0 ? _argmax : Draw(n);
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var allowed = constraint.IsAllowed(token);
+            ticks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+            if (allowed)
+            {
+                LastConstraintTicks = ticks;
+                return token;
+            }
+            AdjustLogits(logits, history);   // Prepare compacts the logits when some are -infinity
+        }
+        var maskStart = System.Diagnostics.Stopwatch.GetTimestamp();
+        ApplyMask(constraint.AllowedTokens());
+        LastConstraintTicks = ticks + System.Diagnostics.Stopwatch.GetTimestamp() - maskStart;
+        var m = Prepare();
+        if (_temperature == 0) return _argmax;
+        return Draw(Truncate(m));
+    }
+
+    // Sets the adjusted logit of every token outside the mask to -infinity, eight logits at a time where the vector
+    // unit allows (a table gives the lane mask of each byte of the bit set).
+    private void ApplyMask(TokenMask mask)
+    {
+        Span<float> kept = mask.Extra.Length <= 64 ? stackalloc float[mask.Extra.Length] : new float[mask.Extra.Length];
+        for (var i = 0; i < mask.Extra.Length; i++) kept[i] = _logits[mask.Extra[i]];
+        var logits = _logits.AsSpan();
+        var bits = mask.Bits;
+        var vectors = Vector256.IsHardwareAccelerated;
+        var banned = Vector256.Create(float.NegativeInfinity);
+        for (var w = 0; w * 64 < logits.Length; w++)
+        {
+            var word = bits is not null && w < bits.Length ? bits[w] : 0;
+            if (word == ulong.MaxValue) continue;
+            if (word == 0)
+            {
+                // A run of banned words in one fill.
+                var end = w + 1;
+                while (end * 64 < logits.Length && (bits is null || end >= bits.Length || bits[end] == 0)) end++;
+                logits[(w * 64)..Math.Min(end * 64, logits.Length)].Fill(float.NegativeInfinity);
+                w = end - 1;
+                continue;
+            }
+            var block = logits.Slice(w * 64, Math.Min(64, logits.Length - w * 64));
+            if (vectors && block.Length == 64)
+            {
+                ref var first = ref MemoryMarshal.GetReference(block);
+                for (var k = 0; k < 8; k++)
+                {
+                    var lanes = (byte)(word >> (8 * k));
+                    if (lanes == 0xFF) continue;
+                    ref var at = ref Unsafe.Add(ref first, 8 * k);
+                    Vector256.ConditionalSelect(LaneMasks[lanes], Vector256.LoadUnsafe(ref at), banned).StoreUnsafe(ref at);
+                }
+                continue;
+            }
+            for (var i = 0; i < block.Length; i++)
+                if ((word >> i & 1) == 0) block[i] = float.NegativeInfinity;
+        }
+        for (var i = 0; i < mask.Extra.Length; i++) _logits[mask.Extra[i]] = kept[i];
+    }
+
+    // [256]: lane i all ones where bit i of the index is set.
+    private static readonly Vector256<float>[] LaneMasks = [.. Enumerable.Range(0, 256).Select(b =>
+        Vector256.Create([.. Enumerable.Range(0, 8).Select(i => (b >> i & 1) != 0 ? BitConverter.Int32BitsToSingle(-1) : 0f)]))];
+}

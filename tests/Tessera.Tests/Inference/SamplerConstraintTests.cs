@@ -1,0 +1,93 @@
+// Sampling under a constraint: the same tokens as banning the disallowed ones with logit bias -infinity (greedy, and
+// with truncation, where the full mask is always applied); with plain temperature sampling (the path that tries the
+// unconstrained draw first) the frequencies are those of the model's distribution restricted to the allowed set.
+
+using Tessera.Inference;
+
+namespace Tessera.Tests.Inference;
+
+public class SamplerConstraintTests
+{
+    private sealed class SetConstraint(HashSet<int> allowed, int vocabulary) : ITokenConstraint
+    {
+        public int MaskRequests { get; private set; }
+
+        public bool IsAllowed(int token) => allowed.Contains(token);
+
+        public TokenMask AllowedTokens()
+        {
+            MaskRequests++;
+            var bits = new ulong[(vocabulary + 63) / 64];
+            var extra = new List<int>();
+            foreach (var t in allowed)
+            {
+                if (t % 7 == 0) extra.Add(t);   // some through the extra list, as special tokens come
+                else bits[t >> 6] |= 1UL << t;
+            }
+            return new TokenMask(bits, [.. extra]);
+        }
+
+        public void Accept(int token) => Assert.Contains(token, allowed);
+    }
+
+    private static float[] RandomLogits(Random rng, int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 8 - 4))];
+
+    [Theory]
+    [InlineData(0f, 0, 1f)]
+    [InlineData(0.8f, 40, 1f)]
+    [InlineData(1f, 0, 0.9f)]
+    [InlineData(1.2f, 0, 1f)]   // plain sampling: checked by distribution below, here only that it stays allowed
+    public void MatchesBanningByLogitBias(float temperature, int topK, float topP)
+    {
+        var rng = new Random(3);
+        foreach (var vocabulary in new[] { 5, 64, 65, 130, 1000, 4099 })
+        {
+            for (var trial = 0; trial < 20; trial++)
+            {
+                var logits = RandomLogits(rng, vocabulary);
+                var allowed = Enumerable.Range(0, vocabulary).Where(_ => rng.NextDouble() < (trial % 3 == 0 ? 0.02 : 0.5)).ToHashSet();
+                allowed.Add(rng.Next(vocabulary));
+                var constraint = new SetConstraint(allowed, vocabulary);
+                var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, Seed = (ulong)trial };
+                var token = new Sampler(options, vocabulary).SampleConstrained(logits, [], constraint);
+                Assert.Contains(token, allowed);
+                if (temperature == 1.2f) continue;
+                var bias = Enumerable.Range(0, vocabulary).Where(t => !allowed.Contains(t)).ToDictionary(t => t, _ => float.NegativeInfinity);
+                var reference = new Sampler(options with { LogitBias = bias }, vocabulary).Sample(logits, []);
+                Assert.Equal(reference, token);
+            }
+        }
+    }
+
+    [Fact]
+    public void PlainSamplingDrawsFromTheRestrictedDistribution()
+    {
+        float[] logits = [2f, 1f, 0.5f, 3f, -1f, 0f, 1.5f, 2.5f];
+        HashSet<int> allowed = [1, 2, 4, 6];
+        var constraint = new SetConstraint(allowed, logits.Length);
+        var sampler = new Sampler(new SamplingOptions { Seed = 42 }, logits.Length);
+        var counts = new int[logits.Length];
+        const int Draws = 40_000;
+        for (var i = 0; i < Draws; i++) counts[sampler.SampleConstrained(logits, [], constraint)]++;
+        var z = allowed.Sum(t => Math.Exp(logits[t]));
+        foreach (var t in Enumerable.Range(0, logits.Length))
+        {
+            var p = allowed.Contains(t) ? Math.Exp(logits[t]) / z : 0;
+            var sigma = Math.Sqrt(Draws * p * (1 - p));
+            Assert.InRange(counts[t], Draws * p - 5 * sigma - 1, Draws * p + 5 * sigma + 1);
+        }
+        // Tokens 0, 3 and 7 hold most of the mass, so most first draws are rejected and the mask is built.
+        Assert.InRange(constraint.MaskRequests, Draws / 2, Draws);
+    }
+
+    [Fact]
+    public void AnAllowedFirstChoiceNeedsNoMask()
+    {
+        float[] logits = [0f, 5f, 1f];
+        var constraint = new SetConstraint([1, 2], 3);
+        Assert.Equal(1, new Sampler(SamplingOptions.Greedy, 3).SampleConstrained(logits, [], constraint));
+        Assert.Equal(0, constraint.MaskRequests);
+        Assert.Equal(2, new Sampler(SamplingOptions.Greedy, 3).SampleConstrained([0f, 1f, 5f, ], [], new SetConstraint([2], 3)));
+        Assert.Equal(2, new Sampler(SamplingOptions.Greedy, 3).SampleConstrained([9f, 1f, 5f], [], new SetConstraint([2], 3)));
+    }
+}

@@ -501,6 +501,10 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T)
         job.rows(task, 0, P);
         mv_load<TY, NX, NRX, S>(w, sc, P, nch, 0, vl);
     }
+    // The first weights are in flight while the kernel before finishes (programmatic launch; jobs whose rows depend on
+    // earlier results, the expert ids, waited already).
+    TSR_PDL_WAIT();
+    TSR_PDL_TRIGGER();
     job.stage();
     __syncthreads();
     while (task < ntasks)
@@ -687,6 +691,7 @@ template <int TY>
 __device__ __forceinline__ void mv_experts(const void* values, const void* scales, int K, int R, int E, const float* __restrict__ x,
                                            int xPerSlot, const int* __restrict__ ids, int k, float* y, const float* bias)
 {
+    TSR_PDL_WAIT();   // the ids come from the router
     MvExpertsJob<TY> job;
     job.values = values; job.scales = scales; job.bias = bias; job.y = y; job.K = K; job.R = R;
     job.q = blockIdx.y;
@@ -750,6 +755,7 @@ __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const
                                            const float* bg, const float* bu, const float* __restrict__ x,
                                            const int* __restrict__ ids, int k, float* act, float alpha, float limit)
 {
+    TSR_PDL_WAIT();   // the ids come from the router
     MvGateUpJob<TY> job;
     job.gv = gv; job.gs = gs; job.uv = uv; job.us = us; job.bg = bg; job.bu = bu; job.act = act;
     job.alpha = alpha; job.limit = limit; job.K = K; job.R = R;
@@ -819,6 +825,7 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
                                             const float* __restrict__ act, const int* __restrict__ ids,
                                             const float* __restrict__ weights, int k, float* h)
 {
+    TSR_PDL_WAIT();   // the ids come from the router
     MvDownJob<TY> job;
     job.values = values; job.scales = scales; job.bias = bias; job.act = act; job.weights = weights; job.ids = ids; job.h = h;
     job.sum = 0.f; job.K = K; job.R = R; job.E = E; job.k = k; job.t = blockIdx.y;

@@ -8,6 +8,7 @@
 extern "C" __global__ void tsr_topk_softmax(const float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights,
                                             int E, int k, int T)
 {
+    TSR_PDL_ENTRY();
     int t = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (t >= T) return;
     tsr_topk_softmax_row(logits + (long long)t * E, ids + (long long)t * k, weights + (long long)t * k, E, k);
@@ -82,6 +83,7 @@ extern "C" __global__ void __launch_bounds__(TSR_ROUTE_THREADS)
 tsr_route_topk(const float4* __restrict__ w, const float* __restrict__ bias, const float4* __restrict__ x,
                float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights, int K, int E, int k, int T)
 {
+    TSR_PDL_ENTRY();
     __shared__ float sl[TSR_ROUTE_TOKENS][256];
     const int warp = threadIdx.x >> 5;
     const long long t0 = (long long)blockIdx.x * TSR_ROUTE_TOKENS;
@@ -131,6 +133,7 @@ __device__ __forceinline__ TsrBest tsr_block_best(float v, int i)
 
 extern "C" __global__ void tsr_argmax_blocks(const float* __restrict__ logits, int n, int slice, TsrBest* __restrict__ partial)
 {
+    TSR_PDL_ENTRY();
     const float* row = logits + (long long)blockIdx.y * n;
     int begin = blockIdx.x * slice, end = min(n, begin + slice);
     float bv = 0.f;
@@ -150,6 +153,7 @@ extern "C" __global__ void tsr_argmax_blocks(const float* __restrict__ logits, i
 
 extern "C" __global__ void tsr_argmax_final(const TsrBest* __restrict__ partial, int blocks, int* __restrict__ result)
 {
+    TSR_PDL_ENTRY();
     const TsrBest* p = partial + (long long)blockIdx.x * blocks;
     float bv = 0.f;
     int bi = -1;
@@ -290,6 +294,7 @@ struct TsrLoadCandidates
 extern "C" __global__ void __launch_bounds__(TSR_TOPK_THREADS)
 tsr_topk_blocks(const float* __restrict__ logits, int n, int slice, int K, float* __restrict__ candV, int* __restrict__ candI)
 {
+    TSR_PDL_ENTRY();
     int begin = blockIdx.x * slice, count = min(n, begin + slice) - begin;
     tsr_topk_block(TsrLoadLogits{logits, begin}, count, K, candV + (long long)blockIdx.x * K, candI + (long long)blockIdx.x * K);
 }
@@ -299,5 +304,6 @@ extern "C" __global__ void __launch_bounds__(TSR_TOPK_THREADS)
 tsr_topk_final(const float* __restrict__ candV, const int* __restrict__ candI, int count, int K, float* __restrict__ values,
                int* __restrict__ ids)
 {
+    TSR_PDL_ENTRY();
     tsr_topk_block(TsrLoadCandidates{candV, candI}, count, K, values, ids);
 }

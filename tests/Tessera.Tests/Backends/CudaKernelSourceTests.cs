@@ -42,7 +42,45 @@ public class CudaKernelSourceTests
             Assert.True(first == expected, $"{Path.GetFileName(ptx)} was not made from the current {Path.GetFileName(cu)} (or its headers): run tools/build-ptx.sh");
         }
         foreach (var ptx in Directory.GetFiles(folder, "*.ptx"))
-            Assert.True(File.Exists(Path.ChangeExtension(ptx, ".cu")), $"{Path.GetFileName(ptx)} has no source");
+            Assert.True(File.Exists(SourceOf(ptx)), $"{Path.GetFileName(ptx)} has no source");
+        // The Hopper builds with programmatic dependent launch (NAME.pdl.ptx) are made from the same sources.
+        foreach (var ptx in Directory.GetFiles(folder, "*.pdl.ptx"))
+        {
+            var first = File.ReadLines(ptx).First();
+            Assert.True(first == $"// tessera-source-sha256: {SourceHash(folder, SourceOf(ptx))}",
+                $"{Path.GetFileName(ptx)} was not made from the current {Path.GetFileName(SourceOf(ptx))} (or its headers): run tools/build-ptx.sh");
+            Assert.Contains(".target sm_90", File.ReadAllText(ptx));
+        }
+    }
+
+    // matvec.ptx and matvec.pdl.ptx both come from matvec.cu.
+    private static string SourceOf(string ptx)
+    {
+        var name = Path.GetFileNameWithoutExtension(ptx);
+        if (name.EndsWith(".pdl", StringComparison.Ordinal)) name = name[..^4];
+        return Path.Combine(Path.GetDirectoryName(ptx)!, name + ".cu");
+    }
+
+    [Fact]
+    public void EveryKernelOfTheProgrammaticModulesWaitsForTheKernelBefore()
+    {
+        // Every kernel of a module built for programmatic dependent launch may start before the kernel before it has
+        // finished, so each must wait (griddepcontrol.wait) before it reads what that kernel wrote: count the waits of
+        // each entry function in the PTX.
+        var folder = KernelFolder();
+        var pdl = Directory.GetFiles(folder, "*.pdl.ptx");
+        Assert.NotEmpty(pdl);
+        foreach (var ptx in pdl)
+        {
+            var text = File.ReadAllText(ptx);
+            var entries = text.Split(".entry ")[1..];
+            Assert.NotEmpty(entries);
+            foreach (var entry in entries)
+            {
+                var name = entry[..entry.IndexOf('(')];
+                Assert.True(entry.Contains("griddepcontrol.wait;"), $"{name} in {Path.GetFileName(ptx)} never waits for the kernel before it");
+            }
+        }
     }
 
     [Fact]

@@ -148,6 +148,54 @@ public class CudaModelTests
     }
 
     [Fact]
+    public void FusedDecodeOpsGiveTheSameLogitsAsSeparateKernels()
+    {
+        // RMSNorm staged inside the next product, the residual added in the attention output's epilogue, the router's top-k
+        // done by its product's last block: the same arithmetic in the same order as the separate kernels, so the same bits,
+        // for one token at a time (recorded graphs) and for a step of 3 tokens.
+        TestBackends.RequireGpu();
+        var path = Model("small", GgmlType.MXFP4);
+        var prompt = RandomTokens(5, 40, 201088);
+        var decode = RandomTokens(6, 20, 201088);
+        float[] Logits(bool fuse)
+        {
+            using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
+            ((CudaBackend)p.Model.Backend).FuseDecodeOps = fuse;
+            var (_, decoded) = Run(p, prompt, decode);
+            var three = new float[3 * p.VocabularySize];
+            p.EvaluateAllPositions(decode.AsSpan(0, 3), three);
+            return [.. decoded, .. three];
+        }
+        var separate = Logits(fuse: false);
+        Assert.Contains(separate, v => v != 0);
+        Assert.Equal(separate, Logits(fuse: true));
+    }
+
+    [Fact]
+    public void ProgrammaticLaunchGivesTheSameLogitsAsPlainLaunches()
+    {
+        // With programmatic dependent launch each kernel may start before the one before it ends and waits for it itself:
+        // a missing wait would read half-written results. The same prompt and decode steps with it on and off.
+        TestBackends.RequireGpu();
+        var path = Model("small", GgmlType.MXFP4);
+        var prompt = RandomTokens(7, 40, 201088);
+        var decode = RandomTokens(8, 20, 201088);
+        float[] Logits(bool programmatic)
+        {
+            using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
+            var context = ((CudaBackend)p.Model.Backend).Context;
+            if (programmatic && !context.ProgrammaticLaunch)
+                Assert.Skip($"{context.Device.Description} (driver {context.Device.DriverVersionText}) has no programmatic dependent launch");
+            context.ProgrammaticLaunch = programmatic;
+            var (prefill, decoded) = Run(p, prompt, decode);
+            return [.. prefill, .. decoded];
+        }
+        var plain = Logits(programmatic: false);
+        Assert.Contains(plain, v => v != 0);
+        Assert.Equal(plain, Logits(programmatic: true));
+    }
+
+    [Fact]
     public void GreedyOnTheGpuPicksTheArgmaxOfTheLogits()
     {
         TestBackends.RequireGpu();

@@ -22,11 +22,59 @@ public sealed partial class CudaBackend
 
     private void MatMul(WeightTensor weight, WeightTensor? bias, BackendTensor input, BackendTensor output)
     {
+        var norm = TakeNorm(input);
         var (w, x, y) = (View(weight), Own(input), Own(output));
         Require(x.Columns == w.K && y.Columns == w.R && x.Rows == y.Rows && x.Type == GgmlType.F32 && y.Type == GgmlType.F32,
             $"{weight.Name} {weight.Info.ShapeText} cannot multiply {x} into {y}");
-        using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R}", x.Rows, w.R * RowBytes(w));
-        _kernels.MatMul(_stream, w, x.Pointer, y.Pointer, BiasPointer(bias, w.R), x.Rows);
+        ulong xp = x.Pointer;
+        var fuse = FuseNorm(norm, w.K, x.Rows, w.R, ref xp);
+        using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R}{(fuse.IsNone ? "" : " + RmsNorm")}", x.Rows, w.R * RowBytes(w));
+        _kernels.MatMul(_stream, w, xp, y.Pointer, BiasPointer(bias, w.R), x.Rows, fuse);
+    }
+
+    // ---------------------------------------------------------------- fused decode ops
+
+    // An RMSNorm of at most MatVecMaxTokens rows waits here for the op after it: a product reading its output stages x
+    // normalised (and stores the normalised rows as the RMSNorm would); any other op runs it first (Own).
+    private readonly record struct PendingNorm(CudaTensor Input, ulong Weight, float Epsilon, CudaTensor Output);
+
+    private PendingNorm? _norm;
+    private readonly ulong _routeCounter;
+
+    // The pending RMSNorm when its output is `input` (the caller then fuses or runs it), else null.
+    private PendingNorm? TakeNorm(BackendTensor input)
+    {
+        if (_norm is not { } n || !ReferenceEquals(n.Output, input)) return null;
+        _norm = null;
+        return n;
+    }
+
+    private void FlushNorm()
+    {
+        if (_norm is not { } n) return;
+        _norm = null;
+        LaunchNorm(n);
+    }
+
+    private void LaunchNorm(in PendingNorm n)
+    {
+        using var _ = Profile("RmsNorm", n.Input.Rows, 0);
+        _kernels.RmsNorm(_stream, n.Input.Pointer, n.Weight, n.Output.Pointer, n.Input.Columns, n.Epsilon, n.Input.Rows);
+    }
+
+    // The fusion for a product of T rows of K values into `rows` outputs reading a taken RMSNorm's output: x becomes the
+    // RMSNorm's input; when the product cannot take it, the RMSNorm runs now.
+    private MatVecFusion FuseNorm(PendingNorm? norm, int K, int T, int rows, ref ulong x, in MatVecFusion with = default)
+    {
+        if (norm is not { } n) return with;
+        var fuse = with with { NormWeight = n.Weight, Epsilon = n.Epsilon, NormOutput = n.Output.Pointer };
+        if (CudaKernels.CanFuse(K, T, fuse, rows))
+        {
+            x = n.Input.Pointer;
+            return fuse;
+        }
+        LaunchNorm(n);
+        return with;
     }
 
     // Bytes of one row of a device weight, and of the experts a batch of `slots` expert slots can touch.
@@ -81,6 +129,8 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void MatMulManyBias(ReadOnlySpan<WeightTensor> weights, ReadOnlySpan<WeightTensor> biases, BackendTensor input, ReadOnlySpan<BackendTensor> outputs)
     {
+        var norm = TakeNorm(input);
+        if (norm is { } taken && weights.Length != 3) LaunchNorm(taken);
         Require(weights.Length == outputs.Length && (biases.IsEmpty || biases.Length == weights.Length), "one output (and bias) per weight");
         if (weights.Length == 3)
         {
@@ -92,10 +142,13 @@ public sealed partial class CudaBackend
             {
                 ulong b0 = 0, b1 = 0, b2 = 0;
                 if (!biases.IsEmpty) (b0, b1, b2) = (BiasPointer(biases[0], w0.R), BiasPointer(biases[1], w1.R), BiasPointer(biases[2], w2.R));
-                using var _ = Profile($"MatMul3 (Q, K, V) {w0.Type}", x.Rows, (w0.R + w1.R + w2.R) * RowBytes(w0));
-                _kernels.MatMul3(_stream, w0, y0.Pointer, b0, w1, y1.Pointer, b1, w2, y2.Pointer, b2, x.Pointer, x.Rows);
+                ulong xp = x.Pointer;
+                var fuse = FuseNorm(norm, w0.K, x.Rows, w0.R + w1.R + w2.R, ref xp);
+                using var _ = Profile($"MatMul3 (Q, K, V) {w0.Type}{(fuse.IsNone ? "" : " + RmsNorm")}", x.Rows, (w0.R + w1.R + w2.R) * RowBytes(w0));
+                _kernels.MatMul3(_stream, w0, y0.Pointer, b0, w1, y1.Pointer, b1, w2, y2.Pointer, b2, xp, x.Rows, fuse);
                 return;
             }
+            if (norm is { } unused) LaunchNorm(unused);
         }
         for (int i = 0; i < weights.Length; i++) MatMul(weights[i], biases.IsEmpty ? null : biases[i], input, outputs[i]);
     }
@@ -131,6 +184,13 @@ public sealed partial class CudaBackend
     {
         var (x, y, w) = (Own(input), Own(output), View(weight));
         Require(x.Columns == w.K && y.Columns == x.Columns && y.Rows == x.Rows, $"cannot normalise {x} by {weight.Name} into {y}");
+        // Decode rows wait for the next op, which stages them normalised if it is a product reading y (FuseNorm).
+        if (FuseDecodeOps && x.Rows <= CudaKernels.MatVecMaxTokens && x.Pointer != y.Pointer && x.Type == GgmlType.F32
+            && y.Type == GgmlType.F32 && x.Columns % 4 == 0 && x.Columns <= 4096 && ((x.Pointer | y.Pointer | w.Values) & 15) == 0)
+        {
+            _norm = new PendingNorm(x, w.Values, epsilon, y);
+            return;
+        }
         using var _ = Profile("RmsNorm", x.Rows, 0);
         _kernels.RmsNorm(_stream, x.Pointer, w.Values, y.Pointer, x.Columns, epsilon, x.Rows);
     }
@@ -221,6 +281,16 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void MatMulBiasAdd(WeightTensor weight, WeightTensor bias, BackendTensor input, BackendTensor scratch, BackendTensor residual)
     {
+        // Decode: the residual is added in the product's epilogue, in place (scratch is left alone).
+        var (w, x, h) = (View(weight), Own(input), Own(residual));
+        var fuse = new MatVecFusion(Residual: h.Pointer);
+        if (FuseDecodeOps && x.Columns == w.K && h.Columns == w.R && h.Rows == x.Rows && x.Type == GgmlType.F32 && h.Type == GgmlType.F32
+            && h.Pointer != x.Pointer && CudaKernels.CanFuse(w.K, x.Rows, fuse, w.R))
+        {
+            using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R} + residual", x.Rows, w.R * RowBytes(w));
+            _kernels.MatMul(_stream, w, x.Pointer, h.Pointer, BiasPointer(bias, w.R), x.Rows, fuse);
+            return;
+        }
         MatMul(weight, bias, input, scratch);
         Add(residual, scratch);
     }
@@ -228,7 +298,21 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void Route(WeightTensor weight, WeightTensor bias, BackendTensor input, BackendTensor logits, BackendTensor experts, BackendTensor weights)
     {
+        var norm = TakeNorm(input);
         var (w, x, l, e, p) = (View(weight), Own(input), Own(logits), Own(experts), Own(weights));
+        // Decode: the split-K router product whose last block picks the experts (and, pending, the RMSNorm before it).
+        var topK = new MatVecFusion(Ids: e.Pointer, Probabilities: p.Pointer, K: e.Columns, Counter: _routeCounter);
+        if (FuseDecodeOps && x.Columns == w.K && l.Columns == w.R && l.Rows == x.Rows && e.Rows == x.Rows && p.Rows == x.Rows
+            && p.Columns == e.Columns && e.Columns <= Math.Min(8, w.R) && x.Type == GgmlType.F32 && l.Type == GgmlType.F32
+            && CudaKernels.CanFuse(w.K, x.Rows, topK, w.R))
+        {
+            ulong xp = x.Pointer;
+            var fuse = FuseNorm(norm, w.K, x.Rows, w.R, ref xp, topK);
+            using var _ = Profile($"Route (product + top-k{(fuse.NormWeight == 0 ? "" : " + RmsNorm")})", x.Rows, (long)w.R * RowBytes(w));
+            _kernels.MatMul(_stream, w, xp, l.Pointer, BiasPointer(bias, w.R), x.Rows, fuse);
+            return;
+        }
+        if (norm is { } unused) LaunchNorm(unused);
         // Batches: the fused router (product, bias, top-k, softmax in one launch, the weights read once per 4 tokens).
         // One token: the split-K product spreads the 0.37 MB router over 32 blocks, which beats one block reading it all.
         if (x.Rows > CudaKernels.MatVecMaxTokens && w.Type == GgmlType.F32 && w.K % 4 == 0 && w.R <= 256 && e.Columns <= Math.Min(8, w.R)
@@ -294,6 +378,7 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public bool TryReplayStep(object key)
     {
+        FlushNorm();
         if (!_steps.TryGetValue(key, out var graph)) return false;
         _stream.Launch(graph);
         return true;
@@ -304,6 +389,7 @@ public sealed partial class CudaBackend
     {
         // The first step of a key runs directly: scratch buffers and tables made on first use exist before recording.
         if (_seen.Add(key)) return false;
+        FlushNorm();
         _stream.BeginCapture();
         return true;
     }
@@ -311,6 +397,7 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void EndStepRecording(object key)
     {
+        FlushNorm();
         var graph = _stream.EndCapture();
         if (_steps.Remove(key, out var old)) old.Dispose();
         _steps[key] = graph;
@@ -318,7 +405,11 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc/>
-    public void AbortStepRecording() => _stream.AbortCapture();
+    public void AbortStepRecording()
+    {
+        _norm = null;   // its op sequence is abandoned with the capture
+        _stream.AbortCapture();
+    }
 
     /// <inheritdoc/>
     public void ForgetSteps(object key)

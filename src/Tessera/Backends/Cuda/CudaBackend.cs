@@ -55,6 +55,8 @@ public sealed unsafe partial class CudaBackend : IBackend
             _stream = new CudaStream(context);
             _kernels = new CudaKernels(context);
             _hostResult = (int*)context.AllocatePinned(64);
+            _routeCounter = context.Allocate(256, "the router's ticket counter");
+            _stream.Zero(_routeCounter, 256);
         }
         catch
         {
@@ -62,6 +64,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             throw;
         }
         RecordSteps = Environment.GetEnvironmentVariable("TESSERA_CUDA_GRAPHS") is not "0";
+        FuseDecodeOps = Environment.GetEnvironmentVariable("TESSERA_CUDA_FUSE") is not "0";
         if (CudaProfiler.Enabled)
         {
             _profiler = new CudaProfiler(context);
@@ -74,6 +77,12 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     /// <summary>The context (memory figures, synchronisation).</summary>
     public CudaContext Context => _context;
+
+    /// <summary>Whether decode steps (at most <see cref="CudaKernels.MatVecMaxTokens"/> rows) fuse small ops into the products
+    /// next to them: an RMSNorm into the staging of the product that reads its output, the residual add after the attention
+    /// output into that product, the router's top-k into the router product (TESSERA_CUDA_FUSE=0 turns it off). The results
+    /// are the same bits either way.</summary>
+    public bool FuseDecodeOps { get; set; }
 
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
     public bool RecordSteps { get; set; }
@@ -225,7 +234,11 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     /// <summary>Waits for every queued op (timing, tests).</summary>
-    public void Synchronize() => _stream.Synchronize();
+    public void Synchronize()
+    {
+        FlushNorm();
+        _stream.Synchronize();
+    }
 
     // ---------------------------------------------------------------- weights
 
@@ -388,8 +401,12 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     // ---------------------------------------------------------------- helpers
 
-    private CudaTensor Own(BackendTensor tensor) =>
-        tensor as CudaTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CUDA backend");
+    // Every op reaches its tensors through here, so a pending RMSNorm is run before any op that did not take it.
+    private CudaTensor Own(BackendTensor tensor)
+    {
+        if (_norm is not null) FlushNorm();
+        return tensor as CudaTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CUDA backend");
+    }
 
     private CudaWeightView View(WeightTensor weight) =>
         weight.DeviceData is CudaWeightView v && weight.Device == Device ? v
@@ -485,6 +502,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_expertScratch, _expertScratchBytes);
             _context.Free(_argmaxScratch, _argmaxScratchBytes);
             _context.FreePinned((nint)_hostResult);
+            _context.Free(_routeCounter, 256);
             _context.FreePinned((nint)_inputRing);
             _context.FreePinned((nint)_readBuffer);
             if (_ropeTable is { } t) _context.Free(t.Table, t.Bytes);

@@ -22,6 +22,8 @@ public sealed unsafe class CudaContext : IDisposable
     {
         Device = device;
         _context = context;
+        ProgrammaticLaunch = device.ComputeCapabilityMajor >= 9 && device.DriverVersion >= 12030
+            && Environment.GetEnvironmentVariable("TESSERA_CUDA_PDL") is not "0";
     }
 
     /// <summary>Opens the first GPU, or throws <see cref="CudaUnavailableException"/> saying why it cannot be used.</summary>
@@ -112,17 +114,25 @@ public sealed unsafe class CudaContext : IDisposable
         CudaException.Check(CudaApi.cuMemFreeHost(pointer), "cuMemFreeHost");
     }
 
+    /// <summary>Whether kernels are launched with programmatic dependent launch where their module allows it: compute 9.0 or
+    /// newer, a driver of CUDA 12.3 or newer (graphs keep the programmatic edges), and TESSERA_CUDA_PDL not 0. Turned off for
+    /// good if a launch is refused.</summary>
+    public bool ProgrammaticLaunch { get; internal set; }
+
     /// <summary>The kernel <paramref name="name"/> of the embedded module <paramref name="module"/> (file name without .ptx).</summary>
     public CudaFunction Function(string module, string name) => _functions.GetOrAdd(module + "/" + name, _ =>
     {
-        var m = _modules.GetOrAdd(module, LoadModule);
+        // On Hopper and newer, a module with a build for programmatic dependent launch is loaded in that build, and its
+        // kernels are launched so that each may start while the one before it finishes (see common.cuh, TSR_PDL).
+        bool programmatic = ProgrammaticLaunch && EmbeddedModules().Contains(module + ".pdl");
+        var m = _modules.GetOrAdd(programmatic ? module + ".pdl" : module, LoadModule);
         var bytes = Encoding.ASCII.GetBytes(name + "\0");
         fixed (byte* p = bytes)
         {
             var result = CudaApi.cuModuleGetFunction(out nint f, m, p);
             if (result != CUresult.CUDA_SUCCESS)
                 throw CudaException.Create(result, "cuModuleGetFunction", $"kernel {name} in {module}.ptx");
-            return new CudaFunction(f, name);
+            return new CudaFunction(f, name) { Programmatic = programmatic };
         }
     });
 
@@ -184,6 +194,9 @@ public sealed unsafe class CudaContext : IDisposable
 /// <summary>A kernel of a loaded module.</summary>
 public sealed record CudaFunction(nint Handle, string Name)
 {
+    /// <summary>Launched with programmatic stream serialisation (the kernel waits for the one before it itself).</summary>
+    public bool Programmatic { get; init; }
+
     private int _maxShared;
 
     /// <summary>Allows up to <paramref name="bytes"/> of dynamic shared memory (needed above 48 KiB).</summary>

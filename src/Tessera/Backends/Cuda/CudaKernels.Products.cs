@@ -85,24 +85,39 @@ internal sealed partial class CudaKernels
         }
     }
 
-    /// <summary>y[t·R + r] = Σ_i W[r, i]·x[t·K + i] (+ bias[r] when bias ≠ 0) for t &lt; T, slice 0 of <paramref name="w"/>.</summary>
-    public void MatMul(CudaStream s, in CudaWeightView w, ulong x, ulong y, ulong bias, int T)
+    /// <summary>y[t·R + r] = Σ_i W[r, i]·x[t·K + i] (+ bias[r] when bias ≠ 0) for t &lt; T, slice 0 of <paramref name="w"/>.
+    /// <paramref name="fuse"/> (only where <see cref="CanFuse"/> says so) adds an RMSNorm of x first, a residual, or the
+    /// router's top-k after.</summary>
+    public void MatMul(CudaStream s, in CudaWeightView w, ulong x, ulong y, ulong bias, int T, in MatVecFusion fuse = default)
     {
         if (T <= 0) return;
         string type = Suffix(w.Type);
         CheckShape(w);
         if (UseMatVec(w.K, T))
         {
-            LaunchMatVec(s, type, w, y, bias, default, 0, 0, default, 0, 0, x, T);
+            LaunchMatVec(s, type, w, y, bias, default, 0, 0, default, 0, 0, x, T, fuse);
             return;
         }
+        RequireNoFusion(fuse);
         LaunchGemm(s, type, w, x, y, bias, T);
+    }
+
+    /// <summary>Whether a product of T rows of K values runs the matrix-vector kernels, which take a <see cref="MatVecFusion"/>
+    /// (RMSNorm fused only up to K = 4,096: one float4 a thread of the RMSNorm kernel; top-k only after up to 64 rows of at
+    /// most 256 outputs).</summary>
+    public static bool CanFuse(int K, int T, in MatVecFusion fuse, int rows) =>
+        UseMatVec(K, T) && K % 4 == 0 && (fuse.NormWeight == 0 || K <= 4096)
+        && (fuse.Ids == 0 || (rows <= MvSplitMaxRows && rows <= 256));
+
+    private static void RequireNoFusion(in MatVecFusion fuse)
+    {
+        if (!fuse.IsNone) throw new InvalidOperationException("a fused RMSNorm, residual or top-k needs the matrix-vector path");
     }
 
     /// <summary>Three products of the same x (Q, K, V): <c>y_m = W_m·x + b_m</c>; one launch for small T. The weights share
     /// type and K.</summary>
     public void MatMul3(CudaStream s, in CudaWeightView w0, ulong y0, ulong b0, in CudaWeightView w1, ulong y1, ulong b1,
-                        in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T)
+                        in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T, in MatVecFusion fuse = default)
     {
         if (T <= 0) return;
         string type = Suffix(w0.Type);
@@ -113,9 +128,10 @@ internal sealed partial class CudaKernels
             throw new ArgumentException($"MatMul3 needs one type and K: {w0.Type}/{w0.K}, {w1.Type}/{w1.K}, {w2.Type}/{w2.K}");
         if (UseMatVec(w0.K, T))
         {
-            LaunchMatVec(s, type, w0, y0, b0, w1, y1, b1, w2, y2, b2, x, T);
+            LaunchMatVec(s, type, w0, y0, b0, w1, y1, b1, w2, y2, b2, x, T, fuse);
             return;
         }
+        RequireNoFusion(fuse);
         LaunchGemm(s, type, w0, x, y0, b0, T);
         LaunchGemm(s, type, w1, x, y1, b1, T);
         LaunchGemm(s, type, w2, x, y2, b2, T);
@@ -251,9 +267,11 @@ internal sealed partial class CudaKernels
     // once become one such wave whose warps stride over the tasks (x staged once per block). At most MvSplitMaxRows rows:
     // one block of 8 warps per row, K split over them.
     private void LaunchMatVec(CudaStream s, string type, in CudaWeightView w0, ulong y0, ulong b0, in CudaWeightView w1, ulong y1, ulong b1,
-                              in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T)
+                              in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T, in MatVecFusion fuse)
     {
         int rows = w0.R + w1.R + w2.R;
+        if (fuse.Ids != 0 && (rows > MvSplitMaxRows || w0.R > 256 || w1.R + w2.R != 0))
+            throw new InvalidOperationException($"the router's top-k is fused only after a split-K product of at most {MvSplitMaxRows} rows");
         string name;
         int grid;
         if (rows <= MvSplitMaxRows)
@@ -269,11 +287,15 @@ internal sealed partial class CudaKernels
             long wave = (long)Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
             grid = (int)(blocks > 2 * wave ? wave : blocks);
         }
-        s.Launch(F("matvec", name + type), grid, MvThreads, T * w0.K * 4,
+        ReadOnlySpan<KernelArg> args =
             [KernelArg.Ptr(w0.Values), KernelArg.Ptr(w0.Scales), KernelArg.Ptr(y0), KernelArg.Ptr(b0), KernelArg.I32(w0.R),
              KernelArg.Ptr(w1.Values), KernelArg.Ptr(w1.Scales), KernelArg.Ptr(y1), KernelArg.Ptr(b1), KernelArg.I32(w1.R),
              KernelArg.Ptr(w2.Values), KernelArg.Ptr(w2.Scales), KernelArg.Ptr(y2), KernelArg.Ptr(b2), KernelArg.I32(w2.R),
-             KernelArg.I32(w0.K), KernelArg.Ptr(x), KernelArg.I32(T)]);
+             KernelArg.I32(w0.K), KernelArg.Ptr(x), KernelArg.I32(T),
+             KernelArg.Ptr(fuse.NormWeight), KernelArg.F32(fuse.Epsilon), KernelArg.Ptr(fuse.NormOutput), KernelArg.Ptr(fuse.Residual),
+             KernelArg.Ptr(fuse.Ids), KernelArg.Ptr(fuse.Probabilities), KernelArg.I32(fuse.K), KernelArg.Ptr(fuse.Counter)];
+        // The kernels without a top-k take the first 22 arguments.
+        s.Launch(F("matvec", name + type), grid, MvThreads, T * w0.K * 4, name == "tsr_matvec_split_" ? args : args[..22]);
     }
 
     // Tensor cores for F16 and quantised weights from `rows` token rows (or slots) on; F32 weights keep the fp32 GEMM.
@@ -337,4 +359,14 @@ internal sealed partial class CudaKernels
             [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
              KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.I32(k), KernelArg.Ptr(info), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
     }
+}
+
+/// <summary>What a matrix-vector product does besides W·x + b (all zero: nothing): an RMSNorm of x first (the weight, ε, and
+/// where the normalised x is also stored), a residual added to the first output (y0 = residual + W·x + b; may be y0), or
+/// the router's top-k with its softmax after (ids and probabilities [T × K], and a zeroed device counter the kernel
+/// leaves zeroed). Each gives the bits of the separate kernels.</summary>
+internal readonly record struct MatVecFusion(ulong NormWeight = 0, float Epsilon = 0, ulong NormOutput = 0, ulong Residual = 0,
+    ulong Ids = 0, ulong Probabilities = 0, int K = 0, ulong Counter = 0)
+{
+    public bool IsNone => NormWeight == 0 && Residual == 0 && Ids == 0;
 }

@@ -59,7 +59,28 @@ public sealed unsafe class CudaStream : IDisposable
             pointers[i] = values + i;
         }
         function.AllowSharedMemory(sharedBytes);
-        var result = CudaApi.cuLaunchKernel(function.Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, (uint)sharedBytes, _stream, pointers, null);
+        CUresult result;
+        if (function.Programmatic && _context.ProgrammaticLaunch)
+        {
+            var attribute = new CUlaunchAttribute { Id = CUlaunchAttribute.ProgrammaticStreamSerialization, Value = 1 };
+            var config = new CUlaunchConfig
+            {
+                GridDimX = grid.X, GridDimY = grid.Y, GridDimZ = grid.Z, BlockDimX = block.X, BlockDimY = block.Y, BlockDimZ = block.Z,
+                SharedMemBytes = (uint)sharedBytes, Stream = _stream, Attributes = &attribute, AttributeCount = 1,
+            };
+            try
+            {
+                result = CudaApi.cuLaunchKernelEx(&config, function.Handle, pointers, null);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                result = CUresult.CUDA_ERROR_NOT_SUPPORTED;
+            }
+            if (result == CUresult.CUDA_SUCCESS) return;
+            // A driver that refuses it: launch this and every later kernel the plain way (their waits then return at once).
+            _context.ProgrammaticLaunch = false;
+        }
+        result = CudaApi.cuLaunchKernel(function.Handle, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, (uint)sharedBytes, _stream, pointers, null);
         if (result != CUresult.CUDA_SUCCESS)
             throw CudaException.Create(result, "cuLaunchKernel", $"{function.Name} grid ({grid.X}, {grid.Y}, {grid.Z}) block ({block.X}, {block.Y}, {block.Z}) shared {sharedBytes}");
     }

@@ -71,6 +71,7 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Library)] public static partial CUresult cuEventElapsedTime(out float milliseconds, nint start, nint end);
     [LibraryImport(Library)] public static partial CUresult cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ,
         uint blockX, uint blockY, uint blockZ, uint sharedBytes, nint stream, void** parameters, void** extra);
+    [LibraryImport(Library)] public static partial CUresult cuLaunchKernelEx(CUlaunchConfig* config, nint function, void** parameters, void** extra);
     [LibraryImport(Library, EntryPoint = "cuStreamBeginCapture_v2")] public static partial CUresult cuStreamBeginCapture(nint stream, CUstreamCaptureMode mode);
     [LibraryImport(Library)] public static partial CUresult cuStreamEndCapture(nint stream, out nint graph);
     [LibraryImport(Library)] public static partial CUresult cuGraphInstantiateWithFlags(out nint exec, nint graph, ulong flags);
@@ -91,6 +92,7 @@ internal enum CUresult
     CUDA_ERROR_INVALID_DEVICE = 101,
     CUDA_ERROR_INVALID_PTX = 218,
     CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222,
+    CUDA_ERROR_NOT_SUPPORTED = 801,
 }
 
 internal enum CUdevice_attribute
@@ -123,4 +125,26 @@ internal enum CUstreamCaptureMode
     Global = 0,
     ThreadLocal = 1,
     Relaxed = 2,
+}
+
+/// <summary>cuda.h's CUlaunchConfig (CUDA 12): the launch shape, the stream and the attributes of cuLaunchKernelEx.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct CUlaunchConfig
+{
+    public uint GridDimX, GridDimY, GridDimZ, BlockDimX, BlockDimY, BlockDimZ, SharedMemBytes;
+    public nint Stream;
+    public CUlaunchAttribute* Attributes;
+    public uint AttributeCount;
+}
+
+/// <summary>cuda.h's CUlaunchAttribute: an id, padding to 8 bytes, and a 64-byte value union of which the first int is used here.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 72)]
+internal struct CUlaunchAttribute
+{
+    /// <summary>CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION: the kernel may start before the one before it ends and
+    /// waits for it itself (griddepcontrol.wait).</summary>
+    public const int ProgrammaticStreamSerialization = 6;
+
+    [FieldOffset(0)] public int Id;
+    [FieldOffset(8)] public int Value;
 }

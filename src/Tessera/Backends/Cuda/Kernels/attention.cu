@@ -244,6 +244,7 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
          const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale, int heads,          \
          int kvHeads, int chunk, int H, float2* __restrict__ stats, float* __restrict__ partial)                             \
     {                                                                                                                        \
+        TSR_PDL_ENTRY();                                                                                                     \
         tsr_attn_decode<TKV, D>(q, keys, values, qpos, kpos, slots, window, scale, heads, kvHeads, chunk, H, stats, partial); \
     }
 
@@ -274,6 +275,7 @@ extern "C" __global__ void __launch_bounds__(128)
 tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ partial, const float* __restrict__ sinks,
                  float* __restrict__ output, int heads, int d, int chunks)
 {
+    TSR_PDL_ENTRY();
     extern __shared__ float tsr_weights[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int h = blockIdx.x * (blockDim.x >> 5) + warp;
@@ -328,6 +330,7 @@ tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ par
 // One warp per tile of 64 slots: (smallest, largest) position of its used slots, (INT_MAX, −1) when all are empty.
 extern "C" __global__ void tsr_attn_tile_summary(const int* __restrict__ kpos, int slots, int2* __restrict__ summary)
 {
+    TSR_PDL_ENTRY();
     int tile = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     int tiles = (slots + TSR_ATT_TILE - 1) / TSR_ATT_TILE;
     if (tile >= tiles) return;
@@ -555,6 +558,7 @@ __device__ __forceinline__ void tsr_attn_prefill(const float* __restrict__ q, co
                                    float scale, float* __restrict__ output, int heads, int kvHeads, int T,                   \
                                    const int2* __restrict__ summary)                                                         \
     {                                                                                                                         \
+        TSR_PDL_ENTRY();                                                                                                      \
         tsr_attn_prefill<TYPE, D>(q, keys, values, qpos, kpos, slots, window, sinks, scale, output, heads, kvHeads, T,      \
                                   summary);                                                                                  \
     }

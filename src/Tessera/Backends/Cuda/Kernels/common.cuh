@@ -16,6 +16,26 @@
 
 #define TSR_WARP 32
 
+// Programmatic dependent launch (Hopper and newer; the .pdl.ptx build of a module, compiled with TSR_PDL for compute_90):
+// the host launches every kernel of such a module with programmatic stream serialisation, so a kernel may start while the
+// one before it in the stream is still running. TSR_PDL_WAIT() blocks until that kernel has finished and its writes are
+// visible: every kernel of these modules calls it before it reads anything an earlier kernel wrote (weights may be read
+// before). TSR_PDL_TRIGGER() lets the next kernel start early. In the plain build both are nothing.
+#ifdef TSR_PDL
+#define TSR_PDL_WAIT() asm volatile("griddepcontrol.wait;" ::: "memory")
+#define TSR_PDL_TRIGGER() asm volatile("griddepcontrol.launch_dependents;" :::)
+#else
+#define TSR_PDL_WAIT() ((void)0)
+#define TSR_PDL_TRIGGER() ((void)0)
+#endif
+// Both, at the top of a kernel that reads earlier kernels' results from its start.
+#define TSR_PDL_ENTRY() \
+    do                  \
+    {                   \
+        TSR_PDL_WAIT(); \
+        TSR_PDL_TRIGGER(); \
+    } while (0)
+
 // ggml's E2M1 table, doubled (facts §3.4); values are this times 2^(e−128).
 __device__ __constant__ static const float tsr_mxfp4_values[16] = {0.f, 1.f, 2.f, 3.f, 4.f, 6.f, 8.f, 12.f,
                                                                    0.f, -1.f, -2.f, -3.f, -4.f, -6.f, -8.f, -12.f};

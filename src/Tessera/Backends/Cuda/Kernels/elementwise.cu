@@ -10,6 +10,7 @@
 // thread reads and writes only its own elements.
 extern "C" __global__ void tsr_rmsnorm(const float* x, const float* __restrict__ w, float* y, int n, float eps)
 {
+    TSR_PDL_ENTRY();
     __shared__ double partial[32];
     const float* row = x + (long long)blockIdx.x * n;
     float* out = y + (long long)blockIdx.x * n;
@@ -55,6 +56,7 @@ __device__ __forceinline__ float tsr_block_sum_all(float v, float* red)
 extern "C" __global__ void __launch_bounds__(1024)
 tsr_rmsnorm4(const float4* x, const float4* __restrict__ w, float4* y, int n4, float eps)
 {
+    TSR_PDL_ENTRY();
     __shared__ float red[32];
     const float4* row = x + (long long)blockIdx.x * n4;
     float4* out = y + (long long)blockIdx.x * n4;
@@ -87,6 +89,7 @@ tsr_rmsnorm4(const float4* x, const float4* __restrict__ w, float4* y, int n4, f
 // x += addend over n floats (grid-stride).
 extern "C" __global__ void tsr_add(float* x, const float* __restrict__ addend, long long n)
 {
+    TSR_PDL_ENTRY();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         x[i] = __fadd_rn(x[i], addend[i]);
 }
@@ -94,6 +97,7 @@ extern "C" __global__ void tsr_add(float* x, const float* __restrict__ addend, l
 // The same with 16-byte loads, for n4 groups of four floats (both pointers 16-byte aligned).
 extern "C" __global__ void tsr_add4(float4* x, const float4* __restrict__ addend, long long n4)
 {
+    TSR_PDL_ENTRY();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n4; i += (long long)gridDim.x * blockDim.x)
     {
         float4 a = x[i], b = addend[i];
@@ -104,6 +108,7 @@ extern "C" __global__ void tsr_add4(float4* x, const float4* __restrict__ addend
 // Grid (⌈n/block⌉, T): x[t·n + i] += bias[i].
 extern "C" __global__ void tsr_add_bias(float* x, const float* __restrict__ bias, int n)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     long long at = (long long)blockIdx.y * n + i;
@@ -113,6 +118,7 @@ extern "C" __global__ void tsr_add_bias(float* x, const float* __restrict__ bias
 // Grid (⌈n/block⌉, slots): x[q·n + i] += bias[ids[q]·n + i].
 extern "C" __global__ void tsr_add_expert_bias(float* x, const float* __restrict__ bias, const int* __restrict__ ids, int n)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     long long at = (long long)blockIdx.y * n + i;
@@ -123,6 +129,7 @@ extern "C" __global__ void tsr_add_expert_bias(float* x, const float* __restrict
 // (the GPU's share of a layer split between GPU and CPU); −1 makes the expert kernels skip the slot.
 extern "C" __global__ void tsr_remap_ids(const int* __restrict__ ids, const int* __restrict__ map, int* out, int n, int E)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     const int e = ids[i];
@@ -134,6 +141,7 @@ extern "C" __global__ void tsr_remap_ids(const int* __restrict__ ids, const int*
 extern "C" __global__ void tsr_swiglu(const float* __restrict__ gate, const float* __restrict__ up, float* y, long long n,
                                       float alpha, float limit)
 {
+    TSR_PDL_ENTRY();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
     {
         float g = fminf(gate[i], limit);
@@ -148,6 +156,7 @@ extern "C" __global__ void tsr_swiglu(const float* __restrict__ gate, const floa
 extern "C" __global__ void tsr_weighted_sum(const float* __restrict__ experts, const float* __restrict__ weights, float* output,
                                             int n, int k)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     long long t = blockIdx.y;
@@ -174,6 +183,7 @@ tsr_rope_store_heads(float* q, float* k, const float* __restrict__ v, const int*
                      const float* __restrict__ table, int qHeads, int kvHeads, int d, void* keyCache, void* valueCache,
                      const int* __restrict__ slots, int f16)
 {
+    TSR_PDL_ENTRY();
     const int head = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (head >= qHeads + kvHeads) return;
     const long long t = blockIdx.y;
@@ -218,6 +228,7 @@ tsr_rope_store_heads(float* q, float* k, const float* __restrict__ v, const int*
 extern "C" __global__ void tsr_set_rows(const float* __restrict__ source, void* destination, const int* __restrict__ rows, int n,
                                         int f16)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     float x = source[(long long)blockIdx.y * n + i];
@@ -229,6 +240,7 @@ extern "C" __global__ void tsr_set_rows(const float* __restrict__ source, void* 
 // Embedding lookups, grid (⌈K/block⌉, T): dst[t·K + i] = value i of row rows[t], dequantised (layouts in common.cuh).
 extern "C" __global__ void tsr_get_rows_f32(const float* __restrict__ values, const int* __restrict__ rows, float* dst, int K)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= K) return;
     dst[(long long)blockIdx.y * K + i] = values[(long long)rows[blockIdx.y] * K + i];
@@ -236,6 +248,7 @@ extern "C" __global__ void tsr_get_rows_f32(const float* __restrict__ values, co
 
 extern "C" __global__ void tsr_get_rows_f16(const __half* __restrict__ values, const int* __restrict__ rows, float* dst, int K)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= K) return;
     dst[(long long)blockIdx.y * K + i] = __half2float(values[(long long)rows[blockIdx.y] * K + i]);
@@ -244,6 +257,7 @@ extern "C" __global__ void tsr_get_rows_f16(const __half* __restrict__ values, c
 extern "C" __global__ void tsr_get_rows_q8_0(const int8_t* __restrict__ values, const __half* __restrict__ scales,
                                              const int* __restrict__ rows, float* dst, int K)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= K) return;
     long long r = rows[blockIdx.y];
@@ -254,6 +268,7 @@ extern "C" __global__ void tsr_get_rows_q8_0(const int8_t* __restrict__ values, 
 extern "C" __global__ void tsr_get_rows_mxfp4(const uint8_t* __restrict__ values, const uint8_t* __restrict__ scales,
                                               const int* __restrict__ rows, float* dst, int K)
 {
+    TSR_PDL_ENTRY();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= K) return;
     long long r = rows[blockIdx.y];

@@ -10,12 +10,18 @@
 //   tsr_matvec_*       y = W·x (+ bias) for up to three weights of one x (Q, K, V in one launch), T ≤ MV_MAXT rows of x;
 //                      2 rows per warp task
 //   tsr_matvec_split_* the same, one row per block of 8 warps that split K (few rows: the router)
+// Both dense kernels take three fusions that remove small kernels from a decode step, each giving the bits the separate
+// kernels give: an RMSNorm of x done while x is staged (nw ≠ null: tsr_rmsnorm4's arithmetic in its order; block 0 also
+// stores the normalised rows in xout, as the RMSNorm would have), a residual added to the first weight's output
+// (res ≠ null: y0 = res + (W·x + b), as tsr_add4 after the product), and (split kernel, ids ≠ null) the router's top-k
+// and softmax done by the block that finishes last (a ticket counter, reset by that block for the next launch).
 //   tsr_mv_experts_*   y[q] = W_ids[q]·x_row(q) (+ bias) per slot q (blockIdx.y), 2 rows per task
 //   tsr_gate_up_*      act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): 2 gate and 2 up rows per task
 //   tsr_down_add_*     h[t] += Σ_j w_j·(down_e·act_j + b): one output row per task, MV_DK slots of token t at once
 // Grids: blockIdx.x strides over tasks (8 tasks per block per pass, 1 for the split kernels), blockIdx.y is the slot or
 // token. A 16-byte chunk holds 4 F32, 8 F16, 16 Q8_0 values (half a block) or 32 MXFP4 values (one block).
 #include "common.cuh"
+#include "topk.cuh"
 
 #define MV_WARPS 8
 #define MV_MAXT 4
@@ -62,6 +68,54 @@ __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x
         const int t = i / K4, q = i - t * K4;
         const float4 v = __ldg(src + i);
         xs[t * K4 + mv_swz(q)] = f == 1.f ? v : mv_mul(v, f);
+    }
+}
+
+// mv_stage with an RMSNorm first: row t of x is staged as (x·scale_t)·nw, scale_t = 1/sqrt(Σx²/K + eps), with the sum in
+// tsr_rmsnorm4's order (a float per 4 values, lane-strided warps of 32 float4s reduced by a warp tree, then the warps'
+// sums by another), so the staged values are the bits the RMSNorm kernel would have written (K ≤ 4,096). When xout is
+// not null the normalised rows are stored there too (one block does it). Needs a block of MV_WARPS warps.
+template <int TY>
+__device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restrict__ x, int rows, int K,
+                                              const float* __restrict__ nw, float eps, float* xout)
+{
+    __shared__ float nred[MV_MAXT][32];
+    const float f = MvFmt<TY>::xmul();
+    const int K4 = K >> 2;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const float4* src = reinterpret_cast<const float4*>(x);
+    const float4* g4 = reinterpret_cast<const float4*>(nw);
+    for (int t = 0; t < rows; t++)
+        for (int vw = warp; vw < 32; vw += MV_WARPS)
+        {
+            const int j = vw * 32 + lane;
+            float s = 0.f;
+            if (j < K4)
+            {
+                const float4 v = __ldg(src + t * K4 + j);
+                s = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, __fmul_rn(v.w, v.w))));
+            }
+            s = tsr_warp_sum(s);
+            if (lane == 0) nred[t][vw] = s;
+        }
+    __syncthreads();
+    float scale[MV_MAXT];
+#pragma unroll
+    for (int t = 0; t < MV_MAXT; t++)
+        scale[t] = t < rows ? 1.0f / sqrtf(__fdiv_rn(tsr_warp_sum(nred[t][lane]), (float)K) + eps) : 0.f;
+    const int n = rows * K4;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+    {
+        const int t = i / K4, q = i - t * K4;
+        float sc = scale[0];
+#pragma unroll
+        for (int u = 1; u < MV_MAXT; u++)
+            if (t == u) sc = scale[u];
+        const float4 v = __ldg(src + i), g = __ldg(g4 + q);
+        const float4 o = make_float4(__fmul_rn(__fmul_rn(v.x, sc), g.x), __fmul_rn(__fmul_rn(v.y, sc), g.y),
+                                     __fmul_rn(__fmul_rn(v.z, sc), g.z), __fmul_rn(__fmul_rn(v.w, sc), g.w));
+        if (xout != nullptr) reinterpret_cast<float4*>(xout)[i] = o;
+        xs[t * K4 + mv_swz(q)] = f == 1.f ? o : mv_mul(o, f);
     }
 }
 
@@ -447,6 +501,10 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T)
         job.rows(task, 0, P);
         mv_load<TY, NX, NRX, S>(w, sc, P, nch, 0, vl);
     }
+    // The first weights are in flight while the kernel before finishes (programmatic launch; jobs whose rows depend on
+    // earlier results, the expert ids, waited already).
+    TSR_PDL_WAIT();
+    TSR_PDL_TRIGGER();
     job.stage();
     __syncthreads();
     while (task < ntasks)
@@ -496,6 +554,10 @@ struct MvDenseJob
     int R0, R1, R2, K, T;
     const float* x;
     int P0, P1, P2;
+    const float* nw;   // RMSNorm weight of x (null: x as it is)
+    float eps;
+    float* xout;       // where block 0 stores the normalised x (null: nowhere)
+    const float* res;  // residual added to y0 (null: none); may be y0 itself
 
     __device__ __forceinline__ int tasks() const { return P0 + P1 + P2; }
     __device__ __forceinline__ int subs() const { return 1; }
@@ -516,7 +578,11 @@ struct MvDenseJob
 #pragma unroll
         for (int n = 0; n < NRX; n++) mv_set<TY, 1, NRX>(P, 0, n, r + n < R, v, s, (size_t)(r + n), K);
     }
-    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, x, T, K); }
+    __device__ __forceinline__ void stage() const
+    {
+        if (nw != nullptr) mv_stage_norm<TY>(mv_smem, x, T, K, nw, eps, xout);
+        else mv_stage<TY>(mv_smem, x, T, K);
+    }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MV_MAXT][NRX], int, bool lead) const
     {
@@ -531,18 +597,48 @@ struct MvDenseJob
         {
             if (r + n >= R) break;
             const float bias = b ? b[r + n] : 0.f;
+            const float* add = m == 0 ? res : nullptr;
 #pragma unroll
             for (int t = 0; t < MV_MAXT; t++)
-                if (t < T) y[(size_t)t * R + r + n] = acc[0][t][n] + bias;
+                if (t < T)
+                {
+                    const size_t i = (size_t)t * R + r + n;
+                    const float v = acc[0][t][n] + bias;
+                    y[i] = add != nullptr ? __fadd_rn(add[i], v) : v;
+                }
         }
     }
 };
+
+// The router's top-k after a split-K product (ids ≠ null): every block takes a ticket once its row is stored; the last
+// one reads the T rows of y (R ≤ 256 logits each, from L2: other blocks wrote them) and picks each row's k experts with
+// their softmax, then resets the counter for the next launch.
+__device__ __forceinline__ void mv_route_tail(const float* y, int R, int T, int* ids, float* probs, int k, unsigned* counter)
+{
+    __shared__ int last;
+    __shared__ float sl[MV_MAXT][256];
+    __syncthreads();   // the block's stores (by thread 0) are done
+    if (threadIdx.x == 0)
+    {
+        __threadfence();
+        last = atomicAdd(counter, 1u) == gridDim.x * gridDim.y - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    for (int i = threadIdx.x; i < T * R; i += blockDim.x) sl[i / R][i % R] = __ldcg(y + i);
+    __syncthreads();
+    const int warp = threadIdx.x >> 5;
+    if (warp < T) tsr_topk_softmax_row(sl[warp], ids + warp * k, probs + warp * k, R, k);
+    if (threadIdx.x == 0) *counter = 0u;
+}
 
 template <int TY, int NRX, int S>
 __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* y0, const float* b0, int R0,
                                          const void* v1, const void* s1, float* y1, const float* b1, int R1,
                                          const void* v2, const void* s2, float* y2, const float* b2, int R2,
-                                         int K, const float* __restrict__ x, int T)
+                                         int K, const float* __restrict__ x, int T, const float* nw, float eps, float* xout,
+                                         const float* res, int* ids, float* probs, int k, unsigned* counter)
 {
     MvDenseJob<TY, NRX> job;
     job.v0 = v0; job.s0 = s0; job.y0 = y0; job.b0 = b0; job.R0 = R0;
@@ -550,7 +646,10 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
     job.v2 = v2; job.s2 = s2; job.y2 = y2; job.b2 = b2; job.R2 = R2;
     job.K = K; job.T = T; job.x = x;
     job.P0 = (R0 + NRX - 1) / NRX; job.P1 = (R1 + NRX - 1) / NRX; job.P2 = (R2 + NRX - 1) / NRX;
+    job.nw = nw; job.eps = eps; job.res = res;
+    job.xout = blockIdx.x == 0 && blockIdx.y == 0 ? xout : nullptr;
     mv_run<TY, 1, NRX, MV_MAXT, S>(job, K, T);
+    if (ids != nullptr) mv_route_tail(y0, R0, T, ids, probs, k, counter);
 }
 
 // Slot q = blockIdx.y: y[q·R + r] = W_e[r]·x_row + (bias ? bias[e·R + r] : 0), e = ids[q], x_row = x + (xPerSlot ? q : q/k)·K;
@@ -592,6 +691,7 @@ template <int TY>
 __device__ __forceinline__ void mv_experts(const void* values, const void* scales, int K, int R, int E, const float* __restrict__ x,
                                            int xPerSlot, const int* __restrict__ ids, int k, float* y, const float* bias)
 {
+    TSR_PDL_WAIT();   // the ids come from the router
     MvExpertsJob<TY> job;
     job.values = values; job.scales = scales; job.bias = bias; job.y = y; job.K = K; job.R = R;
     job.q = blockIdx.y;
@@ -655,6 +755,7 @@ __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const
                                            const float* bg, const float* bu, const float* __restrict__ x,
                                            const int* __restrict__ ids, int k, float* act, float alpha, float limit)
 {
+    TSR_PDL_WAIT();   // the ids come from the router
     MvGateUpJob<TY> job;
     job.gv = gv; job.gs = gs; job.uv = uv; job.us = us; job.bg = bg; job.bu = bu; job.act = act;
     job.alpha = alpha; job.limit = limit; job.K = K; job.R = R;
@@ -724,6 +825,7 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
                                             const float* __restrict__ act, const int* __restrict__ ids,
                                             const float* __restrict__ weights, int k, float* h)
 {
+    TSR_PDL_WAIT();   // the ids come from the router
     MvDownJob<TY> job;
     job.values = values; job.scales = scales; job.bias = bias; job.act = act; job.weights = weights; job.ids = ids; job.h = h;
     job.sum = 0.f; job.K = K; job.R = R; job.E = E; job.k = k; job.t = blockIdx.y;
@@ -734,16 +836,18 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_##SUFFIX(                                     \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
-        int T)                                                                                                              \
+        int T, const float* nw, float eps, float* xout, const float* res)                                                   \
     {                                                                                                                       \
-        mv_dense<TY, 2, 1>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T);                            \
+        mv_dense<TY, 2, 1>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,         \
+                           nullptr, nullptr, 0, nullptr);                                                                   \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_split_##SUFFIX(                               \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
-        int T)                                                                                                              \
+        int T, const float* nw, float eps, float* xout, const float* res, int* ids, float* probs, int k, unsigned* counter) \
     {                                                                                                                       \
-        mv_dense<TY, 1, MV_WARPS>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T);                     \
+        mv_dense<TY, 1, MV_WARPS>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,  \
+                                  ids, probs, k, counter);                                                                  \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_mv_experts_##SUFFIX(                                 \
         const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, const int* ids, int k,   \

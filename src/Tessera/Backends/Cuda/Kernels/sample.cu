@@ -3,90 +3,12 @@
 // Order everywhere: larger value first, then lower index; NaN never wins. Every reduction has a fixed shape, so results
 // do not depend on timing (integer shared-memory atomics only append candidates that are sorted by a total order after).
 #include "common.cuh"
-
-// (v, i) beats (bv, bi): bi < 0 means "nothing yet"; NaN never beats anything.
-__device__ __forceinline__ bool tsr_beats(float v, int i, float bv, int bi)
-{
-    if (v != v || i < 0) return false;
-    return bi < 0 || v > bv || (v == bv && i < bi);
-}
-
-__device__ __forceinline__ void tsr_warp_best(float& v, int& i)
-{
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
-    {
-        float ov = __shfl_xor_sync(0xffffffffu, v, o);
-        int oi = __shfl_xor_sync(0xffffffffu, i, o);
-        if (tsr_beats(ov, oi, v, i))
-        {
-            v = ov;
-            i = oi;
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Router top-k + softmax: a warp per row of E ≤ 256 logits, k ≤ 8 rounds of a warp arg-max.
-// ---------------------------------------------------------------------------------------------------------------------
-// One warp: the k best of row[0 .. E) (global or shared memory) into ids/weights [k] with their softmax.
-__device__ __forceinline__ void tsr_topk_softmax_row(const float* row, int* __restrict__ ids, float* __restrict__ weights, int E, int k)
-{
-    const int lane = threadIdx.x & 31;
-    float v[8];
-#pragma unroll
-    for (int j = 0; j < 8; j++) v[j] = lane + 32 * j < E ? row[lane + 32 * j] : 0.f;
-    unsigned taken = 0;
-    float picked[8];
-    int pickedIds[8];
-#pragma unroll
-    for (int r = 0; r < 8; r++)
-    {
-        if (r >= k) break;
-        float bv = 0.f;
-        int bi = -1;
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-        {
-            int e = lane + 32 * j;
-            if (e < E && !(taken >> j & 1) && tsr_beats(v[j], e, bv, bi))
-            {
-                bv = v[j];
-                bi = e;
-            }
-        }
-        tsr_warp_best(bv, bi);
-        if (bi >= 0 && (bi & 31) == lane) taken |= 1u << (bi >> 5);
-        picked[r] = bv;
-        pickedIds[r] = bi;
-    }
-    if (lane == 0)
-    {
-        // As the reference: max-subtracted expf, summed in double in order, scaled by the rounded reciprocal.
-        float max = picked[0];
-        double sum = 0;
-        float w[8];
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-            if (j < k)
-            {
-                w[j] = expf(picked[j] - max);
-                sum += w[j];
-            }
-        float inverse = (float)(1.0 / sum);
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-            if (j < k)
-            {
-                ids[j] = pickedIds[j];
-                weights[j] = __fmul_rn(w[j], inverse);
-            }
-    }
-}
+#include "topk.cuh"
 
 extern "C" __global__ void tsr_topk_softmax(const float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights,
                                             int E, int k, int T)
 {
+    TSR_PDL_ENTRY();
     int t = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (t >= T) return;
     tsr_topk_softmax_row(logits + (long long)t * E, ids + (long long)t * k, weights + (long long)t * k, E, k);
@@ -161,6 +83,7 @@ extern "C" __global__ void __launch_bounds__(TSR_ROUTE_THREADS)
 tsr_route_topk(const float4* __restrict__ w, const float* __restrict__ bias, const float4* __restrict__ x,
                float* __restrict__ logits, int* __restrict__ ids, float* __restrict__ weights, int K, int E, int k, int T)
 {
+    TSR_PDL_ENTRY();
     __shared__ float sl[TSR_ROUTE_TOKENS][256];
     const int warp = threadIdx.x >> 5;
     const long long t0 = (long long)blockIdx.x * TSR_ROUTE_TOKENS;
@@ -210,6 +133,7 @@ __device__ __forceinline__ TsrBest tsr_block_best(float v, int i)
 
 extern "C" __global__ void tsr_argmax_blocks(const float* __restrict__ logits, int n, int slice, TsrBest* __restrict__ partial)
 {
+    TSR_PDL_ENTRY();
     const float* row = logits + (long long)blockIdx.y * n;
     int begin = blockIdx.x * slice, end = min(n, begin + slice);
     float bv = 0.f;
@@ -229,6 +153,7 @@ extern "C" __global__ void tsr_argmax_blocks(const float* __restrict__ logits, i
 
 extern "C" __global__ void tsr_argmax_final(const TsrBest* __restrict__ partial, int blocks, int* __restrict__ result)
 {
+    TSR_PDL_ENTRY();
     const TsrBest* p = partial + (long long)blockIdx.x * blocks;
     float bv = 0.f;
     int bi = -1;
@@ -369,6 +294,7 @@ struct TsrLoadCandidates
 extern "C" __global__ void __launch_bounds__(TSR_TOPK_THREADS)
 tsr_topk_blocks(const float* __restrict__ logits, int n, int slice, int K, float* __restrict__ candV, int* __restrict__ candI)
 {
+    TSR_PDL_ENTRY();
     int begin = blockIdx.x * slice, count = min(n, begin + slice) - begin;
     tsr_topk_block(TsrLoadLogits{logits, begin}, count, K, candV + (long long)blockIdx.x * K, candI + (long long)blockIdx.x * K);
 }
@@ -378,5 +304,6 @@ extern "C" __global__ void __launch_bounds__(TSR_TOPK_THREADS)
 tsr_topk_final(const float* __restrict__ candV, const int* __restrict__ candI, int count, int K, float* __restrict__ values,
                int* __restrict__ ids)
 {
+    TSR_PDL_ENTRY();
     tsr_topk_block(TsrLoadCandidates{candV, candI}, count, K, values, ids);
 }

@@ -66,6 +66,8 @@ internal static class BenchCommand
             if (new[] { r.GetValue(json), r.GetValue(csv), r.GetValue(md) }.Count(x => x) > 1)
                 throw new CliException("choose one of --json, --csv and --md");
             var path = ModelReference.RequireFile((await ModelReference.ResolveAsync(r.GetValue(model), hf.Reference(r), hub, stderr, findDefault: false, cancellationToken)).Path);
+            foreach (var (option, flag) in new[] { (reasoningTokens, "--reasoning-tokens"), (answerTokens, "--answer-tokens") })
+                if (r.GetValue(option) < 0) throw new CliException($"{flag} must not be negative (got {r.GetValue(option)})");
             if (r.GetValue(turns) != 0)
             {
                 var conversation = new ConversationBenchmarkOptions

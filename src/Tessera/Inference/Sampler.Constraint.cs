@@ -19,28 +19,44 @@ public sealed partial class Sampler
     /// <summary>Chooses the next token among those <paramref name="constraint"/> allows.</summary>
     internal int SampleConstrained(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, ITokenConstraint constraint)
     {
-        long ticks = 0;
-        AdjustLogits(logits, history);
-        if (_temperature == 0 || (_topK == 0 && _topP == 1 && _minP == 0))
+        _maskTicks = 0;
+        if (_temperature == 0 || (_topK == 0 && _topP >= 1 && _minP == 0))
         {
-            var n = Prepare();
-            var token = _temperature == 0 ? _argmax : Draw(n);
+            var token = Sample(logits, history);
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
             var allowed = constraint.IsAllowed(token);
-            ticks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+            _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
             if (allowed)
             {
-                LastConstraintTicks = ticks;
+                LastConstraintTicks = _maskTicks;
                 return token;
             }
-            AdjustLogits(logits, history);   // Prepare compacts the logits when some are -infinity
         }
+        // The mask joins bias and penalties in AdjustLogits, so every later step (the head-only selection re-adjusts
+        // the logits after compacting them) sees it, and the choice is the one banning by logit bias would make.
         var maskStart = System.Diagnostics.Stopwatch.GetTimestamp();
-        ApplyMask(constraint.AllowedTokens());
-        LastConstraintTicks = ticks + System.Diagnostics.Stopwatch.GetTimestamp() - maskStart;
-        var m = Prepare();
-        if (_temperature == 0) return _argmax;
-        return Draw(Truncate(m));
+        _mask = constraint.AllowedTokens();
+        _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - maskStart;
+        try
+        {
+            AdjustLogits(logits, history);
+            return Choose(logits, history);
+        }
+        finally
+        {
+            _mask = null;
+            LastConstraintTicks = _maskTicks;
+        }
+    }
+
+    private TokenMask? _mask;   // the constraint's mask while SampleConstrained needs it
+    private long _maskTicks;
+
+    private void Mask(TokenMask mask)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        ApplyMask(mask);
+        _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
     }
 
     // Sets the adjusted logit of every token outside the mask to -infinity, eight logits at a time where the vector

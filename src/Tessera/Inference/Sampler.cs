@@ -106,6 +106,12 @@ public sealed partial class Sampler
     public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
         AdjustLogits(logits, history);
+        return Choose(logits, history);
+    }
+
+    // Sample after AdjustLogits.
+    private int Choose(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    {
         Scan(argmax: _temperature == 0);
         // Top-k, top-p and min-p always keep the most likely token, so greedy needs none of them.
         if (_temperature == 0) return Argmax();
@@ -134,6 +140,7 @@ public sealed partial class Sampler
         logits.CopyTo(_logits);
         for (var i = 0; i < _biasTokens.Length; i++) _logits[_biasTokens[i]] += _biasValues[i];
         if (_penalize) Penalize(PenaltyWindow(history));
+        if (_mask is { } mask) Mask(mask);
         return _logits;
     }
 

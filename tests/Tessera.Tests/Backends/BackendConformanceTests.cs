@@ -18,6 +18,29 @@ public class BackendConformanceTests
     private static double ProductTolerance(string backend, GgmlType type, int rowsOrSlots) =>
         backend == "cuda" && type != GgmlType.F32 && rowsOrSlots >= 32 ? 1e-3 : Exact;
 
+    // The GPU's matrix-vector products of Q8_0 and MXFP4 weights (CudaKernels.IntegerMatVec: up to MatVecMaxTokens rows,
+    // ExpertMatVecMaxSlots expert slots) multiply x quantised to Q8_0 as llama.cpp does: the reference multiplies the same
+    // quantised x (Q8_0Activations, the CPU's quantisation), so the tolerance stays that of float accumulation.
+    private static float[] Multiplied(string backend, GgmlType type, bool matVec, float[] x, int k)
+    {
+        if (backend != "cuda" || !matVec || type is not (GgmlType.Q8_0 or GgmlType.MXFP4)) return x;
+        var result = new float[x.Length];
+        var q = new sbyte[k];
+        var d = new float[k / 32];
+        for (int row = 0; row < x.Length / k; row++)
+        {
+            Tessera.Backends.Cpu.Q8_0Activations.Quantize(x.AsSpan(row * k, k), q, d);
+            for (int i = 0; i < k; i++) result[row * k + i] = q[i] * d[i / 32];
+        }
+        return result;
+    }
+
+    private static float[] MultipliedRows(string backend, GgmlType type, int tokens, float[] x, int k) =>
+        Multiplied(backend, type, tokens <= Tessera.Backends.Cuda.CudaKernels.MatVecMaxTokens, x, k);
+
+    private static float[] MultipliedSlots(string backend, GgmlType type, int slots, float[] x, int k) =>
+        Multiplied(backend, type, slots <= Tessera.Backends.Cuda.CudaKernels.ExpertMatVecMaxSlots, x, k);
+
     private static float[] RandomValues(Random rng, int n, double scale = 1)
     {
         var v = new float[n];
@@ -60,8 +83,31 @@ public class BackendConformanceTests
         using var output = b.NewTensor(GgmlType.F32, tokens, r);
         b.MatMul(w, input, output);
         var wv = weights.Values("w");
-        var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(wv, 0, k, r, x, t)).ToArray();
+        var xm = MultipliedRows(backend, type, tokens, x, k);
+        var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(wv, 0, k, r, xm, t)).ToArray();
         Tolerance.Close(expected, b.ReadFloats(output), ProductTolerance(backend, type, tokens), $"{type} MatMul {k}→{r}, {tokens} tokens");
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0, 1, true)] [InlineData(GgmlType.Q8_0, 3, true)] [InlineData(GgmlType.MXFP4, 1, true)] [InlineData(GgmlType.MXFP4, 4, true)]
+    [InlineData(GgmlType.Q8_0, 1, false)] [InlineData(GgmlType.MXFP4, 2, false)]
+    public void CudaMatVecOnBothPathsAtTheModelsWidth(GgmlType type, int tokens, bool integer)
+    {
+        // K = 2880 (gpt-oss's width, whose quantised row is padded in shared memory): the integer path against the product
+        // of the quantised x, the F32 path (TESSERA_CUDA_MV_INT8=0) against the product of x itself.
+        using var b = TestBackends.Create("cuda");
+        ((Tessera.Backends.Cuda.CudaBackend)b).IntegerMatVec = integer;
+        var rng = new Random(tokens * 11 + (int)type);
+        const int k = 2880, r = 200;
+        using var weights = new TestWeights().AddRandom("w", type, [k, r], rng);
+        var w = weights.Load(b)["w"];
+        var x = RandomValues(rng, tokens * k, 3);
+        using var input = b.Tensor(tokens, k, x);
+        using var output = b.NewTensor(GgmlType.F32, tokens, r);
+        b.MatMul(w, input, output);
+        var xm = integer ? MultipliedRows("cuda", type, tokens, x, k) : x;
+        var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(weights.Values("w"), 0, k, r, xm, t)).ToArray();
+        Tolerance.Close(expected, b.ReadFloats(output), Exact, $"{type} MatMul {k}→{r}, {tokens} tokens, {(integer ? "integer" : "F32")} path");
     }
 
     [Theory]
@@ -83,7 +129,7 @@ public class BackendConformanceTests
         for (int i = 0; i < 3; i++)
         {
             var (wv, bv) = (weights.Values($"w{i}"), weights.Values($"b{i}"));
-            var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(wv, 0, k, rows[i], x, t, bv)).ToArray();
+            var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(wv, 0, k, rows[i], MultipliedRows(backend, GgmlType.Q8_0, tokens, x, k), t, bv)).ToArray();
             Tolerance.Close(expected, b.ReadFloats(outputs[i]), ProductTolerance(backend, GgmlType.Q8_0, tokens), $"output {i}");
             outputs[i].Dispose();
         }
@@ -127,7 +173,8 @@ public class BackendConformanceTests
         using var output = b.NewTensor(GgmlType.F32, tokens * used, r);
         b.MatMulExperts(w, input, chosen, output);
         var wv = weights.Values("w");
-        var expected = Enumerable.Range(0, tokens * used).SelectMany(q => Product(wv, ids[q] * r, k, r, x, perSlot ? q : q / used)).ToArray();
+        var xm = MultipliedSlots(backend, type, tokens * used, x, k);
+        var expected = Enumerable.Range(0, tokens * used).SelectMany(q => Product(wv, ids[q] * r, k, r, xm, perSlot ? q : q / used)).ToArray();
         Tolerance.Close(expected, b.ReadFloats(output), ProductTolerance(backend, type, tokens * used), $"{type} experts, {tokens} tokens");
     }
 
@@ -169,16 +216,17 @@ public class BackendConformanceTests
 
         var (gv, gb, uv, ub, dv, db) = (weights.Values("gate"), weights.Values("gate_b"), weights.Values("up"), weights.Values("up_b"), weights.Values("down"), weights.Values("down_b"));
         var expectedAct = new float[tokens * used * ff];
+        var xm = MultipliedSlots(backend, type, tokens * used, x, embd);
         for (int q = 0; q < tokens * used; q++)
         {
-            var g = Product(gv, ids[q] * ff, embd, ff, x, q / used, gb, ids[q] * ff);
-            var u = Product(uv, ids[q] * ff, embd, ff, x, q / used, ub, ids[q] * ff);
+            var g = Product(gv, ids[q] * ff, embd, ff, xm, q / used, gb, ids[q] * ff);
+            var u = Product(uv, ids[q] * ff, embd, ff, xm, q / used, ub, ids[q] * ff);
             for (int i = 0; i < ff; i++) expectedAct[q * ff + i] = SwiGlu(g[i], u[i]);
         }
         double chain = ProductTolerance(backend, type, tokens * used) == Exact ? Exact : 2e-3;
         Tolerance.Close(expectedAct, b.ReadFloats(act), chain, "SwiGLU activations");
         var expected = (float[])h.Clone();
-        var gpuAct = b.ReadFloats(act);   // the down half is checked on the backend's own activations
+        var gpuAct = MultipliedSlots(backend, type, tokens * used, b.ReadFloats(act), ff);   // the down half: on the backend's own activations
         for (int t = 0; t < tokens; t++)
         {
             var acc = new double[embd];
@@ -248,7 +296,7 @@ public class BackendConformanceTests
         var expected = new float[tokens * embd];
         for (int t = 0; t < tokens; t++)
         {
-            var y = Product(weights.Values("proj"), 0, embd, embd, gotNorm, t, weights.Values("proj_b"));
+            var y = Product(weights.Values("proj"), 0, embd, embd, MultipliedRows(backend, GgmlType.Q8_0, tokens, gotNorm, embd), t, weights.Values("proj_b"));
             for (int i = 0; i < embd; i++) expected[t * embd + i] = h[t * embd + i] + y[i];
         }
         Tolerance.Close(expected, b.ReadFloats(residual), ProductTolerance(backend, GgmlType.Q8_0, tokens), "projection added to the residual");

@@ -101,26 +101,39 @@ public class CudaModelTests
     [InlineData("small", GgmlType.F16)]
     public void GpuLogitsAgreeWithTheCpu(string preset, GgmlType expertType)
     {
+        // Both matrix-vector paths of decode: with F32 x (TESSERA_CUDA_MV_INT8=0) the GPU matches the CPU with F32
+        // activations closely; the integer path (the default, as llama.cpp's CUDA backend) rounds the x of every Q8_0 and
+        // MXFP4 decode product to Q8_0, which on these random-weight models moves decode logits by a few percent (the op
+        // tests check that path exactly against products of the quantised x). The CPU rounding its activations to Q8_0
+        // moves them further still (reported).
         TestBackends.RequireGpu();
         var path = Model(preset, expertType);
         var prompt = RandomTokens(1, 100, 201088);
         var decode = RandomTokens(2, 24, 201088);
-        using var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 64, Device = DeviceChoice.Cuda });
-        Assert.IsType<CudaBackend>(gpu.Model.Backend);
-        var (gpuPrompt, gpuDecode) = Run(gpu, prompt, decode);
-        var v = gpu.VocabularySize;
-        foreach (var round in new[] { false, true })
+        var cpus = new[] { false, true }.Select(round =>
         {
             using var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, Threads = 4, BatchSize = 64, RoundActivations = round });
-            var (cpuPrompt, cpuDecode) = Run(cpu, prompt, decode);
-            foreach (var (what, a) in new[] { ("prompt", Compare(cpuPrompt, gpuPrompt, v)), ("decode", Compare(cpuDecode, gpuDecode, v)) })
+            return (round, logits: Run(cpu, prompt, decode));
+        }).ToArray();
+        foreach (var integer in new[] { false, true })
+        {
+            using var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 64, Device = DeviceChoice.Cuda });
+            var backend = Assert.IsType<CudaBackend>(gpu.Model.Backend);
+            backend.IntegerMatVec = integer;
+            var (gpuPrompt, gpuDecode) = Run(gpu, prompt, decode);
+            var v = gpu.VocabularySize;
+            foreach (var (round, (cpuPrompt, cpuDecode)) in cpus)
             {
-                var label = $"cuda vs cpu{(round ? " (Q8_0 activations)" : " (F32 activations)")}, {preset} {expertType} {what}: {a}";
-                Console.Error.WriteLine(label);
-                if (round) continue;   // reported: the CPU's Q8_0 rounding of activations, not the GPU, makes that difference
-                Assert.True(a.DecisiveTop1 >= 0.99, label);
-                Assert.True(a.RelativeRms < 0.02, label);
-                Assert.True(a.MeanKl < 0.001, label);
+                foreach (var (what, a) in new[] { ("prompt", Compare(cpuPrompt, gpuPrompt, v)), ("decode", Compare(cpuDecode, gpuDecode, v)) })
+                {
+                    var label = $"cuda ({(integer ? "integer" : "F32")} decode products) vs cpu{(round ? " (Q8_0 activations)" : " (F32 activations)")}, {preset} {expertType} {what}: {a}";
+                    Console.Error.WriteLine(label);
+                    if (round) continue;   // reported: the CPU's Q8_0 rounding of activations, not the GPU, makes that difference
+                    bool exact = !integer || what == "prompt";
+                    Assert.True(a.DecisiveTop1 >= (exact ? 0.99 : 0.85), label);
+                    Assert.True(a.RelativeRms < (exact ? 0.02 : 0.08), label);
+                    Assert.True(a.MeanKl < (exact ? 0.001 : 0.003), label);
+                }
             }
         }
     }

@@ -84,6 +84,14 @@ public sealed unsafe partial class CudaBackend : IBackend
     /// are the same bits either way.</summary>
     public bool FuseDecodeOps { get; set; }
 
+    /// <summary>Whether decode products of Q8_0 and MXFP4 weights quantise x to Q8_0 and multiply in integers, as
+    /// llama.cpp does (TESSERA_CUDA_MV_INT8=0 turns it off; see <see cref="CudaKernels.IntegerMatVec"/>).</summary>
+    public bool IntegerMatVec
+    {
+        get => _kernels.IntegerMatVec;
+        set => _kernels.IntegerMatVec = value;
+    }
+
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
     public bool RecordSteps { get; set; }
 

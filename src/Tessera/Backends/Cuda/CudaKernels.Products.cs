@@ -41,9 +41,11 @@ internal sealed partial class CudaKernels
     private const int MvWarps = 8;             // MV_WARPS in matvec.cu: a block of 8 warps, one task per warp per pass
     private const int MvThreads = 256;
     // Grid sizes of the matrix-vector kernels; TESSERA_CUDA_MV_GRID="dense,gateup,down,waves" overrides them for tuning.
-    private static readonly int[] MvGrid = ParseGrid(Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_GRID"), [1024, 384, 192, 2]);
+    private static readonly int[] MvGrid = ParseGrid(Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_GRID"), [1024, 0, 192, 2]);
     private static readonly int MvTargetBlocks = MvGrid[0];       // matrix-vector grids stride over tasks beyond this many blocks
-    private static readonly int MvGateUpTargetBlocks = MvGrid[1]; // gate-up: x staged per block, so about 2 tasks per warp at T = 1
+    // Gate-up: x staged per block; by default one wave of resident blocks (264 on an H200: tg128 455 against 440 with the
+    // 384 of before, docs/cuda-backend.md).
+    private int MvGateUpTargetBlocks => MvGrid[1] > 0 ? MvGrid[1] : Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
     private static readonly int MvDownTargetBlocks = MvGrid[2];   // down-add: k x rows staged per block, so about 2 tasks per warp at T = 1
     private static readonly int MvResidentBlocks = MvGrid[3];     // dense grids: this many blocks per SM (one wave) for long products
 
@@ -148,7 +150,7 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)w.K * 4 <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_mv_experts_" + type), new Dim3((uint)TaskGrid((w.R + 1) / 2, slots, MvTargetBlocks), (uint)slots), MvThreads, w.K * 4,
+            s.Launch(F("matvec", "tsr_mv_experts_" + MvSuffix(type)), new Dim3((uint)TaskGrid((w.R + 1) / 2, slots, MvTargetBlocks), (uint)slots), MvThreads, w.K * 4,
                 [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
                  KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
             return;
@@ -174,7 +176,7 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_gate_up_" + type), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
+            s.Launch(F("matvec", "tsr_gate_up_" + MvSuffix(type)), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
                 [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
                  KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
                  KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
@@ -204,7 +206,7 @@ internal sealed partial class CudaKernels
         long shared = (long)k * down.K * 4;
         if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_down_add_" + type), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,
+            s.Launch(F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,
                 [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
                  KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)]);
             return;
@@ -233,6 +235,14 @@ internal sealed partial class CudaKernels
     private static long SortBytes(long slots, int experts) => ((2L * (experts + 1) + slots) * 4 + 255) / 256 * 256;
 
     private static long X16Bytes(long slots, int K) => (slots * K * 2 + 255) / 256 * 256;
+
+    /// <summary>Whether the matrix-vector kernels of Q8_0 and MXFP4 weights take the integer path: x quantised to Q8_0 as
+    /// llama.cpp quantises activations (its CPU backend, and q8_1 in its CUDA matrix-vector kernels), dp4a products
+    /// (TESSERA_CUDA_MV_INT8=0 keeps x in F32). Results carry the rounding of x to 8 bits, about 4e-3 relative RMS.</summary>
+    public bool IntegerMatVec { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_INT8") is not "0";
+
+    // The matrix-vector kernels' suffix for a weight type ("q8_0" → "q8_0i8" on the integer path).
+    private string MvSuffix(string type) => IntegerMatVec && type is "q8_0" or "mxfp4" ? type + "i8" : type;
 
     private static string Suffix(GgmlType type) => type switch
     {
@@ -295,7 +305,7 @@ internal sealed partial class CudaKernels
              KernelArg.Ptr(fuse.NormWeight), KernelArg.F32(fuse.Epsilon), KernelArg.Ptr(fuse.NormOutput), KernelArg.Ptr(fuse.Residual),
              KernelArg.Ptr(fuse.Ids), KernelArg.Ptr(fuse.Probabilities), KernelArg.I32(fuse.K), KernelArg.Ptr(fuse.Counter)];
         // The kernels without a top-k take the first 22 arguments.
-        s.Launch(F("matvec", name + type), grid, MvThreads, T * w0.K * 4, name == "tsr_matvec_split_" ? args : args[..22]);
+        s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, name == "tsr_matvec_split_" ? args : args[..22]);
     }
 
     // Tensor cores for F16 and quantised weights from `rows` token rows (or slots) on; F32 weights keep the fp32 GEMM.

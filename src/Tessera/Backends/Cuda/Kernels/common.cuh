@@ -66,3 +66,6 @@ __device__ __forceinline__ float tsr_warp_max(float v)
 #define TSR_F16 1
 #define TSR_Q8_0 8
 #define TSR_MXFP4 39
+// The matrix-vector kernels' integer path (matvec.cu): the same weights, x quantised to 8 bits, dp4a.
+#define TSR_Q8_0_I8 108
+#define TSR_MXFP4_I8 139

@@ -20,6 +20,12 @@
 //   tsr_down_add_*     h[t] += Σ_j w_j·(down_e·act_j + b): one output row per task, MV_DK slots of token t at once
 // Grids: blockIdx.x strides over tasks (8 tasks per block per pass, 1 for the split kernels), blockIdx.y is the slot or
 // token. A 16-byte chunk holds 4 F32, 8 F16, 16 Q8_0 values (half a block) or 32 MXFP4 values (one block).
+// Integer path (kernels *_q8_0i8, *_mxfp4i8; same weights): x is staged quantised to Q8_0 as the CPU backend and
+// llama.cpp's CPU quantise activations (per 32 values d = f16(amax/127), q = round-half-even(x·127/amax)), and each
+// chunk is an integer dot product (dp4a) times the two scales. MXFP4 nibbles become bytes with two byte permutes (one
+// for the positive values, one for the negative, each giving 0 for the other sign) against the doubled E2M1 table, and x
+// is staged in the order the permutes leave the values in: word g of a block holds x[2g], x[2g+16], x[2g+1], x[2g+17].
+// About a third of the F32 path's instructions per weight byte; the results differ from it by the rounding of x to 8 bits.
 #include "common.cuh"
 #include "topk.cuh"
 
@@ -75,16 +81,13 @@ __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x
 // tsr_rmsnorm4's order (a float per 4 values, lane-strided warps of 32 float4s reduced by a warp tree, then the warps'
 // sums by another), so the staged values are the bits the RMSNorm kernel would have written (K ≤ 4,096). When xout is
 // not null the normalised rows are stored there too (one block does it). Needs a block of MV_WARPS warps.
-template <int TY>
-__device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restrict__ x, int rows, int K,
-                                              const float* __restrict__ nw, float eps, float* xout)
+// The RMSNorm scales 1/sqrt(Σx²/K + eps) of rows t < rows of x, in tsr_rmsnorm4's order (all threads of the block call it).
+__device__ __forceinline__ void mv_norm_scales(const float* __restrict__ x, int rows, int K, float eps, float (&scale)[MV_MAXT])
 {
     __shared__ float nred[MV_MAXT][32];
-    const float f = MvFmt<TY>::xmul();
     const int K4 = K >> 2;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const float4* src = reinterpret_cast<const float4*>(x);
-    const float4* g4 = reinterpret_cast<const float4*>(nw);
     for (int t = 0; t < rows; t++)
         for (int vw = warp; vw < 32; vw += MV_WARPS)
         {
@@ -99,10 +102,21 @@ __device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restric
             if (lane == 0) nred[t][vw] = s;
         }
     __syncthreads();
-    float scale[MV_MAXT];
 #pragma unroll
     for (int t = 0; t < MV_MAXT; t++)
         scale[t] = t < rows ? 1.0f / sqrtf(__fdiv_rn(tsr_warp_sum(nred[t][lane]), (float)K) + eps) : 0.f;
+}
+
+template <int TY>
+__device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restrict__ x, int rows, int K,
+                                              const float* __restrict__ nw, float eps, float* xout)
+{
+    const float f = MvFmt<TY>::xmul();
+    const int K4 = K >> 2;
+    const float4* src = reinterpret_cast<const float4*>(x);
+    const float4* g4 = reinterpret_cast<const float4*>(nw);
+    float scale[MV_MAXT];
+    mv_norm_scales(x, rows, K, eps, scale);
     const int n = rows * K4;
     for (int i = threadIdx.x; i < n; i += blockDim.x)
     {
@@ -227,11 +241,189 @@ template <> struct MvFmt<TSR_MXFP4>
     }
 };
 
+template <> struct MvFmt<TSR_Q8_0_I8> : MvFmt<TSR_Q8_0>
+{
+    static __device__ __forceinline__ float pre() { return 1.f; }
+};
+template <> struct MvFmt<TSR_MXFP4_I8> : MvFmt<TSR_MXFP4>
+{
+    static __device__ __forceinline__ float pre() { return 1.f; }
+    static __device__ __forceinline__ float xmul() { return 1.f; }
+};
+
+__device__ __forceinline__ constexpr bool mv_int8(int ty) { return ty == TSR_Q8_0_I8 || ty == TSR_MXFP4_I8; }
+
+// Shared memory of the integer path: per x row the K quants, then its K/32 scales (floats), padded to 16 bytes.
+__device__ __forceinline__ int mv_rs4(int K) { return (K + ((K / 8 + 15) & ~15)) >> 4; }
+__device__ __forceinline__ const int4* mv_xq(const float4* xs, int K, int t)
+{
+    return reinterpret_cast<const int4*>(xs + (size_t)t * mv_rs4(K));
+}
+__device__ __forceinline__ const float* mv_xd(const float4* xs, int K, int t)
+{
+    return reinterpret_cast<const float*>(xs + (size_t)t * mv_rs4(K)) + (K >> 2);
+}
+
+// Quantises float4 j of x row t (values v, as they would be staged in f32) into shared memory; the 8 threads of a block
+// of 32 values (8 consecutive lanes, all active or none: `mask` holds the active lanes) find its amax together.
+template <int TY>
+__device__ __forceinline__ void mv_quantise4(float4* xs, int K, int t, int j, float4 v, unsigned mask)
+{
+    float amax = fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w)));
+    amax = fmaxf(amax, __shfl_xor_sync(mask, amax, 1));
+    amax = fmaxf(amax, __shfl_xor_sync(mask, amax, 2));
+    amax = fmaxf(amax, __shfl_xor_sync(mask, amax, 4));
+    const float inv = amax != 0.f ? __fdiv_rn(127.f, amax) : 0.f;
+    const int q0 = __float2int_rn(__fmul_rn(v.x, inv)), q1 = __float2int_rn(__fmul_rn(v.y, inv));
+    const int q2 = __float2int_rn(__fmul_rn(v.z, inv)), q3 = __float2int_rn(__fmul_rn(v.w, inv));
+    unsigned char* row = reinterpret_cast<unsigned char*>(xs + (size_t)t * mv_rs4(K));
+    const int b = j >> 3, f = j & 7;   // block, float4 within it
+    if (TY == TSR_MXFP4_I8)
+    {
+        // Value i of a block goes to byte 4·(i/2) + (i odd ? 2 : 0) (i < 16), 4·((i−16)/2) + (i odd ? 3 : 1) (i ≥ 16).
+        unsigned char* blk = row + 32 * b;
+        const int i = 4 * (f & 3), hi = f >> 2;
+        blk[2 * i + hi] = (unsigned char)q0;
+        blk[2 * i + 2 + hi] = (unsigned char)q1;
+        blk[2 * i + 4 + hi] = (unsigned char)q2;
+        blk[2 * i + 6 + hi] = (unsigned char)q3;
+    }
+    else
+    {
+        reinterpret_cast<int*>(row)[j] = (q0 & 0xFF) | (q1 & 0xFF) << 8 | (q2 & 0xFF) << 16 | (int)((unsigned)q3 << 24);
+    }
+    if (f == 0) reinterpret_cast<float*>(row)[(K >> 2) + b] = __half2float(__float2half_rn(__fdiv_rn(amax, 127.f)));
+}
+
+// The signed bytes 0, 1, 2, 3, 4, 6, 8, 12 (doubled E2M1 magnitudes), as the two words of a byte-permute table.
+#define MV_FP4_T0 0x03020100u
+#define MV_FP4_T1 0x0C080604u
+
+// isum += Σ over the 8 values of MXFP4 word z (nibbles as mv_quantise4 orders x) · the 8 quants in xa (values of the
+// low half), xb (high half). Negative nibbles (bit 3 set) select with the sign-replicate mode of prmt, which gives 0
+// for bytes below 0x80: one permute yields the positive values, the other (bit 3 flipped) the magnitudes of the negative.
+__device__ __forceinline__ int mv_prmt(uint32_t s)
+{
+    uint32_t d;   // prmt's default mode: selector bit 3 replicates the selected byte's sign (__byte_perm ignores it)
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(MV_FP4_T0), "r"(MV_FP4_T1), "r"(s));
+    return (int)d;
+}
+
+__device__ __forceinline__ void mv_fp4_dot(uint32_t z, int xa, int xb, int& pos, int& neg)
+{
+    const uint32_t zn = z ^ 0x88888888u;
+    pos = __dp4a(mv_prmt(z), xa, pos);
+    neg = __dp4a(mv_prmt(zn), xa, neg);
+    pos = __dp4a(mv_prmt(z >> 16), xb, pos);
+    neg = __dp4a(mv_prmt(zn >> 16), xb, neg);
+}
+
+// x staged for the kernel's format: f32 (mv_stage), or quantised for the integer path.
+template <int TY>
+__device__ __forceinline__ void mv_stage_x(float4* xs, const float* __restrict__ x, int rows, int K)
+{
+    if (!mv_int8(TY))
+    {
+        mv_stage<TY>(xs, x, rows, K);
+        return;
+    }
+    const int K4 = K >> 2, n = rows * K4;   // n is a multiple of 8: whole blocks of 32 values
+    const float4* src = reinterpret_cast<const float4*>(x);
+    for (int base = 0; base < n; base += blockDim.x)
+    {
+        const int i = base + threadIdx.x;
+        const unsigned mask = __ballot_sync(0xFFFFFFFFu, i < n);
+        if (i < n)
+        {
+            const int t = i / K4;
+            mv_quantise4<TY>(xs, K, t, i - t * K4, __ldg(src + i), mask);
+        }
+    }
+}
+
+// mv_stage_norm for the kernel's format: the integer path quantises the normalised values (the f32 path's bits).
+template <int TY>
+__device__ __forceinline__ void mv_stage_norm_x(float4* xs, const float* __restrict__ x, int rows, int K,
+                                                const float* __restrict__ nw, float eps, float* xout)
+{
+    if (!mv_int8(TY))
+    {
+        mv_stage_norm<TY>(xs, x, rows, K, nw, eps, xout);
+        return;
+    }
+    float scale[MV_MAXT];
+    mv_norm_scales(x, rows, K, eps, scale);
+    const int K4 = K >> 2, n = rows * K4;
+    const float4* src = reinterpret_cast<const float4*>(x);
+    const float4* g4 = reinterpret_cast<const float4*>(nw);
+    for (int base = 0; base < n; base += blockDim.x)
+    {
+        const int i = base + threadIdx.x;
+        const unsigned mask = __ballot_sync(0xFFFFFFFFu, i < n);
+        if (i < n)
+        {
+            const int t = i / K4, q = i - t * K4;
+            float sc = scale[0];
+#pragma unroll
+            for (int u = 1; u < MV_MAXT; u++)
+                if (t == u) sc = scale[u];
+            const float4 v = __ldg(src + i), g = __ldg(g4 + q);
+            const float4 o = make_float4(__fmul_rn(__fmul_rn(v.x, sc), g.x), __fmul_rn(__fmul_rn(v.y, sc), g.y),
+                                         __fmul_rn(__fmul_rn(v.z, sc), g.z), __fmul_rn(__fmul_rn(v.w, sc), g.w));
+            if (xout != nullptr) reinterpret_cast<float4*>(xout)[i] = o;
+            mv_quantise4<TY>(xs, K, t, q, o, mask);
+        }
+    }
+}
+
 // s[t][n] += (chunk of weight row n) · (x row t at float4 cb ..), unscaled, for t < T.
 template <int TY, int NR, int MAXT>
 __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __restrict__ xs, int K4, int cb, int T,
                                          float (&s)[MAXT][NR])
 {
+    if (TY == TSR_Q8_0_I8)   // chunk = half a block: 16 quants of x, its block's scale
+    {
+        const int K = K4 << 2, c = cb >> 2;
+#pragma unroll
+        for (int t = 0; t < MAXT; t++)
+        {
+            if (t >= T) break;
+            const int4 xq = mv_xq(xs, K, t)[c];
+            const float d = mv_xd(xs, K, t)[c >> 1];
+#pragma unroll
+            for (int n = 0; n < NR; n++)
+            {
+                int a = __dp4a((int)w[n].x, xq.x, 0);
+                a = __dp4a((int)w[n].y, xq.y, a);
+                a = __dp4a((int)w[n].z, xq.z, a);
+                a = __dp4a((int)w[n].w, xq.w, a);
+                s[t][n] = __int2float_rn(a) * d;
+            }
+        }
+        return;
+    }
+    if (TY == TSR_MXFP4_I8)   // chunk = one block: 32 quants of x (2 × 16 bytes), its scale
+    {
+        const int K = K4 << 2, c = cb >> 3;
+#pragma unroll
+        for (int t = 0; t < MAXT; t++)
+        {
+            if (t >= T) break;
+            const int4 xa = mv_xq(xs, K, t)[2 * c], xb = mv_xq(xs, K, t)[2 * c + 1];
+            const float d = mv_xd(xs, K, t)[c];
+#pragma unroll
+            for (int n = 0; n < NR; n++)
+            {
+                int pos = 0, neg = 0;
+                mv_fp4_dot(w[n].x, xa.x, xa.y, pos, neg);
+                mv_fp4_dot(w[n].y, xa.z, xa.w, pos, neg);
+                mv_fp4_dot(w[n].z, xb.x, xb.y, pos, neg);
+                mv_fp4_dot(w[n].w, xb.z, xb.w, pos, neg);
+                s[t][n] = __int2float_rn(pos - neg) * d;
+            }
+        }
+        return;
+    }
     if (TY == TSR_F32)
     {
 #pragma unroll
@@ -354,7 +546,7 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
 template <int TY, int NR>
 struct MvG
 {
-    enum { G = TY == TSR_MXFP4 ? 3 : TY == TSR_Q8_0 ? (NR > 2 ? 3 : 6) : (NR > 2 ? 2 : 4) };
+    enum { G = TY == TSR_MXFP4 || TY == TSR_MXFP4_I8 ? 3 : TY == TSR_Q8_0 || TY == TSR_Q8_0_I8 ? (NR > 2 ? 3 : 6) : (NR > 2 ? 2 : 4) };
 };
 
 // The weight rows of a task: w[i][n] = first chunk of the row (null: no row, its sums stay 0), s[i][n] = its scales.
@@ -580,8 +772,8 @@ struct MvDenseJob
     }
     __device__ __forceinline__ void stage() const
     {
-        if (nw != nullptr) mv_stage_norm<TY>(mv_smem, x, T, K, nw, eps, xout);
-        else mv_stage<TY>(mv_smem, x, T, K);
+        if (nw != nullptr) mv_stage_norm_x<TY>(mv_smem, x, T, K, nw, eps, xout);
+        else mv_stage_x<TY>(mv_smem, x, T, K);
     }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MV_MAXT][NRX], int, bool lead) const
@@ -671,7 +863,7 @@ struct MvExpertsJob
         for (int n = 0; n < 2; n++)
             mv_set<TY, 1, 2>(P, 0, n, 2 * task + n < R, values, scales, (size_t)e * R + 2 * task + n, K);
     }
-    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, x, 1, K); }
+    __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, x, 1, K); }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][2], int, bool lead) const
     {
@@ -732,7 +924,7 @@ struct MvGateUpJob
             mv_set<TY, 1, 4>(P, 0, 2 + n, in, uv, us, gr, K);
         }
     }
-    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, x, 1, K); }
+    __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, x, 1, K); }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][4], int, bool lead) const
     {
@@ -796,11 +988,11 @@ struct MvDownJob
             mv_set<TY, MV_DK, 1>(P, i, 0, e >= 0, values, scales, (size_t)(e >= 0 ? e : 0) * R + r, K);
         }
     }
-    __device__ __forceinline__ void stage() const { mv_stage<TY>(mv_smem, act + (size_t)t * k * K, k, K); }
+    __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, act + (size_t)t * k * K, k, K); }
     __device__ __forceinline__ void xrows(int sub, const float4* (&xg)[MV_DK]) const
     {
 #pragma unroll
-        for (int i = 0; i < MV_DK; i++) xg[i] = mv_smem + (size_t)min(sub * MV_DK + i, k - 1) * (K >> 2);
+        for (int i = 0; i < MV_DK; i++) xg[i] = mv_smem + (size_t)min(sub * MV_DK + i, k - 1) * (mv_int8(TY) ? mv_rs4(K) : K >> 2);
     }
     __device__ __forceinline__ void store(int r, int sub, const float (&acc)[MV_DK][1][1], int, bool lead)
     {
@@ -872,3 +1064,5 @@ MV_KERNELS(f32, TSR_F32)
 MV_KERNELS(f16, TSR_F16)
 MV_KERNELS(q8_0, TSR_Q8_0)
 MV_KERNELS(mxfp4, TSR_MXFP4)
+MV_KERNELS(q8_0i8, TSR_Q8_0_I8)
+MV_KERNELS(mxfp4i8, TSR_MXFP4_I8)

@@ -38,7 +38,7 @@ internal static class RenderCommand
             var options = new HarmonyOptions
             {
                 ReasoningEffort = fromBody
-                    ? GenerationOptions.ParseEffort(effortJson!, "--messages: reasoning_effort")
+                    ? GenerationOptions.ParseEffort(effortJson! is "minimal" or "none" ? "low" : effortJson!, "--messages: reasoning_effort")   // as the server reads them
                     : GenerationOptions.ParseEffort(r.GetValue(effort)!, "--reasoning-effort"),
                 CurrentDate = r.GetValue(date) is { } d
                     ? DateOnly.TryParseExact(d, "yyyy-MM-dd", out var day) ? day : throw new CliException($"--date must be YYYY-MM-DD, not \"{d}\"")

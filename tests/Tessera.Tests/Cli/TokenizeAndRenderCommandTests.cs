@@ -86,6 +86,12 @@ public class TokenizeAndRenderCommandTests
         Assert.True(code == 0, err);
         Assert.Contains("type get_weather = ", withTools);
         Assert.Contains("Reasoning: low", withTools);
+
+        // Newer OpenAI models' "minimal" and "none" are gpt-oss's low, as the server reads them.
+        File.WriteAllText(body, """{"messages":""" + Messages + ""","reasoning_effort":"minimal"}""");
+        (code, var minimal, err) = CliRunner.Run("render", "--messages", body, "--date", "2025-06-01");
+        Assert.True(code == 0, err);
+        Assert.Contains("Reasoning: low", minimal);
     }
 
     [Theory]

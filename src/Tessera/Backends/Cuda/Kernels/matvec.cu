@@ -107,6 +107,19 @@ __device__ __forceinline__ void mv_norm_scales(const float* __restrict__ x, int 
         scale[t] = t < rows ? 1.0f / sqrtf(__fdiv_rn(tsr_warp_sum(nred[t][lane]), (float)K) + eps) : 0.f;
 }
 
+// Float4 i (float4 q of row t) of x normalised: (x·scale_t)·nw, the bits tsr_rmsnorm4 writes.
+__device__ __forceinline__ float4 mv_normed4(const float4* __restrict__ src, const float4* __restrict__ g4,
+                                             const float (&scale)[MV_MAXT], int i, int t, int q)
+{
+    float sc = scale[0];
+#pragma unroll
+    for (int u = 1; u < MV_MAXT; u++)
+        if (t == u) sc = scale[u];
+    const float4 v = __ldg(src + i), g = __ldg(g4 + q);
+    return make_float4(__fmul_rn(__fmul_rn(v.x, sc), g.x), __fmul_rn(__fmul_rn(v.y, sc), g.y),
+                       __fmul_rn(__fmul_rn(v.z, sc), g.z), __fmul_rn(__fmul_rn(v.w, sc), g.w));
+}
+
 template <int TY>
 __device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restrict__ x, int rows, int K,
                                               const float* __restrict__ nw, float eps, float* xout)
@@ -121,13 +134,7 @@ __device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restric
     for (int i = threadIdx.x; i < n; i += blockDim.x)
     {
         const int t = i / K4, q = i - t * K4;
-        float sc = scale[0];
-#pragma unroll
-        for (int u = 1; u < MV_MAXT; u++)
-            if (t == u) sc = scale[u];
-        const float4 v = __ldg(src + i), g = __ldg(g4 + q);
-        const float4 o = make_float4(__fmul_rn(__fmul_rn(v.x, sc), g.x), __fmul_rn(__fmul_rn(v.y, sc), g.y),
-                                     __fmul_rn(__fmul_rn(v.z, sc), g.z), __fmul_rn(__fmul_rn(v.w, sc), g.w));
+        const float4 o = mv_normed4(src, g4, scale, i, t, q);
         if (xout != nullptr) reinterpret_cast<float4*>(xout)[i] = o;
         xs[t * K4 + mv_swz(q)] = f == 1.f ? o : mv_mul(o, f);
     }
@@ -363,13 +370,7 @@ __device__ __forceinline__ void mv_stage_norm_x(float4* xs, const float* __restr
         if (i < n)
         {
             const int t = i / K4, q = i - t * K4;
-            float sc = scale[0];
-#pragma unroll
-            for (int u = 1; u < MV_MAXT; u++)
-                if (t == u) sc = scale[u];
-            const float4 v = __ldg(src + i), g = __ldg(g4 + q);
-            const float4 o = make_float4(__fmul_rn(__fmul_rn(v.x, sc), g.x), __fmul_rn(__fmul_rn(v.y, sc), g.y),
-                                         __fmul_rn(__fmul_rn(v.z, sc), g.z), __fmul_rn(__fmul_rn(v.w, sc), g.w));
+            const float4 o = mv_normed4(src, g4, scale, i, t, q);
             if (xout != nullptr) reinterpret_cast<float4*>(xout)[i] = o;
             mv_quantise4<TY>(xs, K, t, q, o, mask);
         }

@@ -422,13 +422,44 @@ public class BackendConformanceTests
     }
 
     [Theory, MemberData(nameof(AttentionCases))]
-    public void AttentionWithSinksOverTheCache(string backend, int heads, int kvHeads, int d, int tokens, int window, GgmlType type)
+    public void AttentionWithSinksOverTheCache(string backend, int heads, int kvHeads, int d, int tokens, int window, GgmlType type) =>
+        CheckAttention(backend, heads, kvHeads, d, tokens, window, type, slots: 300, filled: 200, gap: 0);
+
+    public static TheoryData<string, int, int, int, int, int, GgmlType> DeepAttentionCases()
+    {
+        var data = new TheoryData<string, int, int, int, int, int, GgmlType>();
+        foreach (var backend in new[] { "cpu", "cuda" })
+        {
+            foreach (var (tokens, window) in new[] { (1, 0), (1, 128), (3, 0) })
+                data.Add(backend, 64, 8, 64, tokens, window, GgmlType.F16);
+            data.Add(backend, 8, 2, 32, 1, 0, GgmlType.F32);
+            data.Add(backend, 4, 2, 16, 2, 0, GgmlType.F16);
+            data.Add(backend, 8, 4, 128, 1, 0, GgmlType.F16);
+            data.Add(backend, 8, 4, 64, 1, 0, GgmlType.F32);
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(DeepAttentionCases))]
+    public void AttentionDecodeOverADeepCache(string backend, int heads, int kvHeads, int d, int tokens, int window, GgmlType type)
+    {
+        // 6,000 slots: the GPU's decode chunks hold several tiles of 32 slots (each tile's keys and values are loaded while
+        // the one before is computed), runs of 41 empty slots leave whole tiles with nothing visible (skipped), and the
+        // combine merges tens of chunks.
+        CheckAttention(backend, heads, kvHeads, d, tokens, window, type, slots: 6000, filled: 5500, gap: 41);
+    }
+
+    // Positions first..first+filled−1 in a rotated ring of `slots` (the rest empty), except that of every 97 positions the
+    // first `gap` are left out; the queries are the last `tokens` positions.
+    private static void CheckAttention(string backend, int heads, int kvHeads, int d, int tokens, int window, GgmlType type,
+                                       int slots, int filled, int gap)
     {
         using var b = TestBackends.Create(backend);
-        var rng = new Random(heads * 31 + tokens * 7 + window);
-        int slots = 300, filled = 200, first = 150;   // positions first..first+filled−1, in a rotated ring, the rest empty
+        var rng = new Random(heads * 31 + tokens * 7 + window + slots);
+        const int first = 150;
         var kpos = Enumerable.Repeat(-1, slots).ToArray();
-        for (int i = 0; i < filled; i++) kpos[(i + 37) % slots] = first + i;
+        for (int i = 0; i < filled; i++)
+            if (i % 97 >= gap) kpos[(i + 37) % slots] = first + i;
         // Queries: the last `tokens` positions held by the cache.
         var qpos = Enumerable.Range(first + filled - tokens, tokens).ToArray();
         var q = RandomValues(rng, tokens * heads * d);

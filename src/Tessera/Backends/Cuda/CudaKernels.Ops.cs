@@ -25,6 +25,10 @@ internal sealed partial class CudaKernels
     // Slots per tile of the decode kernel (a lane per slot in its softmax).
     private const int DecodeTile = 32;
 
+    // Chunks per kv head the decode kernel aims at (DecodeChunk); overridable by TESSERA_CUDA_DECODE_CHUNKS for tuning.
+    private static readonly int DecodeMaxChunks =
+        int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_DECODE_CHUNKS"), out int n) && n is >= 1 and <= 4096 ? n : 80;
+
     private const int AttentionTile = 64, AttentionMaxGroup = 16, DecodeThreads = 128, PrefillThreads = 256;
 
     /// <summary>RMSNorm of each of <paramref name="T"/> rows of <paramref name="n"/>: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · w.
@@ -201,7 +205,7 @@ internal sealed partial class CudaKernels
                 KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
                 KernelArg.I32(perBlock), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
             ]);
-            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3(Blocks(heads, 4), (uint)T), 128, 4 * chunks * sizeof(float),
+            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3((uint)heads, (uint)T), 128, ((chunks + 1) / 2 * 2 + 256) * sizeof(float),
             [
                 KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.I32(heads),
                 KernelArg.I32(d), KernelArg.I32(chunks),
@@ -308,12 +312,14 @@ internal sealed partial class CudaKernels
         return Align256(candidates * sizeof(float)) + Align256(candidates * sizeof(int));
     }
 
-    // Slots per decode chunk: a power of two from 32 (one tile) to 1024, so that a kv head has at most 256 chunks up to
-    // 262,144 slots (an empty chunk costs a block that reads its positions; a full one walks chunk/32 tiles).
+    // Slots per decode chunk: a power of two from 32 (one tile) to 1024, so that a kv head has at most DecodeMaxChunks
+    // chunks up to 1024 · DecodeMaxChunks slots (an empty chunk costs a block that reads its positions; a full one walks
+    // chunk/32 tiles, loading each tile while the one before is computed, and its partial sums are re-read by the combine).
+    // 80 chunks of 8 kv heads are 640 blocks, about one wave of 4 blocks on each of an H200's 132 SMs.
     private static int DecodeChunk(int slots)
     {
         int chunk = DecodeTile;
-        while (chunk < 1024 && (long)chunk * 256 < slots) chunk *= 2;
+        while (chunk < 1024 && (long)chunk * DecodeMaxChunks < slots) chunk *= 2;
         return chunk;
     }
 

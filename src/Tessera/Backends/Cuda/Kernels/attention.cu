@@ -6,9 +6,10 @@
 // Decode (few query rows, CUDA-graph friendly: nothing about the depth comes from the host): flash-decoding. Grid (slot
 // chunks × kv heads·head splits × T), 128 threads; a block takes H query heads of its kv head (all G of them, or a part
 // when the grid would be small) over its chunk, reads the chunk's positions, exits at once if no slot is visible, else
-// walks the chunk in tiles of 32 slots (skipping tiles with nothing visible) with an online softmax, and writes its
-// partial max, sum and unnormalised value sum to scratch. The combine kernel (a warp per query head and row) merges the
-// chunks in chunk order and adds the sink: deterministic.
+// walks the chunk in tiles of 32 slots (skipping tiles with nothing visible; the next tile's keys and values are loaded
+// while one is computed) with an online softmax, and writes its partial max, sum and unnormalised value sum to scratch.
+// The combine kernel (a block per query head and row) merges the chunks in a fixed order and adds the sink:
+// deterministic.
 //
 // Prefill (many query rows): flash attention. A summary kernel writes the smallest and largest position of every tile of
 // 64 slots; a block per (tile of query rows, kv head) takes 64 query-head rows (64/G tokens × the G heads of the kv head),
@@ -45,6 +46,22 @@ template <> struct TsrKv<__half>
     }
     __device__ static __forceinline__ float2 Load2(const __half* p) { return __half22float2(*(const __half2*)p); }
     __device__ static __forceinline__ float Query(float x) { return __half2float(__float2half_rn(x)); }
+    // Two values of a row as loaded (converted when used, so a load can be issued a tile ahead).
+    typedef __half2 Raw2;
+    __device__ static __forceinline__ Raw2 LoadRaw2(const __half* p) { return *(const __half2*)p; }
+    __device__ static __forceinline__ Raw2 ZeroRaw2() { return __half2(); }
+    __device__ static __forceinline__ float2 Float2(Raw2 r) { return __half22float2(r); }
+    __device__ static __forceinline__ void Convert(const uint4& raw, float* v)
+    {
+        const __half2* h = (const __half2*)&raw;
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+        {
+            float2 f = __half22float2(h[i]);
+            v[2 * i] = f.x;
+            v[2 * i + 1] = f.y;
+        }
+    }
 };
 template <> struct TsrKv<float>
 {
@@ -59,6 +76,17 @@ template <> struct TsrKv<float>
     }
     __device__ static __forceinline__ float2 Load2(const float* p) { return *(const float2*)p; }
     __device__ static __forceinline__ float Query(float x) { return x; }
+    typedef float2 Raw2;
+    __device__ static __forceinline__ Raw2 LoadRaw2(const float* p) { return *(const float2*)p; }
+    __device__ static __forceinline__ Raw2 ZeroRaw2() { return make_float2(0.f, 0.f); }
+    __device__ static __forceinline__ float2 Float2(Raw2 r) { return r; }
+    __device__ static __forceinline__ void Convert(const uint4& raw, float* v)
+    {
+        v[0] = __uint_as_float(raw.x);
+        v[1] = __uint_as_float(raw.y);
+        v[2] = __uint_as_float(raw.z);
+        v[3] = __uint_as_float(raw.w);
+    }
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -68,14 +96,53 @@ template <> struct TsrKv<float>
 // Decode tile: slots per tile (a lane per slot in the softmax) and threads per block.
 #define TSR_ATT_DTILE 32
 
+// One tile's keys and values as this thread loads them: KP 16-byte parts of key rows (pass p: key p·STEP + warp·PER_WARP
+// + kk, part sub) and VN value pairs (slot sg + i·NG, columns 2u, 2u + 1), raw, so that the next tile's loads are in
+// flight while this one is computed. Slots not visible are not loaded (zeros).
+template <typename TKV, int D>
+struct TsrDecodeTile
+{
+    static constexpr int E = TsrKv<TKV>::Per16, L = D / E, PER_WARP = 32 / L, WARPS = TSR_ATT_DECODE_THREADS / 32;
+    static constexpr int STEP = WARPS * PER_WARP, KP = (TSR_ATT_DTILE + STEP - 1) / STEP;
+    static constexpr int U = D / 2, NG = TSR_ATT_DECODE_THREADS / U, VN = TSR_ATT_DTILE / NG;
+    uint4 k[KP];
+    typename TsrKv<TKV>::Raw2 v[VN];
+
+    __device__ __forceinline__ void load(const TKV* kBase, const TKV* vBase, long long s0, int width, unsigned mask, int warp,
+                                         int kk, int sg)
+    {
+#pragma unroll
+        for (int p = 0; p < KP; p++)
+        {
+            const int key = p * STEP + warp * PER_WARP + kk;
+            k[p] = key < TSR_ATT_DTILE && (mask >> key & 1) ? *(const uint4*)(kBase + (s0 + key) * width) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int i = 0; i < VN; i++)
+        {
+            const int key = sg + i * NG;
+            v[i] = mask >> key & 1 ? TsrKv<TKV>::LoadRaw2(vBase + (s0 + key) * width) : TsrKv<TKV>::ZeroRaw2();
+        }
+    }
+};
+
+// The first tile after `ti` with a visible slot (tiles when none).
+__device__ __forceinline__ int tsr_next_tile(const unsigned* vis, int ti, int tiles)
+{
+    do ti++;
+    while (ti < tiles && vis[ti] == 0);
+    return ti;
+}
+
 // Dynamic shared memory: qs [H·D] (the block's H query heads), ps [H·32] (scores, then weights of a tile), red [256·H]
 // (the value sums of the thread groups). Grid (chunks, kvHeads·splits, T), 128 threads; the block takes chunk c of kv head
 // kvh for query heads kvh·G + split·H .. + H − 1 (H = G / splits) of row t.
 //   1. The queries into shared memory (F16-rounded for an F16 cache), and the visibility of the chunk's slots, a 32-bit
 //      mask per tile (warp ballots); exit when nothing is visible.
-//   2. Per tile with a visible slot: scores (L = D/E lanes per key row, 16-byte key loads, the H dots reduced over the L
-//      lanes), an online softmax per head (a warp per head, a lane per slot, __expf), then every thread adds
-//      p·v for the visible slots of its slot group to its H pairs of columns (2-value loads of the value row).
+//   2. Per tile with a visible slot (its keys and values requested while the tile before is computed): scores (L = D/E
+//      lanes per key row, 16-byte key loads, the H dots reduced over the L lanes), an online softmax per head (a warp per
+//      head, a lane per slot, __expf), then every thread adds p·v for the visible slots of its slot group to its H pairs of
+//      columns.
 //   3. The thread groups' sums are added in group order and written with the chunk's max and sum per head.
 template <typename TKV, int D>
 __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, const TKV* __restrict__ keys,
@@ -84,8 +151,9 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
                                                 int kvHeads, int chunk, int H, float2* __restrict__ stats,
                                                 float* __restrict__ partial)
 {
-    constexpr int E = TsrKv<TKV>::Per16, L = D / E, PER_WARP = 32 / L, WARPS = TSR_ATT_DECODE_THREADS / 32;
-    constexpr int U = D / 2, NG = TSR_ATT_DECODE_THREADS / U;   // column pairs per row; slot groups
+    typedef TsrDecodeTile<TKV, D> Tile;
+    constexpr int E = Tile::E, L = Tile::L, PER_WARP = Tile::PER_WARP, WARPS = Tile::WARPS;
+    constexpr int U = Tile::U, NG = Tile::NG;   // column pairs per row; slot groups
     extern __shared__ float tsr_dyn[];
     __shared__ unsigned vis[32];   // ≤ 1024 slots per chunk
     __shared__ float ms[TSR_ATT_MAX_GROUP], ls[TSR_ATT_MAX_GROUP], rs[TSR_ATT_MAX_GROUP];
@@ -123,7 +191,6 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
         return;
     }
 
-
     const int sub = lane % L, kk = lane / L;     // scores: part of the key row, key of the warp's pass
     const int u = tid % U, sg = tid / U;         // values: column pair, slot group
     const TKV* kBase = keys + (long long)kvh * D + sub * E;
@@ -132,27 +199,21 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
 #pragma unroll
     for (int g = 0; g < TSR_ATT_MAX_GROUP; g++) acc[g] = make_float2(0.f, 0.f);
 
-    for (int ti = 0; ti < tiles; ti++)
-    {
+    // Tile ti of the chunk from its loaded keys and values.
+    auto process = [&](const Tile& tile, int ti) {
         __syncthreads();   // qs, ms, ls ready; the previous tile's ps and rs consumed
         const unsigned mask = vis[ti];
-        if (mask == 0) continue;
-        const long long s0 = begin + ti * TSR_ATT_DTILE;
 
         // Scores: warp w takes keys w·PER_WARP + kk, + WARPS·PER_WARP, ... (F16 with D = 16: 16 keys a warp, warps 2, 3 idle).
-#pragma unroll 1
-        for (int base = 0; base < TSR_ATT_DTILE; base += WARPS * PER_WARP)
+#pragma unroll
+        for (int pass = 0; pass < Tile::KP; pass++)
         {
+            const int base = pass * Tile::STEP;
             if (base + warp * PER_WARP >= TSR_ATT_DTILE) break;   // warp-uniform
             const int key = base + warp * PER_WARP + kk;
             const bool ok = mask >> key & 1;
             float k[E];
-            if (ok) TsrKv<TKV>::Load(kBase + (s0 + key) * width, k);
-            else
-            {
-#pragma unroll
-                for (int e = 0; e < E; e++) k[e] = 0.f;
-            }
+            TsrKv<TKV>::Convert(tile.k[pass], k);
 #pragma unroll
             for (int g = 0; g < TSR_ATT_MAX_GROUP; g++)
             {
@@ -203,10 +264,11 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
             acc[g].y *= r;
         }
 #pragma unroll
-        for (int key = sg; key < TSR_ATT_DTILE; key += NG)
+        for (int i = 0; i < Tile::VN; i++)
         {
+            const int key = sg + i * NG;
             if (!(mask >> key & 1)) continue;
-            float2 v = TsrKv<TKV>::Load2(vBase + (s0 + key) * width);
+            const float2 v = TsrKv<TKV>::Float2(tile.v[i]);
 #pragma unroll
             for (int g = 0; g < TSR_ATT_MAX_GROUP; g++)
             {
@@ -215,6 +277,40 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
                 acc[g].x = fmaf(p, v.x, acc[g].x);
                 acc[g].y = fmaf(p, v.y, acc[g].y);
             }
+        }
+    };
+    auto fetch = [&](Tile& tile, int ti) {
+        tile.load(kBase, vBase, begin + (long long)ti * TSR_ATT_DTILE, width, vis[ti], warp, kk, sg);
+    };
+
+    // Two tiles in registers, alternating (no copies: a copy would wait for the loads it copies); one at a time where two
+    // would not fit in registers beside the sums (128-wide heads, F32 caches of 64-wide heads).
+    int ti = tsr_next_tile(vis, -1, tiles);
+    if (sizeof(Tile) >= 128)   // a constant: one branch is compiled
+    {
+        Tile ta;
+        for (; ti < tiles; ti = tsr_next_tile(vis, ti, tiles))
+        {
+            fetch(ta, ti);
+            process(ta, ti);
+        }
+    }
+    else
+    {
+        Tile ta, tb;
+        fetch(ta, ti);
+        while (true)
+        {
+            int tn = tsr_next_tile(vis, ti, tiles);
+            if (tn < tiles) fetch(tb, tn);
+            process(ta, ti);
+            if (tn >= tiles) break;
+            ti = tn;
+            tn = tsr_next_tile(vis, ti, tiles);
+            if (tn < tiles) fetch(ta, tn);
+            process(tb, ti);
+            if (tn >= tiles) break;
+            ti = tn;
         }
     }
 
@@ -268,58 +364,93 @@ __device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)
     return r / (l * r + w);
 }
 
-// Grid (⌈heads/4⌉, T), 128 threads, a warp per query head h of row t; dynamic shared memory: 4·chunks floats. Merges the
-// chunks in chunk order: m = max m_c, l = Σ l_c·e^(m_c − m), acc = Σ e^(m_c − m)·acc_c (chunks with nothing visible
-// skipped: their partial sums were never written), then the sink.
+// Sum (or, with max, the maximum) of v over the block's 128 threads, in warp order; every thread gets it. red: 4 floats of shared
+// memory, free again when this returns.
+__device__ __forceinline__ float tsr_block128(float v, bool max, float* red)
+{
+    v = max ? tsr_warp_max(v) : tsr_warp_sum(v);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
+    __syncthreads();
+    float r = red[0];
+#pragma unroll
+    for (int w = 1; w < 4; w++) r = max ? fmaxf(r, red[w]) : r + red[w];
+    __syncthreads();
+    return r;
+}
+
+// Grid (heads, T), 128 threads: the block merges query head h of row t. Dynamic shared memory: chunks rounded up to even,
+// then 128·2 floats.
+// m = max m_c, l = Σ l_c·e^(m_c − m), acc = Σ e^(m_c − m)·acc_c (chunks with nothing visible skipped: their partial sums
+// were never written), then the sink. Thread (group g, column pair u) adds chunks g, g + NG, ... (NG = 256/d groups), and
+// the groups' sums are added in group order: deterministic.
 extern "C" __global__ void __launch_bounds__(128)
 tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ partial, const float* __restrict__ sinks,
                  float* __restrict__ output, int heads, int d, int chunks)
 {
     TSR_PDL_ENTRY();
     extern __shared__ float tsr_weights[];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int h = blockIdx.x * (blockDim.x >> 5) + warp;
-    if (h >= heads) return;
+    __shared__ float red[4];
+    const int tid = threadIdx.x, h = blockIdx.x;
     const long long row = (long long)blockIdx.y * heads + h;   // (t, h)
     const float2* st = stats + row * chunks;
-    float* weight = tsr_weights + warp * chunks;
+    float* weight = tsr_weights;
+    float2* sums = (float2*)(tsr_weights + ((chunks + 1) & ~1));   // 8-byte aligned
     float* out = output + row * d;
 
     float m = -INFINITY;
-    for (int c = lane; c < chunks; c += 32)
+    for (int c = tid; c < chunks; c += 128)
     {
         float2 v = st[c];
         if (v.y > 0.f) m = fmaxf(m, v.x);
     }
-    m = tsr_warp_max(m);
+    m = tsr_block128(m, true, red);
     if (m == -INFINITY)
     {
-        for (int j = lane; j < d; j += 32) out[j] = 0.f;
+        for (int j = tid; j < d; j += 128) out[j] = 0.f;
         return;
     }
 
     float l = 0.f;
-    for (int c = lane; c < chunks; c += 32)
+    for (int c = tid; c < chunks; c += 128)
     {
         float2 v = st[c];
         float w = v.y > 0.f ? expf(v.x - m) : 0.f;
         weight[c] = w;
         l = fmaf(v.y, w, l);
     }
-    l = tsr_warp_sum(l);
-    __syncwarp();
+    l = tsr_block128(l, false, red);   // its barriers also publish the weights
 
-    float f = tsr_sink_factor(m, l, sinks[h]);
-    const float* acc = partial + row * chunks * d;
-    for (int j = lane; j < d; j += 32)
+    const int U = d >> 1, NG = 128 / U, u = tid % U, g = tid / U;
+    const float* acc = partial + row * chunks * d + 2 * u;
+    float2 a = make_float2(0.f, 0.f);
+    if (g < NG)
     {
-        float a = 0.f;
-        for (int c = 0; c < chunks; c++)
+#pragma unroll 4
+        for (int c = g; c < chunks; c += NG)
         {
-            float w = weight[c];
-            if (w != 0.f) a = fmaf(w, acc[(long long)c * d + j], a);
+            const float w = weight[c];
+            if (w != 0.f)
+            {
+                const float2 p = *(const float2*)(acc + (long long)c * d);
+                a.x = fmaf(w, p.x, a.x);
+                a.y = fmaf(w, p.y, a.y);
+            }
         }
-        out[j] = a * f;
+        sums[g * U + u] = a;
+    }
+    __syncthreads();
+    if (tid < U)
+    {
+        const float f = tsr_sink_factor(m, l, sinks[h]);
+        float2 r = sums[tid];
+        for (int gi = 1; gi < NG; gi++)
+        {
+            const float2 v = sums[gi * U + tid];
+            r.x += v.x;
+            r.y += v.y;
+        }
+        out[2 * tid] = r.x * f;
+        out[2 * tid + 1] = r.y * f;
     }
 }
 

@@ -40,14 +40,19 @@ internal sealed partial class CudaKernels
 
     private const int MvWarps = 8;             // MV_WARPS in matvec.cu: a block of 8 warps, one task per warp per pass
     private const int MvThreads = 256;
-    // Grid sizes of the matrix-vector kernels; TESSERA_CUDA_MV_GRID="dense,gateup,down,waves" overrides them for tuning.
-    private static readonly int[] MvGrid = ParseGrid(Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_GRID"), [1024, 0, 192, 2]);
+    // Grid sizes of the matrix-vector kernels; TESSERA_CUDA_MV_GRID="dense,gateup,down,waves,densewaves" overrides them for
+    // tuning.
+    private static readonly int[] MvGrid = ParseGrid(Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_GRID"), [1024, 0, 192, 2, 1]);
     private static readonly int MvTargetBlocks = MvGrid[0];       // matrix-vector grids stride over tasks beyond this many blocks
     // Gate-up: x staged per block; by default one wave of resident blocks (264 on an H200: tg128 455 against 440 with the
     // 384 of before, docs/cuda-backend.md).
     private int MvGateUpTargetBlocks => MvGrid[1] > 0 ? MvGrid[1] : Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
     private static readonly int MvDownTargetBlocks = MvGrid[2];   // down-add: k x rows staged per block, so about 2 tasks per warp at T = 1
     private static readonly int MvResidentBlocks = MvGrid[3];     // dense grids: this many blocks per SM (one wave) for long products
+    // Dense products of more than this many waves of blocks run as one wave whose warps stride over the tasks: with 1, Q/K/V
+    // (2,560 tasks, 320 blocks) is 264 blocks on an H200 instead of a wave and a fifth (tg128 480 against 476,
+    // docs/cuda-backend.md).
+    private static readonly int MvDenseWaves = MvGrid[4];
 
     private static int[] ParseGrid(string? text, int[] defaults)
     {
@@ -295,7 +300,7 @@ internal sealed partial class CudaKernels
             long tasks = (w0.R + 1L) / 2 + (w1.R + 1L) / 2 + (w2.R + 1L) / 2;
             long blocks = (tasks + MvWarps - 1) / MvWarps;
             long wave = (long)Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
-            grid = (int)(blocks > 2 * wave ? wave : blocks);
+            grid = (int)(blocks > MvDenseWaves * wave ? wave : blocks);
         }
         ReadOnlySpan<KernelArg> args =
             [KernelArg.Ptr(w0.Values), KernelArg.Ptr(w0.Scales), KernelArg.Ptr(y0), KernelArg.Ptr(b0), KernelArg.I32(w0.R),

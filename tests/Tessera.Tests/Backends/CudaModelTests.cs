@@ -163,9 +163,10 @@ public class CudaModelTests
     [Fact]
     public void FusedDecodeOpsGiveTheSameLogitsAsSeparateKernels()
     {
-        // RMSNorm staged inside the next product, the residual added in the attention output's epilogue, the router's top-k
-        // done by its product's last block: the same arithmetic in the same order as the separate kernels, so the same bits,
-        // for one token at a time (recorded graphs) and for a step of 3 tokens.
+        // RMSNorm staged inside the next product, the residual added in the attention output's epilogue, RoPE and the cache
+        // store in the Q, K, V product's epilogue, the router's top-k done by its product's last block: the same arithmetic
+        // in the same order as the separate kernels, so the same bits (the cache the decode steps read included), for one
+        // token at a time (recorded graphs) and for a step of 3 tokens.
         TestBackends.RequireGpu();
         var path = Model("small", GgmlType.MXFP4);
         var prompt = RandomTokens(5, 40, 201088);

@@ -39,6 +39,31 @@ public sealed partial class CudaBackend
     private readonly record struct PendingNorm(CudaTensor Input, ulong Weight, float Epsilon, CudaTensor Output);
 
     private PendingNorm? _norm;
+
+    // Q, K, V products of a decode step wait here for the RopeStore after them, which their kernel then does too (the same
+    // bits as the RoPE kernel after the product); any other op launches them first (Own).
+    private readonly record struct PendingQkv(CudaWeightView W0, CudaTensor Y0, ulong B0, CudaWeightView W1, CudaTensor Y1, ulong B1,
+        CudaWeightView W2, CudaTensor Y2, ulong B2, ulong X, int T, MatVecFusion Fuse);
+
+    private PendingQkv? _qkv;
+
+    private void LaunchQkv(in PendingQkv p) => LaunchQkv(p, p.Fuse);
+
+    private void LaunchQkv(in PendingQkv p, in MatVecFusion fuse)
+    {
+        using var _ = Profile($"MatMul3 (Q, K, V) {p.W0.Type}{(fuse.NormWeight == 0 ? "" : " + RmsNorm")}{(fuse.RopeTable == 0 ? "" : " + RopeStore")}",
+            p.T, (p.W0.R + p.W1.R + p.W2.R) * RowBytes(p.W0));
+        _kernels.MatMul3(_stream, p.W0, p.Y0.Pointer, p.B0, p.W1, p.Y1.Pointer, p.B1, p.W2, p.Y2.Pointer, p.B2, p.X, p.T, fuse);
+    }
+
+    // Launches whatever waits for a fusion: the RMSNorm, then the Q, K, V products.
+    private void FlushPending()
+    {
+        FlushNorm();
+        if (_qkv is not { } q) return;
+        _qkv = null;
+        LaunchQkv(q);
+    }
     private readonly ulong _routeCounter;
 
     // The pending RMSNorm when its output is `input` (the caller then fuses or runs it), else null.
@@ -144,8 +169,10 @@ public sealed partial class CudaBackend
                 if (!biases.IsEmpty) (b0, b1, b2) = (BiasPointer(biases[0], w0.R), BiasPointer(biases[1], w1.R), BiasPointer(biases[2], w2.R));
                 ulong xp = x.Pointer;
                 var fuse = FuseNorm(norm, w0.K, x.Rows, w0.R + w1.R + w2.R, ref xp);
-                using var _ = Profile($"MatMul3 (Q, K, V) {w0.Type}{(fuse.IsNone ? "" : " + RmsNorm")}", x.Rows, (w0.R + w1.R + w2.R) * RowBytes(w0));
-                _kernels.MatMul3(_stream, w0, y0.Pointer, b0, w1, y1.Pointer, b1, w2, y2.Pointer, b2, xp, x.Rows, fuse);
+                var qkv = new PendingQkv(w0, y0, b0, w1, y1, b1, w2, y2, b2, xp, x.Rows, fuse);
+                // A decode step's Q, K, V wait for the RoPE and cache store after them (RopeStore), which their kernel can do.
+                if (FuseDecodeOps && CudaKernels.CanFuseRope(w0.K, x.Rows, w0.R, w1.R, w2.R, 2)) _qkv = qkv;
+                else LaunchQkv(qkv);
                 return;
             }
             if (norm is { } unused) LaunchNorm(unused);
@@ -218,6 +245,24 @@ public sealed partial class CudaBackend
     public void RopeStore(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor positions, YarnRope rope,
         BackendTensor keyCache, BackendTensor valueCache, BackendTensor slots)
     {
+        if (_qkv is { } pending && ReferenceEquals(pending.Y0, queries) && ReferenceEquals(pending.Y1, keys) && ReferenceEquals(pending.Y2, values))
+        {
+            _qkv = null;
+            var (pp, kcache, vcache, sl) = (Own(positions), Own(keyCache), Own(valueCache), Own(slots));
+            int dim = rope.Dimensions;
+            if (CudaKernels.CanFuseRope(pending.W0.K, pending.T, pending.W0.R, pending.W1.R, pending.W2.R, dim)
+                && kcache.Columns == pending.W1.R && vcache.Columns == pending.W1.R && kcache.Type == vcache.Type
+                && kcache.Type is GgmlType.F16 or GgmlType.F32 && pp.ElementCount >= pending.T && sl.ElementCount >= pending.T)
+            {
+                LaunchQkv(pending, pending.Fuse with
+                {
+                    RopeTable = RopeTable(rope), Positions = pp.Pointer, Slots = sl.Pointer, KeyCache = kcache.Pointer,
+                    ValueCache = vcache.Pointer, RopeDim = dim, CacheF16 = kcache.Type == GgmlType.F16,
+                });
+                return;
+            }
+            LaunchQkv(pending);
+        }
         var (q, k, v, p, kc, vc, s) = (Own(queries), Own(keys), Own(values), Own(positions), Own(keyCache), Own(valueCache), Own(slots));
         int d = rope.Dimensions;
         Require(q.Columns % d == 0 && k.Columns % d == 0 && v.Columns == k.Columns && kc.Columns == k.Columns && vc.Columns == k.Columns
@@ -378,7 +423,7 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public bool TryReplayStep(object key)
     {
-        FlushNorm();
+        FlushPending();
         if (!_steps.TryGetValue(key, out var graph)) return false;
         _stream.Launch(graph);
         return true;
@@ -389,7 +434,7 @@ public sealed partial class CudaBackend
     {
         // The first step of a key runs directly: scratch buffers and tables made on first use exist before recording.
         if (_seen.Add(key)) return false;
-        FlushNorm();
+        FlushPending();
         _stream.BeginCapture();
         return true;
     }
@@ -397,7 +442,7 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void EndStepRecording(object key)
     {
-        FlushNorm();
+        FlushPending();
         var graph = _stream.EndCapture();
         if (_steps.Remove(key, out var old)) old.Dispose();
         _steps[key] = graph;
@@ -408,6 +453,7 @@ public sealed partial class CudaBackend
     public void AbortStepRecording()
     {
         _norm = null;   // its op sequence is abandoned with the capture
+        _qkv = null;
         _stream.AbortCapture();
     }
 

@@ -244,7 +244,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     /// <summary>Waits for every queued op (timing, tests).</summary>
     public void Synchronize()
     {
-        FlushNorm();
+        FlushPending();
         _stream.Synchronize();
     }
 
@@ -412,7 +412,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     // Every op reaches its tensors through here, so a pending RMSNorm is run before any op that did not take it.
     private CudaTensor Own(BackendTensor tensor)
     {
-        if (_norm is not null) FlushNorm();
+        if (_norm is not null || _qkv is not null) FlushPending();
         return tensor as CudaTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CUDA backend");
     }
 

@@ -116,6 +116,12 @@ internal sealed partial class CudaKernels
         UseMatVec(K, T) && K % 4 == 0 && (fuse.NormWeight == 0 || K <= 4096)
         && (fuse.Ids == 0 || (rows <= MvSplitMaxRows && rows <= 256));
 
+    /// <summary>Whether Q, K and V products of T rows of K values into r0, r1, r2 outputs can take RoPE and the cache store
+    /// (<see cref="MatVecFusion.RopeTable"/>): the dense matrix-vector kernel, whole heads of an even size, V as wide as K.</summary>
+    public static bool CanFuseRope(int K, int T, int r0, int r1, int r2, int headDim) =>
+        UseMatVec(K, T) && K % 4 == 0 && r0 + r1 + r2 > MvSplitMaxRows && headDim > 0 && headDim % 2 == 0
+        && r0 % headDim == 0 && r1 % headDim == 0 && r2 == r1;
+
     private static void RequireNoFusion(in MatVecFusion fuse)
     {
         if (!fuse.IsNone) throw new InvalidOperationException("a fused RMSNorm, residual or top-k needs the matrix-vector path");
@@ -287,6 +293,8 @@ internal sealed partial class CudaKernels
         int rows = w0.R + w1.R + w2.R;
         if (fuse.Ids != 0 && (rows > MvSplitMaxRows || w0.R > 256 || w1.R + w2.R != 0))
             throw new InvalidOperationException($"the router's top-k is fused only after a split-K product of at most {MvSplitMaxRows} rows");
+        if (fuse.RopeTable != 0 && (!CanFuseRope(w0.K, T, w0.R, w1.R, w2.R, fuse.RopeDim) || fuse.Residual != 0 || fuse.Ids != 0))
+            throw new InvalidOperationException("RoPE and the cache store are fused only into a dense Q, K, V product of whole heads");
         string name;
         int grid;
         if (rows <= MvSplitMaxRows)
@@ -308,9 +316,19 @@ internal sealed partial class CudaKernels
              KernelArg.Ptr(w2.Values), KernelArg.Ptr(w2.Scales), KernelArg.Ptr(y2), KernelArg.Ptr(b2), KernelArg.I32(w2.R),
              KernelArg.I32(w0.K), KernelArg.Ptr(x), KernelArg.I32(T),
              KernelArg.Ptr(fuse.NormWeight), KernelArg.F32(fuse.Epsilon), KernelArg.Ptr(fuse.NormOutput), KernelArg.Ptr(fuse.Residual),
-             KernelArg.Ptr(fuse.Ids), KernelArg.Ptr(fuse.Probabilities), KernelArg.I32(fuse.K), KernelArg.Ptr(fuse.Counter)];
-        // The kernels without a top-k take the first 22 arguments.
-        s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, name == "tsr_matvec_split_" ? args : args[..22]);
+             KernelArg.Ptr(fuse.Ids), KernelArg.Ptr(fuse.Probabilities), KernelArg.I32(fuse.K), KernelArg.Ptr(fuse.Counter),
+             KernelArg.Ptr(fuse.RopeTable), KernelArg.Ptr(fuse.Positions), KernelArg.Ptr(fuse.Slots), KernelArg.Ptr(fuse.KeyCache),
+             KernelArg.Ptr(fuse.ValueCache), KernelArg.I32(fuse.RopeDim), KernelArg.I32(fuse.CacheF16 ? 1 : 0)];
+        // Both kernels take the first 22 arguments; then the split kernel the top-k's 4, the dense one RoPE's 7.
+        if (name == "tsr_matvec_split_")
+        {
+            s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, args[..26]);
+            return;
+        }
+        Span<KernelArg> dense = stackalloc KernelArg[29];
+        args[..22].CopyTo(dense);
+        args[26..].CopyTo(dense[22..]);
+        s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, dense);
     }
 
     // Tensor cores for F16 and quantised weights from `rows` token rows (or slots) on; F32 weights keep the fp32 GEMM.
@@ -379,9 +397,12 @@ internal sealed partial class CudaKernels
 /// <summary>What a matrix-vector product does besides W·x + b (all zero: nothing): an RMSNorm of x first (the weight, ε, and
 /// where the normalised x is also stored), a residual added to the first output (y0 = residual + W·x + b; may be y0), or
 /// the router's top-k with its softmax after (ids and probabilities [T × K], and a zeroed device counter the kernel
-/// leaves zeroed). Each gives the bits of the separate kernels.</summary>
+/// leaves zeroed), or (Q, K, V products, <see cref="CudaKernels.CanFuseRope"/>) RoPE of Q and K and the store of K and V
+/// into cache rows Slots[t] (RopeTable as tsr_rope_store_heads reads it, RopeDim values per head). Each gives the bits of
+/// the separate kernels.</summary>
 internal readonly record struct MatVecFusion(ulong NormWeight = 0, float Epsilon = 0, ulong NormOutput = 0, ulong Residual = 0,
-    ulong Ids = 0, ulong Probabilities = 0, int K = 0, ulong Counter = 0)
+    ulong Ids = 0, ulong Probabilities = 0, int K = 0, ulong Counter = 0, ulong RopeTable = 0, ulong Positions = 0, ulong Slots = 0,
+    ulong KeyCache = 0, ulong ValueCache = 0, int RopeDim = 0, bool CacheF16 = false)
 {
-    public bool IsNone => NormWeight == 0 && Residual == 0 && Ids == 0;
+    public bool IsNone => NormWeight == 0 && Residual == 0 && Ids == 0 && RopeTable == 0;
 }

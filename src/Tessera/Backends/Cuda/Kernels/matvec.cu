@@ -10,11 +10,12 @@
 //   tsr_matvec_*       y = W·x (+ bias) for up to three weights of one x (Q, K, V in one launch), T ≤ MV_MAXT rows of x;
 //                      2 rows per warp task
 //   tsr_matvec_split_* the same, one row per block of 8 warps that split K (few rows: the router)
-// Both dense kernels take three fusions that remove small kernels from a decode step, each giving the bits the separate
+// Both dense kernels take fusions that remove small kernels from a decode step, each giving the bits the separate
 // kernels give: an RMSNorm of x done while x is staged (nw ≠ null: tsr_rmsnorm4's arithmetic in its order; block 0 also
 // stores the normalised rows in xout, as the RMSNorm would have), a residual added to the first weight's output
-// (res ≠ null: y0 = res + (W·x + b), as tsr_add4 after the product), and (split kernel, ids ≠ null) the router's top-k
-// and softmax done by the block that finishes last (a ticket counter, reset by that block for the next launch).
+// (res ≠ null: y0 = res + (W·x + b), as tsr_add4 after the product), (dense kernel, rtab ≠ null) RoPE of Q and K and the
+// store of K and V into the cache, as tsr_rope_store_heads after the product, and (split kernel, ids ≠ null) the router's
+// top-k and softmax done by the block that finishes last (a ticket counter, reset by that block for the next launch).
 //   tsr_mv_experts_*   y[q] = W_ids[q]·x_row(q) (+ bias) per slot q (blockIdx.y), 2 rows per task
 //   tsr_gate_up_*      act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): 2 gate and 2 up rows per task
 //   tsr_down_add_*     h[t] += Σ_j w_j·(down_e·act_j + b): one output row per task, MV_DK slots of token t at once
@@ -751,8 +752,23 @@ struct MvDenseJob
     float eps;
     float* xout;       // where block 0 stores the normalised x (null: nowhere)
     const float* res;  // residual added to y0 (null: none); may be y0 itself
+    // RoPE and the cache store after the product (rtab ≠ null; Q, K, V with NRX = 2, no residual): tsr_rope_store_heads's
+    // arithmetic on the products as stored. A task of Q or K takes rows j and j + rd/2 of one head (a rotated pair), roped
+    // with the table row of its token's position (rpos) and stored roped; K and V rows also go to cache row rslots[t]
+    // (F16 when rf16, else F32).
+    const float* rtab;
+    const int *rpos, *rslots;
+    void *kc, *vc;
+    int rd, rf16;
 
     __device__ __forceinline__ int tasks() const { return P0 + P1 + P2; }
+    // Row n of a task of weight m whose first row is r (consecutive rows; with RoPE, Q and K tasks are rotated pairs).
+    __device__ __forceinline__ int row(int m, int r, int n) const
+    {
+        if (rtab == nullptr || m == 2) return r + n;
+        const int half = rd >> 1, idx = r / NRX;
+        return idx / half * rd + idx % half + n * half;
+    }
     __device__ __forceinline__ int subs() const { return 1; }
     // Weight m and first row r of a task.
     __device__ __forceinline__ void pick(int task, int& m, int& r) const
@@ -769,7 +785,11 @@ struct MvDenseJob
         const void* s = m == 0 ? s0 : m == 1 ? s1 : s2;
         const int R = m == 0 ? R0 : m == 1 ? R1 : R2;
 #pragma unroll
-        for (int n = 0; n < NRX; n++) mv_set<TY, 1, NRX>(P, 0, n, r + n < R, v, s, (size_t)(r + n), K);
+        for (int n = 0; n < NRX; n++)
+        {
+            const int rr = row(m, r, n);
+            mv_set<TY, 1, NRX>(P, 0, n, rr < R, v, s, (size_t)rr, K);
+        }
     }
     __device__ __forceinline__ void stage() const
     {
@@ -777,6 +797,41 @@ struct MvDenseJob
         else mv_stage_x<TY>(mv_smem, x, T, K);
     }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
+    __device__ __forceinline__ void rope_store(int m, int r, const float (&acc)[1][MV_MAXT][NRX], float* y, const float* b, int R) const
+    {
+        const int r0 = row(m, r, 0), r1 = row(m, r, 1);
+        const float b0v = b ? b[r0] : 0.f, b1v = b && r1 < R ? b[r1] : 0.f;
+#pragma unroll
+        for (int t = 0; t < MV_MAXT; t++)
+        {
+            if (t >= T) break;
+            const size_t cacheRow = (size_t)rslots[t] * R;
+            float v0 = acc[0][t][0] + b0v, v1 = acc[0][t][NRX - 1] + b1v;
+            if (m < 2)   // a rotated pair: rows r0 = head·rd + j and r1 = r0 + rd/2
+            {
+                const float* tab = rtab + (size_t)rpos[t] * rd;
+                const int j = r0 % rd;
+                const float c = tab[2 * j], sn = tab[2 * j + 1];
+                const float x0 = v0, x1 = v1;
+                v0 = fmaf(x0, c, -__fmul_rn(x1, sn));
+                v1 = fmaf(x0, sn, __fmul_rn(x1, c));
+            }
+            y[(size_t)t * R + r0] = v0;
+            if (r1 < R) y[(size_t)t * R + r1] = v1;
+            if (m == 0) continue;
+            void* cache = m == 1 ? kc : vc;
+            if (rf16)
+            {
+                ((__half*)cache)[cacheRow + r0] = __float2half_rn(v0);
+                if (r1 < R) ((__half*)cache)[cacheRow + r1] = __float2half_rn(v1);
+            }
+            else
+            {
+                ((float*)cache)[cacheRow + r0] = v0;
+                if (r1 < R) ((float*)cache)[cacheRow + r1] = v1;
+            }
+        }
+    }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MV_MAXT][NRX], int, bool lead) const
     {
         if (!lead) return;
@@ -785,6 +840,11 @@ struct MvDenseJob
         float* y = m == 0 ? y0 : m == 1 ? y1 : y2;
         const float* b = m == 0 ? b0 : m == 1 ? b1 : b2;
         const int R = m == 0 ? R0 : m == 1 ? R1 : R2;
+        if (NRX == 2 && rtab != nullptr)
+        {
+            rope_store(m, r, acc, y, b, R);
+            return;
+        }
 #pragma unroll
         for (int n = 0; n < NRX; n++)
         {
@@ -831,9 +891,12 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
                                          const void* v1, const void* s1, float* y1, const float* b1, int R1,
                                          const void* v2, const void* s2, float* y2, const float* b2, int R2,
                                          int K, const float* __restrict__ x, int T, const float* nw, float eps, float* xout,
-                                         const float* res, int* ids, float* probs, int k, unsigned* counter)
+                                         const float* res, int* ids, float* probs, int k, unsigned* counter,
+                                         const float* rtab = nullptr, const int* rpos = nullptr, const int* rslots = nullptr,
+                                         void* kc = nullptr, void* vc = nullptr, int rd = 0, int rf16 = 0)
 {
     MvDenseJob<TY, NRX> job;
+    job.rtab = rtab; job.rpos = rpos; job.rslots = rslots; job.kc = kc; job.vc = vc; job.rd = rd; job.rf16 = rf16;
     job.v0 = v0; job.s0 = s0; job.y0 = y0; job.b0 = b0; job.R0 = R0;
     job.v1 = v1; job.s1 = s1; job.y1 = y1; job.b1 = b1; job.R1 = R1;
     job.v2 = v2; job.s2 = s2; job.y2 = y2; job.b2 = b2; job.R2 = R2;
@@ -1029,10 +1092,11 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_##SUFFIX(                                     \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
-        int T, const float* nw, float eps, float* xout, const float* res)                                                   \
+        int T, const float* nw, float eps, float* xout, const float* res, const float* rtab, const int* rpos,               \
+        const int* rslots, void* kc, void* vc, int rd, int rf16)                                                            \
     {                                                                                                                       \
         mv_dense<TY, 2, 1>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,         \
-                           nullptr, nullptr, 0, nullptr);                                                                   \
+                           nullptr, nullptr, 0, nullptr, rtab, rpos, rslots, kc, vc, rd, rf16);                             \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_split_##SUFFIX(                               \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \

@@ -11,8 +11,8 @@
 // The mass without exp (Schraudolph's trick, refined): y = (x − r)·log2(e)·2^23 + 127·2^23 is one FMA; the integer ⌊y⌋
 // has the bits of the float 2^k·(1 + f) with k + f = y/2^23 − 127, e^(x − r) = 2^(k + f). Its exponent bits alone are
 // 2^k, its mantissa bits under the exponent of 1 are m = 1 + f, and a cubic in m gives 2^f to within 7.5·10^-5 (checked
-// over every mantissa by the tests). Nine instructions a vector with the max and the check; below 2^-126 (87 logits
-// under r) a token counts 0.
+// over every mantissa by the tests). About a dozen instructions a vector with the max and the check; below 2^-126 (87
+// logits under r) a token counts 0.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -37,7 +37,7 @@ internal static class LogitBlocks
     /// relative error, evaluated in float with FMA as the kernels do.</summary>
     private const float C0 = 0.4521343f, C1 = 0.4777728f, C2 = -0.008006413f, C3 = 0.07802452f;
     public const double CubicError = 7.5e-5;
-    private const int ExponentBits = 0x7F80_0000, MantissaBits = 0x007F_FFFF, One = 0x3F80_0000;
+    private const int ExponentBits = 0x7F80_0000, One = 0x3F80_0000;
 
     /// <summary>The vector widths a scan can use (tests pick each; the sampler the widest the machine accelerates).</summary>
     public enum Width { Scalar, Vector256, Vector512 }
@@ -64,7 +64,16 @@ internal static class LogitBlocks
     /// (the largest logit of the blocks before it, or its own largest where that is more than <see cref="Headroom"/>
     /// higher) in <paramref name="references"/>, and the relative error of every sum in <paramref name="margin"/>.</summary>
     public static float Scan(ReadOnlySpan<float> logits, Span<float> maxima, Span<float> sums, Span<float> references,
-        bool withSums, Width width, out Special special, out double margin)
+        bool withSums, Width width, out Special special, out double margin) => width switch
+        {
+            Width.Vector512 => Scan<Wide512>(logits, maxima, sums, references, withSums, out special, out margin),
+            Width.Vector256 => Scan<Wide256>(logits, maxima, sums, references, withSums, out special, out margin),
+            _ => Scan<Narrow>(logits, maxima, sums, references, withSums, out special, out margin),
+        };
+
+    // One instantiation per width: each width's loops compiled on their own, for the registers' sake.
+    private static float Scan<TKernel>(ReadOnlySpan<float> logits, Span<float> maxima, Span<float> sums,
+        Span<float> references, bool withSums, out Special special, out double margin) where TKernel : struct, IKernel
     {
         ref var first = ref MemoryMarshal.GetReference(logits);
         int blocks = Count(logits.Length);
@@ -76,18 +85,18 @@ internal static class LogitBlocks
             ref var block = ref Unsafe.Add(ref first, start);
             float max;
             if (!withSums)
-                max = MaxOf(ref block, count, width, ref check);
+                max = TKernel.Max(ref block, count, ref check);
             else
             {
-                float reference = running, blockCheck = 0;
-                max = SumOf(ref block, count, width, reference, ref blockCheck, out var sum);
+                float reference = running, blockCheck = 0, sum = 0;
+                max = TKernel.Sum(ref block, count, BiasOf(reference), ref blockCheck, ref sum);
                 // Against a reference far below (or none: the first block) the integers would overflow: again
                 // against the block's own maximum.
                 if (!(max <= reference + Headroom) && max > float.NegativeInfinity)
                 {
                     reference = max;
-                    blockCheck = 0;
-                    max = SumOf(ref block, count, width, reference, ref blockCheck, out sum);
+                    (blockCheck, sum) = (0, 0);
+                    max = TKernel.Sum(ref block, count, BiasOf(reference), ref blockCheck, ref sum);
                 }
                 if (max == float.NegativeInfinity) sum = 0;
                 check += blockCheck;
@@ -108,57 +117,27 @@ internal static class LogitBlocks
         return running == 0 ? 0 : running;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MaxOf(ref float block, int count, Width width, ref float check)
+    /// <summary>A block's pass at one width: its largest logit, its logits added to <c>check</c>, and for Sum its
+    /// Σ e^(x − reference) added to <c>sum</c>.</summary>
+    private interface IKernel
     {
-        int i = 0;
-        float max = float.NegativeInfinity;
-        if (width == Width.Vector512 && count >= Vector512<float>.Count)
-        {
-            var (m0, m1) = (Vector512.Create(float.NegativeInfinity), Vector512.Create(float.NegativeInfinity));
-            var (c0, c1) = (Vector512<float>.Zero, Vector512<float>.Zero);
-            for (; i <= count - 2 * Vector512<float>.Count; i += 2 * Vector512<float>.Count)
-            {
-                var x0 = Vector512.LoadUnsafe(ref block, (nuint)i);
-                var x1 = Vector512.LoadUnsafe(ref block, (nuint)(i + Vector512<float>.Count));
-                m0 = Vector512.MaxNative(m0, x0);
-                m1 = Vector512.MaxNative(m1, x1);
-                c0 += x0;
-                c1 += x1;
-            }
-            for (; i <= count - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                var x0 = Vector512.LoadUnsafe(ref block, (nuint)i);
-                m0 = Vector512.MaxNative(m0, x0);
-                c0 += x0;
-            }
-            var m = Vector512.MaxNative(m0, m1);
-            max = Largest(Vector256.MaxNative(m.GetLower(), m.GetUpper()));
-            check += Vector512.Sum(c0 + c1);
-        }
-        else if (width != Width.Scalar && count >= Vector256<float>.Count)
-        {
-            var (m0, m1) = (Vector256.Create(float.NegativeInfinity), Vector256.Create(float.NegativeInfinity));
-            var (c0, c1) = (Vector256<float>.Zero, Vector256<float>.Zero);
-            for (; i <= count - 2 * Vector256<float>.Count; i += 2 * Vector256<float>.Count)
-            {
-                var x0 = Vector256.LoadUnsafe(ref block, (nuint)i);
-                var x1 = Vector256.LoadUnsafe(ref block, (nuint)(i + Vector256<float>.Count));
-                m0 = Vector256.MaxNative(m0, x0);
-                m1 = Vector256.MaxNative(m1, x1);
-                c0 += x0;
-                c1 += x1;
-            }
-            for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var x0 = Vector256.LoadUnsafe(ref block, (nuint)i);
-                m0 = Vector256.MaxNative(m0, x0);
-                c0 += x0;
-            }
-            max = Largest(Vector256.MaxNative(m0, m1));
-            check += Vector256.Sum(c0 + c1);
-        }
-        for (; i < count; i++)
+        static abstract float Max(ref float block, int count, ref float check);
+        static abstract float Sum(ref float block, int count, float bias, ref float check, ref float sum);
+    }
+
+    private struct Narrow : IKernel
+    {
+        public static float Max(ref float block, int count, ref float check) =>
+            Rest(ref block, 0, count, float.NegativeInfinity, ref check);
+
+        public static float Sum(ref float block, int count, float bias, ref float check, ref float sum) =>
+            Rest(ref block, 0, count, float.NegativeInfinity, bias, ref check, ref sum);
+    }
+
+    // The logits from `start` on, one at a time.
+    private static float Rest(ref float block, int start, int count, float max, ref float check)
+    {
+        for (int i = start; i < count; i++)
         {
             var x = Unsafe.Add(ref block, i);
             max = MathF.Max(max, x);
@@ -167,69 +146,9 @@ internal static class LogitBlocks
         return max;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float SumOf(ref float block, int count, Width width, float reference, ref float check, out float sum)
+    private static float Rest(ref float block, int start, int count, float max, float bias, ref float check, ref float sum)
     {
-        int i = 0;
-        float max = float.NegativeInfinity;
-        float bias = BiasOf(reference);
-        sum = 0;
-        if (width == Width.Vector512 && count >= Vector512<float>.Count)
-        {
-            var (scale, b) = (Vector512.Create(Scale), Vector512.Create(bias));
-            var (m0, m1) = (Vector512.Create(float.NegativeInfinity), Vector512.Create(float.NegativeInfinity));
-            var (c0, c1, s0, s1) = (Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero, Vector512<float>.Zero);
-            for (; i <= count - 2 * Vector512<float>.Count; i += 2 * Vector512<float>.Count)
-            {
-                var x0 = Vector512.LoadUnsafe(ref block, (nuint)i);
-                var x1 = Vector512.LoadUnsafe(ref block, (nuint)(i + Vector512<float>.Count));
-                m0 = Vector512.MaxNative(m0, x0);
-                m1 = Vector512.MaxNative(m1, x1);
-                c0 += x0;
-                c1 += x1;
-                s0 = Mass(x0, scale, b, s0);
-                s1 = Mass(x1, scale, b, s1);
-            }
-            for (; i <= count - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                var x0 = Vector512.LoadUnsafe(ref block, (nuint)i);
-                m0 = Vector512.MaxNative(m0, x0);
-                c0 += x0;
-                s0 = Mass(x0, scale, b, s0);
-            }
-            var m = Vector512.MaxNative(m0, m1);
-            max = Largest(Vector256.MaxNative(m.GetLower(), m.GetUpper()));
-            check += Vector512.Sum(c0 + c1);
-            sum = Vector512.Sum(s0 + s1);
-        }
-        else if (width != Width.Scalar && count >= Vector256<float>.Count)
-        {
-            var (scale, b) = (Vector256.Create(Scale), Vector256.Create(bias));
-            var (m0, m1) = (Vector256.Create(float.NegativeInfinity), Vector256.Create(float.NegativeInfinity));
-            var (c0, c1, s0, s1) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
-            for (; i <= count - 2 * Vector256<float>.Count; i += 2 * Vector256<float>.Count)
-            {
-                var x0 = Vector256.LoadUnsafe(ref block, (nuint)i);
-                var x1 = Vector256.LoadUnsafe(ref block, (nuint)(i + Vector256<float>.Count));
-                m0 = Vector256.MaxNative(m0, x0);
-                m1 = Vector256.MaxNative(m1, x1);
-                c0 += x0;
-                c1 += x1;
-                s0 = Mass(x0, scale, b, s0);
-                s1 = Mass(x1, scale, b, s1);
-            }
-            for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var x0 = Vector256.LoadUnsafe(ref block, (nuint)i);
-                m0 = Vector256.MaxNative(m0, x0);
-                c0 += x0;
-                s0 = Mass(x0, scale, b, s0);
-            }
-            max = Largest(Vector256.MaxNative(m0, m1));
-            check += Vector256.Sum(c0 + c1);
-            sum = Vector256.Sum(s0 + s1);
-        }
-        for (; i < count; i++)
+        for (int i = start; i < count; i++)
         {
             var x = Unsafe.Add(ref block, i);
             max = MathF.Max(max, x);
@@ -239,15 +158,145 @@ internal static class LogitBlocks
         return max;
     }
 
+    private struct Wide256 : IKernel
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Max(ref float block, int count, ref float check)
+        {
+            // Four of each accumulator: the adds' latency, not their throughput, would set the pace with fewer.
+            var (m0, m1, m2, m3) = (Vector256.Create(float.NegativeInfinity), Vector256.Create(float.NegativeInfinity),
+                Vector256.Create(float.NegativeInfinity), Vector256.Create(float.NegativeInfinity));
+            var (c0, c1, c2, c3) = (Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+            nuint i = 0, n = (nuint)count;
+            for (; i + 4 * (nuint)Vector256<float>.Count <= n; i += 4 * (nuint)Vector256<float>.Count)
+            {
+                var x0 = Vector256.LoadUnsafe(ref block, i);
+                var x1 = Vector256.LoadUnsafe(ref block, i + (nuint)Vector256<float>.Count);
+                var x2 = Vector256.LoadUnsafe(ref block, i + 2 * (nuint)Vector256<float>.Count);
+                var x3 = Vector256.LoadUnsafe(ref block, i + 3 * (nuint)Vector256<float>.Count);
+                m0 = Vector256.MaxNative(m0, x0);
+                m1 = Vector256.MaxNative(m1, x1);
+                m2 = Vector256.MaxNative(m2, x2);
+                m3 = Vector256.MaxNative(m3, x3);
+                c0 += x0;
+                c1 += x1;
+                c2 += x2;
+                c3 += x3;
+            }
+            for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
+            {
+                var x0 = Vector256.LoadUnsafe(ref block, i);
+                m0 = Vector256.MaxNative(m0, x0);
+                c0 += x0;
+            }
+            check += Vector256.Sum(c0 + c1 + (c2 + c3));
+            return Rest(ref block, (int)i, count, Largest(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3))), ref check);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(ref float block, int count, float bias, ref float check, ref float sum)
+        {
+            // Sixteen registers: the constants, one max and one check, two sums (an FMA's latency per two vectors).
+            var (scale, b, exponent, one) = (Vector256.Create(Scale), Vector256.Create(bias), Vector256.Create(ExponentBits), Vector256.Create(One));
+            var (k0, k1, k2, k3) = (Vector256.Create(C0), Vector256.Create(C1), Vector256.Create(C2), Vector256.Create(C3));
+            var (m, c) = (Vector256.Create(float.NegativeInfinity), Vector256<float>.Zero);
+            var (s0, s1) = (Vector256<float>.Zero, Vector256<float>.Zero);
+            nuint i = 0, n = (nuint)count;
+            for (; i + 2 * (nuint)Vector256<float>.Count <= n; i += 2 * (nuint)Vector256<float>.Count)
+            {
+                var x0 = Vector256.LoadUnsafe(ref block, i);
+                var x1 = Vector256.LoadUnsafe(ref block, i + (nuint)Vector256<float>.Count);
+                m = Vector256.MaxNative(m, Vector256.MaxNative(x0, x1));
+                c += x0 + x1;
+                s0 = Mass(x0, scale, b, exponent, one, k0, k1, k2, k3, s0);
+                s1 = Mass(x1, scale, b, exponent, one, k0, k1, k2, k3, s1);
+            }
+            for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
+            {
+                var x0 = Vector256.LoadUnsafe(ref block, i);
+                m = Vector256.MaxNative(m, x0);
+                c += x0;
+                s0 = Mass(x0, scale, b, exponent, one, k0, k1, k2, k3, s0);
+            }
+            check += Vector256.Sum(c);
+            sum += Vector256.Sum(s0 + s1);
+            return Rest(ref block, (int)i, count, Largest(m), bias, ref check, ref sum);
+        }
+    }
+
+    private struct Wide512 : IKernel
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Max(ref float block, int count, ref float check)
+        {
+            var (m0, m1) = (Vector512.Create(float.NegativeInfinity), Vector512.Create(float.NegativeInfinity));
+            var (c0, c1) = (Vector512<float>.Zero, Vector512<float>.Zero);
+            nuint i = 0, n = (nuint)count;
+            for (; i + 2 * (nuint)Vector512<float>.Count <= n; i += 2 * (nuint)Vector512<float>.Count)
+            {
+                var x0 = Vector512.LoadUnsafe(ref block, i);
+                var x1 = Vector512.LoadUnsafe(ref block, i + (nuint)Vector512<float>.Count);
+                m0 = Vector512.MaxNative(m0, x0);
+                m1 = Vector512.MaxNative(m1, x1);
+                c0 += x0;
+                c1 += x1;
+            }
+            for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
+            {
+                var x0 = Vector512.LoadUnsafe(ref block, i);
+                m0 = Vector512.MaxNative(m0, x0);
+                c0 += x0;
+            }
+            check += Vector512.Sum(c0 + c1);
+            var max = Vector512.MaxNative(m0, m1);
+            float wide = Largest(Vector256.MaxNative(max.GetLower(), max.GetUpper()));
+            return MathF.Max(wide, Wide256.Max(ref Unsafe.Add(ref block, i), count - (int)i, ref check));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(ref float block, int count, float bias, ref float check, ref float sum)
+        {
+            var (scale, b, exponent, one) = (Vector512.Create(Scale), Vector512.Create(bias), Vector512.Create(ExponentBits), Vector512.Create(One));
+            var (k0, k1, k2, k3) = (Vector512.Create(C0), Vector512.Create(C1), Vector512.Create(C2), Vector512.Create(C3));
+            var (m0, m1) = (Vector512.Create(float.NegativeInfinity), Vector512.Create(float.NegativeInfinity));
+            var (c0, c1) = (Vector512<float>.Zero, Vector512<float>.Zero);
+            var (s0, s1) = (Vector512<float>.Zero, Vector512<float>.Zero);
+            nuint i = 0, n = (nuint)count;
+            for (; i + 2 * (nuint)Vector512<float>.Count <= n; i += 2 * (nuint)Vector512<float>.Count)
+            {
+                var x0 = Vector512.LoadUnsafe(ref block, i);
+                var x1 = Vector512.LoadUnsafe(ref block, i + (nuint)Vector512<float>.Count);
+                m0 = Vector512.MaxNative(m0, x0);
+                m1 = Vector512.MaxNative(m1, x1);
+                c0 += x0;
+                c1 += x1;
+                s0 = Mass(x0, scale, b, exponent, one, k0, k1, k2, k3, s0);
+                s1 = Mass(x1, scale, b, exponent, one, k0, k1, k2, k3, s1);
+            }
+            for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
+            {
+                var x0 = Vector512.LoadUnsafe(ref block, i);
+                m0 = Vector512.MaxNative(m0, x0);
+                c0 += x0;
+                s0 = Mass(x0, scale, b, exponent, one, k0, k1, k2, k3, s0);
+            }
+            check += Vector512.Sum(c0 + c1);
+            sum += Vector512.Sum(s0 + s1);
+            var max = Vector512.MaxNative(m0, m1);
+            float wide = Largest(Vector256.MaxNative(max.GetLower(), max.GetUpper()));
+            return MathF.Max(wide, Wide256.Sum(ref Unsafe.Add(ref block, i), count - (int)i, bias, ref check, ref sum));
+        }
+    }
+
     /// <summary>sum + e^(x − reference), the kernels' way (0 more than 87 below the reference, and for NaN); the bias is
     /// <see cref="BiasOf"/> the reference. The vectors' value lane for lane.</summary>
     public static float Mass(float x, float bias, float sum)
     {
         float y = MathF.FusedMultiplyAdd(x, Scale, bias);
         int bits = !(y > 0) ? 0 : y < 2147483648f ? (int)y : int.MinValue;   // what the vector conversion gives
-        float power = BitConverter.Int32BitsToSingle(bits & ExponentBits);
-        float m = BitConverter.Int32BitsToSingle(bits & MantissaBits | One);
-        return MathF.FusedMultiplyAdd(power, Cubic(m), sum);
+        int power = bits & ExponentBits;
+        float m = BitConverter.Int32BitsToSingle(bits ^ power | One);
+        return MathF.FusedMultiplyAdd(BitConverter.Int32BitsToSingle(power), Cubic(m), sum);
     }
 
     /// <summary>2^(m − 1) for m in [1, 2), to within <see cref="CubicError"/>.</summary>
@@ -255,26 +304,27 @@ internal static class LogitBlocks
 
     public static float BiasOf(float reference) => (float)(Bias - (double)reference * Scale);
 
+    // The exponent bits of the integer are 2^k; without them, under the exponent of 1, they are m = 1 + f.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Mass(Vector512<float> x, Vector512<float> scale, Vector512<float> bias, Vector512<float> sum)
+    private static Vector512<float> Mass(Vector512<float> x, Vector512<float> scale, Vector512<float> bias, Vector512<int> exponent,
+        Vector512<int> one, Vector512<float> k0, Vector512<float> k1, Vector512<float> k2, Vector512<float> k3, Vector512<float> sum)
     {
         var bits = Vector512.ConvertToInt32Native(Vector512.MaxNative(Vector512.FusedMultiplyAdd(x, scale, bias), Vector512<float>.Zero));
-        var power = (bits & Vector512.Create(ExponentBits)).AsSingle();
-        var m = (bits & Vector512.Create(MantissaBits) | Vector512.Create(One)).AsSingle();
-        var p = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(
-            Vector512.Create(C3), m, Vector512.Create(C2)), m, Vector512.Create(C1)), m, Vector512.Create(C0));
-        return Vector512.FusedMultiplyAdd(power, p, sum);
+        var power = bits & exponent;
+        var m = ((bits ^ power) | one).AsSingle();
+        var p = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(k3, m, k2), m, k1), m, k0);
+        return Vector512.FusedMultiplyAdd(power.AsSingle(), p, sum);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Mass(Vector256<float> x, Vector256<float> scale, Vector256<float> bias, Vector256<float> sum)
+    private static Vector256<float> Mass(Vector256<float> x, Vector256<float> scale, Vector256<float> bias, Vector256<int> exponent,
+        Vector256<int> one, Vector256<float> k0, Vector256<float> k1, Vector256<float> k2, Vector256<float> k3, Vector256<float> sum)
     {
         var bits = Vector256.ConvertToInt32Native(Vector256.MaxNative(Vector256.FusedMultiplyAdd(x, scale, bias), Vector256<float>.Zero));
-        var power = (bits & Vector256.Create(ExponentBits)).AsSingle();
-        var m = (bits & Vector256.Create(MantissaBits) | Vector256.Create(One)).AsSingle();
-        var p = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(
-            Vector256.Create(C3), m, Vector256.Create(C2)), m, Vector256.Create(C1)), m, Vector256.Create(C0));
-        return Vector256.FusedMultiplyAdd(power, p, sum);
+        var power = bits & exponent;
+        var m = ((bits ^ power) | one).AsSingle();
+        var p = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(k3, m, k2), m, k1), m, k0);
+        return Vector256.FusedMultiplyAdd(power.AsSingle(), p, sum);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -71,7 +71,7 @@ internal static class LogitBlocks
             _ => Scan<Narrow>(logits, maxima, sums, references, withSums, out special, out margin),
         };
 
-    // One instantiation per width: each width's loops compiled on their own, for the registers' sake.
+    // One instantiation per width.
     private static float Scan<TKernel>(ReadOnlySpan<float> logits, Span<float> maxima, Span<float> sums,
         Span<float> references, bool withSums, out Special special, out double margin) where TKernel : struct, IKernel
     {
@@ -118,7 +118,8 @@ internal static class LogitBlocks
     }
 
     /// <summary>A block's pass at one width: its largest logit, its logits added to <c>check</c>, and for Sum its
-    /// Σ e^(x − reference) added to <c>sum</c>.</summary>
+    /// Σ e^(x − reference) added to <c>sum</c>. The vector kernels are never inlined: compiled on their own, a caller's
+    /// profile (a sampler that never asked for masses) cannot leave them cold, and their registers are their own.</summary>
     private interface IKernel
     {
         static abstract float Max(ref float block, int count, ref float check);
@@ -160,7 +161,7 @@ internal static class LogitBlocks
 
     private struct Wide256 : IKernel
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public static float Max(ref float block, int count, ref float check)
         {
             // Four of each accumulator: the adds' latency, not their throughput, would set the pace with fewer.
@@ -193,7 +194,7 @@ internal static class LogitBlocks
             return Rest(ref block, (int)i, count, Largest(Vector256.MaxNative(Vector256.MaxNative(m0, m1), Vector256.MaxNative(m2, m3))), ref check);
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public static float Sum(ref float block, int count, float bias, ref float check, ref float sum)
         {
             // Sixteen registers: the constants, one max and one check, two sums (an FMA's latency per two vectors).
@@ -226,7 +227,7 @@ internal static class LogitBlocks
 
     private struct Wide512 : IKernel
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public static float Max(ref float block, int count, ref float check)
         {
             var (m0, m1) = (Vector512.Create(float.NegativeInfinity), Vector512.Create(float.NegativeInfinity));
@@ -253,7 +254,7 @@ internal static class LogitBlocks
             return MathF.Max(wide, Wide256.Max(ref Unsafe.Add(ref block, i), count - (int)i, ref check));
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public static float Sum(ref float block, int count, float bias, ref float check, ref float sum)
         {
             var (scale, b, exponent, one) = (Vector512.Create(Scale), Vector512.Create(bias), Vector512.Create(ExponentBits), Vector512.Create(One));

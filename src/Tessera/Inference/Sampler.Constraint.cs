@@ -32,15 +32,14 @@ public sealed partial class Sampler
                 return token;
             }
         }
-        // The mask joins bias and penalties in AdjustLogits, so every later step (the head-only selection re-adjusts
-        // the logits after compacting them) sees it, and the choice is the one banning by logit bias would make.
+        // The mask joins bias and penalties in AdjustLogits (which then always copies the logits), so every later step
+        // reads the masked logits, and the choice is the one banning by logit bias would make.
         var maskStart = System.Diagnostics.Stopwatch.GetTimestamp();
         _mask = constraint.AllowedTokens();
         _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - maskStart;
         try
         {
-            AdjustLogits(logits, history);
-            return Choose(logits, history);
+            return Choose(AdjustLogits(logits, history));
         }
         finally
         {
@@ -64,8 +63,8 @@ public sealed partial class Sampler
     private void ApplyMask(TokenMask mask)
     {
         Span<float> kept = mask.Extra.Length <= 64 ? stackalloc float[mask.Extra.Length] : new float[mask.Extra.Length];
-        for (var i = 0; i < mask.Extra.Length; i++) kept[i] = _logits[mask.Extra[i]];
-        var logits = _logits.AsSpan();
+        for (var i = 0; i < mask.Extra.Length; i++) kept[i] = _adjusted[mask.Extra[i]];
+        var logits = _adjusted.AsSpan();
         var bits = mask.Bits;
         var vectors = Vector256.IsHardwareAccelerated;
         var banned = Vector256.Create(float.NegativeInfinity);
@@ -98,7 +97,7 @@ public sealed partial class Sampler
             for (var i = 0; i < block.Length; i++)
                 if ((word >> i & 1) == 0) block[i] = float.NegativeInfinity;
         }
-        for (var i = 0; i < mask.Extra.Length; i++) _logits[mask.Extra[i]] = kept[i];
+        for (var i = 0; i < mask.Extra.Length; i++) _adjusted[mask.Extra[i]] = kept[i];
     }
 
     // [256]: lane i all ones where bit i of the index is set.

@@ -1,14 +1,18 @@
-// The sampler's common cases without a scalar exp per vocabulary entry (issue 13: ~2 ms a token before). Greedy is a
-// vector max and a vector search. Plain temperature sampling computes every weight in vectors with F32Exp, except the
-// tokens within DrawSpan of the maximum, whose weights MathF.Exp gives exactly as the exact path does; the weights are
-// summed per block, and the draw walks only the block where it lands. Top-k, top-p and min-p run the exact path's
-// selection (Sampler.Truncation.cs) on the head, the candidates within 8 (then 16) logits of the maximum, when the
-// selection provably ends there: top-k when the head holds more than k tokens, top-p when the head's buckets reach p of
-// the total mass (the tail's mass added in vector exp), min-p when its threshold lies inside the head; otherwise on every
-// candidate, as before. The draw after a filter is the exact path's. What can differ from the exact path: the tail's
-// weights (F32Exp is about 1 ulp from MathF.Exp, on weights below e^-8 of the largest) and the order of double sums,
-// which move the draw's target or top-p's boundary by parts in 10^8 of the tail's mass (docs/sampling.md); the tests
-// count identical tokens.
+// The sampler's common cases without a scalar exp per vocabulary entry (issue 13: ~2 ms a token before). Every call
+// starts with one pass over the logits (LogitBlocks: the largest of each block of 512, and for top-p each block's mass
+// to within 10^-4, without exp), read where the caller left them unless bias, penalties or a mask needed a copy.
+// Greedy then searches only the first block holding the maximum. Plain temperature sampling computes every weight in
+// vectors with F32Exp, except the tokens within DrawSpan of the maximum, whose weights MathF.Exp gives exactly as the
+// exact path does; the weights are summed per block, and the draw walks only the block where it lands. Top-k, top-p and
+// min-p run the exact path's selection (Sampler.Truncation.cs) on the head, read from the blocks whose largest logit
+// is in it, when the selection provably ends there: top-k on the buckets down to the (k + 1)-th largest block maximum
+// (more than k tokens), top-p and min-p on the candidates within 8 (then 16) logits of the maximum, top-p when the
+// head's buckets reach p of the total mass whatever the tail's mass within its bounds (the blocks' masses; F32Exp's
+// sum when they leave it open), min-p when its threshold lies inside the head; otherwise on every candidate, as
+// before. The draw after a filter is the exact path's. What can differ from the exact path: the weights of plain
+// temperature sampling and top-p's tail in the rare F32Exp fallback (F32Exp is about 1 ulp from MathF.Exp, on weights
+// below e^-8 of the largest) and the order of double sums, which move the draw's target or top-p's boundary by parts in
+// 10^8 of the tail's mass (docs/sampling.md); the tests count identical tokens.
 
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -25,7 +29,6 @@ public sealed partial class Sampler
     private const float DrawSpan = 8;
     private const int BlockLength = 4096;
     private const int HeadMost = 8192;
-    private const int NearBuckets = (int)(4 * BucketsPerLogit);   // 4 logits below the head: the near tail
 
     /// <summary>The heads the filters try, in buckets of Sampler.Truncation.cs below the maximum: 8 logits, then 16.</summary>
     private static readonly int[] HeadBuckets = [(int)(8 * BucketsPerLogit), (int)(16 * BucketsPerLogit)];
@@ -34,47 +37,72 @@ public sealed partial class Sampler
     private double _tailLow, _tailHigh; // bounds of Σ exp(logit − max) over the candidates outside the head (top-p's total)
     private int _headLimit = Buckets;   // the buckets the candidate list covers: Buckets, or HeadBuckets for the head only
 
+    /// <summary>Test hook: the bounds of the tail's mass the last <see cref="PrepareHead"/> found.</summary>
+    internal (double Low, double High) TailBounds => (_tailLow, _tailHigh);
+
     /// <summary>Test hook: always take the exact path (a scalar exp per candidate), the reference of the fast one.</summary>
     internal bool ExactPath { get; set; }
 
-    /// <summary>The largest adjusted logit (_maxLogit) and, for greedy, its lowest id (_argmax), with the exact path's
-    /// checks.</summary>
-    internal void Scan(bool argmax = false)
+    /// <summary>Test hook: the vector width of the passes (the widest the machine accelerates unless a test asks for less).</summary>
+    internal LogitBlocks.Width Width { get; init; } = LogitBlocks.Widest;
+
+    // Set by Scan: per block of LogitBlocks.Length logits, the largest, and with the tail's mass a bound of
+    // Σ e^(logit − reference) against the reference, and the bounds' relative rounding.
+    private readonly float[] _blockMaxima, _blockMasses, _blockReferences;
+    private bool _haveBlockMasses;
+    private double _blockMargin;
+
+    /// <summary>Whether the selection may want <see cref="Tail.Bounds"/>, which needs the blocks' masses from <see cref="Scan"/>.</summary>
+    private bool NeedsTailMass => !ExactPath && _topK == 0 && _topP < 1;
+
+    /// <summary>The largest adjusted logit (_maxLogit) and each block's largest, with the exact path's checks; with
+    /// <paramref name="withTailMass"/> also the blocks' bounded masses (top-p's tail).</summary>
+    internal void Scan(ReadOnlySpan<float> logits, bool withTailMass = false)
     {
-        var logits = _logits.AsSpan();
-        _argmax = -1;
-        var max = argmax
-            ? LogitScan.Max(logits, out _argmax, out var hasNaN, out _hasNegativeInfinity)
-            : LogitScan.Max(logits, out hasNaN, out _hasNegativeInfinity);
+        var max = LogitBlocks.Scan(logits, _blockMaxima, _blockMasses, _blockReferences, withTailMass, Width,
+            out var special, out _blockMargin);
+        _haveBlockMasses = withTailMass;
+        _hasNegativeInfinity = special == LogitBlocks.Special.NegativeInfinity;
+        var hasNaN = false;
+        // A NaN or an infinity (or an overflow of the check's sum): the exact checks, and with no NaN the maximum stands.
+        if (special == LogitBlocks.Special.Unknown) LogitScan.Max(logits, out hasNaN, out _hasNegativeInfinity);
         if (hasNaN)
-            throw new ArgumentException(
-                $"the logit of token {Array.FindIndex(_logits, float.IsNaN)} is NaN; the model's output is broken", "logits");
+        {
+            var nan = 0;
+            while (!float.IsNaN(logits[nan])) nan++;
+            throw new ArgumentException($"the logit of token {nan} is NaN; the model's output is broken", "logits");
+        }
         if (max == float.NegativeInfinity)
             throw new ArgumentException(
                 "no token can be sampled: every logit is -infinity (are all tokens banned by LogitBias?)", "logits");
-        if (max == float.PositiveInfinity)
-            throw new ArgumentException($"the logit of token {Argmax()} is +infinity; the model's output is broken", "logits");
         _maxLogit = max;
+        if (max == float.PositiveInfinity)
+            throw new ArgumentException($"the logit of token {Argmax(logits)} is +infinity; the model's output is broken", "logits");
     }
 
-    private int _argmax;
-
-    /// <summary>The lowest id holding the largest adjusted logit (after <see cref="Scan"/>).</summary>
-    private int Argmax() => _argmax >= 0 ? _argmax : LogitScan.IndexOf(_logits, _maxLogit);
+    /// <summary>The lowest id holding the largest adjusted logit (after <see cref="Scan"/>): in the first block whose
+    /// largest it is.</summary>
+    private int Argmax(ReadOnlySpan<float> logits)
+    {
+        var b = 0;
+        while (_blockMaxima[b] != _maxLogit) b++;   // == as floats compare: a block's −0 is the maximum +0
+        int start = b * LogitBlocks.Length;
+        return start + LogitScan.IndexOf(logits[start..], _maxLogit);
+    }
 
     private bool _hasNegativeInfinity;
 
     /// <summary>Softmax at the temperature over every token and one draw from it, as <see cref="Draw"/> over the whole
     /// vocabulary (banned tokens weigh 0 and are skipped there too).</summary>
-    private int DrawFromAll()
+    private int DrawFromAll(ReadOnlySpan<float> logits)
     {
-        int vocabulary = _logits.Length, blocks = (vocabulary + BlockLength - 1) / BlockLength;
+        int vocabulary = logits.Length, blocks = (vocabulary + BlockLength - 1) / BlockLength;
         float temperature = _temperature, scaledMax = _maxLogit / temperature;
         double total = 0;
         for (int b = 0; b < blocks; b++)
         {
             int start = b * BlockLength, length = Math.Min(BlockLength, vocabulary - start);
-            total += _blockSums[b] = Weigh(_logits.AsSpan(start, length), _weights.AsSpan(start, length), temperature, scaledMax);
+            total += _blockSums[b] = Weigh(logits.Slice(start, length), _weights.AsSpan(start, length), temperature, scaledMax, Width);
         }
 
         var target = _rng.NextDouble() * total;
@@ -94,22 +122,42 @@ public sealed partial class Sampler
         if (last >= 0) return last;   // rounding left the target just above the total
         for (int i = block * BlockLength - 1; i >= 0; i--)
             if (weights[i] != 0) return i;
-        return Argmax();
+        return Argmax(logits);
     }
 
     /// <summary>weights[i] = exp(logits[i] / temperature − scaledMax) (MathF.Exp within DrawSpan of 0, else F32Exp);
     /// returns their sum.</summary>
-    internal static double Weigh(ReadOnlySpan<float> logits, Span<float> weights, float temperature, float scaledMax)
+    internal static double Weigh(ReadOnlySpan<float> logits, Span<float> weights, float temperature, float scaledMax,
+        LogitBlocks.Width width = LogitBlocks.Width.Vector512)
     {
+        width = (LogitBlocks.Width)Math.Min((int)width, (int)LogitBlocks.Widest);
         int i = 0;
         double sum = 0;
-        if (Vector256.IsHardwareAccelerated)
+        ref var source = ref MemoryMarshal.GetReference(logits);
+        ref var destination = ref MemoryMarshal.GetReference(weights);
+        bool scale = temperature != 1;   // x / 1 is x
+        if (width == LogitBlocks.Width.Vector512)
+        {
+            var (t, m, head) = (Vector512.Create(temperature), Vector512.Create(scaledMax), Vector512.Create(-DrawSpan));
+            var (low, high) = (Vector512<double>.Zero, Vector512<double>.Zero);
+            for (; i <= logits.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var logit = Vector512.LoadUnsafe(ref source, (nuint)i);
+                var x = (scale ? logit / t : logit) - m;
+                var w = F32Exp.Exp(x);
+                ulong exact = Vector512.GreaterThanOrEqual(x, head).ExtractMostSignificantBits();
+                if (exact != 0) w = Vector512.Create(Exact(w.GetLower(), x.GetLower(), (uint)exact & 0xFF), Exact(w.GetUpper(), x.GetUpper(), (uint)exact >> 8));
+                w.StoreUnsafe(ref destination, (nuint)i);
+                var (l, h) = Vector512.Widen(w);
+                low += l;
+                high += h;
+            }
+            sum = Vector512.Sum(low + high);
+        }
+        if (width != LogitBlocks.Width.Scalar)
         {
             var (t, m, head) = (Vector256.Create(temperature), Vector256.Create(scaledMax), Vector256.Create(-DrawSpan));
             var (low, high) = (Vector256<double>.Zero, Vector256<double>.Zero);
-            ref var source = ref MemoryMarshal.GetReference(logits);
-            ref var destination = ref MemoryMarshal.GetReference(weights);
-            bool scale = temperature != 1;   // x / 1 is x
             for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var logit = Vector256.LoadUnsafe(ref source, (nuint)i);
@@ -122,7 +170,7 @@ public sealed partial class Sampler
                 low += l;
                 high += h;
             }
-            sum = Vector256.Sum(low + high);
+            sum += Vector256.Sum(low + high);
         }
         for (; i < logits.Length; i++)
         {
@@ -136,6 +184,7 @@ public sealed partial class Sampler
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Vector256<float> Exact(Vector256<float> w, Vector256<float> x, uint lanes)
     {
+        if (lanes == 0) return w;
         Span<float> values = stackalloc float[Vector256<float>.Count];
         w.CopyTo(values);
         for (; lanes != 0; lanes &= lanes - 1)
@@ -152,109 +201,163 @@ public sealed partial class Sampler
     private static readonly Tail[] BoundsThenMass = [Tail.Bounds, Tail.Mass], NoTail = [Tail.None];
 
     /// <summary>The candidate list restricted to the head: every token whose bucket is below <paramref name="limit"/>, in
-    /// id order, compacted to the front of _logits and _ids. Returns how many are in the head. The tail's mass
-    /// Σ exp(logit − max) goes into [_tailLow, _tailHigh]: with <see cref="Tail.Bounds"/> bounds a power of two apart per
-    /// token (cheap: no exp), with <see cref="Tail.Mass"/> F32Exp's sum (both ends).</summary>
-    internal int PrepareHead(int limit, Tail tail)
+    /// id order, at the front of _logits and _ids, read only from the blocks whose largest logit is in the head. Returns
+    /// how many are in the head (any number above HeadMost once there are more). The tail's mass Σ exp(logit − max) goes
+    /// into [_tailLow, _tailHigh]: with <see cref="Tail.Bounds"/> F32Exp's sum in the blocks read and the bounds of
+    /// <see cref="Scan"/>'s block masses for the others (cheap: no exp), with <see cref="Tail.Mass"/> F32Exp's sum over
+    /// every block (both ends).</summary>
+    internal int PrepareHead(ReadOnlySpan<float> logits, int limit, Tail tail)
     {
-        var logits = _logits;
-        float max = _maxLogit;
-        int n = 0, i = 0;
-        double mass = 0, power = 0, fractionSum = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (tail == Tail.Bounds && !_haveBlockMasses)
+            throw new InvalidOperationException("the tail's bounds need the block masses of Scan(withTailMass: true)");
+        float max = _maxLogit, reference = float.NaN;
+        int n = 0;
+        double mass = 0, bound = 0, scale = 0;
+        for (int b = 0; b < _blockMaxima.Length; b++)
         {
-            var (vmax, perLogit, vlimit) = (Vector256.Create(max), Vector256.Create(BucketsPerLogit), Vector256.Create((float)limit));
-            var vnear = Vector256.Create((float)(limit + NearBuckets));
-            var (low, high) = (Vector256<double>.Zero, Vector256<double>.Zero);
-            var (powers, fractions) = (Vector256<float>.Zero, Vector256<float>.Zero);
-            ref var source = ref MemoryMarshal.GetArrayDataReference(logits);
-            for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            int start = b * LogitBlocks.Length;
+            var block = logits.Slice(start, Math.Min(LogitBlocks.Length, logits.Length - start));
+            if (BucketOf(max, _blockMaxima[b]) < limit)
             {
-                var logit = Vector256.LoadUnsafe(ref source, (nuint)i);
-                // BucketOf's distance, so that "in the head" means "in a bucket below the limit" exactly.
-                var distance = (vmax - logit) * perLogit;
-                var inHead = Vector256.LessThan(distance, vlimit);
-                if (tail == Tail.Mass)
-                {
-                    var (l, h) = Vector256.Widen(Vector256.AndNot(F32Exp.Exp(logit - vmax), inHead));
-                    low += l;
-                    high += h;
-                }
-                else if (tail == Tail.Bounds)
-                {
-                    // The near tail (the NearBuckets below the head) in F32Exp, the far tail in bounds.
-                    var near = Vector256.LessThan(distance, vnear);
-                    if (Vector256.AndNot(near, inHead) != Vector256<float>.Zero)
-                    {
-                        var (l, h) = Vector256.Widen(Vector256.AndNot(F32Exp.Exp(logit - vmax), inHead) & near);
-                        low += l;
-                        high += h;
-                    }
-                    var (p, f) = PowerAndFraction(logit - vmax);
-                    powers += Vector256.AndNot(p, near);
-                    fractions += Vector256.AndNot(f, near);
-                }
-                for (uint lanes = inHead.ExtractMostSignificantBits(); lanes != 0; lanes &= lanes - 1)
-                {
-                    int lane = BitOperations.TrailingZeroCount(lanes);
-                    logits[n] = logit.GetElement(lane);   // n ≤ i + lane: never a value still to be read
-                    _ids[n++] = i + lane;
-                }
+                n = CollectHead(block, start, limit, tail != Tail.None, n, ref mass);
+                if (n > HeadMost) return n;
             }
-            mass = Vector256.Sum(low + high);
-            power = Vector256.Sum(Vector256.WidenLower(powers) + Vector256.WidenUpper(powers));
-            fractionSum = Vector256.Sum(Vector256.WidenLower(fractions) + Vector256.WidenUpper(fractions));
-        }
-        for (; i < logits.Length; i++)
-        {
-            var logit = logits[i];
-            if (BucketOf(max, logit) >= limit)
+            else if (tail == Tail.Mass)
+                mass += TailMass(block);
+            else if (tail == Tail.Bounds)
             {
-                if (tail == Tail.Mass) mass += F32Exp.Exp(logit - max);
-                else if (tail == Tail.Bounds && BucketOf(max, logit) < limit + NearBuckets)
-                    mass += F32Exp.Exp(logit - max);
-                else if (tail == Tail.Bounds)
-                {
-                    var (p, f) = PowerAndFraction(Vector256.Create(logit - max));
-                    power += p.ToScalar();
-                    fractionSum += f.ToScalar();
-                }
-                continue;
+                // The references change only where a block raised the running maximum: one exp for each.
+                if (_blockReferences[b] != reference) scale = Math.Exp((double)(reference = _blockReferences[b]) - max);
+                bound += _blockMasses[b] * scale;
             }
-            logits[n] = logit;
-            _ids[n++] = i;
         }
         if (tail == Tail.Bounds)
         {
-            // The near tail is F32Exp's sum, within 10^-6 of MathF.Exp's. In the far tail e^x = 2^k·2^f with k = ⌊x·log2 e⌋,
-            // f in [0, 1), and 1 + f·ln 2 ≤ 2^f ≤ 1 + f (2^f is convex): it lies within Σ2^k + ln 2·Σf·2^k and
-            // Σ2^k + Σf·2^k. Margins: a float sum of m positive terms rounds by less than m·2^-24 of it (m sums per lane);
-            // x·log2 e's rounding moves f by under 10^-5; MathF.Exp's own rounding and underflow (to zero below 2^-126)
-            // add 10^-6 and 10^-30.
-            double rounding = (logits.Length / Vector256<float>.Count + logits.Length % Vector256<float>.Count + 1) * 6e-8 + 2e-5;
-            _tailHigh = mass * (1 + 1e-6) + (power + fractionSum) * (1 + rounding) + 1e-30;
-            _tailLow = Math.Max(0, mass * (1 - 1e-6) + (power + Math.Log(2) * fractionSum) * (1 - rounding) - 1e-30);
+            // F32Exp is within 10^-6 of MathF.Exp; the block masses are within their margin of Σ e^(x − reference) (which
+            // also covers the exact path's rounding of logit − max), but for the tokens more than 87 below the reference,
+            // which count 0 there and weigh less than 2^-126 each.
+            _tailHigh = mass * (1 + 1e-6) + bound * (1 + _blockMargin) + logits.Length * 1.2e-38;
+            _tailLow = Math.Max(0, mass * (1 - 1e-6) + bound * (1 - _blockMargin));
         }
         else
             _tailLow = _tailHigh = mass;
         return n;
     }
 
-    /// <summary>For x ≤ 0 (−∞ included): 2^k and f·2^k, with k = ⌊x·log2 e⌋ (at least −126) and f = x·log2 e − k.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Power, Vector256<float> Fraction) PowerAndFraction(Vector256<float> x)
+    /// <summary>Appends the block's tokens in the head to the candidate list after the first <paramref name="n"/>;
+    /// returns the new count. With <paramref name="withMass"/> adds F32Exp's weights of the others to
+    /// <paramref name="mass"/>.</summary>
+    private int CollectHead(ReadOnlySpan<float> block, int start, int limit, bool withMass, int n, ref double mass)
     {
-        var t = Vector256.Max(x * Vector256.Create(1.44269504f), Vector256.Create(-126f));
-        var k = Vector256.Floor(t);
-        var power = Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
-        return (power, (t - k) * power);
+        float max = _maxLogit;
+        int i = 0;
+        ref var source = ref MemoryMarshal.GetReference(block);
+        if (Width == LogitBlocks.Width.Vector512)
+        {
+            var (vmax, perLogit, vlimit) = (Vector512.Create(max), Vector512.Create(BucketsPerLogit), Vector512.Create((float)limit));
+            var (low, high) = (Vector512<double>.Zero, Vector512<double>.Zero);
+            for (; i <= block.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var logit = Vector512.LoadUnsafe(ref source, (nuint)i);
+                // BucketOf's distance, so that "in the head" means "in a bucket below the limit" exactly.
+                var inHead = Vector512.LessThan((vmax - logit) * perLogit, vlimit);
+                if (withMass)
+                {
+                    var (l, h) = Vector512.Widen(Vector512.AndNot(F32Exp.Exp(logit - vmax), inHead));
+                    low += l;
+                    high += h;
+                }
+                for (ulong lanes = inHead.ExtractMostSignificantBits(); lanes != 0; lanes &= lanes - 1)
+                {
+                    int lane = BitOperations.TrailingZeroCount(lanes);
+                    _logits[n] = block[i + lane];
+                    _ids[n++] = start + i + lane;
+                }
+            }
+            mass += Vector512.Sum(low + high);
+        }
+        if (Width != LogitBlocks.Width.Scalar)
+        {
+            var (vmax, perLogit, vlimit) = (Vector256.Create(max), Vector256.Create(BucketsPerLogit), Vector256.Create((float)limit));
+            var (low, high) = (Vector256<double>.Zero, Vector256<double>.Zero);
+            for (; i <= block.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var logit = Vector256.LoadUnsafe(ref source, (nuint)i);
+                var inHead = Vector256.LessThan((vmax - logit) * perLogit, vlimit);
+                if (withMass)
+                {
+                    var (l, h) = Vector256.Widen(Vector256.AndNot(F32Exp.Exp(logit - vmax), inHead));
+                    low += l;
+                    high += h;
+                }
+                for (uint lanes = inHead.ExtractMostSignificantBits(); lanes != 0; lanes &= lanes - 1)
+                {
+                    int lane = BitOperations.TrailingZeroCount(lanes);
+                    _logits[n] = block[i + lane];
+                    _ids[n++] = start + i + lane;
+                }
+            }
+            mass += Vector256.Sum(low + high);
+        }
+        for (; i < block.Length; i++)
+        {
+            var logit = block[i];
+            if (BucketOf(max, logit) < limit)
+            {
+                _logits[n] = logit;
+                _ids[n++] = start + i;
+            }
+            else if (withMass)
+                mass += F32Exp.Exp(logit - max);
+        }
+        return n;
+    }
+
+    /// <summary>F32Exp's Σ exp(logit − max) over the block.</summary>
+    private double TailMass(ReadOnlySpan<float> block)
+    {
+        float max = _maxLogit;
+        int i = 0;
+        double mass = 0;
+        ref var source = ref MemoryMarshal.GetReference(block);
+        if (Width == LogitBlocks.Width.Vector512)
+        {
+            var (vmax, low, high) = (Vector512.Create(max), Vector512<double>.Zero, Vector512<double>.Zero);
+            for (; i <= block.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var (l, h) = Vector512.Widen(F32Exp.Exp(Vector512.LoadUnsafe(ref source, (nuint)i) - vmax));
+                low += l;
+                high += h;
+            }
+            mass += Vector512.Sum(low + high);
+        }
+        if (Width != LogitBlocks.Width.Scalar)
+        {
+            var (vmax, low, high) = (Vector256.Create(max), Vector256<double>.Zero, Vector256<double>.Zero);
+            for (; i <= block.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var (l, h) = Vector256.Widen(F32Exp.Exp(Vector256.LoadUnsafe(ref source, (nuint)i) - vmax));
+                low += l;
+                high += h;
+            }
+            mass += Vector256.Sum(low + high);
+        }
+        for (; i < block.Length; i++) mass += F32Exp.Exp(block[i] - max);
+        return mass;
     }
 
     /// <summary>Top-k, top-p and min-p on the head (the exact path's selection), or −1 when no head settles it and every
-    /// candidate must be looked at. A head that does not settle it leaves the adjusted logits to be computed again.</summary>
-    private int TruncateHead(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    /// candidate must be looked at.</summary>
+    private int TruncateHead(ReadOnlySpan<float> logits)
     {
         bool topK = _topK > 0, topP = _topP < 1;
+        // Top-k runs on the head only when the head has more than k tokens: then so has the vocabulary, as the exact
+        // path requires to run it, and the k largest are all in the head. After top-k, top-p sees the k tokens whole.
+        if (topK && TopKLimit() is var topKLimit and > 0)
+        {
+            int n = PrepareHead(logits, topKLimit, Tail.None);
+            if (n > _topK && n <= HeadMost) return Truncate(n);
+        }
         foreach (int limit in HeadBuckets)
         {
             // Min-p alone must keep every token down to max + ln(minP); a bucket of margin covers the float rounding.
@@ -263,20 +366,30 @@ public sealed partial class Sampler
             // nucleus open.
             foreach (var tail in topP && !topK ? BoundsThenMass : NoTail)
             {
-                int n = PrepareHead(limit, tail);
+                int n = PrepareHead(logits, limit, tail);
                 // A head of a good part of the vocabulary (a flat distribution) saves nothing over the exact path.
-                if (n > HeadMost) { AdjustLogits(logits, history); return -1; }
-                // Top-k runs on the head only when the head has more than k tokens: then so has the vocabulary, as the
-                // exact path requires to run it, and the k largest are all in the head.
-                if (topK && n <= _topK) { AdjustLogits(logits, history); break; }
-                _headLimit = topK ? Buckets : limit;   // after top-k, top-p sees the k kept tokens whole
+                if (n > HeadMost) return -1;
+                if (topK && n <= _topK) break;
+                _headLimit = topK ? Buckets : limit;
                 try { n = Truncate(n); }
                 finally { _headLimit = Buckets; }
                 if (n >= 0) return n;
-                AdjustLogits(logits, history);   // the head was compacted over the adjusted logits
                 if (n != Ambiguous) break;
             }
         }
         return -1;
+    }
+
+    /// <summary>For top-k: the limit of a head that holds more than k tokens, from the blocks' maxima, which are that
+    /// many distinct tokens: the buckets down to the one holding the (k + 1)-th largest maximum. 0 when there are not
+    /// k + 1 blocks, or when that bucket is the last (which holds −infinity too).</summary>
+    private int TopKLimit()
+    {
+        if (_topK >= _blockMaxima.Length) return 0;
+        Array.Clear(_bucketCounts);
+        foreach (var blockMax in _blockMaxima) _bucketCounts[BucketOf(_maxLogit, blockMax)]++;
+        int seen = 0, bucket = 0;
+        while (seen + _bucketCounts[bucket] <= _topK) seen += _bucketCounts[bucket++];
+        return bucket < Buckets - 1 ? bucket + 1 : 0;
     }
 }

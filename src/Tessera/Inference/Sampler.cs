@@ -26,6 +26,8 @@ public sealed partial class Sampler
 
     private readonly int[] _counts;         // [vocab] occurrences in the penalty window; all zero between calls
 
+    private readonly float[] _adjusted;     // [vocab] the logits after bias, penalties and mask, when any applies
+
     // The candidates still in the running, as parallel arrays (llama.cpp's llama_token_data_array): the first n entries
     // are live, in id order after Prepare and in no particular order after the filters.
     private readonly float[] _logits;       // [vocab] logit after bias and penalties
@@ -70,6 +72,7 @@ public sealed partial class Sampler
         }
 
         _counts = new int[vocabularySize];
+        _adjusted = new float[vocabularySize];
         _logits = new float[vocabularySize];
         _ids = new int[vocabularySize];
         _identity = [.. Enumerable.Range(0, vocabularySize)];
@@ -79,6 +82,9 @@ public sealed partial class Sampler
         _spareWeights = new float[vocabularySize];
         _bucketOf = new ushort[vocabularySize];
         _blockSums = new double[(vocabularySize + BlockLength - 1) / BlockLength];
+        _blockMaxima = new float[LogitBlocks.Count(vocabularySize)];
+        _blockMasses = new float[_blockMaxima.Length];
+        _blockReferences = new float[_blockMaxima.Length];
         Seed = options.Seed ?? RandomSeed();
         _rng = new Xoshiro256(Seed);
     }
@@ -103,53 +109,56 @@ public sealed partial class Sampler
     /// generator; otherwise one draw from the generator per call.</returns>
     /// <exception cref="ArgumentException">Wrong logits length, a history token outside the vocabulary, a NaN or
     /// +infinity logit, or no token left to choose (every logit −infinity, e.g. all banned by logit bias).</exception>
-    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
-    {
-        AdjustLogits(logits, history);
-        return Choose(logits, history);
-    }
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history) => Choose(AdjustLogits(logits, history));
 
     // Sample after AdjustLogits.
-    private int Choose(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    private int Choose(ReadOnlySpan<float> logits)
     {
-        Scan(argmax: _temperature == 0);
         // Top-k, top-p and min-p always keep the most likely token, so greedy needs none of them.
-        if (_temperature == 0) return Argmax();
-        if (!ExactPath && _topK == 0 && _topP >= 1 && _minP == 0) return DrawFromAll();
-        return Draw(Select(logits, history));
+        if (_temperature == 0)
+        {
+            Scan(logits);
+            return Argmax(logits);
+        }
+        Scan(logits, withTailMass: NeedsTailMass);
+        if (!ExactPath && _topK == 0 && _topP >= 1 && _minP == 0) return DrawFromAll(logits);
+        return Draw(Select(logits));
     }
 
     /// <summary>The candidates top-k, top-p and min-p keep, at the front of the candidate list (after
     /// <see cref="AdjustLogits"/> and <see cref="Scan"/>): from the head when that settles it, else from every candidate.</summary>
-    private int Select(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    private int Select(ReadOnlySpan<float> logits)
     {
         if (!ExactPath && (_topK > 0 || _topP < 1 || _minP > 0))
         {
-            var n = TruncateHead(logits, history);
+            var n = TruncateHead(logits);
             if (n >= 0) return n;
         }
-        return Truncate(Prepare());
+        return Truncate(Prepare(logits));
     }
 
-    /// <summary>Logits after bias and penalties, in a buffer the next call overwrites.</summary>
+    /// <summary>The logits after bias, penalties and the constraint's mask: <paramref name="logits"/> itself when none of
+    /// them changes anything (no copy), else a buffer the next call overwrites.</summary>
     internal ReadOnlySpan<float> AdjustLogits(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
         if (logits.Length != VocabularySize)
             throw new ArgumentException(
                 $"expected {VocabularySize} logits (the vocabulary size), got {logits.Length}", nameof(logits));
-        logits.CopyTo(_logits);
-        for (var i = 0; i < _biasTokens.Length; i++) _logits[_biasTokens[i]] += _biasValues[i];
-        if (_penalize) Penalize(PenaltyWindow(history));
+        var window = _penalize ? PenaltyWindow(history) : [];
+        if (_biasTokens.Length == 0 && window.IsEmpty && _mask is null) return logits;
+        logits.CopyTo(_adjusted);
+        for (var i = 0; i < _biasTokens.Length; i++) _adjusted[_biasTokens[i]] += _biasValues[i];
+        if (!window.IsEmpty) Penalize(window);
         if (_mask is { } mask) Mask(mask);
-        return _logits;
+        return _adjusted;
     }
 
     /// <summary>The tokens that top-k, top-p and min-p leave to the draw, ascending (test hook; allocates).</summary>
     internal int[] KeptTokens(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
-        AdjustLogits(logits, history);
-        Scan();
-        var n = Select(logits, history);
+        var adjusted = AdjustLogits(logits, history);
+        Scan(adjusted, withTailMass: NeedsTailMass);
+        var n = Select(adjusted);
         var ids = _ids.AsSpan(0, n).ToArray();
         Array.Sort(ids);
         return ids;
@@ -157,11 +166,11 @@ public sealed partial class Sampler
 
     /// <summary>Turns the adjusted logits into the candidate list: every token whose logit is above −infinity, in id
     /// order (after <see cref="Scan"/>, which found the maximum and checked the logits); returns the number of candidates.</summary>
-    private int Prepare()
+    private int Prepare(ReadOnlySpan<float> logits)
     {
-        var logits = _logits;
         if (!_hasNegativeInfinity)
         {
+            logits.CopyTo(_logits);
             _identity.CopyTo(_ids, 0);
             return logits.Length;
         }
@@ -197,7 +206,7 @@ public sealed partial class Sampler
             var count = _counts[token];
             if (count == 0) continue; // already penalised
             _counts[token] = 0;
-            ref var logit = ref _logits[token];
+            ref var logit = ref _adjusted[token];
             // The CTRL paper divides; multiplying negative logits keeps the penalty a penalty (llama.cpp does the same).
             logit = logit <= 0 ? logit * _repeatPenalty : logit / _repeatPenalty;
             logit -= count * _frequencyPenalty + _presencePenalty;

@@ -1,8 +1,12 @@
 // The sampler's fast paths (Sampler.Fast.cs) against its exact path (a scalar exp per candidate, the sampler before
 // issue 13): the same seed and logits must give the same tokens and keep the same candidates, on logits shaped like a
-// model's, with heavy tails, flat, and with most tokens banned (as a grammar mask bans them); and the vector kernels must
-// give their scalar references' values at every length.
+// model's, with heavy tails, flat, and with most tokens banned (as a grammar mask bans them), at every vector width (the
+// 256-bit one is what an AVX2 machine runs); the logits are read in place unless bias, penalties or a mask change them,
+// and a mask then works on a copy; top-p's bounds of the tail's mass hold; and the vector kernels must give their scalar
+// references' values at every length.
 
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Tessera.Backends.Cpu;
 using Tessera.Inference;
 
@@ -40,7 +44,9 @@ public class SamplerFastPathTests
         ("temperature 1.5", new SamplingOptions { Temperature = 1.5f }),
         ("top-p 0.95", new SamplingOptions { TopP = 0.95f }),
         ("top-p 0.5, temperature 0.8", new SamplingOptions { TopP = 0.5f, Temperature = 0.8f }),
+        ("top-p 0.99", new SamplingOptions { TopP = 0.99f }),
         ("top-k 40", new SamplingOptions { TopK = 40 }),
+        ("top-k 300", new SamplingOptions { TopK = 300 }),
         ("top-k 2000", new SamplingOptions { TopK = 2000 }),
         ("min-p 0.05", new SamplingOptions { MinP = 0.05f }),
         ("min-p 0.0001", new SamplingOptions { MinP = 0.0001f }),
@@ -53,15 +59,25 @@ public class SamplerFastPathTests
         ("greedy", SamplingOptions.Greedy),
     ];
 
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void TheFastPathsDrawTheExactPathsTokensAndKeepItsCandidates(string shape)
+    public static TheoryData<string, string> ShapesAndWidths()
     {
+        var data = new TheoryData<string, string>();
+        foreach (var shape in new[] { "peaked", "heavy tail", "flat", "mostly banned" })
+            foreach (var width in new[] { nameof(LogitBlocks.Width.Vector512), nameof(LogitBlocks.Width.Vector256), nameof(LogitBlocks.Width.Scalar) })
+                data.Add(shape, width);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ShapesAndWidths))]
+    public void TheFastPathsDrawTheExactPathsTokensAndKeepItsCandidates(string shape, string widthName)
+    {
+        var width = SamplerLogitBlocksTests.Accelerated(widthName);
         var rows = Rows(shape);
         var history = Enumerable.Range(0, 300).Select(i => i * 7919 % Vocabulary).ToArray();
         foreach (var (name, options) in Settings)
         {
-            var fast = new Sampler(options with { Seed = 7 }, Vocabulary);
+            var fast = new Sampler(options with { Seed = 7 }, Vocabulary) { Width = width };
             var exact = new Sampler(options with { Seed = 7 }, Vocabulary) { ExactPath = true };
             for (int i = 0; i < 40; i++)
             {
@@ -71,6 +87,126 @@ public class SamplerFastPathTests
             foreach (var row in rows)
                 Assert.Equal(exact.KeptTokens(row, history), fast.KeptTokens(row, history));
         }
+    }
+
+    [Fact]
+    public void TheLogitsAreReadInPlaceUnlessBiasPenaltiesOrAMaskChangeThem()
+    {
+        var logits = Rows("peaked", 1)[0];
+        var before = logits.ToArray();
+        int[] history = [5, 17, 17, 4000];
+        bool InPlace(SamplingOptions options, int[] history) =>
+            Unsafe.AreSame(ref MemoryMarshal.GetReference(new Sampler(options, Vocabulary).AdjustLogits(logits, history)), ref logits[0]);
+        Assert.True(InPlace(new SamplingOptions { TopP = 0.95f }, history));
+        Assert.True(InPlace(SamplingOptions.Greedy, history));
+        Assert.True(InPlace(new SamplingOptions { RepeatPenalty = 1.1f }, []), "penalties with nothing in the window change nothing");
+        Assert.True(InPlace(new SamplingOptions { RepeatPenalty = 1.1f, PenaltyLastN = 0 }, history), "penalties off");
+        Assert.False(InPlace(new SamplingOptions { RepeatPenalty = 1.1f }, history));
+        Assert.False(InPlace(new SamplingOptions { LogitBias = new Dictionary<int, float> { [3] = 0.5f } }, []));
+
+        // Sampling reads the caller's logits and never writes them, with or without a copy.
+        foreach (var options in new[] { new SamplingOptions { TopP = 0.95f }, new SamplingOptions { TopK = 40, RepeatPenalty = 1.3f, LogitBias = new Dictionary<int, float> { [9] = float.NegativeInfinity } } })
+        {
+            var fast = new Sampler(options with { Seed = 3 }, Vocabulary);
+            var exact = new Sampler(options with { Seed = 3 }, Vocabulary) { ExactPath = true };
+            for (int i = 0; i < 20; i++) Assert.Equal(exact.Sample(logits, history), fast.Sample(logits, history));
+        }
+        Assert.Equal(before, logits);
+    }
+
+    private sealed class EveryThird(int vocabulary) : ITokenConstraint
+    {
+        public bool IsAllowed(int token) => token % 3 == 1 || token == 6;
+        public TokenMask AllowedTokens()
+        {
+            var bits = new ulong[(vocabulary + 63) / 64];
+            for (int t = 1; t < vocabulary; t += 3) bits[t >> 6] |= 1UL << t;
+            return new TokenMask(bits, [6]);   // one through the extra list, as special tokens come
+        }
+        public void Accept(int token) { }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void AMaskOverTheWholeVocabularyGivesTheTokensOfBanningByLogitBias(string shape)
+    {
+        var rows = Rows(shape, 3);
+        var before = rows.Select(r => r.ToArray()).ToArray();
+        var constraint = new EveryThird(Vocabulary);
+        var bans = Enumerable.Range(0, Vocabulary).Where(t => !constraint.IsAllowed(t)).ToDictionary(t => t, _ => float.NegativeInfinity);
+        foreach (var (name, options) in Settings.Where(s => s.Options.LogitBias.Count == 0))
+        {
+            // The fast path and the exact one, each alternating constrained calls (a copy, masked) with unconstrained
+            // ones (in place: the mask must be gone), and the fast path banning by logit bias.
+            var fast = new Sampler(options with { Seed = 5 }, Vocabulary);
+            var exact = new Sampler(options with { Seed = 5 }, Vocabulary) { ExactPath = true };
+            var banned = new Sampler(options with { Seed = 5, LogitBias = bans }, Vocabulary);
+            // Plain temperature tries the unconstrained draw first: its tokens follow the same distribution as banning's,
+            // not the same draws (SamplerConstraintTests).
+            bool sameAsBanning = options.Temperature == 0 || options.TopK > 0 || options.TopP < 1 || options.MinP > 0;
+            for (int i = 0; i < 12; i++)
+            {
+                var row = rows[i % rows.Length];
+                int token = fast.SampleConstrained(row, [], constraint);
+                Assert.True(constraint.IsAllowed(token), $"{shape}, {name}: token {token} is not allowed");
+                Assert.True(exact.SampleConstrained(row, [], constraint) == token, $"{shape}, {name}: constrained draw {i} differs");
+                if (sameAsBanning) Assert.True(banned.Sample(row, []) == token, $"{shape}, {name}: draw {i} differs from banning");
+                var next = rows[(i + 1) % rows.Length];
+                Assert.True(exact.Sample(next, []) == fast.Sample(next, []), $"{shape}, {name}: unconstrained draw {i} differs");
+                banned.Sample(next, []);   // one draw, to keep its generator in step
+            }
+        }
+        for (int r = 0; r < rows.Length; r++) Assert.Equal(before[r], rows[r]);
+    }
+
+    [Theory]
+    [MemberData(nameof(ShapesAndWidths))]
+    public void TopPsBoundsOfTheTailsMassHoldTheExactSum(string shape, string widthName)
+    {
+        var width = SamplerLogitBlocksTests.Accelerated(widthName);
+        var sampler = new Sampler(new SamplingOptions { TopP = 0.95f }, Vocabulary) { Width = width };
+        foreach (var row in Rows(shape, 3))
+        {
+            sampler.Scan(row, withTailMass: true);
+            float max = row.Max();
+            foreach (int logits in new[] { 8, 16 })
+            {
+                int limit = logits * 64;
+                int head = sampler.PrepareHead(row, limit, Sampler.Tail.Bounds);
+                double tail = 0;
+                int expectedHead = 0;
+                foreach (var x in row)
+                {
+                    if ((max - x) * 64 < limit) expectedHead++;
+                    else tail += MathF.Exp(x - max);
+                }
+                if (expectedHead > 8192) continue;   // the sampler gives up on so large a head
+                Assert.Equal(expectedHead, head);
+                var (low, high) = sampler.TailBounds;
+                Assert.True(low <= tail && tail <= high, $"{shape}, {logits} logits: {tail} outside [{low}, {high}]");
+                Assert.True(high - low <= 4e-4 * tail + 1e-30, $"{shape}, {logits} logits: [{low}, {high}] too wide for {tail}");
+            }
+        }
+    }
+
+    [Fact]
+    public void GreedyFindsTheFirstMaximumAcrossBlocks()
+    {
+        var logits = new float[5000];
+        Array.Fill(logits, -1f);
+        logits[4100] = 3;
+        logits[700] = 3;
+        logits[1500] = 3;
+        var greedy = new Sampler(SamplingOptions.Greedy, logits.Length);
+        Assert.Equal(700, greedy.Sample(logits, []));
+        // A maximum of 0 first held as −0 (the blocks' maxima may keep either sign).
+        logits.AsSpan().Fill(-1f);
+        logits[3000] = 0;
+        logits[600] = -0f;
+        logits[2000] = 0;
+        Assert.Equal(600, greedy.Sample(logits, []));
+        logits[600] = -1;
+        Assert.Equal(2000, greedy.Sample(logits, []));
     }
 
     [Fact]

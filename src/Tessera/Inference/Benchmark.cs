@@ -139,38 +139,8 @@ public static class Benchmark
         using var file = GgufFile.Open(path);
         var hp = GptOssHyperParameters.FromGguf(file);
         string size = hp.BlockCount switch { 24 => "20B", 36 => "120B", _ => $"{hp.BlockCount}L" };
-        string type = file[GgufKeys.FileType]?.Raw is uint t ? FileTypeName(t) : "unknown, may not work";
-        return ($"gpt-oss {size} {type}", file.Tensors.Sum(x => x.ByteSize), file.Tensors.Sum(x => x.ElementCount));
-    }
-
-    /// <summary>llama.cpp's name of a GGUF <c>general.file_type</c> (llama_model_ftype_name), as llama-bench prints it in
-    /// the model column; bit 1024 marks a guessed type.</summary>
-    public static string FileTypeName(uint fileType)
-    {
-        const uint guessed = 1024;
-        if ((fileType & guessed) != 0) return FileTypeName(fileType & ~guessed) + " (guessed)";
-        return fileType switch
-        {
-            0 => "all F32",
-            1 => "F16",
-            2 => "Q4_0",
-            3 => "Q4_1",
-            7 => "Q8_0",
-            8 => "Q5_0",
-            9 => "Q5_1",
-            10 => "Q2_K - Medium",
-            11 => "Q3_K - Small",
-            12 => "Q3_K - Medium",
-            13 => "Q3_K - Large",
-            14 => "Q4_K - Small",
-            15 => "Q4_K - Medium",
-            16 => "Q5_K - Small",
-            17 => "Q5_K - Medium",
-            18 => "Q6_K",
-            32 => "BF16",
-            38 => "MXFP4 MoE",
-            _ => "unknown, may not work",
-        };
+        // The quantisation as `tessera list` names it (general.file_type, else the type most matrix bytes are in).
+        return ($"gpt-oss {size} {GgufFileType.Of(file)}", file.Tensors.Sum(x => x.ByteSize), file.Tensors.Sum(x => x.ElementCount));
     }
 
     /// <summary>The process's peak resident set (VmHWM on Linux, else the peak working set), in bytes.</summary>

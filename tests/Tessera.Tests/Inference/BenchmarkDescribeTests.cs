@@ -1,5 +1,5 @@
-// The model column of `tessera bench`, as llama-bench fills it: architecture, size class and llama.cpp's name of the
-// GGUF's file type (llama_model_ftype_name), never a bare "?".
+// The model column of `tessera bench`, as llama-bench fills it: architecture, size class and the file's quantisation
+// (named as `tessera list` names it), never a bare "?".
 
 using Tessera.Inference;
 using Tessera.Models.GptOss;
@@ -9,17 +9,6 @@ namespace Tessera.Tests.Inference;
 
 public class BenchmarkDescribeTests
 {
-    [Theory]
-    [InlineData(0u, "all F32")]
-    [InlineData(1u, "F16")]
-    [InlineData(7u, "Q8_0")]
-    [InlineData(15u, "Q4_K - Medium")]
-    [InlineData(32u, "BF16")]
-    [InlineData(38u, "MXFP4 MoE")]
-    [InlineData(1024u + 7u, "Q8_0 (guessed)")]
-    [InlineData(99u, "unknown, may not work")]
-    public void FileTypesHaveLlamaCppsNames(uint fileType, string name) => Assert.Equal(name, Benchmark.FileTypeName(fileType));
-
     [Fact]
     public void TheDescriptionNamesTheFileType()
     {

@@ -61,17 +61,17 @@ internal static class ModelReference
         return (repository, string.IsNullOrEmpty(name) ? null : name);
     }
 
-    // -hf: this machine's copy when there is exactly one file that fits, else resolved on the Hub and downloaded.
+    // -hf: this machine's copy when there is exactly one file that fits (in any tool's folder, llama.cpp's cache
+    // included), else resolved on the Hub and downloaded.
     private static async Task<string> HuggingFaceAsync(string text, HubEnvironment hub, TextWriter stderr, CancellationToken cancellationToken)
     {
         var (repository, name) = SplitRepository(text);
-        var local = ModelDiscovery.FindByName(hub, name is null ? repository : $"{repository}:{name}")
-            .Where(m => m.Repository is not null && string.Equals(m.Repository, repository, StringComparison.OrdinalIgnoreCase))
-            .ToList();
-        if (local.Count > 0 && local.All(m => string.Equals(m.FileName, local[0].FileName, StringComparison.OrdinalIgnoreCase)))
+        var local = ModelDiscovery.FindInRepository(hub, repository, name);
+        if (local.Count > 0 && local.All(m => string.Equals(m.File, local[0].File, StringComparison.OrdinalIgnoreCase)))
         {
-            stderr.WriteLine($"using {local[0].Path} ({local[0].Name}, {local[0].SourceName})");
-            return local[0].Path;
+            var m = local[0].Model;
+            stderr.WriteLine($"using {m.Path} ({m.Name}, {m.SourceName})");
+            return m.Path;
         }
         using var view = new DownloadView(hub, stderr);
         try

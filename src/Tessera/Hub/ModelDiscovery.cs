@@ -76,6 +76,27 @@ public static partial class ModelDiscovery
         static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>The copies on this machine of the files of Hugging Face repository <paramref name="repository"/>
+    /// (<c>OWNER/REPO</c>), with each file's name inside the repository: Tessera's, LM Studio's and the Hugging Face cache's
+    /// by their folders, llama.cpp's cache by its <c>OWNER_REPO_FILE</c> names (how <c>llama-cli -hf</c> stores them).
+    /// <paramref name="part"/> (a file name or a part of one, such as Q8_0) narrows them. Case does not matter.</summary>
+    public static IReadOnlyList<(LocalModel Model, string File)> FindInRepository(HubEnvironment environment, string repository, string? part)
+    {
+        var prefix = repository.Replace('/', '_') + "_";
+        var found = new List<(LocalModel, string)>();
+        foreach (var m in FindAll(environment))
+        {
+            string? file = m.Repository is { } r ? (Same(r, repository) ? m.FileName : null)
+                : m.Source == ModelSource.LlamaCpp && m.FileName.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? m.FileName[prefix.Length..]
+                : null;
+            if (file is null || IsLaterSplitPart(file)) continue;
+            if (part is null || file.Contains(part, StringComparison.OrdinalIgnoreCase)) found.Add((m, file));
+        }
+        return found;
+
+        static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>gpt-oss-20b: the first file named like it in priority order, an MXFP4 one before others of the same
     /// source (the original quantisation; other quantisations may not load). Null when there is none.</summary>
     public static LocalModel? FindGptOss20b(HubEnvironment environment) =>

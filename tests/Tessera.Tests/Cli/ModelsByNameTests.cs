@@ -140,6 +140,33 @@ public class ModelsByNameTests
         }
     }
 
+    [Fact(Timeout = 60_000)]
+    public void HfUsesACopyInLlamaCppsCache()
+    {
+        // llama-cli -hf keeps OWNER/REPO's FILE as OWNER_REPO_FILE in its cache; -hf finds it there without the network.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var environment = Home(TestModels.TempPath("home"), new() { ["HF_ENDPOINT"] = $"http://127.0.0.1:{port}" });
+        Directory.CreateDirectory(environment.LlamaCppCache);
+        var llama = Path.Combine(environment.LlamaCppCache, "ggml-org_gpt-oss-20b-GGUF_gpt-oss-20b-mxfp4.gguf");
+        File.CreateSymbolicLink(llama, TestModels.Tiny);
+        foreach (var hf in new[] { "ggml-org/gpt-oss-20b-GGUF", "ggml-org/gpt-oss-20b-GGUF:MXFP4", "GGML-ORG/gpt-oss-20b-gguf:gpt-oss-20b-mxfp4.gguf" })
+        {
+            var (code, _, err) = CliRunner.RunWith(environment, null, "run", "-hf", hf, "-p", "Hi", "-n", "1", "--seed", "1", "--device", "cpu");
+            Assert.True(code == 0, err);
+            Assert.StartsWith($"using {llama} (ggml-org_gpt-oss-20b-GGUF_gpt-oss-20b-mxfp4.gguf, llama.cpp cache)", err);
+        }
+        // Another repository whose name begins the same is not that one; a quantisation the cache lacks is not there.
+        foreach (var hf in new[] { "ggml-org/gpt-oss", "ggml-org/gpt-oss-20b-GGUF:Q8_0" })
+        {
+            var (code, _, err) = CliRunner.RunWith(environment, null, "run", "-hf", hf, "-p", "Hi", "-n", "1");
+            Assert.Equal(1, code);
+            Assert.DoesNotContain("using ", err);
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task HfDownloadsTheQuantisationAskedForThenUsesIt()
     {

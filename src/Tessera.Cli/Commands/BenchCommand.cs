@@ -269,6 +269,7 @@ internal static class BenchCommand
                 w.WriteNumber("n_gen", r.GenerationLength);
                 w.WriteNumber("depth", r.Depth);
                 w.WriteNumber("n_depth", r.Depth);
+                w.WriteNumber("n_ctx", r.ContextSize);
                 w.WriteNumber("avg_ns", Math.Round(r.AverageNs));
                 w.WriteNumber("stddev_ns", Math.Round(r.StddevNs));
                 w.WriteNumber("avg_ts", r.AverageTs);

@@ -39,6 +39,9 @@ public static class Benchmark
             using (var file = GgufFile.Open(path))
                 decision = PlacementDecision.Make(file, options.Placement.CpuOnly ? Backends.DeviceChoice.Cpu : options.Device, options.Placement,
                     options.GpuMemory, predictorOptions.ContextSize.Value, options.BatchSize, predictorOptions.KvCacheType, threads, PlacementCache.DefaultDirectory);
+            // The model is loaded once; each test gets a KV cache of its own size, as llama-bench gives each test a context
+            // of n_prompt + n_gen + n_depth (a cache sized for the deepest test would slow the shallow ones on a GPU, whose
+            // decode attention looks at every slot). The placement above was planned for the largest.
             GptOssPredictor predictor;
             string? notice;
             using (decision)
@@ -47,6 +50,7 @@ public static class Benchmark
                     Device = decision.Device,
                     Placement = decision.Placement,
                     ExpertUsage = decision.Placement is null ? null : decision.Usage,
+                    ContextSize = 16,
                 }, out notice);
             using var _ = predictor;
             if (decision.Note is not null) onNotice?.Invoke(decision.Note);
@@ -62,22 +66,25 @@ public static class Benchmark
                 foreach (var (prompt, generate) in tests)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    // Warm-up, as llama-bench: the prompt once, or one generated token.
-                    predictor.Truncate(0);
-                    if (prompt > 0) predictor.Evaluate(Random(rng, prompt, predictor.VocabularySize), logits, cancellationToken);
-                    else predictor.Evaluate(Random(rng, 1, predictor.VocabularySize), logits, cancellationToken);
+                    using var test = new GptOssPredictor(predictor.Model, predictorOptions with { ContextSize = TestContext(depth, prompt, generate) });
+                    // Warm-up, as llama-bench: the prompt once, or generated tokens (two, one at a time: a backend that records
+                    // decode steps, CUDA graphs, records on a cache's second step, which is then not timed).
+                    if (prompt > 0) test.Evaluate(Random(rng, prompt, test.VocabularySize), logits, cancellationToken);
+                    else
+                        foreach (var token in Random(rng, Math.Min(2, test.ContextSize), test.VocabularySize))
+                            test.Evaluate([token], logits, cancellationToken);
 
                     var samples = new List<long>();
                     for (int r = 0; r < options.Repetitions; r++)
                     {
-                        predictor.Truncate(0);
-                        if (depth > 0) predictor.Evaluate(Random(rng, depth, predictor.VocabularySize), logits, cancellationToken);
-                        var tokens = Random(rng, Math.Max(prompt, generate), predictor.VocabularySize);
+                        test.Truncate(0);
+                        if (depth > 0) test.Evaluate(Random(rng, depth, test.VocabularySize), logits, cancellationToken);
+                        var tokens = Random(rng, Math.Max(prompt, generate), test.VocabularySize);
                         long start = Stopwatch.GetTimestamp();
                         if (prompt > 0)
-                            predictor.Evaluate(tokens, logits, cancellationToken);
+                            test.Evaluate(tokens, logits, cancellationToken);
                         else
-                            for (int i = 0; i < generate; i++) predictor.Evaluate(tokens.AsSpan(i, 1), logits, cancellationToken);
+                            for (int i = 0; i < generate; i++) test.Evaluate(tokens.AsSpan(i, 1), logits, cancellationToken);
                         samples.Add((long)(Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1e6));
                     }
                     var result = new BenchmarkResult
@@ -97,6 +104,7 @@ public static class Benchmark
                         GenerationLength = generate,
                         Depth = depth,
                         BatchSize = options.BatchSize,
+                        ContextSize = test.ContextSize,
                         SamplesNs = samples,
                         PeakResidentBytes = PeakResidentBytes(),
                         LoadAverage = LoadAverage(),
@@ -108,6 +116,9 @@ public static class Benchmark
         }
         return results;
     }
+
+    /// <summary>The context of one test, as llama-bench sizes it: n_prompt + n_gen + n_depth (at least 16 positions).</summary>
+    public static int TestContext(int depth, int prompt, int generate) => Math.Max(16, depth + prompt + generate);
 
     // Device memory in use on the GPU (total − free, as the driver reports it), or −1 on the CPU.
     private static long GpuMemoryUsed(GptOssPredictor predictor)

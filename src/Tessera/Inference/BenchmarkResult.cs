@@ -41,6 +41,9 @@ public sealed record BenchmarkResult
     public required int Depth { get; init; }
     public required int BatchSize { get; init; }
 
+    /// <summary>Positions the test's KV cache holds: n_prompt + n_gen + n_depth, as llama-bench sizes a test's context.</summary>
+    public int ContextSize { get; init; }
+
     /// <summary>Duration of each timed repetition, in nanoseconds.</summary>
     public required IReadOnlyList<long> SamplesNs { get; init; }
 

@@ -34,6 +34,18 @@ public class BenchCommandTests
         }
         Assert.Equal(16, tests[1].GetProperty("n_prompt").GetInt32());
         Assert.Equal(4, tests[2].GetProperty("n_gen").GetInt32());
+        Assert.All(tests, t => Assert.Equal(16, t.GetProperty("n_ctx").GetInt32()));   // at least 16 positions
+    }
+
+    [Fact]
+    public void EachTestHasTheContextLlamaBenchGivesIt()
+    {
+        // n_prompt + n_gen + n_depth per test, not the deepest test's context for all of them.
+        var (code, output, err) = CliRunner.Run("bench", "-m", TestModels.Tiny, "-p", "24", "-n", "20", "-d", "0,40", "-r", "1", "-t", "2", "--json", "--device", "cpu");
+        Assert.True(code == 0, err);
+        using var json = JsonDocument.Parse(output);
+        var tests = json.RootElement.EnumerateArray().Select(t => (t.GetProperty("test").GetString(), t.GetProperty("n_ctx").GetInt32())).ToArray();
+        Assert.Equal([("pp24", 24), ("tg20", 20), ("pp24 @ d40", 64), ("tg20 @ d40", 60)], tests);
     }
 
     [Fact]

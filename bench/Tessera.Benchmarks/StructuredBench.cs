@@ -51,8 +51,8 @@ internal static class StructuredBench
 
             var perToken = new List<double>();
             var firstGeneration = new List<double>();
-            double evalMs = 0;
-            var evalRuns = 0;
+            double evalMs = 0, sampleMs = 0;
+            int evalRuns = 0, sampleRuns = 0;
             var answers = new List<string>();
             for (var g = 0; g < generations; g++)
             {
@@ -67,9 +67,15 @@ internal static class StructuredBench
                 (g == 0 ? firstGeneration : perToken).AddRange(times);
                 evalMs += model.LastTimings!.EvalMs;
                 evalRuns += model.LastTimings.EvalRuns;
+                if (g > 0)
+                {
+                    sampleMs += model.LastTimings.SampleMs;
+                    sampleRuns += model.LastTimings.SampleRuns;
+                }
                 if (completion.Choices[0].FinishReason == "stop") answers.Add(completion.Choices[0].Message.Content!);
             }
             Console.WriteLine($"{generations} generations, {answers.Count} finished; decode {evalMs / Math.Max(1, evalRuns) * 1000:F0} µs/token over {evalRuns} tokens");
+            Console.WriteLine($"sampling (the sampler with the constraint), later generations: {sampleMs / Math.Max(1, sampleRuns) * 1000:F1} µs/token over {sampleRuns} tokens");
             Report("constraint per token, first generation (cold caches)", firstGeneration);
             Report("constraint per token, later generations", perToken);
 

@@ -145,7 +145,12 @@ public sealed partial class Sampler
             throw new ArgumentException(
                 $"expected {VocabularySize} logits (the vocabulary size), got {logits.Length}", nameof(logits));
         var window = _penalize ? PenaltyWindow(history) : [];
-        if (_biasTokens.Length == 0 && window.IsEmpty && _mask is null) return logits;
+        if (_biasTokens.Length == 0 && window.IsEmpty)
+        {
+            if (_mask is null) return logits;
+            MaskedCopy(logits, _mask.Value);   // the copy and the mask in one pass
+            return _adjusted;
+        }
         logits.CopyTo(_adjusted);
         for (var i = 0; i < _biasTokens.Length; i++) _adjusted[_biasTokens[i]] += _biasValues[i];
         if (!window.IsEmpty) Penalize(window);

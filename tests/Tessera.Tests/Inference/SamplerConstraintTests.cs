@@ -45,7 +45,9 @@ public class SamplerConstraintTests
             for (var trial = 0; trial < 20; trial++)
             {
                 var logits = RandomLogits(rng, vocabulary);
-                var allowed = Enumerable.Range(0, vocabulary).Where(_ => rng.NextDouble() < (trial % 3 == 0 ? 0.02 : 0.5)).ToHashSet();
+                // Sparse, half and nearly full masks: runs of banned words, mixed words, and words of allowed tokens only.
+                var density = (trial % 3) switch { 0 => 0.02, 1 => 0.5, _ => 0.98 };
+                var allowed = Enumerable.Range(0, vocabulary).Where(_ => rng.NextDouble() < density).ToHashSet();
                 allowed.Add(rng.Next(vocabulary));
                 var constraint = new SetConstraint(allowed, vocabulary);
                 var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, Seed = (ulong)trial };
@@ -56,6 +58,31 @@ public class SamplerConstraintTests
                 var reference = new Sampler(options with { LogitBias = bias }, vocabulary).Sample(logits, []);
                 Assert.Equal(reference, token);
             }
+        }
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.7f)]
+    public void MaskAfterBiasAndPenaltiesMatchesBanningByLogitBias(float temperature)
+    {
+        // With bias or penalties the logits are adjusted first and the mask applied after (without them, the copy and the
+        // mask are one pass): either way the tokens of banning by logit bias.
+        var rng = new Random(5);
+        const int vocabulary = 1000;
+        for (var trial = 0; trial < 30; trial++)
+        {
+            var logits = RandomLogits(rng, vocabulary);
+            var allowed = Enumerable.Range(0, vocabulary).Where(_ => rng.NextDouble() < 0.3).ToHashSet();
+            allowed.Add(rng.Next(vocabulary));
+            var bias = Enumerable.Range(0, 20).Select(_ => rng.Next(vocabulary)).Distinct().ToDictionary(t => t, _ => (float)(rng.NextDouble() * 6 - 3));
+            int[] history = [.. Enumerable.Range(0, 30).Select(_ => rng.Next(vocabulary))];
+            var options = new SamplingOptions { Temperature = temperature, TopP = 0.9f, RepeatPenalty = 1.3f, LogitBias = bias, Seed = (ulong)trial };
+            var token = new Sampler(options, vocabulary).SampleConstrained(logits, history, new SetConstraint(allowed, vocabulary));
+            Assert.Contains(token, allowed);
+            var bans = new Dictionary<int, float>(bias);
+            foreach (var t in Enumerable.Range(0, vocabulary).Where(t => !allowed.Contains(t))) bans[t] = float.NegativeInfinity;
+            Assert.Equal(new Sampler(options with { LogitBias = bans }, vocabulary).Sample(logits, history), token);
         }
     }
 

@@ -51,61 +51,33 @@ public sealed partial class Sampler
     private TokenMask? _mask;   // the constraint's mask while SampleConstrained needs it
     private long _maskTicks;
 
+    // Applies the mask to the adjusted logits (after bias and penalties changed them there).
     private void Mask(TokenMask mask)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        ApplyMask(mask);
+        Span<float> kept = mask.Extra.Length <= 64 ? stackalloc float[mask.Extra.Length] : new float[mask.Extra.Length];
+        for (var i = 0; i < mask.Extra.Length; i++) kept[i] = _adjusted[mask.Extra[i]];
+        MaskInto(_adjusted, mask);
+        for (var i = 0; i < mask.Extra.Length; i++) _adjusted[mask.Extra[i]] = kept[i];
         _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
     }
 
-    // Sets the adjusted logit of every token outside the mask to -infinity, eight logits at a time where the vector
-    // unit allows (a table gives the lane mask of each byte of the bit set).
-    private void ApplyMask(TokenMask mask)
-    {
-        Span<float> kept = mask.Extra.Length <= 64 ? stackalloc float[mask.Extra.Length] : new float[mask.Extra.Length];
-        for (var i = 0; i < mask.Extra.Length; i++) kept[i] = _adjusted[mask.Extra[i]];
-        var logits = _adjusted.AsSpan();
-        var bits = mask.Bits;
-        var vectors = Vector256.IsHardwareAccelerated;
-        var banned = Vector256.Create(float.NegativeInfinity);
-        for (var w = 0; w * 64 < logits.Length; w++)
-        {
-            var word = bits is not null && w < bits.Length ? bits[w] : 0;
-            if (word == ulong.MaxValue) continue;
-            if (word == 0)
-            {
-                // A run of banned words in one fill.
-                var end = w + 1;
-                while (end * 64 < logits.Length && (bits is null || end >= bits.Length || bits[end] == 0)) end++;
-                logits[(w * 64)..Math.Min(end * 64, logits.Length)].Fill(float.NegativeInfinity);
-                w = end - 1;
-                continue;
-            }
-            var block = logits.Slice(w * 64, Math.Min(64, logits.Length - w * 64));
-            if (vectors && block.Length == 64)
-            {
-                ref var first = ref MemoryMarshal.GetReference(block);
-                for (var k = 0; k < 8; k++)
-                {
-                    var lanes = (byte)(word >> (8 * k));
-                    if (lanes == 0xFF) continue;
-                    ref var at = ref Unsafe.Add(ref first, 8 * k);
-                    Vector256.ConditionalSelect(LaneMasks[lanes], Vector256.LoadUnsafe(ref at), banned).StoreUnsafe(ref at);
-                }
-                continue;
-            }
-            for (var i = 0; i < block.Length; i++)
-                if ((word >> i & 1) == 0) block[i] = float.NegativeInfinity;
-        }
-        for (var i = 0; i < mask.Extra.Length; i++) _adjusted[mask.Extra[i]] = kept[i];
-    }
-
-    // The adjusted logits when only a mask changes them: each logit the mask allows copied from the caller's, every other
-    // -infinity, in one pass (ApplyMask's result after a copy, without the copy's second pass over the logits).
+    // The adjusted logits when only a mask changes them: copied from the caller's while the mask is applied, one pass.
     private void MaskedCopy(ReadOnlySpan<float> source, TokenMask mask)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        MaskInto(source, mask);
+        foreach (var token in mask.Extra) _adjusted[token] = source[token];
+        _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+    }
+
+    // _adjusted[i] = source[i] where bit i of the mask's bit set is set, else -infinity (the extra ids are the caller's);
+    // source may be _adjusted itself. Eight logits at a time where the vector unit allows (a table gives the lane mask of
+    // each byte of the bit set), and runs of banned words in one fill.
+    private void MaskInto(ReadOnlySpan<float> source, TokenMask mask)
+    {
         var logits = _adjusted.AsSpan();
+        bool inPlace = Unsafe.AreSame(ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(logits));
         var bits = mask.Bits;
         var vectors = Vector256.IsHardwareAccelerated;
         var banned = Vector256.Create(float.NegativeInfinity);
@@ -123,7 +95,7 @@ public sealed partial class Sampler
             }
             if (word == ulong.MaxValue)
             {
-                source.Slice(w * 64, count).CopyTo(logits.Slice(w * 64));
+                if (!inPlace) source.Slice(w * 64, count).CopyTo(logits.Slice(w * 64));
                 continue;
             }
             if (count < 64 || !vectors)
@@ -137,8 +109,6 @@ public sealed partial class Sampler
                 Vector256.ConditionalSelect(LaneMasks[(byte)(word >> (8 * k))], Vector256.LoadUnsafe(ref from, (nuint)(8 * k)), banned)
                     .StoreUnsafe(ref to, (nuint)(8 * k));
         }
-        foreach (var token in mask.Extra) _adjusted[token] = source[token];
-        _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
     }
 
     // [256]: lane i all ones where bit i of the index is set.

@@ -43,6 +43,16 @@ public class ModelsByNameTests
         return blob;
     }
 
+    // A fresh home whose Hub is a closed port: any request would fail the run.
+    private static HubEnvironment OfflineHome()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return Home(TestModels.TempPath("home"), new() { ["HF_ENDPOINT"] = $"http://127.0.0.1:{port}" });
+    }
+
     private static string LmStudioCopy(HubEnvironment environment, string repository, string file)
     {
         var path = Path.Combine([environment.LmStudioModels[0], .. repository.Split('/'), file]);
@@ -125,12 +135,7 @@ public class ModelsByNameTests
     [Fact(Timeout = 60_000)]
     public void HfUsesTheCopyOnThisMachineWithoutTheNetwork()
     {
-        // A closed port as the Hub: any request would fail the run.
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var environment = Home(TestModels.TempPath("home"), new() { ["HF_ENDPOINT"] = $"http://127.0.0.1:{port}" });
+        var environment = OfflineHome();
         var lmStudio = LmStudioCopy(environment, "lmstudio-community/gpt-oss-20b-GGUF", "gpt-oss-20b-MXFP4.gguf");
         foreach (var hf in new[] { "lmstudio-community/gpt-oss-20b-GGUF:MXFP4", "lmstudio-community/gpt-oss-20b-GGUF" })
         {
@@ -144,11 +149,7 @@ public class ModelsByNameTests
     public void HfUsesACopyInLlamaCppsCache()
     {
         // llama-cli -hf keeps OWNER/REPO's FILE as OWNER_REPO_FILE in its cache; -hf finds it there without the network.
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var environment = Home(TestModels.TempPath("home"), new() { ["HF_ENDPOINT"] = $"http://127.0.0.1:{port}" });
+        var environment = OfflineHome();
         Directory.CreateDirectory(environment.LlamaCppCache);
         var llama = Path.Combine(environment.LlamaCppCache, "ggml-org_gpt-oss-20b-GGUF_gpt-oss-20b-mxfp4.gguf");
         File.CreateSymbolicLink(llama, TestModels.Tiny);

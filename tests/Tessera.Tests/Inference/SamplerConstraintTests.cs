@@ -8,7 +8,7 @@ namespace Tessera.Tests.Inference;
 
 public class SamplerConstraintTests
 {
-    private sealed class SetConstraint(HashSet<int> allowed, int vocabulary) : ITokenConstraint
+    private sealed class SetConstraint(HashSet<int> allowed, int vocabulary, bool someAsExtra = true) : ITokenConstraint
     {
         public int MaskRequests { get; private set; }
 
@@ -21,7 +21,7 @@ public class SamplerConstraintTests
             var extra = new List<int>();
             foreach (var t in allowed)
             {
-                if (t % 7 == 0) extra.Add(t);   // some through the extra list, as special tokens come
+                if (someAsExtra && t % 7 == 0) extra.Add(t);   // some through the extra list, as special tokens come
                 else bits[t >> 6] |= 1UL << t;
             }
             return new TokenMask(bits, [.. extra]);
@@ -59,6 +59,29 @@ public class SamplerConstraintTests
                 Assert.Equal(reference, token);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(0f, 0f)]
+    [InlineData(0f, 1.5f)]
+    [InlineData(0.8f, 0f)]
+    public void AMaskThatBansOnlyTheFavouriteKeepsEveryOtherLogit(float temperature, float penalty)
+    {
+        // Every token allowed but the most likely: whole words of the bit set allow everything, and the choice after the
+        // rejection must see the caller's logits there (with penalties, the adjusted ones), as banning by bias does.
+        var rng = new Random(7);
+        foreach (var vocabulary in new[] { 200, 4099 })
+            for (var trial = 0; trial < 10; trial++)
+            {
+                var logits = RandomLogits(rng, vocabulary);
+                var favourite = Array.IndexOf(logits, logits.Max());
+                var allowed = Enumerable.Range(0, vocabulary).Where(t => t != favourite).ToHashSet();
+                int[] history = penalty > 0 ? [.. Enumerable.Range(0, 10).Select(_ => rng.Next(vocabulary))] : [];
+                var options = new SamplingOptions { Temperature = temperature, TopK = 5, RepeatPenalty = penalty > 0 ? penalty : 1, Seed = (ulong)trial };
+                var token = new Sampler(options, vocabulary).SampleConstrained(logits, history, new SetConstraint(allowed, vocabulary, someAsExtra: false));
+                var bans = new Dictionary<int, float> { [favourite] = float.NegativeInfinity };
+                Assert.Equal(new Sampler(options with { LogitBias = bans }, vocabulary).Sample(logits, history), token);
+            }
     }
 
     [Theory]

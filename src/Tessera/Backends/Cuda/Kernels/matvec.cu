@@ -310,20 +310,25 @@ __device__ __forceinline__ void mv_quantise4(float4* xs, int K, int t, int j, fl
 // isum += Σ over the 8 values of MXFP4 word z (nibbles as mv_quantise4 orders x) · the 8 quants in xa (values of the
 // low half), xb (high half). Negative nibbles (bit 3 set) select with the sign-replicate mode of prmt, which gives 0
 // for bytes below 0x80: one permute yields the positive values, the other (bit 3 flipped) the magnitudes of the negative.
-__device__ __forceinline__ int mv_prmt(uint32_t s)
+// t0 holds MV_FP4_T0 (mv_fp4_table) in a register of its own: given the constant, ptxas keeps it in a uniform register and
+// copies it into a fresh one before every permute (one instruction more per permute, 10% of the MXFP4 kernels' own).
+__device__ __forceinline__ int mv_prmt(uint32_t t0, uint32_t s)
 {
     uint32_t d;   // prmt's default mode: selector bit 3 replicates the selected byte's sign (__byte_perm ignores it)
-    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(MV_FP4_T0), "r"(MV_FP4_T1), "r"(s));
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(t0), "r"(MV_FP4_T1), "r"(s));
     return (int)d;
 }
 
-__device__ __forceinline__ void mv_fp4_dot(uint32_t z, int xa, int xb, int& pos, int& neg)
+// MV_FP4_T0 as a value per thread (threadIdx.x < 1024), which ptxas cannot fold into a uniform constant.
+__device__ __forceinline__ uint32_t mv_fp4_table() { return MV_FP4_T0 + (threadIdx.x >> 10); }
+
+__device__ __forceinline__ void mv_fp4_dot(uint32_t t0, uint32_t z, int xa, int xb, int& pos, int& neg)
 {
     const uint32_t zn = z ^ 0x88888888u;
-    pos = __dp4a(mv_prmt(z), xa, pos);
-    neg = __dp4a(mv_prmt(zn), xa, neg);
-    pos = __dp4a(mv_prmt(z >> 16), xb, pos);
-    neg = __dp4a(mv_prmt(zn >> 16), xb, neg);
+    pos = __dp4a(mv_prmt(t0, z), xa, pos);
+    neg = __dp4a(mv_prmt(t0, zn), xa, neg);
+    pos = __dp4a(mv_prmt(t0, z >> 16), xb, pos);
+    neg = __dp4a(mv_prmt(t0, zn >> 16), xb, neg);
 }
 
 // x staged for the kernel's format: f32 (mv_stage), or quantised for the integer path.
@@ -381,7 +386,7 @@ __device__ __forceinline__ void mv_stage_norm_x(float4* xs, const float* __restr
 // s[t][n] += (chunk of weight row n) · (x row t at float4 cb ..), unscaled, for t < T.
 template <int TY, int NR, int MAXT>
 __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __restrict__ xs, int K4, int cb, int T,
-                                         float (&s)[MAXT][NR])
+                                         float (&s)[MAXT][NR], uint32_t t0)
 {
     if (TY == TSR_Q8_0_I8)   // chunk = half a block: 16 quants of x, its block's scale
     {
@@ -417,10 +422,10 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
             for (int n = 0; n < NR; n++)
             {
                 int pos = 0, neg = 0;
-                mv_fp4_dot(w[n].x, xa.x, xa.y, pos, neg);
-                mv_fp4_dot(w[n].y, xa.z, xa.w, pos, neg);
-                mv_fp4_dot(w[n].z, xb.x, xb.y, pos, neg);
-                mv_fp4_dot(w[n].w, xb.z, xb.w, pos, neg);
+                mv_fp4_dot(t0, w[n].x, xa.x, xa.y, pos, neg);
+                mv_fp4_dot(t0, w[n].y, xa.z, xa.w, pos, neg);
+                mv_fp4_dot(t0, w[n].z, xb.x, xb.y, pos, neg);
+                mv_fp4_dot(t0, w[n].w, xb.z, xb.w, pos, neg);
                 s[t][n] = __int2float_rn(pos - neg) * d;
             }
         }
@@ -599,7 +604,7 @@ __device__ __forceinline__ void mv_load(uint4 (&w)[MvG<TY, NX * NRX>::G][NX][NRX
 template <int TY, int NX, int NRX, int MAXT, int S>
 __device__ __forceinline__ void mv_compute(const uint4 (&w)[MvG<TY, NX * NRX>::G][NX][NRX], const float (&sc)[MvG<TY, NX * NRX>::G][NX][NRX],
                                            const float4* const (&xg)[NX], int K4, int T, int nch, int c0, int vl,
-                                           float (&acc)[NX][MAXT][NRX])
+                                           float (&acc)[NX][MAXT][NRX], uint32_t t0)
 {
     typedef MvFmt<TY> Fmt;
 #pragma unroll
@@ -616,7 +621,7 @@ __device__ __forceinline__ void mv_compute(const uint4 (&w)[MvG<TY, NX * NRX>::G
                 for (int t = 0; t < MAXT; t++)
 #pragma unroll
                     for (int n = 0; n < NRX; n++) s[t][n] = 0.f;
-                mv_chunk<TY, NRX, MAXT>(w[g][i], xg[i], K4, c * (Fmt::VPC / 4), T, s);
+                mv_chunk<TY, NRX, MAXT>(w[g][i], xg[i], K4, c * (Fmt::VPC / 4), T, s, t0);
 #pragma unroll
                 for (int t = 0; t < MAXT; t++)
 #pragma unroll
@@ -690,6 +695,7 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T)
     uint4 w[MvG<TY, NX * NRX>::G][NX][NRX];
     float sc[MvG<TY, NX * NRX>::G][NX][NRX];
     MvRows<NX, NRX> P;
+    const uint32_t t0 = mv_fp4_table();
     if (task < ntasks)
     {
         job.rows(task, 0, P);
@@ -714,7 +720,7 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T)
         job.xrows(sub, xg);
         for (int c0 = 0;;)
         {
-            mv_compute<TY, NX, NRX, MAXT, S>(w, sc, xg, K4, T, nch, c0, vl, acc);
+            mv_compute<TY, NX, NRX, MAXT, S>(w, sc, xg, K4, T, nch, c0, vl, acc, t0);
             c0 += 32 * S * MvG<TY, NX * NRX>::G;
             if (c0 >= nch) break;
             mv_load<TY, NX, NRX, S>(w, sc, P, nch, c0, vl);

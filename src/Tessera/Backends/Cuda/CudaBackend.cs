@@ -92,6 +92,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         set => _kernels.IntegerMatVec = value;
     }
 
+    /// <summary>Whether decode attention over an F16 cache with 64-wide heads runs on tensor cores (TESSERA_CUDA_ATTN_MMA=0:
+    /// on CUDA cores; see <see cref="CudaKernels.TensorCoreDecode"/>).</summary>
+    public bool TensorCoreDecode
+    {
+        get => _kernels.TensorCoreDecode;
+        set => _kernels.TensorCoreDecode = value;
+    }
+
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
     public bool RecordSteps { get; set; }
 

@@ -29,6 +29,14 @@ internal sealed partial class CudaKernels
     private static readonly int DecodeMaxChunks =
         int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_DECODE_CHUNKS"), out int n) && n is >= 1 and <= 4096 ? n : 80;
 
+    // Chunks per kv head of the tensor-core decode (DecodeMmaChunk); TESSERA_CUDA_DECODE_MMA_CHUNKS overrides it for tuning.
+    private static readonly int DecodeMmaMaxChunks =
+        int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_DECODE_MMA_CHUNKS"), out int m) && m is >= 1 and <= 4096 ? m : 48;
+
+    /// <summary>Whether decode attention over an F16 cache with 64-wide heads runs on tensor cores
+    /// (tsr_attn_decode_mma_f16_d64; TESSERA_CUDA_ATTN_MMA=0: the CUDA-core kernel for every shape).</summary>
+    public bool TensorCoreDecode { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_MMA") is not "0";
+
     private const int AttentionTile = 64, AttentionMaxGroup = 16, DecodeThreads = 128, PrefillThreads = 256;
 
     /// <summary>RMSNorm of each of <paramref name="T"/> rows of <paramref name="n"/>: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · w.
@@ -189,6 +197,20 @@ internal sealed partial class CudaKernels
         ArgumentOutOfRangeException.ThrowIfNegative(window);
         int group = heads / kvHeads;
         string type = f16 ? "f16" : "f32";
+        if (T <= AttentionDecodeMaxRows && TensorCoreDecode && f16 && d == 64)
+        {
+            // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile).
+            int chunk = DecodeMmaChunk(slots), chunks = Math.Max(1, (slots + chunk - 1) / chunk);
+            ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);
+            s.Launch(F(AttentionModule, "tsr_attn_decode_mma_f16_d64"), new Dim3((uint)chunks, (uint)kvHeads, (uint)T), DecodeThreads, 0,
+            [
+                KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
+                KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
+                KernelArg.Ptr(stats), KernelArg.Ptr(partial),
+            ]);
+            Combine(s, stats, partial, sinks, output, heads, d, chunks, T);
+            return;
+        }
         if (T <= AttentionDecodeMaxRows)
         {
             int chunk = DecodeChunk(slots), chunks = DecodeChunks(slots);
@@ -205,11 +227,7 @@ internal sealed partial class CudaKernels
                 KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
                 KernelArg.I32(perBlock), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
             ]);
-            s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3((uint)heads, (uint)T), 128, ((chunks + 1) / 2 * 2 + 256) * sizeof(float),
-            [
-                KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.I32(heads),
-                KernelArg.I32(d), KernelArg.I32(chunks),
-            ]);
+            Combine(s, stats, partial, sinks, output, heads, d, chunks, T);
             return;
         }
 
@@ -227,13 +245,21 @@ internal sealed partial class CudaKernels
         ]);
     }
 
+    // Decode's second kernel: the chunks of each query head merged, and the sink added.
+    private void Combine(CudaStream s, ulong stats, ulong partial, ulong sinks, ulong output, int heads, int d, int chunks, int T) =>
+        s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3((uint)heads, (uint)T), 128, ((chunks + 1) / 2 * 2 + 256) * sizeof(float),
+        [
+            KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.I32(heads),
+            KernelArg.I32(d), KernelArg.I32(chunks),
+        ]);
+
     /// <summary>Bytes of scratch <see cref="Attention"/> needs for up to <paramref name="T"/> rows over a cache of
     /// <paramref name="slots"/> (covers every smaller T too): the decode partials for min(T, 8) rows, or the prefill tile
     /// summary, whichever is larger.</summary>
     public static long AttentionScratchBytes(int heads, int d, int T, int slots)
     {
         long rows = Math.Clamp(T, 1, AttentionDecodeMaxRows);
-        long chunks = DecodeChunks(slots);
+        long chunks = Math.Max(DecodeChunks(slots), (slots + DecodeMmaChunk(slots) - 1) / DecodeMmaChunk(slots));
         long decode = Align256(rows * heads * chunks * 8) + Align256(rows * heads * chunks * d * sizeof(float));
         long summary = Align256(((long)slots + AttentionTile - 1) / AttentionTile * 8);
         return Math.Max(256, Math.Max(decode, summary));
@@ -322,6 +348,11 @@ internal sealed partial class CudaKernels
         while (chunk < 1024 && (long)chunk * DecodeMaxChunks < slots) chunk *= 2;
         return chunk;
     }
+
+    // Slots per chunk of the tensor-core decode: a multiple of its 16-key tiles, at least 64 (a tile per warp), so that a kv
+    // head has at most DecodeMmaMaxChunks chunks: 48 chunks of 8 kv heads are 384 blocks, about one wave of three blocks on
+    // each of an H200's 132 SMs.
+    private static int DecodeMmaChunk(int slots) => Math.Max(64, ((slots + DecodeMmaMaxChunks - 1) / DecodeMmaMaxChunks + 15) / 16 * 16);
 
     // Decode chunks of a cache of `slots` (one, all empty, for no slots).
     private static int DecodeChunks(int slots) => Math.Max(1, (slots + DecodeChunk(slots) - 1) / DecodeChunk(slots));

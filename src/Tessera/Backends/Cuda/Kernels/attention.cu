@@ -353,6 +353,246 @@ TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d32, float, 32)
 TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d64, float, 64)
 TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d128, float, 128)
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Decode on tensor cores: an F16 cache with 64-wide heads (gpt-oss) and up to 16 query heads per kv head. Grid (chunks, kv
+// heads, T), 4 warps; the block writes the same chunk statistics and partial sums as tsr_attn_decode (the same combine
+// follows). The G query heads of the kv head are the 16 rows of an mma.sync m16n8k16 tile (rows past G are zeros), so one
+// warp scores 16 keys against all heads with 8 mma (S = Q·Kᵀ, 2 tiles of 8 keys × 4 steps of 16 dims) and adds their
+// values with 16 (O += P·V, 8 tiles of 8 dims, P split into an f16 high and low part so that the weights keep about 22
+// bits, as fp32 has 24). Warp w walks the chunk's tiles of 16 keys w, w + 4, ... (tiles with nothing visible skipped; the
+// next tile's keys and values are loaded while one is computed), with an online softmax per head (__expf, as
+// tsr_attn_decode); the 4 warps' maxima, sums and values are merged in shared memory in warp order: deterministic.
+// Registers hold whole 16-byte rows: the dot products run over the dims in the order thread tq (lane & 3) loaded them
+// (pairs 4tq..4tq+3, then 16+4tq..), which Q's fragments follow, and the value tiles take dim 8g + n of a row for their
+// column g of tile n, so each thread needs 16 bytes of a value row.
+#define TSR_ATT_MMA_WARPS 4
+
+__device__ __forceinline__ void tsr_mma16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t tsr_pack_h2(float lo, float hi)
+{
+    __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&h);
+}
+
+__device__ __forceinline__ uint32_t tsr_word(const uint4& v, int i)
+{
+    return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+
+// One warp's tile of 16 keys: its keys (thread (g, tq): key g of each 8-key half, dims 8tq.. and 8tq + 32..), its values
+// (keys 2tq, 2tq + 1, 2tq + 8, 2tq + 9, dims 8g..8g + 7) and the visibility of its 16 keys (bit i: key i).
+struct TsrMmaTile
+{
+    uint4 k[2][2];
+    uint4 v[4];
+    unsigned vis;
+};
+
+extern "C" __global__ void __launch_bounds__(TSR_ATT_MMA_WARPS * 32)
+tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restrict__ keys, const __half* __restrict__ values,
+                            const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale,
+                            int heads, int kvHeads, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
+{
+    TSR_PDL_ENTRY();
+    constexpr int D = 64;
+    __shared__ float so[TSR_ATT_MMA_WARPS][16][D + 1];
+    __shared__ float sm[TSR_ATT_MMA_WARPS][16], sl[TSR_ATT_MMA_WARPS][16];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, tq = lane & 3;
+    const int c = blockIdx.x, kvh = blockIdx.y, t = blockIdx.z, chunks = gridDim.x;
+    const int G = heads / kvHeads, h0 = kvh * G;
+    const int width = kvHeads * D;
+    const int begin = c * chunk, end = min(begin + chunk, slots), tiles = (end - begin + 15) / 16;
+    const int qp = qpos[t];
+
+    // Q fragments, f16-rounded as the CPU reference rounds queries for an F16 cache: step kk takes pairs u = 2kk, 2kk + 1
+    // of thread tq's order (pair 4tq + u, u < 4; 16 + 4tq + u − 4 after), rows g and g + 8 (zero past G).
+    uint32_t qa[4][4];
+    {
+        const float* q0 = q + ((long long)t * heads + h0) * D;
+#pragma unroll
+        for (int kk = 0; kk < 4; kk++)
+#pragma unroll
+            for (int half = 0; half < 2; half++)
+            {
+                const int u = 2 * kk + half, pair = u < 4 ? 4 * tq + u : 16 + 4 * tq + u - 4;
+                const float2 r0 = g < G ? *(const float2*)(q0 + g * D + 2 * pair) : make_float2(0.f, 0.f);
+                const float2 r1 = g + 8 < G ? *(const float2*)(q0 + (g + 8) * D + 2 * pair) : make_float2(0.f, 0.f);
+                qa[kk][2 * half] = tsr_pack_h2(r0.x, r0.y);
+                qa[kk][2 * half + 1] = tsr_pack_h2(r1.x, r1.y);
+            }
+    }
+
+    const __half* kBase = keys + (long long)kvh * D;
+    const __half* vBase = values + (long long)kvh * D;
+    auto fetch = [&](TsrMmaTile& tile, int ti) {
+        const int s0 = begin + ti * 16;
+        const int s = s0 + (lane & 15);
+        const bool ok = lane < 16 && s < end && tsr_visible(qp, kpos[s], window);
+        tile.vis = __ballot_sync(0xffffffffu, ok) & 0xffffu;
+#pragma unroll
+        for (int j = 0; j < 2; j++)
+        {
+            const bool kv = tile.vis >> (8 * j + g) & 1;
+            const uint4* row = (const uint4*)(kBase + (long long)(s0 + 8 * j + g) * width);
+            tile.k[j][0] = kv ? row[tq] : make_uint4(0, 0, 0, 0);
+            tile.k[j][1] = kv ? row[tq + 4] : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            const int key = 2 * tq + (e & 1) + 8 * (e >> 1);
+            tile.v[e] = tile.vis >> key & 1 ? ((const uint4*)(vBase + (long long)(s0 + key) * width))[g] : make_uint4(0, 0, 0, 0);
+        }
+    };
+    // The next tile of this warp with a visible key: visibility first (a position per key), so empty tiles cost no loads.
+    auto next = [&](int ti) {
+        for (ti += TSR_ATT_MMA_WARPS; ti < tiles; ti += TSR_ATT_MMA_WARPS)
+        {
+            const int s = begin + ti * 16 + (lane & 15);
+            if (__ballot_sync(0xffffffffu, lane < 16 && s < end && tsr_visible(qp, kpos[s], window)) != 0u) break;
+        }
+        return ti;
+    };
+
+    float o[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
+    float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};   // rows g, g + 8
+
+    int ti = next(warp - TSR_ATT_MMA_WARPS);
+    TsrMmaTile cur, nxt;
+    if (ti < tiles) fetch(cur, ti);
+    while (ti < tiles)
+    {
+        const int tn = next(ti);
+        if (tn < tiles) fetch(nxt, tn);
+
+        // S = Q·Kᵀ: tile j holds keys 8j + 2tq, 8j + 2tq + 1 of rows g (s[j][0..1]) and g + 8 (s[j][2..3]).
+        float sc[2][4];
+#pragma unroll
+        for (int j = 0; j < 2; j++)
+        {
+            sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.f;
+#pragma unroll
+            for (int kk = 0; kk < 4; kk++)
+                tsr_mma16816(sc[j], qa[kk], tsr_word(cur.k[j][kk >> 1], 2 * (kk & 1)), tsr_word(cur.k[j][kk >> 1], 2 * (kk & 1) + 1));
+        }
+        // Online softmax per row; the row's values are spread over the 4 threads of a quad.
+        float p[2][4];
+#pragma unroll
+        for (int r = 0; r < 2; r++)
+        {
+            float mt = -INFINITY;
+#pragma unroll
+            for (int j = 0; j < 2; j++)
+#pragma unroll
+                for (int e = 0; e < 2; e++)
+                {
+                    const bool vis = cur.vis >> (8 * j + 2 * tq + e) & 1;
+                    const float v = vis ? sc[j][2 * r + e] * scale : -INFINITY;
+                    sc[j][2 * r + e] = v;
+                    mt = fmaxf(mt, v);
+                }
+            mt = fmaxf(mt, __shfl_xor_sync(0xffffffffu, mt, 1));
+            mt = fmaxf(mt, __shfl_xor_sync(0xffffffffu, mt, 2));
+            const float mNew = fmaxf(m[r], mt);   // finite: the tile has a visible key
+            const float rs = m[r] == -INFINITY ? 0.f : __expf(m[r] - mNew);
+            float sum = 0.f;
+#pragma unroll
+            for (int j = 0; j < 2; j++)
+#pragma unroll
+                for (int e = 0; e < 2; e++)
+                {
+                    const float a = sc[j][2 * r + e];
+                    const float pv = a == -INFINITY ? 0.f : __expf(a - mNew);
+                    p[j][2 * r + e] = pv;
+                    sum += pv;
+                }
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            m[r] = mNew;
+            l[r] = fmaf(l[r], rs, sum);
+#pragma unroll
+            for (int n = 0; n < 8; n++)
+            {
+                o[n][2 * r] *= rs;
+                o[n][2 * r + 1] *= rs;
+            }
+        }
+        // P as the A operand (rows g, g + 8; keys 2tq.. and 2tq + 8..), high and low f16 parts.
+        uint32_t ph[4], pl[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+        {
+            const int j = i >> 1, r = i & 1;
+            const float a = p[j][2 * r], b = p[j][2 * r + 1];
+            ph[i] = tsr_pack_h2(a, b);
+            const __half2 hh = *reinterpret_cast<const __half2*>(&ph[i]);
+            pl[i] = tsr_pack_h2(a - __low2float(hh), b - __high2float(hh));
+        }
+        // O += P·V: value tile n takes dim 8g' + n for its column g' (b: keys 2tq, 2tq + 1 and 2tq + 8, 2tq + 9 of dim 8g + n).
+#pragma unroll
+        for (int n = 0; n < 8; n++)
+        {
+            const uint32_t sel = n & 1 ? 0x7632u : 0x5410u;
+            const uint32_t b0 = __byte_perm(tsr_word(cur.v[0], n >> 1), tsr_word(cur.v[1], n >> 1), sel);
+            const uint32_t b1 = __byte_perm(tsr_word(cur.v[2], n >> 1), tsr_word(cur.v[3], n >> 1), sel);
+            tsr_mma16816(o[n], ph, b0, b1);
+            tsr_mma16816(o[n], pl, b0, b1);
+        }
+        if (tn >= tiles) break;
+        cur = nxt;
+        ti = tn;
+    }
+
+    // The warps' results into shared memory: o[n][0..1] are dims 8·2tq + n and 8·(2tq + 1) + n of row g, o[n][2..3] of g + 8.
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+        for (int r = 0; r < 2; r++)
+        {
+            so[warp][g + 8 * r][16 * tq + n] = o[n][2 * r];
+            so[warp][g + 8 * r][16 * tq + 8 + n] = o[n][2 * r + 1];
+        }
+    if (tq == 0)
+    {
+        sm[warp][g] = m[0];
+        sm[warp][g + 8] = m[1];
+        sl[warp][g] = l[0];
+        sl[warp][g + 8] = l[1];
+    }
+    __syncthreads();
+    const long long first = ((long long)t * heads + h0) * chunks + c;   // stats index of (t, head h0, chunk c)
+    for (int i = threadIdx.x; i < G * D; i += TSR_ATT_MMA_WARPS * 32)
+    {
+        const int r = i / D, j = i - r * D;
+        float mx = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < TSR_ATT_MMA_WARPS; w++) mx = fmaxf(mx, sm[w][r]);
+        if (mx == -INFINITY)
+        {
+            if (j == 0) stats[first + (long long)r * chunks] = make_float2(-INFINITY, 0.f);
+            continue;
+        }
+        float sum = 0.f, acc = 0.f;
+#pragma unroll
+        for (int w = 0; w < TSR_ATT_MMA_WARPS; w++)
+        {
+            const float f = sm[w][r] == -INFINITY ? 0.f : __expf(sm[w][r] - mx);
+            sum = fmaf(sl[w][r], f, sum);
+            acc = fmaf(so[w][r][j], f, acc);
+        }
+        if (j == 0) stats[first + (long long)r * chunks] = make_float2(mx, sum);
+        partial[(first + (long long)r * chunks) * D + j] = acc;
+    }
+}
+
 // The sink step of the CPU reference (AttentionWithSinks.F32): the sink joins the denominator without moving the max.
 // Returns the factor for the accumulated values (0 when nothing was visible).
 __device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)

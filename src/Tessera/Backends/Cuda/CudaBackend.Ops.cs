@@ -65,7 +65,6 @@ public sealed partial class CudaBackend
         LaunchQkv(q);
     }
     private readonly ulong _routeCounter;
-    private readonly ulong _attentionCounters;   // zeroed; the decode kernel that combines its chunks leaves them zeroed
 
     // The pending RMSNorm when its output is `input` (the caller then fuses or runs it), else null.
     private PendingNorm? TakeNorm(BackendTensor input)
@@ -293,7 +292,7 @@ public sealed partial class CudaBackend
         using var _ = Profile(window > 0 ? "Attention (window)" : "Attention (full)", q.Rows,
             (long)Math.Min(keyCount, window > 0 ? window + q.Rows : keyCount) * kvWidth * 2 * (k.Type == GgmlType.F16 ? 2 : 4) + slots * 4L);
         _kernels.Attention(_stream, q.Pointer, k.Pointer, v.Pointer, k.Type == GgmlType.F16, qp.Pointer, kp.Pointer, slots, window,
-            sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch, _attentionCounters);
+            sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch);
     }
 
     /// <inheritdoc/>

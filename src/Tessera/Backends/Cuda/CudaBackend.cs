@@ -57,8 +57,6 @@ public sealed unsafe partial class CudaBackend : IBackend
             _hostResult = (int*)context.AllocatePinned(64);
             _routeCounter = context.Allocate(256, "the router's ticket counter");
             _stream.Zero(_routeCounter, 256);
-            _attentionCounters = context.Allocate(CudaKernels.AttentionCounterBytes, "the attention combine's ticket counters");
-            _stream.Zero(_attentionCounters, CudaKernels.AttentionCounterBytes);
         }
         catch
         {
@@ -100,14 +98,6 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         get => _kernels.TensorCoreDecode;
         set => _kernels.TensorCoreDecode = value;
-    }
-
-    /// <summary>Whether the tensor-core decode attention merges its chunks itself, in the block that finishes last
-    /// (TESSERA_CUDA_ATTN_COMBINE=0: a second kernel; see <see cref="CudaKernels.FusedCombine"/>).</summary>
-    public bool FusedAttentionCombine
-    {
-        get => _kernels.FusedCombine;
-        set => _kernels.FusedCombine = value;
     }
 
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
@@ -529,7 +519,6 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_argmaxScratch, _argmaxScratchBytes);
             _context.FreePinned((nint)_hostResult);
             _context.Free(_routeCounter, 256);
-            _context.Free(_attentionCounters, CudaKernels.AttentionCounterBytes);
             _context.FreePinned((nint)_inputRing);
             _context.FreePinned((nint)_readBuffer);
             if (_ropeTable is { } t) _context.Free(t.Table, t.Bytes);

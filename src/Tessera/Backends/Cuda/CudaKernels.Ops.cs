@@ -37,13 +37,6 @@ internal sealed partial class CudaKernels
     /// (tsr_attn_decode_mma_f16_d64; TESSERA_CUDA_ATTN_MMA=0: the CUDA-core kernel for every shape).</summary>
     public bool TensorCoreDecode { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_MMA") is not "0";
 
-    /// <summary>Whether the tensor-core decode merges its chunks in the block that finishes last instead of a second kernel
-    /// (TESSERA_CUDA_ATTN_COMBINE=0: tsr_attn_combine after it; the same arithmetic, chunks added in another order).</summary>
-    public bool FusedCombine { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_COMBINE") is not "0";
-
-    /// <summary>Bytes of the zeroed ticket counters the fused combine takes (one per kv head and query row).</summary>
-    public const int AttentionCounterBytes = 4096;
-
     private const int AttentionTile = 64, AttentionMaxGroup = 16, DecodeThreads = 128, PrefillThreads = 256;
 
     /// <summary>RMSNorm of each of <paramref name="T"/> rows of <paramref name="n"/>: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · w.
@@ -196,7 +189,7 @@ internal sealed partial class CudaKernels
     /// read of their positions), then a combine that adds the sink; above: a tile summary of the positions, then flash
     /// attention over blocks of query rows. Head sizes 16, 32, 64, 128; up to 16 query heads per kv head.</summary>
     public void Attention(CudaStream s, ulong q, ulong keys, ulong values, bool f16, ulong qpos, ulong kpos, int slots, int window,
-        ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch, ulong counters = 0)
+        ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch)
     {
         RequireAttentionShape(heads, kvHeads, d);
         RequirePositive(T, nameof(T));
@@ -206,18 +199,16 @@ internal sealed partial class CudaKernels
         string type = f16 ? "f16" : "f32";
         if (T <= AttentionDecodeMaxRows && TensorCoreDecode && f16 && d == 64)
         {
-            // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile); the last block
-            // of each kv head and row merges the chunks itself where ticket counters are given (up to 64 chunks).
+            // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile).
             int chunk = DecodeMmaChunk(slots), chunks = Math.Max(1, (slots + chunk - 1) / chunk);
             ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);
-            bool combine = counters != 0 && FusedCombine && chunks <= 64 && T * kvHeads <= AttentionCounterBytes / 4;
             s.Launch(F(AttentionModule, "tsr_attn_decode_mma_f16_d64"), new Dim3((uint)chunks, (uint)kvHeads, (uint)T), DecodeThreads, 0,
             [
                 KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
                 KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
-                KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.Ptr(combine ? counters : 0),
+                KernelArg.Ptr(stats), KernelArg.Ptr(partial),
             ]);
-            if (!combine) Combine(s, stats, partial, sinks, output, heads, d, chunks, T);
+            Combine(s, stats, partial, sinks, output, heads, d, chunks, T);
             return;
         }
         if (T <= AttentionDecodeMaxRows)

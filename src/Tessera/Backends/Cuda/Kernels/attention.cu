@@ -353,17 +353,6 @@ TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d32, float, 32)
 TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d64, float, 64)
 TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d128, float, 128)
 
-// The sink step of the CPU reference (AttentionWithSinks.F32): the sink joins the denominator without moving the max.
-// Returns the factor for the accumulated values (0 when nothing was visible).
-__device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)
-{
-    if (l == 0.f) return 0.f;
-    float r = 1.f, w = 1.f;
-    if (sink > m) r = expf(m - sink);
-    else w = expf(sink - m);
-    return r / (l * r + w);
-}
-
 // ---------------------------------------------------------------------------------------------------------------------
 // Decode on tensor cores: an F16 cache with 64-wide heads (gpt-oss) and up to 16 query heads per kv head. Grid (chunks, kv
 // heads, T), 4 warps; the block writes the same chunk statistics and partial sums as tsr_attn_decode (the same combine
@@ -408,8 +397,7 @@ struct TsrMmaTile
 extern "C" __global__ void __launch_bounds__(TSR_ATT_MMA_WARPS * 32)
 tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restrict__ keys, const __half* __restrict__ values,
                             const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale,
-                            int heads, int kvHeads, int chunk, float2* __restrict__ stats, float* __restrict__ partial,
-                            const float* __restrict__ sinks, float* __restrict__ output, unsigned* __restrict__ counters)
+                            int heads, int kvHeads, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
 {
     TSR_PDL_ENTRY();
     constexpr int D = 64;
@@ -603,66 +591,17 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
         if (j == 0) stats[first + (long long)r * chunks] = make_float2(mx, sum);
         partial[(first + (long long)r * chunks) * D + j] = acc;
     }
-    if (counters == nullptr) return;   // tsr_attn_combine follows
+}
 
-    // The combine, by the block of (t, kv head) that finishes last (a ticket; it resets the counter for the next launch):
-    // a warp per query head of the kv head, as tsr_attn_combine computes it (m over the chunks with something visible,
-    // their weights e^(m_c − m), then the sink) with the chunks' values added in chunk order.
-    __shared__ bool last;
-    __shared__ float wts[TSR_ATT_MMA_WARPS][64];
-    __threadfence();
-    __syncthreads();
-    unsigned* counter = counters + (long long)t * kvHeads + kvh;
-    if (threadIdx.x == 0) last = atomicAdd(counter, 1u) == (unsigned)chunks - 1;
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
-    for (int r = warp; r < G; r += TSR_ATT_MMA_WARPS)
-    {
-        const long long row = (long long)t * heads + h0 + r;
-        const float2* st = stats + row * chunks;
-        float2 sv[2];
-        float mx = -INFINITY;
-#pragma unroll
-        for (int i = 0; i < 2; i++)
-        {
-            const int cc = lane + 32 * i;
-            sv[i] = cc < chunks ? __ldcg(st + cc) : make_float2(-INFINITY, 0.f);
-            if (sv[i].y > 0.f) mx = fmaxf(mx, sv[i].x);
-        }
-        mx = tsr_warp_max(mx);
-        float* out = output + row * D;
-        if (mx == -INFINITY)
-        {
-            out[2 * lane] = out[2 * lane + 1] = 0.f;
-            continue;
-        }
-        float l = 0.f;
-#pragma unroll
-        for (int i = 0; i < 2; i++)
-        {
-            const float w = sv[i].y > 0.f ? expf(sv[i].x - mx) : 0.f;
-            if (lane + 32 * i < 64) wts[warp][lane + 32 * i] = w;
-            l = fmaf(sv[i].y, w, l);
-        }
-        l = tsr_warp_sum(l);
-        __syncwarp();
-        const float2* pr = (const float2*)(partial + row * chunks * D) + lane;
-        float2 acc = make_float2(0.f, 0.f);
-#pragma unroll 8
-        for (int cc = 0; cc < chunks; cc++)
-        {
-            const float w = wts[warp][cc];
-            const float2 pv = w != 0.f ? __ldcg(pr + (long long)cc * (D / 2)) : make_float2(0.f, 0.f);
-            acc.x = fmaf(w, pv.x, acc.x);
-            acc.y = fmaf(w, pv.y, acc.y);
-        }
-        const float f = tsr_sink_factor(mx, l, sinks[h0 + r]);
-        out[2 * lane] = acc.x * f;
-        out[2 * lane + 1] = acc.y * f;
-        __syncwarp();
-    }
-    if (threadIdx.x == 0) *counter = 0u;
+// The sink step of the CPU reference (AttentionWithSinks.F32): the sink joins the denominator without moving the max.
+// Returns the factor for the accumulated values (0 when nothing was visible).
+__device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)
+{
+    if (l == 0.f) return 0.f;
+    float r = 1.f, w = 1.f;
+    if (sink > m) r = expf(m - sink);
+    else w = expf(sink - m);
+    return r / (l * r + w);
 }
 
 // Sum (or, with max, the maximum) of v over the block's 128 threads, in warp order; every thread gets it. red: 4 floats of shared

@@ -9,7 +9,8 @@
 // walks the chunk in tiles of 32 slots (skipping tiles with nothing visible; the next tile's keys and values are loaded
 // while one is computed) with an online softmax, and writes its partial max, sum and unnormalised value sum to scratch.
 // The combine kernel (a block per query head and row) merges the chunks in a fixed order and adds the sink:
-// deterministic.
+// deterministic. An F16 cache with 64-wide heads (gpt-oss) is decoded on tensor cores instead
+// (tsr_attn_decode_mma_f16_d64, below: F16 products, fp32 sums), writing the same partial results for the same combine.
 //
 // Prefill (many query rows): flash attention. A summary kernel writes the smallest and largest position of every tile of
 // 64 slots; a block per (tile of query rows, kv head) takes 64 query-head rows (64/G tokens × the G heads of the kv head),

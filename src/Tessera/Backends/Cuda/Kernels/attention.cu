@@ -368,22 +368,10 @@ TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d128, float, 128)
 // column g of tile n, so each thread needs 16 bytes of a value row.
 #define TSR_ATT_MMA_WARPS 4
 
-__device__ __forceinline__ void tsr_mma16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
-{
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 __device__ __forceinline__ uint32_t tsr_pack_h2(float lo, float hi)
 {
     __half2 h = __floats2half2_rn(lo, hi);
     return *reinterpret_cast<uint32_t*>(&h);
-}
-
-__device__ __forceinline__ uint32_t tsr_word(const uint4& v, int i)
-{
-    return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
 }
 
 // One warp's tile of 16 keys: its keys (thread (g, tq): key g of each 8-key half, dims 8tq.. and 8tq + 32..), its values
@@ -482,7 +470,7 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
             sc[j][0] = sc[j][1] = sc[j][2] = sc[j][3] = 0.f;
 #pragma unroll
             for (int kk = 0; kk < 4; kk++)
-                tsr_mma16816(sc[j], qa[kk], tsr_word(cur.k[j][kk >> 1], 2 * (kk & 1)), tsr_word(cur.k[j][kk >> 1], 2 * (kk & 1) + 1));
+                tsr_mma_f16(sc[j], qa[kk], tsr_word(cur.k[j][kk >> 1], 2 * (kk & 1)), tsr_word(cur.k[j][kk >> 1], 2 * (kk & 1) + 1));
         }
         // Online softmax per row; the row's values are spread over the 4 threads of a quad.
         float p[2][4];
@@ -544,8 +532,8 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
             const uint32_t sel = n & 1 ? 0x7632u : 0x5410u;
             const uint32_t b0 = __byte_perm(tsr_word(cur.v[0], n >> 1), tsr_word(cur.v[1], n >> 1), sel);
             const uint32_t b1 = __byte_perm(tsr_word(cur.v[2], n >> 1), tsr_word(cur.v[3], n >> 1), sel);
-            tsr_mma16816(o[n], ph, b0, b1);
-            tsr_mma16816(o[n], pl, b0, b1);
+            tsr_mma_f16(o[n], ph, b0, b1);
+            tsr_mma_f16(o[n], pl, b0, b1);
         }
         if (tn >= tiles) break;
         cur = nxt;

@@ -54,6 +54,21 @@ __device__ __forceinline__ float tsr_warp_sum(float v)
     return v;
 }
 
+// d += A·B for one 16 × 8 tile, K 16, f16 inputs, f32 sums (mma.sync m16n8k16: A row-major 16 × 16, B column-major
+// 16 × 8, fragments as in the PTX manual).
+__device__ __forceinline__ void tsr_mma_f16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
+{
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Word i (0..3) of 16 loaded bytes.
+__device__ __forceinline__ uint32_t tsr_word(const uint4& v, int i)
+{
+    return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+
 __device__ __forceinline__ float tsr_warp_max(float v)
 {
 #pragma unroll

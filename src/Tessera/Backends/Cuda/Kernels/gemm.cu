@@ -392,14 +392,6 @@ __device__ __forceinline__ void m_ldsm4(uint32_t& r0, uint32_t& r1, uint32_t& r2
                  : "memory");
 }
 
-// d += A·B for one 16 × 8 tile, K 16 (A row-major 16 × 16, B column-major 16 × 8, fragments as in the PTX manual).
-__device__ __forceinline__ void m_mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
-{
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 // cp.async (sm_80+): 16 or 4 bytes global → shared, zero-filled when !valid (src must still be a valid address).
 __device__ __forceinline__ void p_cp16(void* dst, const void* src, bool valid)
 {
@@ -592,8 +584,8 @@ __device__ __forceinline__ void p_tile(const void* values, const void* scales, i
 #pragma unroll
                 for (int j = 0; j < 4; j++)
                 {
-                    if (quant) m_mma(part[i][j], a[i], b[j][0], b[j][1]);
-                    else m_mma(acc[i][j], a[i], b[j][0], b[j][1]);
+                    if (quant) tsr_mma_f16(part[i][j], a[i], b[j][0], b[j][1]);
+                    else tsr_mma_f16(acc[i][j], a[i], b[j][0], b[j][1]);
                 }
         }
         if (quant)

@@ -141,11 +141,6 @@ __device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restric
     }
 }
 
-__device__ __forceinline__ uint32_t mv_word(const uint4& w, int j)
-{
-    return j == 0 ? w.x : j == 1 ? w.y : j == 2 ? w.z : w.w;
-}
-
 // Signed byte i of the word u ^ 0x80808080 as a float, exactly: 2^23 + unsigned byte, minus 2^23 + 128 (no cvt).
 __device__ __forceinline__ float mv_q8(uint32_t u, int i)
 {
@@ -459,7 +454,7 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
 #pragma unroll
             for (int n = 0; n < NR; n++)
             {
-                const float2 a = mv_h2(mv_word(w[n], 2 * f)), b = mv_h2(mv_word(w[n], 2 * f + 1));
+                const float2 a = mv_h2(tsr_word(w[n], 2 * f)), b = mv_h2(tsr_word(w[n], 2 * f + 1));
                 wv[n][0] = a.x; wv[n][1] = a.y; wv[n][2] = b.x; wv[n][3] = b.y;
             }
 #pragma unroll
@@ -489,7 +484,7 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
 #pragma unroll
             for (int n = 0; n < NR; n++)
             {
-                const uint32_t u = mv_word(w[n], f) ^ 0x80808080u;
+                const uint32_t u = tsr_word(w[n], f) ^ 0x80808080u;
 #pragma unroll
                 for (int i = 0; i < 4; i++) wv[n][i] = mv_q8(u, i);
             }
@@ -520,7 +515,7 @@ __device__ __forceinline__ void mv_chunk(const uint4 (&w)[NR], const float4* __r
 #pragma unroll
             for (int n = 0; n < NR; n++)
             {
-                mv_fp4x8(mv_word(w[n], f), lo[n], hi[n]);
+                mv_fp4x8(tsr_word(w[n], f), lo[n], hi[n]);
             }
 #pragma unroll
             for (int t = 0; t < MAXT; t++)

@@ -12,6 +12,9 @@
 //                       expected tolerance in the comment above their code); the grouped one uses the same sort info
 //                       and reads the slots' x rows gathered in sorted order as f16 by tsr_gather_x16
 //   tsr_gather_x16      x16[i] = f16(x row of sorted slot i), for the tensor-core grouped GEMM
+//   tsr_gemm_mma_*i8, tsr_gemm_experts_mma_*i8, tsr_gather_xq_*i8  (Q8_0, MXFP4) the same on integer tensor cores
+//                       (mma.sync m16n8k32 s8, x quantised to Q8_0 as the CPU backend quantises it; the default prefill
+//                       path, see the comment above their code)
 //   tsr_swiglu_slots    act = swiglu_oai(g, u) elementwise (gate/up products from the grouped GEMM, biases included)
 //   tsr_weighted_add    h[t·R + r] += Σ_j weights[t·k+j]·y[(t·k+j)·R + r] in slot order
 // Sort info layout (int32): offsets[E+1], tileStart[E+1], sorted slots[T·k].

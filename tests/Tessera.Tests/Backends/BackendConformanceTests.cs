@@ -1,8 +1,10 @@
 // One test body per IBackend op, run on every backend (TestBackends): the CPU in CI, CUDA on a GPU. Each op is compared
 // with a plain reference written here (double accumulation over the exact values: dequantised weights, F16-rounded cache)
 // with the tolerance stated beside it: products and elementwise ops 1e-5 relative RMS (float accumulation in another
-// order), except the GPU's tensor-core products (32 or more tokens or expert slots: activations rounded to F16, weights
-// exact, F32 accumulation) at 1e-3, and 2e-3 through the gate-up-SwiGLU-down chain; attention over an F16 cache 3e-3 on the CPU (it rounds queries and the value accumulator to F16 as ggml-cpu
+// order; the GPU's products of Q8_0 and MXFP4 weights quantise x to Q8_0 as the CPU backend does, and the reference
+// multiplies the same quantised x), except the GPU's f16 tensor-core products (32 or more tokens or expert slots with F16
+// weights, or with any weights on TESSERA_CUDA_PREFILL_INT8=0: activations rounded to F16, weights exact, F32
+// accumulation) at 1e-3, and 2e-3 through the gate-up-SwiGLU-down chain; attention over an F16 cache 3e-3 on the CPU (it rounds queries and the value accumulator to F16 as ggml-cpu
 // does) and 2e-4 on the GPU (queries rounded to F16, F32 arithmetic after), over an F32 cache 2e-5.
 
 using Tessera.Backends;
@@ -14,16 +16,28 @@ public class BackendConformanceTests
 {
     private const double Exact = 1e-5;
 
-    // Tensor-core products on the GPU (CudaKernels.MmaMinTokens / MmaMinSlots): activations rounded to F16.
+    // Whether the GPU's tensor-core products (CudaKernels.MmaMinTokens / MmaMinSlots and more) of this weight type are the
+    // integer ones (x quantised to Q8_0), as the backends of these tests are made (CudaKernels.IntegerPrefillDefault).
+    private static bool IntegerMma(GgmlType type) =>
+        type is GgmlType.Q8_0 or GgmlType.MXFP4 && Tessera.Backends.Cuda.CudaKernels.IntegerPrefillDefault;
+
+    // Tensor-core products on the GPU with activations rounded to F16 (F16 weights, or the f16 path of the others).
     private static double ProductTolerance(string backend, GgmlType type, int rowsOrSlots) =>
-        backend == "cuda" && type != GgmlType.F32 && rowsOrSlots >= 32 ? 1e-3 : Exact;
+        backend == "cuda" && type != GgmlType.F32 && rowsOrSlots >= 32 && !IntegerMma(type) ? 1e-3 : Exact;
 
     // The GPU's matrix-vector products of Q8_0 and MXFP4 weights (CudaKernels.IntegerMatVec: up to MatVecMaxTokens rows,
-    // ExpertMatVecMaxSlots expert slots) multiply x quantised to Q8_0 as llama.cpp does: the reference multiplies the same
-    // quantised x (Q8_0Activations, the CPU's quantisation), so the tolerance stays that of float accumulation.
-    private static float[] Multiplied(string backend, GgmlType type, bool matVec, float[] x, int k)
+    // ExpertMatVecMaxSlots expert slots) and its integer tensor-core products (CudaKernels.IntegerPrefill: from
+    // MmaMinTokens rows, MmaMinSlots slots) multiply x quantised to Q8_0 as llama.cpp does: the reference multiplies the
+    // same quantised x (Q8_0Activations, the CPU's quantisation), so the tolerance stays that of float accumulation.
+    private static float[] Multiplied(string backend, GgmlType type, bool quantised, float[] x, int k)
     {
-        if (backend != "cuda" || !matVec || type is not (GgmlType.Q8_0 or GgmlType.MXFP4)) return x;
+        if (backend != "cuda" || !quantised || type is not (GgmlType.Q8_0 or GgmlType.MXFP4)) return x;
+        return Quantised(x, k);
+    }
+
+    // x with every row of k values replaced by its Q8_0 quantisation as the CPU backend quantises it (k a multiple of 32).
+    private static float[] Quantised(float[] x, int k)
+    {
         var result = new float[x.Length];
         var q = new sbyte[k];
         var d = new float[k / 32];
@@ -36,10 +50,12 @@ public class BackendConformanceTests
     }
 
     private static float[] MultipliedRows(string backend, GgmlType type, int tokens, float[] x, int k) =>
-        Multiplied(backend, type, tokens <= Tessera.Backends.Cuda.CudaKernels.MatVecMaxTokens, x, k);
+        Multiplied(backend, type, tokens <= Tessera.Backends.Cuda.CudaKernels.MatVecMaxTokens
+            || tokens >= Tessera.Backends.Cuda.CudaKernels.MmaMinTokens && IntegerMma(type), x, k);
 
     private static float[] MultipliedSlots(string backend, GgmlType type, int slots, float[] x, int k) =>
-        Multiplied(backend, type, slots <= Tessera.Backends.Cuda.CudaKernels.ExpertMatVecMaxSlots, x, k);
+        Multiplied(backend, type, slots <= Tessera.Backends.Cuda.CudaKernels.ExpertMatVecMaxSlots
+            || slots >= Tessera.Backends.Cuda.CudaKernels.MmaMinSlots && IntegerMma(type), x, k);
 
     private static float[] RandomValues(Random rng, int n, double scale = 1)
     {
@@ -108,6 +124,83 @@ public class BackendConformanceTests
         var xm = integer ? MultipliedRows("cuda", type, tokens, x, k) : x;
         var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(weights.Values("w"), 0, k, r, xm, t)).ToArray();
         Tolerance.Close(expected, b.ReadFloats(output), Exact, $"{type} MatMul {k}→{r}, {tokens} tokens, {(integer ? "integer" : "F32")} path");
+    }
+
+    public static TheoryData<GgmlType, int, int, int, bool> CudaPrefillCases()
+    {
+        var data = new TheoryData<GgmlType, int, int, int, bool>();
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.MXFP4 })
+        {
+            foreach (var (k, r, t) in new[] { (2880, 200, 32), (2880, 256, 300), (2880, 201, 100), (96, 64, 65), (128, 70, 33), (4096, 130, 129) })
+                data.Add(type, k, r, t, true);
+            foreach (var (k, r, t) in new[] { (2880, 200, 100), (128, 70, 33) })
+                data.Add(type, k, r, t, false);
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(CudaPrefillCases))]
+    public void CudaPrefillOnBothPaths(GgmlType type, int k, int r, int tokens, bool integer)
+    {
+        // The tensor-core GEMM (MmaMinTokens rows and more) on both paths: the integer one (the default) against the product
+        // of x quantised by the CPU backend's own Q8_0Activations, to float accumulation (1e-5: a path that skipped or
+        // misplaced the quantisation would be off by 4e-3 or more); the f16 one (TESSERA_CUDA_PREFILL_INT8=0) against the
+        // product of x itself within its rounding of x to f16 (1e-3; the Q8_0 rounding of x would be 4e-3). Output rows and
+        // tokens not multiples of the 128 × 64 tile; token 1 has an all-zero block (scale 0) and token 2 values 1,000 times
+        // smaller than the rest (a subnormal f16 scale).
+        using var b = TestBackends.Create("cuda");
+        ((Tessera.Backends.Cuda.CudaBackend)b).IntegerPrefill = integer;
+        var rng = new Random(k + r * 7 + tokens * 13 + (int)type);
+        using var weights = new TestWeights().AddRandom("w", type, [k, r], rng);
+        var w = weights.Load(b)["w"];
+        var x = RandomValues(rng, tokens * k, 3);
+        Array.Clear(x, k + 32, 32);
+        for (int i = 2 * k; i < 3 * k; i++) x[i] *= 1e-3f;
+        using var input = b.Tensor(tokens, k, x);
+        using var output = b.NewTensor(GgmlType.F32, tokens, r);
+        b.MatMul(w, input, output);
+        var xm = integer ? Quantised(x, k) : x;
+        var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(weights.Values("w"), 0, k, r, xm, t)).ToArray();
+        Tolerance.Close(expected, b.ReadFloats(output), integer ? Exact : 1e-3, $"{type} MatMul {k}→{r}, {tokens} tokens, {(integer ? "integer" : "f16")} tensor cores");
+    }
+
+    [Theory]
+    [InlineData(GgmlType.MXFP4, 2880, 75, false, true)] [InlineData(GgmlType.MXFP4, 2880, 75, true, true)]
+    [InlineData(GgmlType.Q8_0, 2880, 75, false, true)] [InlineData(GgmlType.Q8_0, 2880, 20, true, true)]
+    [InlineData(GgmlType.MXFP4, 96, 40, true, true)] [InlineData(GgmlType.Q8_0, 64, 9, false, true)]
+    [InlineData(GgmlType.MXFP4, 2880, 75, false, false)] [InlineData(GgmlType.Q8_0, 96, 40, true, false)]
+    public void CudaPrefillExpertsOnBothPaths(GgmlType type, int k, int tokens, bool perSlot, bool integer)
+    {
+        // The grouped tensor-core GEMM (MmaMinSlots slots and more) on both paths, held as in CudaPrefillOnBothPaths.
+        // 32 experts of 200 rows, 4 per token: expert 0 on every token (two tiles of 64 slots from 65 tokens), expert 1 on
+        // token 0 only, experts 2..6 on every fifth token each, 7..30 at random, expert 31 on none; token 1 has an all-zero
+        // block.
+        using var b = TestBackends.Create("cuda");
+        ((Tessera.Backends.Cuda.CudaBackend)b).IntegerPrefill = integer;
+        var rng = new Random(k + tokens * 13 + (perSlot ? 1 : 0) + (int)type);
+        const int experts = 32, used = 4, r = 200;
+        using var weights = new TestWeights().AddRandom("w", type, [k, r, experts], rng);
+        var w = weights.Load(b)["w"];
+        var ids = new int[tokens * used];
+        for (int t = 0; t < tokens; t++)
+        {
+            ids[t * used] = 0;
+            ids[t * used + 1] = t == 0 ? 1 : 2 + t % 5;
+            var rest = Enumerable.Range(7, 24).OrderBy(_ => rng.Next()).Take(used - 2).ToArray();
+            rest.CopyTo(ids, t * used + 2);
+        }
+        int rowsIn = perSlot ? tokens * used : tokens;
+        var x = RandomValues(rng, rowsIn * k, 3);
+        Array.Clear(x, k, 32);
+        using var input = b.Tensor(rowsIn, k, x);
+        using var chosen = b.Indices(tokens, used, ids);
+        using var output = b.NewTensor(GgmlType.F32, tokens * used, r);
+        b.MatMulExperts(w, input, chosen, output);
+        var wv = weights.Values("w");
+        var xm = integer ? Quantised(x, k) : x;
+        var expected = Enumerable.Range(0, tokens * used).SelectMany(q => Product(wv, ids[q] * r, k, r, xm, perSlot ? q : q / used)).ToArray();
+        Tolerance.Close(expected, b.ReadFloats(output), integer ? Exact : 1e-3,
+            $"{type} experts {k}→{r}, {tokens} tokens, {(perSlot ? "x per slot" : "x per token")}, {(integer ? "integer" : "f16")} tensor cores");
     }
 
     [Theory]

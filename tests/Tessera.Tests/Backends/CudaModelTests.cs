@@ -101,11 +101,13 @@ public class CudaModelTests
     [InlineData("small", GgmlType.F16)]
     public void GpuLogitsAgreeWithTheCpu(string preset, GgmlType expertType)
     {
-        // Both matrix-vector paths of decode: with F32 x (TESSERA_CUDA_MV_INT8=0) the GPU matches the CPU with F32
-        // activations closely; the integer path (the default, as llama.cpp's CUDA backend) rounds the x of every Q8_0 and
-        // MXFP4 decode product to Q8_0, which on these random-weight models moves decode logits by a few percent (the op
-        // tests check that path exactly against products of the quantised x). The CPU rounding its activations to Q8_0
-        // moves them further still (reported).
+        // Both paths of the products: with F32 x in decode (TESSERA_CUDA_MV_INT8=0) and f16 x in prefill
+        // (TESSERA_CUDA_PREFILL_INT8=0) the GPU matches the CPU with F32 activations closely; the integer paths (the
+        // default, as llama.cpp's CUDA backend) round the x of every Q8_0 and MXFP4 product to Q8_0 as the CPU backend as
+        // shipped does, which on these random-weight models moves the logits by a few percent from the F32 CPU (the op
+        // tests check those paths exactly against products of the quantised x). Against the CPU that rounds its
+        // activations to Q8_0 (the same arithmetic but for summation order and the F16 rounding in its attention) the
+        // integer GPU is held to the same bar; expected well inside it, since the CPU's own rounding moves the logits 8%.
         TestBackends.RequireGpu();
         var path = Model(preset, expertType);
         var prompt = RandomTokens(1, 100, 201088);
@@ -120,16 +122,17 @@ public class CudaModelTests
             using var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 64, Device = DeviceChoice.Cuda });
             var backend = Assert.IsType<CudaBackend>(gpu.Model.Backend);
             backend.IntegerMatVec = integer;
+            backend.IntegerPrefill = integer;
             var (gpuPrompt, gpuDecode) = Run(gpu, prompt, decode);
             var v = gpu.VocabularySize;
             foreach (var (round, (cpuPrompt, cpuDecode)) in cpus)
             {
                 foreach (var (what, a) in new[] { ("prompt", Compare(cpuPrompt, gpuPrompt, v)), ("decode", Compare(cpuDecode, gpuDecode, v)) })
                 {
-                    var label = $"cuda ({(integer ? "integer" : "F32")} decode products) vs cpu{(round ? " (Q8_0 activations)" : " (F32 activations)")}, {preset} {expertType} {what}: {a}";
+                    var label = $"cuda ({(integer ? "integer" : "F32 decode, f16 prefill")} products) vs cpu{(round ? " (Q8_0 activations)" : " (F32 activations)")}, {preset} {expertType} {what}: {a}";
                     Console.Error.WriteLine(label);
-                    if (round) continue;   // reported: the CPU's Q8_0 rounding of activations, not the GPU, makes that difference
-                    bool exact = !integer || what == "prompt";
+                    if (round && !integer) continue;   // reported: the CPU's Q8_0 rounding of activations, not the GPU, makes that difference
+                    bool exact = !integer;
                     Assert.True(a.DecisiveTop1 >= (exact ? 0.99 : 0.85), label);
                     Assert.True(a.RelativeRms < (exact ? 0.02 : 0.08), label);
                     Assert.True(a.MeanKl < (exact ? 0.001 : 0.003), label);

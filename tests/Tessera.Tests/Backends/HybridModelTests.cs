@@ -58,9 +58,10 @@ public class HybridModelTests
         });
         var backend = Assert.IsType<HybridBackend>(hybrid.Model.Backend);
         backend.StageMinTokens = stageMinTokens;
-        // F32 x in the GPU's decode products, as the CPU here: what is checked is where each op runs, not the rounding of
-        // the integer path (CudaModelTests.GpuLogitsAgreeWithTheCpu covers that).
+        // F32 x in the GPU's decode products and f16 x in its prefill products, near the CPU's F32 here: what is checked is
+        // where each op runs, not the rounding of the integer paths (CudaModelTests.GpuLogitsAgreeWithTheCpu covers that).
         backend.Gpu.IntegerMatVec = false;
+        backend.Gpu.IntegerPrefill = false;
         if (placement == "cpu-moe-3") backend.StageRoomExperts = 3;   // 8 experts in RAM staged 3, 3 and 2 at a time
         var (hp, hd) = CudaModelTests.Run(hybrid, prompt, decode);
         using var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, Threads = 4, BatchSize = 64, RoundActivations = false });

@@ -92,6 +92,15 @@ public sealed unsafe partial class CudaBackend : IBackend
         set => _kernels.IntegerMatVec = value;
     }
 
+    /// <summary>Whether prefill products (tensor-core GEMMs) of Q8_0 and MXFP4 weights quantise x to Q8_0 and multiply on
+    /// integer tensor cores, as the CPU backend and llama.cpp's MMQ do (TESSERA_CUDA_PREFILL_INT8=0: x rounded to f16; see
+    /// <see cref="CudaKernels.IntegerPrefill"/>).</summary>
+    public bool IntegerPrefill
+    {
+        get => _kernels.IntegerPrefill;
+        set => _kernels.IntegerPrefill = value;
+    }
+
     /// <summary>Whether decode attention over an F16 cache with 64-wide heads runs on tensor cores (TESSERA_CUDA_ATTN_MMA=0:
     /// on CUDA cores; see <see cref="CudaKernels.TensorCoreDecode"/>).</summary>
     public bool TensorCoreDecode

@@ -4,16 +4,18 @@
 //   dense   T ≤ MatVecMaxTokens (4): matrix-vector kernel, one warp per 2 output rows (a block of 8 warps per row for
 //           at most MvSplitMaxRows rows, K split over the warps), each weight byte read once with 16-byte loads for all T
 //           rows of x (x in shared memory); up to MmaMinTokens − 1 (31): tiled fp32 GEMM (64 rows × 64 tokens); from
-//           MmaMinTokens: tensor-core GEMM (mma.sync, x rounded to f16, weights exact, fp32 accumulation; 128 rows × 64
-//           tokens, a 4-stage cp.async pipeline in dynamic shared memory) for F16, Q8_0 and MXFP4 weights, F32 weights
-//           (the router) stay on the fp32 GEMM.
+//           MmaMinTokens: tensor-core GEMM (128 rows × 64 tokens, a 4-stage cp.async pipeline in dynamic shared memory):
+//           for Q8_0 and MXFP4 weights on integer tensor cores with x quantised to Q8_0 as the CPU backend quantises it
+//           (IntegerPrefill, the default), else and for F16 weights with x rounded to f16 (mma.sync f16, weights exact,
+//           fp32 accumulation); F32 weights (the router) stay on the fp32 GEMM.
 //   experts T·k ≤ ExpertMatVecMaxSlots (16): per-slot matrix-vector kernels (gate+up+SwiGLU in one kernel, 2 gate and 2 up
 //           rows per warp; down with the weighted sum over the k slots in one kernel, a warp per output row reading the
 //           rows of 4 slots at once); larger: a device-side counting sort of the slots by expert
 //           (one block), then a grouped GEMM (grid = ceil(T·k/64) + experts tiles, extra blocks exit) into scratch or y,
 //           and a small elementwise kernel (SwiGLU, weighted add). The grouped GEMM is the tensor-core one from
-//           MmaMinSlots slots (F16, Q8_0, MXFP4; it reads the slots' x rows gathered in sorted order as f16 into
-//           scratch by a small kernel first), the fp32 one below that and for F32 weights.
+//           MmaMinSlots slots (F16, Q8_0, MXFP4; it reads the slots' x rows gathered in sorted order into scratch by a
+//           small kernel first: quantised to Q8_0 on the integer path, as f16 on the other), the fp32 one below that and
+//           for F32 weights.
 // Nothing here synchronises, allocates or reads device data on the host, so every launcher can be captured in a graph.
 
 using Tessera.Quants;
@@ -29,7 +31,8 @@ internal sealed partial class CudaKernels
     internal const int ExpertMatVecMaxSlots = 16;
 
     /// <summary>Dense products with at least this many token rows use the tensor-core GEMM (F16, Q8_0 and MXFP4 weights):
-    /// results then carry the rounding of x to f16 (about 2e-4 relative RMS), below it the fp32 GEMM.</summary>
+    /// results then carry the rounding of x to Q8_0 (Q8_0 and MXFP4 weights on the integer path, <see cref="IntegerPrefill"/>)
+    /// or to f16 (about 2e-4 relative RMS), below it the fp32 GEMM.</summary>
     internal const int MmaMinTokens = 32;
 
     /// <summary>Expert products with at least this many slots (T·k) use the tensor-core grouped GEMM (F16, Q8_0, MXFP4).</summary>
@@ -94,6 +97,7 @@ internal sealed partial class CudaKernels
     private const int MmaRows = 128;           // MM in gemm.cu (tokens per block: GN = GemmTile)
     private const int MmaStages = 4;           // MSTAGES in gemm.cu: K steps of 32 in flight per block (cp.async)
     private const int MmaStride = 40;          // MSTR in gemm.cu: halves per shared f16 row
+    private const int MmaQuantStride = 48;     // QSTR in gemm.cu: bytes per shared int8 row
 
     /// <summary>Repacks <paramref name="blocks"/> ggml blocks at <paramref name="raw"/> (the GGUF bytes, on the device) into the
     /// value and scale arrays of the device layout (Kernels/common.cuh). F32 and F16 (block = one value) are copied as they are.</summary>
@@ -192,7 +196,7 @@ internal sealed partial class CudaKernels
         }
         SortSlots(s, ids, slots, w.Slices, scratch);
         ulong x16 = scratch + (ulong)SortBytes(slots, w.Slices);
-        bool gathered = GatherX16(s, type, x, xPerSlot, k, scratch, w.Slices, w.K, slots, x16);
+        bool gathered = GatherX(s, type, x, xPerSlot, k, scratch, w.Slices, w.K, slots, x16);
         LaunchGemmExperts(s, type, w, x, xPerSlot, k, scratch, y, bias, slots, gathered ? x16 : 0);
     }
 
@@ -221,7 +225,7 @@ internal sealed partial class CudaKernels
         ulong x16 = scratch + (ulong)SortBytes(slots, gate.Slices);
         ulong g = x16 + (ulong)X16Bytes(slots, gate.K);
         ulong u = g + (ulong)slots * (ulong)gate.R * 4;
-        bool gathered = GatherX16(s, type, x, false, k, scratch, gate.Slices, gate.K, slots, x16);
+        bool gathered = GatherX(s, type, x, false, k, scratch, gate.Slices, gate.K, slots, x16);
         LaunchGemmExperts(s, type, gate, x, false, k, scratch, g, gateBias, slots, gathered ? x16 : 0);
         LaunchGemmExperts(s, type, up, x, false, k, scratch, u, upBias, slots, gathered ? x16 : 0);
         long n = (long)slots * gate.R;
@@ -250,7 +254,7 @@ internal sealed partial class CudaKernels
         SortSlots(s, ids, slots, down.Slices, scratch);
         ulong x16 = scratch + (ulong)SortBytes(slots, down.Slices);
         ulong y = x16 + (ulong)X16Bytes(slots, down.K);
-        bool gathered = GatherX16(s, type, act, true, k, scratch, down.Slices, down.K, slots, x16);
+        bool gathered = GatherX(s, type, act, true, k, scratch, down.Slices, down.K, slots, x16);
         LaunchGemmExperts(s, type, down, act, true, k, scratch, y, bias, slots, gathered ? x16 : 0);
         long n = (long)T * down.R;
         s.Launch(F("gemm", "tsr_weighted_add"), Grid1D(n), 256, 0,
@@ -259,7 +263,8 @@ internal sealed partial class CudaKernels
     }
 
     /// <summary>Bytes of device scratch the three expert launchers need for T tokens: the slot sort (offsets, tile starts,
-    /// sorted slots), the x rows of the slots gathered in sorted order as f16 (T·k × K halves, for the tensor-core GEMM),
+    /// sorted slots), the x rows of the slots gathered in sorted order for the tensor-core GEMM (T·k × K halves; the
+    /// integer path's quants and scales take T·k × K × 1.125 bytes of it),
     /// and two T·k × R float buffers (gate and up products, or the down products); <paramref name="maxRows"/> must be at
     /// least both R and K of the expert weights.</summary>
     public static long ExpertScratchBytes(int T, int k, int experts, int maxRows)
@@ -279,6 +284,19 @@ internal sealed partial class CudaKernels
 
     // The matrix-vector kernels' suffix for a weight type ("q8_0" → "q8_0i8" on the integer path).
     private string MvSuffix(string type) => IntegerMatVec && type is "q8_0" or "mxfp4" ? type + "i8" : type;
+
+    /// <summary>Whether the tensor-core GEMMs of Q8_0 and MXFP4 weights (prefill: <see cref="MmaMinTokens"/> token rows or
+    /// <see cref="MmaMinSlots"/> expert slots and more) take the integer path: x quantised to Q8_0 with the bits of the CPU
+    /// backend's Q8_0Activations, mma.sync on int8 (one k = 32 step per block of both), each block's int32 sums times
+    /// d_x·d_w added in fp32, as llama.cpp's MMQ does (TESSERA_CUDA_PREFILL_INT8=0 keeps the f16 kernels: x rounded to f16).
+    /// Results then carry the rounding of x to 8 bits, as the CPU backend's do.</summary>
+    public bool IntegerPrefill { get; set; } = IntegerPrefillDefault;
+
+    /// <summary>The default of <see cref="IntegerPrefill"/>: on unless TESSERA_CUDA_PREFILL_INT8 is "0".</summary>
+    internal static bool IntegerPrefillDefault { get; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_PREFILL_INT8") is not "0";
+
+    // The tensor-core GEMMs' suffix for a weight type ("mxfp4" → "mxfp4i8" on the integer path).
+    private string MmaSuffix(string type) => IntegerPrefill && type is "q8_0" or "mxfp4" ? type + "i8" : type;
 
     private static string Suffix(GgmlType type) => type switch
     {
@@ -364,7 +382,8 @@ internal sealed partial class CudaKernels
         bool mma = UseMma(type, T, MmaMinTokens);
         int rowTile = mma ? MmaRows : GemmTile;
         var grid = new Dim3((uint)((T + GemmTile - 1) / GemmTile), (uint)((w.R + rowTile - 1) / rowTile));
-        s.Launch(F("gemm", (mma ? "tsr_gemm_mma_" : "tsr_gemm_") + type), grid, GemmThreads, mma ? MmaSharedBytes(type, false) : 0,
+        string kernel = mma ? MmaSuffix(type) : type;
+        s.Launch(F("gemm", (mma ? "tsr_gemm_mma_" : "tsr_gemm_") + kernel), grid, GemmThreads, mma ? MmaSharedBytes(kernel, false) : 0,
             [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.Ptr(x), KernelArg.Ptr(y),
              KernelArg.Ptr(bias), KernelArg.I32(T)]);
     }
@@ -377,40 +396,70 @@ internal sealed partial class CudaKernels
             [KernelArg.Ptr(ids), KernelArg.I32(slots), KernelArg.I32(experts), KernelArg.Ptr(scratch)]);
     }
 
-    // Dynamic shared memory of the tensor-core GEMM (p_tile in gemm.cu): MmaStages stages of [weight bytes of MmaRows rows ×
-    // 32 values][a 32-bit scale word per row][GemmTile x rows: f16 (80 bytes, gathered x16) or fp32 (128 bytes)], then
-    // the f16 weight tile (MmaRows × MmaStride halves), its float scales, and for fp32 x the f16 x tile.
-    private static int MmaSharedBytes(string type, bool x16)
+    // Dynamic shared memory of the tensor-core GEMMs, by kernel suffix (MmaSuffix). f16 kernels (p_tile in gemm.cu):
+    // MmaStages stages of [weight bytes of MmaRows rows × 32 values][a 32-bit scale word per row][GemmTile x rows: f16
+    // (80 bytes, gathered) or fp32 (128 bytes)], then the f16 weight tile (MmaRows × MmaStride halves), its float scales,
+    // and for fp32 x the f16 x tile. Integer kernels (q_tile): MmaStages stages of [weight bytes: Q8_0 rows of
+    // MmaQuantStride, MXFP4 raw 16][a scale word per row][GemmTile x rows: quants (MmaQuantStride) and a float scale
+    // (gathered) or fp32 (128 bytes)], then for MXFP4 the int8 weight tile (MmaRows × MmaQuantStride), for fp32 x the
+    // int8 x tile (GemmTile × MmaQuantStride) and its float scales.
+    private static int MmaSharedBytes(string kernel, bool gathered)
     {
-        int weightRow = type switch { "f16" => 64, "q8_0" => 32, _ => 16 };
-        int stage = MmaRows * weightRow + MmaRows * 4 + GemmTile * (x16 ? MmaStride * 2 : 32 * 4);
-        return MmaStages * stage + MmaRows * MmaStride * 2 + MmaRows * 4 + (x16 ? 0 : GemmTile * MmaStride * 2);
+        if (kernel is "q8_0i8" or "mxfp4i8")
+        {
+            bool mxfp4 = kernel == "mxfp4i8";
+            int quantStage = MmaRows * (mxfp4 ? 16 : MmaQuantStride) + MmaRows * 4 + GemmTile * (gathered ? MmaQuantStride + 4 : 32 * 4);
+            return MmaStages * quantStage + (mxfp4 ? MmaRows * MmaQuantStride : 0) + (gathered ? 0 : GemmTile * (MmaQuantStride + 4));
+        }
+        int weightRow = kernel switch { "f16" => 64, "q8_0" => 32, _ => 16 };
+        int stage = MmaRows * weightRow + MmaRows * 4 + GemmTile * (gathered ? MmaStride * 2 : 32 * 4);
+        return MmaStages * stage + MmaRows * MmaStride * 2 + MmaRows * 4 + (gathered ? 0 : GemmTile * MmaStride * 2);
     }
 
-    // Gathers the slots' x rows in sorted order as f16 into x16 for the tensor-core grouped GEMM; false (nothing
-    // launched) where the fp32 grouped GEMM runs.
-    private bool GatherX16(CudaStream s, string type, ulong x, bool xPerSlot, int k, ulong info, int experts, int K, int slots, ulong x16)
+    // Gathers the slots' x rows in sorted order into scratch at `gathered` for the tensor-core grouped GEMM: as f16, or on
+    // the integer path quantised to Q8_0 (slots × K quants, then slots × K/32 float scales, GatheredScales); false
+    // (nothing launched) where the fp32 grouped GEMM runs.
+    private bool GatherX(CudaStream s, string type, ulong x, bool xPerSlot, int k, ulong info, int experts, int K, int slots, ulong gathered)
     {
         if (!UseMma(type, slots, MmaMinSlots)) return false;
         long n = (long)slots * (K / 8);
-        s.Launch(F("gemm", "tsr_gather_x16"), Grid1D(n), 256, 0,
+        string kernel = MmaSuffix(type);
+        if (kernel == type)
+        {
+            s.Launch(F("gemm", "tsr_gather_x16"), Grid1D(n), 256, 0,
+                [KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.I32(k), KernelArg.I32(experts), KernelArg.Ptr(info),
+                 KernelArg.I32(K), KernelArg.I32(slots), KernelArg.Ptr(gathered)]);
+            return true;
+        }
+        s.Launch(F("gemm", "tsr_gather_xq_" + kernel), Grid1D(n), 256, 0,
             [KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.I32(k), KernelArg.I32(experts), KernelArg.Ptr(info),
-             KernelArg.I32(K), KernelArg.I32(slots), KernelArg.Ptr(x16)]);
+             KernelArg.I32(K), KernelArg.I32(slots), KernelArg.Ptr(gathered), KernelArg.Ptr(GatheredScales(gathered, slots, K))]);
         return true;
     }
 
+    // Where the integer path's gathered x scales start: after slots × K quant bytes (a multiple of 32).
+    private static ulong GatheredScales(ulong gathered, int slots, int K) => gathered + (ulong)slots * (ulong)K;
+
     // Grouped GEMM over the sorted slots (sort info at `info`): an upper bound of tiles, blocks beyond the real ones exit.
-    // The tensor-core one reads the gathered f16 rows x16 (GatherX16), the fp32 one x itself.
-    private void LaunchGemmExperts(CudaStream s, string type, in CudaWeightView w, ulong x, bool xPerSlot, int k, ulong info, ulong y, ulong bias, int slots, ulong x16)
+    // The tensor-core one reads the gathered rows (GatherX), the fp32 one x itself.
+    private void LaunchGemmExperts(CudaStream s, string type, in CudaWeightView w, ulong x, bool xPerSlot, int k, ulong info, ulong y, ulong bias, int slots, ulong gathered)
     {
-        bool mma = x16 != 0;
+        bool mma = gathered != 0;
         int rowTile = mma ? MmaRows : GemmTile;
         var grid = new Dim3((uint)((slots + GemmTile - 1) / GemmTile + w.Slices), (uint)((w.R + rowTile - 1) / rowTile));
+        if (mma && MmaSuffix(type) is var kernel && kernel != type)
+        {
+            s.Launch(F("gemm", "tsr_gemm_experts_mma_" + kernel), grid, GemmThreads, MmaSharedBytes(kernel, true),
+                [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
+                 KernelArg.Ptr(gathered), KernelArg.Ptr(GatheredScales(gathered, slots, w.K)), KernelArg.Ptr(info), KernelArg.Ptr(y),
+                 KernelArg.Ptr(bias)]);
+            return;
+        }
         if (mma)
         {
             s.Launch(F("gemm", "tsr_gemm_experts_mma_" + type), grid, GemmThreads, MmaSharedBytes(type, true),
                 [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
-                 KernelArg.Ptr(x16), KernelArg.Ptr(info), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
+                 KernelArg.Ptr(gathered), KernelArg.Ptr(info), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
             return;
         }
         s.Launch(F("gemm", "tsr_gemm_experts_" + type), grid, GemmThreads, 0,

@@ -12,6 +12,9 @@
 //                       expected tolerance in the comment above their code); the grouped one uses the same sort info
 //                       and reads the slots' x rows gathered in sorted order as f16 by tsr_gather_x16
 //   tsr_gather_x16      x16[i] = f16(x row of sorted slot i), for the tensor-core grouped GEMM
+//   tsr_gemm_mma_*i8, tsr_gemm_experts_mma_*i8, tsr_gather_xq_*i8  (Q8_0, MXFP4) the same on integer tensor cores
+//                       (mma.sync m16n8k32 s8, x quantised to Q8_0 as the CPU backend quantises it; the default prefill
+//                       path, see the comment above their code)
 //   tsr_swiglu_slots    act = swiglu_oai(g, u) elementwise (gate/up products from the grouped GEMM, biases included)
 //   tsr_weighted_add    h[t·R + r] += Σ_j weights[t·k+j]·y[(t·k+j)·R + r] in slot order
 // Sort info layout (int32): offsets[E+1], tileStart[E+1], sorted slots[T·k].
@@ -642,17 +645,16 @@ __device__ __forceinline__ void m_dense(const void* values, const void* scales, 
     p_tile<TY, false>(values, scales, K, R, 0, blockIdx.y * MM, x, 0, 0, xrow, y, bias, xrow);
 }
 
-// Grouped tile blockIdx.x over f16 x rows gathered in sorted order (tsr_gather_x16): the tile's x rows are contiguous.
-template <int TY>
-__device__ __forceinline__ void m_experts(const void* values, const void* scales, int K, int R, int E, const __half* x16,
-                                          const int* __restrict__ info, float* y, const float* bias)
+// Grouped tile blockIdx.x over x rows gathered in sorted order (tsr_gather_x16, tsr_gather_xq_*): its expert, its first
+// sorted row (start) and row count (cnt ≤ GN), and yrow (the slot of each tile member, −1: none). Returns −1 when the block
+// has no tile (the caller returns; the test is uniform over the block).
+__device__ __forceinline__ int m_expert_tile(int E, const int* __restrict__ info, int* yrow, int& start, int& cnt)
 {
-    __shared__ int yrow[GN];
     const int* offsets = info;
     const int* tileStart = info + E + 1;
     const int* sorted = info + 2 * (E + 1);
     const int b = blockIdx.x;
-    if (b >= tileStart[E]) return;
+    if (b >= tileStart[E]) return -1;
     int lo = 0, hi = E;  // tileStart[lo] ≤ b < tileStart[hi]
     while (hi - lo > 1)
     {
@@ -660,10 +662,22 @@ __device__ __forceinline__ void m_experts(const void* values, const void* scales
         if (tileStart[mid] <= b) lo = mid; else hi = mid;
     }
     const int e = lo;
-    const int start = offsets[e] + (b - tileStart[e]) * GN;
-    const int cnt = min(GN, offsets[e + 1] - start);
+    start = offsets[e] + (b - tileStart[e]) * GN;
+    cnt = min(GN, offsets[e + 1] - start);
     if (threadIdx.x < GN) yrow[threadIdx.x] = threadIdx.x < cnt ? sorted[start + threadIdx.x] : -1;
     __syncthreads();
+    return e;
+}
+
+// Grouped tile blockIdx.x over f16 x rows gathered in sorted order (tsr_gather_x16): the tile's x rows are contiguous.
+template <int TY>
+__device__ __forceinline__ void m_experts(const void* values, const void* scales, int K, int R, int E, const __half* x16,
+                                          const int* __restrict__ info, float* y, const float* bias)
+{
+    __shared__ int yrow[GN];
+    int start, cnt;
+    const int e = m_expert_tile(E, info, yrow, start, cnt);
+    if (e < 0) return;
     p_tile<TY, true>(values, scales, K, R, (size_t)e * R, blockIdx.y * MM, x16, start, cnt, nullptr, y,
                      bias ? bias + (size_t)e * R : nullptr, yrow);
 }
@@ -705,6 +719,376 @@ tsr_gather_x16(const float* __restrict__ x, int xPerSlot, int k, int E, const in
         *reinterpret_cast<uint4*>(x16 + (size_t)i * K + 8 * c) = make_uint4(m_h2(a.x, a.y), m_h2(a.z, a.w), m_h2(b.x, b.y), m_h2(b.z, b.w));
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Integer tensor-core GEMMs for Q8_0 and MXFP4 weights (mma.sync m16n8k32, s8 × s8 → s32), the default prefill path
+// (CudaKernels.IntegerPrefill; the f16 kernels above stay for TESSERA_CUDA_PREFILL_INT8=0). Same arguments, results,
+// tiles (MM × GN, 8 warps of 32 × 32) and cp.async pipeline as p_tile.
+//   tsr_gemm_mma_*i8          dense: fp32 x rows staged as today, quantised per K step into an int8 tile (q_quantise8)
+//   tsr_gather_xq_*i8         x rows of the sorted slots quantised once into scratch: K int8 per row, K/32 float scales
+//   tsr_gemm_experts_mma_*i8  grouped: reads those quants and scales (cp.async), so Q8_0 steps need no conversion at all
+// Numerics: x is quantised to Q8_0 with the bits of the CPU backend's Q8_0Activations and matvec.cu's mv_quantise4 (per
+// block of 32: d = f16(amax/127), q = round-half-even(x·(127/amax))). One mma K step is one 32-value block of both x and
+// the weights (Q8_0: the int8 quants; MXFP4: ggml's doubled E2M1 values ±{0,1,2,3,4,6,8,12}), so its int32 sums are exact
+// (|s| ≤ 32·127·127 < 2^22) and become floats exactly; acc += s · (d_w·d_x) in fp32, where d_w·d_x is exact too (f16 ×
+// f16, or f16 × 2^(e−128) for MXFP4): one rounding per block and output, the K/32 steps in a fixed order. Expected error
+// against the double-precision product of the same quantised x: that of fp32 accumulation, about 1e-7 relative
+// (conformance tolerance 1e-5, as the integer matrix-vector kernels).
+// The quants of a block sit in the order of the weights' bytes: Q8_0 as stored; MXFP4 nibble order, byte 2j = value j
+// (low nibble of weight byte j) and byte 2j+1 = value 16 + j (its high nibble), as mv_quantise4 orders x too.
+// Shared int8 rows are QSTR = 48 bytes (32 quants + 16), so ldmatrix's 8 rows of 16 bytes hit distinct banks; ldmatrix
+// (b16) gives each lane the 4 bytes the s8 fragments want, as it gives 2 halves for m16n8k16 (same byte layout).
+#define QSTR 48
+#define QWRB(TY) ((TY) == TSR_Q8_0 ? QSTR : 16)   // weight bytes per row in a stage: Q8_0 rows as the mma reads them, MXFP4 raw
+#define QXRB(XQ) ((XQ) ? QSTR + 4 : 4 * MK)       // x bytes per row in a stage: quants (+ its scale) or fp32 values
+
+// The signed bytes 0, 1, 2, 3, 4, 6, 8, 12 (doubled E2M1 magnitudes) as the two words of a byte-permute table (private
+// copies of matvec.cu's MV_FP4_T0/T1, mv_fp4_table and mv_prmt: common.cuh is shared by every module).
+#define Q_FP4_T0 0x03020100u
+#define Q_FP4_T1 0x0C080604u
+
+// Q_FP4_T0 per thread (threadIdx.x < 1024): ptxas cannot fold it into a uniform constant and copy it before every permute.
+__device__ __forceinline__ uint32_t q_fp4_table() { return Q_FP4_T0 + (threadIdx.x >> 10); }
+
+__device__ __forceinline__ uint32_t q_prmt(uint32_t t0, uint32_t s)
+{
+    uint32_t d;   // prmt's default mode: selector bit 3 replicates the selected byte's sign (0 for the table's bytes)
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(t0), "r"(Q_FP4_T1), "r"(s));
+    return d;
+}
+
+// The 8 E2M1 nibbles of z (weight bytes 0..3, low nibble first) as signed bytes of the doubled values, in nibble order:
+// lo from bytes 0, 1, hi from bytes 2, 3. One permute gives the magnitudes of the non-negative nibbles (0 where bit 3 is
+// set), the other (bit 3 flipped) those of the negative ones; ((pos | 0x80..) − neg) ^ 0x80.. subtracts bytewise, with no
+// borrow between bytes (128 + pos − neg ≥ 116).
+__device__ __forceinline__ void q_fp4x8(uint32_t t0, uint32_t z, uint32_t& lo, uint32_t& hi)
+{
+    const uint32_t zn = z ^ 0x88888888u;
+    lo = ((q_prmt(t0, z) | 0x80808080u) - q_prmt(t0, zn)) ^ 0x80808080u;
+    hi = ((q_prmt(t0, z >> 16) | 0x80808080u) - q_prmt(t0, zn >> 16)) ^ 0x80808080u;
+}
+
+// Q8_0 quantisation of one 32-value block held by 4 consecutive lanes (part = lane & 3 holds values 8·part .. 8·part+7;
+// all 32 lanes of the warp must call it): d = f16(amax/127) as a float (every part), and the 8 quant bytes this lane
+// stores at byte `at` of the block, in the weight type's order (MXFP4: values 8·(part&1)+4·(part>>1) .. +3 interleaved
+// with the same of 16 + ..., exchanged with lane part ^ 2).
+template <int TY>
+__device__ __forceinline__ uint2 q_quantise8(const float (&v)[8], int part, float& d, int& at)
+{
+    float amax = 0.f;
+#pragma unroll
+    for (int i = 0; i < 8; i++) amax = fmaxf(amax, fabsf(v[i]));
+    amax = fmaxf(amax, __shfl_xor_sync(0xFFFFFFFFu, amax, 1));
+    amax = fmaxf(amax, __shfl_xor_sync(0xFFFFFFFFu, amax, 2));
+    const float inv = amax != 0.f ? __fdiv_rn(127.f, amax) : 0.f;
+    d = __half2float(__float2half_rn(__fdiv_rn(amax, 127.f)));
+    uint32_t w[2];
+#pragma unroll
+    for (int h = 0; h < 2; h++)
+    {
+        const int q0 = __float2int_rn(__fmul_rn(v[4 * h], inv)), q1 = __float2int_rn(__fmul_rn(v[4 * h + 1], inv));
+        const int q2 = __float2int_rn(__fmul_rn(v[4 * h + 2], inv)), q3 = __float2int_rn(__fmul_rn(v[4 * h + 3], inv));
+        w[h] = (uint32_t)(q0 & 0xFF) | (uint32_t)(q1 & 0xFF) << 8 | (uint32_t)(q2 & 0xFF) << 16 | (uint32_t)q3 << 24;
+    }
+    if (TY == TSR_Q8_0)
+    {
+        at = 8 * part;
+        return make_uint2(w[0], w[1]);
+    }
+    // Parts 0, 1 hold values below 16, parts 2, 3 the values 16 above theirs: part p < 2 writes positions 16p .. 16p+7
+    // (its first 4 values with the partner's first 4), part p ≥ 2 positions 16(p−2)+8 .. (the partner's last 4 with its own).
+    const bool low = part < 2;
+    const uint32_t other = __shfl_xor_sync(0xFFFFFFFFu, low ? w[1] : w[0], 2);
+    const uint32_t lo = low ? w[0] : other, hi = low ? other : w[1];
+    at = 16 * (part & 1) + 8 * (part >> 1);
+    return make_uint2(__byte_perm(lo, hi, 0x5140), __byte_perm(lo, hi, 0x7362));
+}
+
+// s = A·B for one 16 × 8 tile of one 32-value block (mma.sync m16n8k32 s8: A row-major 16 × 32, B column-major 32 × 8).
+__device__ __forceinline__ void q_mma(int (&s)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
+{
+    asm("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %10, %10, %10};\n"
+        : "=r"(s[0]), "=r"(s[1]), "=r"(s[2]), "=r"(s[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(0));
+}
+
+// An int32 of magnitude below 2^22 as a float, exactly, with two full-rate instructions (I2F runs at a quarter rate):
+// 1.5·2^23 + s has s in its mantissa.
+__device__ __forceinline__ float q_i2f(int s) { return __int_as_float(0x4B400000 + s) - 12582912.f; }
+
+// One MM × GN output tile on integer tensor cores with p_tile's pipeline (MSTAGES steps of 32 values in flight). Each
+// stage: [weight bytes: MM rows × QWRB][scale words: MM × 4 bytes][x: GN rows × QXRB: quants (QSTR) per row, then GN
+// float scales | fp32 rows of 128 bytes]; after the stages: MXFP4 weight quants Wq [MM][QSTR]; for fp32 x the x quants
+// Xq [GN][QSTR] and scales Xd [GN]. Sizes mirrored by CudaKernels.MmaSharedBytes. Per step: wait for the stage, issue the
+// copies of step + MSTAGES − 1, convert what needs it (MXFP4 weights, fp32 x), barrier (only then), mma.
+// x: xq ? quants rows xbase .. xbase + cnt − 1 of x (K bytes each) with scales xd (K/32 each) : fp32 rows xrow[m] (−1:
+// none). Weight rows sliceRow + r0 .. (r < R); outputs to y rows yrow[m] (−1: none); bias (offset to the slice) may be null.
+template <int TY, bool XQ>
+__device__ __forceinline__ void q_tile(const void* values, const void* scales, int K, int R, size_t sliceRow, int r0,
+                                       const void* x, const float* xd, int xbase, int cnt, const int* xrow, float* y,
+                                       const float* bias, const int* yrow)
+{
+    constexpr int WB = MM * QWRB(TY), SB = MM * 4, XB = GN * QXRB(XQ), STAGE = WB + SB + XB;
+    extern __shared__ __align__(16) unsigned char qsm[];
+    unsigned char* Wq = qsm + MSTAGES * STAGE;
+    unsigned char* Xq = Wq + (TY == TSR_MXFP4 ? MM * QSTR : 0);
+    float* Xd = reinterpret_cast<float*>(Xq + GN * QSTR);
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int wm = warp & 3, wn = warp >> 2;
+    const int g = lane >> 2, tq = lane & 3;
+    const size_t gr0 = sliceRow + (size_t)r0;
+    const int nkb = K / MK;
+    const unsigned char* wv = reinterpret_cast<const unsigned char*>(values);
+    const unsigned char* ws = reinterpret_cast<const unsigned char*>(scales);
+    const unsigned char* xv = reinterpret_cast<const unsigned char*>(x);
+    const uint32_t t0 = q_fp4_table();
+
+    // Copies of step kb into stage st.
+    auto issue = [&](int st, int kb) {
+        unsigned char* base = qsm + st * STAGE;
+        if (TY == TSR_Q8_0)
+        {
+            const int row = tid >> 1, part = tid & 1;
+            const bool ok = r0 + row < R;
+            p_cp16(base + row * QSTR + 16 * part, ok ? wv + (gr0 + row) * (size_t)K + (size_t)kb * MK + 16 * part : wv, ok);
+        }
+        else if (tid < MM)
+        {
+            const bool ok = r0 + tid < R;
+            p_cp16(base + tid * 16, ok ? wv + (gr0 + tid) * (size_t)(K / 2) + (size_t)kb * 16 : wv, ok);
+        }
+        if (tid >= MTHREADS - MM)
+        {
+            const int row = tid - (MTHREADS - MM);
+            const bool ok = r0 + row < R;
+            const size_t idx = (gr0 + row) * (size_t)(K / 32) + kb;
+            const size_t byte = TY == TSR_Q8_0 ? 2 * idx : idx;
+            p_cp4(base + WB + 4 * row, ok ? ws + (byte & ~(size_t)3) : ws, ok);
+        }
+        unsigned char* xs = base + WB + SB;
+        if (XQ)
+        {
+            if (tid < 2 * GN)
+            {
+                const int m = tid >> 1, part = tid & 1;
+                const bool ok = m < cnt;
+                p_cp16(xs + m * QSTR + 16 * part, ok ? xv + (size_t)(xbase + m) * K + (size_t)kb * MK + 16 * part : xv, ok);
+            }
+            else if (tid < 3 * GN)
+            {
+                const int m = tid - 2 * GN;
+                const bool ok = m < cnt;
+                p_cp4(xs + GN * QSTR + 4 * m, ok ? xd + (size_t)(xbase + m) * (K / 32) + kb : xd, ok);
+            }
+        }
+        else
+        {
+#pragma unroll
+            for (int p = 0; p < 2; p++)
+            {
+                const int c = tid + MTHREADS * p, m = c >> 3, part = c & 7;
+                const int xr = xrow[m];
+                p_cp16(xs + m * (4 * MK) + 16 * part, xr >= 0 ? xv + ((size_t)xr * K + (size_t)kb * MK) * 4 + 16 * part : xv, xr >= 0);
+            }
+        }
+    };
+
+    float acc[2][4][4];
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[i][j][c] = 0.f;
+
+#pragma unroll
+    for (int s = 0; s < MSTAGES - 1; s++)
+    {
+        if (s < nkb) issue(s, s);
+        p_commit();
+    }
+
+    for (int kb = 0; kb < nkb; kb++)
+    {
+        p_wait<MSTAGES - 2>();
+        __syncthreads();  // stage kb visible to all; every thread done with step kb − 1 (its stage, Wq, Xq, Xd)
+        if (kb + MSTAGES - 1 < nkb) issue((kb + MSTAGES - 1) % MSTAGES, kb + MSTAGES - 1);
+        p_commit();
+
+        const unsigned char* base = qsm + (kb % MSTAGES) * STAGE;
+        if (TY == TSR_MXFP4)
+        {
+            const int wr = tid >> 1, hf = tid & 1;   // row wr, weight bytes 8·hf .. 8·hf+7 → quants 16·hf .. 16·hf+15
+            const uint2 z = *reinterpret_cast<const uint2*>(base + wr * 16 + 8 * hf);
+            uint4 q;
+            q_fp4x8(t0, z.x, q.x, q.y);
+            q_fp4x8(t0, z.y, q.z, q.w);
+            *reinterpret_cast<uint4*>(Wq + wr * QSTR + 16 * hf) = q;
+        }
+        if (!XQ)
+        {
+            const int xm = tid >> 2, part = tid & 3;
+            const float4 xa = *reinterpret_cast<const float4*>(base + WB + SB + xm * (4 * MK) + 32 * part);
+            const float4 xb = *reinterpret_cast<const float4*>(base + WB + SB + xm * (4 * MK) + 32 * part + 16);
+            const float v[8] = {xa.x, xa.y, xa.z, xa.w, xb.x, xb.y, xb.z, xb.w};
+            float d;
+            int at;
+            const uint2 q = q_quantise8<TY>(v, part, d, at);
+            *reinterpret_cast<uint2*>(Xq + xm * QSTR + at) = q;
+            if (part == 0) Xd[xm] = d;
+        }
+        if (TY == TSR_MXFP4 || !XQ) __syncthreads();  // Wq, Xq, Xd of step kb complete
+
+        const unsigned char* Ws = TY == TSR_MXFP4 ? Wq : base;
+        const unsigned char* Xs = XQ ? base + WB + SB : Xq;
+        const float* Ds = XQ ? reinterpret_cast<const float*>(base + WB + SB + GN * QSTR) : Xd;
+        uint32_t a[2][4], b[4][2];
+#pragma unroll
+        for (int i = 0; i < 2; i++)
+            m_ldsm4(a[i][0], a[i][1], a[i][2], a[i][3],
+                    reinterpret_cast<const __half*>(Ws + (32 * wm + 16 * i + (lane & 15)) * QSTR + 16 * (lane >> 4)));
+#pragma unroll
+        for (int p = 0; p < 2; p++)
+            m_ldsm4(b[2 * p][0], b[2 * p][1], b[2 * p + 1][0], b[2 * p + 1][1],
+                    reinterpret_cast<const __half*>(Xs + (32 * wn + 16 * p + 8 * (lane >> 4) + (lane & 7)) * QSTR + 16 * ((lane >> 3) & 1)));
+        // Scales: weight rows 32·wm + 16·i + g (+8), x members 32·wn + 8·j + 2·tq (+1).
+        float dw[2][2], dx[4][2];
+#pragma unroll
+        for (int i = 0; i < 2; i++)
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+            {
+                const int row = 32 * wm + 16 * i + g + 8 * h;
+                const uint32_t word = *reinterpret_cast<const uint32_t*>(base + WB + 4 * row);
+                const size_t idx = (gr0 + row) * (size_t)(K / 32) + kb;
+                dw[i][h] = TY == TSR_Q8_0 ? __half2float(__ushort_as_half((unsigned short)((idx & 1) ? word >> 16 : word & 0xFFFFu)))
+                                          : tsr_e8m0_half((uint8_t)(word >> (8 * (idx & 3))));
+            }
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+        {
+            const float2 v = *reinterpret_cast<const float2*>(Ds + 32 * wn + 8 * j + 2 * tq);
+            dx[j][0] = v.x;
+            dx[j][1] = v.y;
+        }
+#pragma unroll
+        for (int i = 0; i < 2; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                int s[4];
+                q_mma(s, a[i], b[j][0], b[j][1]);
+#pragma unroll
+                for (int c = 0; c < 4; c++) acc[i][j][c] = fmaf(q_i2f(s[c]), dw[i][c >> 1] * dx[j][c & 1], acc[i][j][c]);
+            }
+    }
+    p_wait<0>();
+
+    // acc[i][j][c]: row 32·wm + 16·i + g (+8 for c ≥ 2), member 32·wn + 8·j + 2·tq + (c & 1)
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+        {
+            const int r = r0 + 32 * wm + 16 * i + g + 8 * h;
+            if (r >= R) continue;
+            const float bv = bias ? bias[r] : 0.f;
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+#pragma unroll
+                for (int c = 0; c < 2; c++)
+                {
+                    const int yr = yrow[32 * wn + 8 * j + 2 * tq + c];
+                    if (yr >= 0) y[(size_t)yr * R + r] = acc[i][j][2 * h + c] + bv;
+                }
+        }
+}
+
+// x of the slots quantised in sorted order for the integer grouped GEMM: for sorted row i < offsets[E] (the x row of slot
+// q = sorted[i] is q (xPerSlot) or q / k), xq[i·K ..] its K quants (per block in the weight type's order, q_quantise8) and
+// xd[i·K/32 ..] its block scales. 8 values per thread, 4 threads per block; the grid strides over slots·K/8 in steps
+// uniform over each block, so every lane reaches the shuffles (K/8 is a multiple of 4: a block's 4 threads share a row).
+template <int TY>
+__device__ __forceinline__ void q_gather(const float* __restrict__ x, int xPerSlot, int k, int E, const int* __restrict__ info,
+                                         int K, int slots, int8_t* xq, float* xd)
+{
+    const int* sorted = info + 2 * (E + 1);
+    const int used = info[E];
+    const int per = K / 8;
+    const long long n = (long long)slots * per;
+    for (long long v0 = (long long)blockIdx.x * blockDim.x; v0 < n; v0 += (long long)gridDim.x * blockDim.x)
+    {
+        const long long v = v0 + threadIdx.x;
+        const int i = (int)(v / per), c = (int)(v - (long long)i * per);
+        const bool live = v < n && i < used;
+        float vals[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+        if (live)
+        {
+            const int q = sorted[i];
+            const int row = xPerSlot ? q : q / k;
+            const float4* p = reinterpret_cast<const float4*>(x + (size_t)row * K + 8 * c);
+            const float4 a = __ldg(p), b = __ldg(p + 1);
+            vals[0] = a.x; vals[1] = a.y; vals[2] = a.z; vals[3] = a.w;
+            vals[4] = b.x; vals[5] = b.y; vals[6] = b.z; vals[7] = b.w;
+        }
+        float d;
+        int at;
+        const uint2 qv = q_quantise8<TY>(vals, c & 3, d, at);
+        if (live)
+        {
+            *reinterpret_cast<uint2*>(xq + (size_t)i * K + 32 * (c >> 2) + at) = qv;
+            if ((c & 3) == 0) xd[(size_t)i * (K / 32) + (c >> 2)] = d;
+        }
+    }
+}
+
+template <int TY>
+__device__ __forceinline__ void q_dense(const void* values, const void* scales, int K, int R, const float* x, float* y,
+                                        const float* bias, int T)
+{
+    __shared__ int xrow[GN];
+    const int m0 = blockIdx.x * GN;
+    if (threadIdx.x < GN)
+    {
+        const int t = m0 + threadIdx.x;
+        xrow[threadIdx.x] = t < T ? t : -1;
+    }
+    __syncthreads();
+    q_tile<TY, false>(values, scales, K, R, 0, blockIdx.y * MM, x, nullptr, 0, 0, xrow, y, bias, xrow);
+}
+
+template <int TY>
+__device__ __forceinline__ void q_experts(const void* values, const void* scales, int K, int R, int E, const int8_t* xq,
+                                          const float* xd, const int* __restrict__ info, float* y, const float* bias)
+{
+    __shared__ int yrow[GN];
+    int start, cnt;
+    const int e = m_expert_tile(E, info, yrow, start, cnt);
+    if (e < 0) return;
+    q_tile<TY, true>(values, scales, K, R, (size_t)e * R, blockIdx.y * MM, xq, xd, start, cnt, nullptr, y,
+                     bias ? bias + (size_t)e * R : nullptr, yrow);
+}
+
+#define Q_KERNELS(SUFFIX, TY)                                                                                              \
+    extern "C" __global__ void __launch_bounds__(MTHREADS, 2) tsr_gemm_mma_##SUFFIX##i8(                                  \
+        const void* values, const void* scales, int K, int R, const float* x, float* y, const float* bias, int T)          \
+    {                                                                                                                      \
+        q_dense<TY>(values, scales, K, R, x, y, bias, T);                                                                  \
+    }                                                                                                                      \
+    extern "C" __global__ void __launch_bounds__(MTHREADS, 2) tsr_gemm_experts_mma_##SUFFIX##i8(                          \
+        const void* values, const void* scales, int K, int R, int E, const int8_t* xq, const float* xd, const int* info,   \
+        float* y, const float* bias)                                                                                       \
+    {                                                                                                                      \
+        q_experts<TY>(values, scales, K, R, E, xq, xd, info, y, bias);                                                     \
+    }                                                                                                                      \
+    extern "C" __global__ void __launch_bounds__(256) tsr_gather_xq_##SUFFIX##i8(                                         \
+        const float* x, int xPerSlot, int k, int E, const int* info, int K, int slots, int8_t* xq, float* xd)              \
+    {                                                                                                                      \
+        q_gather<TY>(x, xPerSlot, k, E, info, K, slots, xq, xd);                                                           \
+    }
+
+Q_KERNELS(q8_0, TSR_Q8_0)
+Q_KERNELS(mxfp4, TSR_MXFP4)
 
 // One block of 1024 threads (32 warps), E ≤ 256; dynamic shared memory 32·E ints. Warp w owns slots
 // [w·seg, (w+1)·seg): it counts them per expert, the counts become running positions in (expert, warp, slot) order,

@@ -1,0 +1,104 @@
+// What sampling on a device rests on, checked on the host: the sampler walks the kept tokens in id order (a GPU can walk
+// them so too), and a device draw takes the random number the host draw would have taken.
+
+using Tessera.Inference;
+
+namespace Tessera.Tests.Inference;
+
+public class SamplerDeviceDrawTests
+{
+    private const int Vocabulary = 201_088;
+
+    public static TheoryData<string, int, float, float, float> Settings() => new()
+    {
+        { "top-k 40", 40, 1, 0, 1 },
+        { "top-k 300, temperature 0.5", 300, 1, 0, 0.5f },
+        { "top-p 0.9", 0, 0.9f, 0, 1 },
+        { "min-p 0.05, temperature 1.5", 0, 1, 0.05f, 1.5f },
+        { "min-p 0.001 (thousands kept)", 0, 1, 0.001f, 1 },
+        { "all three", 100, 0.95f, 0.01f, 0.8f },
+        { "none", 0, 1, 0, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void TheDrawWalksTheKeptTokensInIdOrder(string name, int topK, float topP, float minP, float temperature)
+    {
+        _ = name;
+        var logits = SamplerReference.ModelLikeLogits(Vocabulary, seed: 5);
+        var options = new SamplingOptions { TopK = topK, TopP = topP, MinP = minP, Temperature = temperature, Seed = 1 };
+        var sampler = new Sampler(options, Vocabulary);
+        var draw = SamplerReference.DrawOver(logits, sampler.KeptTokens(logits, []), temperature);
+        // Without a filter the sampler weighs the far tail with F32Exp (about 1 ulp from MathF.Exp): a different token
+        // needs u that close to a boundary. With one, the weights are the reference's own.
+        double tolerance = topK == 0 && topP >= 1 && minP == 0 ? 1e-7 : 1e-12;
+        var random = new Random(3);
+        int checkedDraws = 0;
+        for (int i = 0; i < 2000; i++)
+        {
+            double u = random.NextDouble();
+            if (draw.DistanceToBoundary(u) <= tolerance) continue;
+            Assert.Equal(draw.Token(u), sampler.SampleWithDraw(logits, [], u));
+            checkedDraws++;
+        }
+        Assert.True(checkedDraws > 1000, $"only {checkedDraws} draws were away from a boundary");
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(Sampler.OrderBySortMost / 2)]
+    [InlineData(Sampler.OrderBySortMost * 3)]
+    [InlineData(150_000)]
+    public void OrderByIdSortsTheCandidatesWithTheirLogits(int n)
+    {
+        // Min-p keeps a prefix of the largest logits: choose the threshold so that about n are kept, then check them.
+        var logits = SamplerReference.ModelLikeLogits(Vocabulary, seed: 8);
+        var sorted = logits.OrderDescending().ToArray();
+        float minP = MathF.Exp(sorted[n - 1] - sorted[0]);
+        var sampler = new Sampler(new SamplingOptions { MinP = minP, Seed = 2 }, Vocabulary) { ExactPath = true };
+        var kept = sampler.KeptTokens(logits, []);   // ascending, sorted by the test hook itself
+        Assert.InRange(kept.Length, n - 2, n + 2);   // the threshold's float rounding
+        // The sampler's own order: a draw at u just above each cumulative boundary is the next id.
+        var draw = SamplerReference.DrawOver(logits, kept, 1);
+        for (int i = 0; i < kept.Length - 1; i += Math.Max(1, kept.Length / 300))
+        {
+            double u = (draw.Cumulative[i] + draw.Cumulative[i + 1]) / 2;
+            if (draw.DistanceToBoundary(u) <= 1e-12) continue;
+            Assert.Equal(kept[i + 1], sampler.SampleWithDraw(logits, [], u));
+        }
+        // And again: the bit per token is cleared after use.
+        Assert.Equal(kept, sampler.KeptTokens(logits, []));
+    }
+
+    [Fact]
+    public void ADeviceDrawTakesTheRandomNumberTheHostDrawWouldTake()
+    {
+        var logits = SamplerReference.ModelLikeLogits(Vocabulary, seed: 9);
+        for (int i = 0; i < logits.Length; i++) logits[i] *= 0.3f;   // flat enough that draws vary
+        var options = new SamplingOptions { TopK = 50, TopP = 0.9f, Temperature = 0.9f, Seed = 11 };
+        var host = new Sampler(options, Vocabulary);
+        var device = new Sampler(options, Vocabulary);
+        var tokens = new List<int>();
+        for (int i = 0; i < 50; i++)
+        {
+            var draw = device.NextDeviceDraw();
+            Assert.Equal((options.Temperature, options.TopK, options.TopP, options.MinP), (draw.Temperature, draw.TopK, draw.TopP, draw.MinP));
+            int token = device.SampleWithDraw(logits, [], draw.U);
+            Assert.Equal(host.Sample(logits, []), token);
+            tokens.Add(token);
+        }
+        Assert.True(tokens.Distinct().Count() > 5);
+    }
+
+    [Fact]
+    public void OnlySettingsWithoutBiasPenaltiesOrGreedyGoToTheDevice()
+    {
+        Assert.True(new Sampler(new SamplingOptions(), 10).CanSampleOnDevice);
+        Assert.True(new Sampler(new SamplingOptions { TopK = 5, TopP = 0.5f, MinP = 0.1f, RepeatPenalty = 1.1f, PenaltyLastN = 0 }, 10).CanSampleOnDevice);
+        Assert.False(new Sampler(SamplingOptions.Greedy, 10).CanSampleOnDevice);
+        Assert.False(new Sampler(new SamplingOptions { RepeatPenalty = 1.1f }, 10).CanSampleOnDevice);
+        Assert.False(new Sampler(new SamplingOptions { PresencePenalty = 0.5f }, 10).CanSampleOnDevice);
+        Assert.False(new Sampler(new SamplingOptions { LogitBias = new Dictionary<int, float> { [3] = 1 } }, 10).CanSampleOnDevice);
+        Assert.Throws<InvalidOperationException>(() => new Sampler(SamplingOptions.Greedy, 10).NextDeviceDraw());
+    }
+}

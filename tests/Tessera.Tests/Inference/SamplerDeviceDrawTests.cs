@@ -1,5 +1,7 @@
-// What sampling on a device rests on, checked on the host: the sampler walks the kept tokens in id order (a GPU can walk
-// them so too), and a device draw takes the random number the host draw would have taken.
+// What sampling on a device rests on, checked on the host: the sampler walks the kept tokens in id order (a GPU walks
+// them so too), a device draw takes the random number the host draw would have taken, and the generator hands the draw
+// to a predictor that samples on its device, falling back to the host sampler with the same number when the device
+// leaves the choice open. The GPU's own tokens are compared with these in Backends/CudaSamplingTests.cs.
 
 using Tessera.Inference;
 
@@ -100,5 +102,74 @@ public class SamplerDeviceDrawTests
         Assert.False(new Sampler(new SamplingOptions { PresencePenalty = 0.5f }, 10).CanSampleOnDevice);
         Assert.False(new Sampler(new SamplingOptions { LogitBias = new Dictionary<int, float> { [3] = 1 } }, 10).CanSampleOnDevice);
         Assert.Throws<InvalidOperationException>(() => new Sampler(SamplingOptions.Greedy, 10).NextDeviceDraw());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void TheGeneratorDrawsOnTheDeviceAndFallsBackWithTheSameDraw(int fallbackEvery)
+    {
+        // A stand-in device: logits from a seeded generator per position; it draws with the reference (id order) and,
+        // every few calls, leaves the choice to the host. The tokens must be those of host sampling on the same logits.
+        var options = new SamplingOptions { TopK = 60, TopP = 0.95f, MinP = 0.02f, Temperature = 0.9f, Seed = 21 };
+        int[] prompt = [1, 2, 3];
+        var tokenizer = Api.ScriptedPredictor.Tokenizer;
+        var onDevice = new DrawingPredictor(tokenizer.VocabularySize, fallbackEvery) { SamplesOnDevice = true };
+        var onHost = new DrawingPredictor(tokenizer.VocabularySize, fallbackEvery) { SamplesOnDevice = false };
+        int[] Generate(DrawingPredictor p) =>
+            [.. new TokenGenerator(p, tokenizer, new HashSet<int>()).Generate(prompt, 24, options, CancellationToken.None).Select(t => t.Id).Where(t => t >= 0)];
+        var expected = Generate(onHost);
+        Assert.Equal(expected, Generate(onDevice));
+        Assert.Equal(24, expected.Length);
+        Assert.Equal(0, onHost.DeviceDraws);
+        Assert.Equal(24, onDevice.DeviceDraws);
+        Assert.Equal(fallbackEvery == 0 ? 0 : 12, onDevice.Fallbacks);
+    }
+
+    private sealed class DrawingPredictor(int vocabulary, int fallbackEvery) : ISamplingTokenPredictor
+    {
+        private readonly List<int> _tokens = [];
+        public int VocabularySize => vocabulary;
+        public int ContextSize => 4096;
+        public int Position => _tokens.Count;
+        public bool SamplesOnDevice { get; init; }
+        public int DeviceDraws { get; private set; }
+        public int Fallbacks { get; private set; }
+
+        public void Evaluate(ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken = default)
+        {
+            _tokens.AddRange(tokens);
+            Logits().CopyTo(logits);
+        }
+
+        public int EvaluateSampled(ReadOnlySpan<int> tokens, TokenDraw draw, Span<float> logits, CancellationToken cancellationToken = default)
+        {
+            _tokens.AddRange(tokens);
+            var values = Logits();
+            if (fallbackEvery > 0 && ++DeviceDraws % fallbackEvery == 0)
+            {
+                Fallbacks++;
+                values.CopyTo(logits);
+                return -1;
+            }
+            if (fallbackEvery == 0) DeviceDraws++;
+            var kept = SamplerReference.KeptTokens(values, draw.TopK, draw.TopP, draw.MinP);
+            return SamplerReference.DrawOver(values, kept, draw.Temperature).Token(draw.U);
+        }
+
+        public int EvaluateGreedy(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("not greedy");
+
+        // Flat enough that the draws differ, peaked enough that the filters keep a few dozen tokens.
+        private float[] Logits()
+        {
+            var logits = SamplerReference.ModelLikeLogits(vocabulary, seed: 1000 + Position);
+            for (int i = 0; i < logits.Length; i++) logits[i] *= 0.5f;
+            return logits;
+        }
+
+        public void Truncate(int position) => _tokens.RemoveRange(position, _tokens.Count - position);
+
+        public void Dispose() { }
     }
 }

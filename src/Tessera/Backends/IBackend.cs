@@ -205,6 +205,13 @@ public interface IBackend : IDisposable
         return best;
     }
 
+    /// <summary>The token <paramref name="draw"/> picks from row <paramref name="row"/> of <paramref name="logits"/>, as
+    /// <see cref="Inference.Sampler"/> would with the same settings and random number; or −1 where it is not settled here
+    /// (a NaN or infinite logit, a kept set this backend cannot hold, a boundary within rounding, or no sampling on this
+    /// device at all, as in this default body): the caller then reads the logits and samples on the host with the same
+    /// draw.</summary>
+    int Sample(BackendTensor logits, int row, Inference.TokenDraw draw) => -1;
+
     // ---- Recorded steps: a backend with a launch cost per op (a GPU) records one decode step and replays it. ----
 
     /// <summary>Replays the step recorded under <paramref name="key"/>, if there is one; false otherwise (the CPU: always).</summary>

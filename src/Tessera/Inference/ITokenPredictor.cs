@@ -1,5 +1,6 @@
 // The seam between generation (sampling, chat, streaming) and a model: tokens in, next-token logits out, with the
-// model keeping its own KV cache. The gpt-oss forward pass implements it; tests implement it with scripted tokens.
+// model keeping its own KV cache; or, on a GPU, the next token itself (greedy, or drawn with the host sampler's random
+// number). The gpt-oss forward pass implements it; tests implement it with scripted tokens.
 
 namespace Tessera.Inference;
 
@@ -33,4 +34,16 @@ public interface IGreedyTokenPredictor : ITokenPredictor
 
     /// <summary>Evaluates <paramref name="tokens"/> like Evaluate and returns the most likely next token (lowest id on ties).</summary>
     int EvaluateGreedy(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A predictor that can also draw the next token at a temperature where its logits are (on a GPU), so that
+/// sampling copies four bytes to the host instead of the logits.</summary>
+public interface ISamplingTokenPredictor : IGreedyTokenPredictor
+{
+    /// <summary>Evaluates <paramref name="tokens"/> like Evaluate and returns the token <paramref name="draw"/> picks from the
+    /// last one's logits, the one <see cref="Sampler"/> would pick with the same settings and random number (but for a draw
+    /// within float rounding of a boundary between two tokens). Returns −1 where the device cannot settle it; then
+    /// <paramref name="logits"/> (length <see cref="ITokenPredictor.VocabularySize"/>) holds the logits, for the host to
+    /// sample with the same draw.</summary>
+    int EvaluateSampled(ReadOnlySpan<int> tokens, TokenDraw draw, Span<float> logits, CancellationToken cancellationToken = default);
 }

@@ -39,7 +39,7 @@ public sealed partial class Sampler
         _maskTicks += System.Diagnostics.Stopwatch.GetTimestamp() - maskStart;
         try
         {
-            return Choose(AdjustLogits(logits, history));
+            return Choose(AdjustLogits(logits, history), draw: null);
         }
         finally
         {

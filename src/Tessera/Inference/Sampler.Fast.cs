@@ -94,7 +94,7 @@ public sealed partial class Sampler
 
     /// <summary>Softmax at the temperature over every token and one draw from it, as <see cref="Draw"/> over the whole
     /// vocabulary (banned tokens weigh 0 and are skipped there too).</summary>
-    private int DrawFromAll(ReadOnlySpan<float> logits)
+    private int DrawFromAll(ReadOnlySpan<float> logits, double u)
     {
         int vocabulary = logits.Length, blocks = (vocabulary + BlockLength - 1) / BlockLength;
         float temperature = _temperature, scaledMax = _maxLogit / temperature;
@@ -105,7 +105,7 @@ public sealed partial class Sampler
             total += _blockSums[b] = Weigh(logits.Slice(start, length), _weights.AsSpan(start, length), temperature, scaledMax, Width);
         }
 
-        var target = _rng.NextDouble() * total;
+        var target = u * total;
         double cumulative = 0;
         int block = 0;
         while (block < blocks - 1 && cumulative + _blockSums[block] <= target) cumulative += _blockSums[block++];

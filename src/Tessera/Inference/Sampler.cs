@@ -2,7 +2,9 @@
 // common_params_sampling::samplers, with the logit-bias sampler common_sampler_init puts first): logit bias → penalties →
 // top-k → top-p → min-p → temperature → softmax → seeded draw; each stage as in src/llama-sampling.cpp. llama.cpp's DRY,
 // top-n-sigma, typical-p and XTC stages sit between these but are off by default and not implemented here.
-// The draw uses xoshiro256**, not llama.cpp's mt19937, so a seed gives other tokens than llama.cpp's same seed.
+// The draw uses xoshiro256**, not llama.cpp's mt19937, so a seed gives other tokens than llama.cpp's same seed, and walks
+// the kept tokens in id order (llama.cpp's in its sorted order), which a GPU can follow (TokenDraw: sampling on the device
+// with this sampler's random number).
 
 using Tessera.Synthetic;
 
@@ -76,6 +78,7 @@ public sealed partial class Sampler
         _logits = new float[vocabularySize];
         _ids = new int[vocabularySize];
         _identity = [.. Enumerable.Range(0, vocabularySize)];
+        _kept = new ulong[(vocabularySize + 63) / 64];
         _weights = new float[vocabularySize];
         _spareLogits = new float[vocabularySize];
         _spareIds = new int[vocabularySize];
@@ -109,10 +112,27 @@ public sealed partial class Sampler
     /// generator; otherwise one draw from the generator per call.</returns>
     /// <exception cref="ArgumentException">Wrong logits length, a history token outside the vocabulary, a NaN or
     /// +infinity logit, or no token left to choose (every logit −infinity, e.g. all banned by logit bias).</exception>
-    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history) => Choose(AdjustLogits(logits, history));
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history) => Choose(AdjustLogits(logits, history), draw: null);
 
-    // Sample after AdjustLogits.
-    private int Choose(ReadOnlySpan<float> logits)
+    /// <summary>Whether a device can draw this sampler's tokens (<see cref="NextDeviceDraw"/>): a temperature above 0 and
+    /// neither logit bias nor penalties, which need the history. A grammar constraint also keeps sampling here.</summary>
+    internal bool CanSampleOnDevice => _temperature > 0 && _biasTokens.Length == 0 && !_penalize;
+
+    /// <summary>The next token's draw for a device: the settings, and the random number <see cref="Sample"/>
+    /// would take from the generator now (taken, so the sequence of draws is the one host sampling would use).</summary>
+    internal TokenDraw NextDeviceDraw()
+    {
+        if (!CanSampleOnDevice)
+            throw new InvalidOperationException("this sampler's settings (greedy, logit bias or penalties) keep sampling on the host");
+        return new TokenDraw(_temperature, _topK, _topP, _minP, _rng.NextDouble());
+    }
+
+    /// <summary>Chooses the next token with <paramref name="draw"/> (from <see cref="NextDeviceDraw"/>) instead of a new
+    /// random number: what a device that could not settle the choice leaves to the host.</summary>
+    internal int SampleWithDraw(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, double draw) => Choose(AdjustLogits(logits, history), draw);
+
+    // Sample after AdjustLogits; at a temperature above 0 with `draw`, or a new random number when it is null.
+    private int Choose(ReadOnlySpan<float> logits, double? draw)
     {
         // Top-k, top-p and min-p always keep the most likely token, so greedy needs none of them.
         if (_temperature == 0)
@@ -121,8 +141,9 @@ public sealed partial class Sampler
             return Argmax(logits);
         }
         Scan(logits, withTailMass: NeedsTailMass);
-        if (!ExactPath && _topK == 0 && _topP >= 1 && _minP == 0) return DrawFromAll(logits);
-        return Draw(Select(logits));
+        if (!ExactPath && _topK == 0 && _topP >= 1 && _minP == 0) return DrawFromAll(logits, draw ?? _rng.NextDouble());
+        int n = Select(logits);
+        return Draw(n, draw ?? _rng.NextDouble());
     }
 
     /// <summary>The candidates top-k, top-p and min-p keep, at the front of the candidate list (after
@@ -218,10 +239,12 @@ public sealed partial class Sampler
         }
     }
 
-    /// <summary>Softmax of logit / temperature over the first <paramref name="n"/> candidates and one draw from it
-    /// (llama_sampler_temp, then llama_sampler_dist's softmax and cumulative search).</summary>
-    private int Draw(int n)
+    /// <summary>Softmax of logit / temperature over the first <paramref name="n"/> candidates and the token at
+    /// <paramref name="u"/> of the cumulative weight, walking them in id order (llama_sampler_temp, then
+    /// llama_sampler_dist's softmax and cumulative search, which walks llama.cpp's sorted order).</summary>
+    private int Draw(int n, double u)
     {
+        OrderById(n);
         var logits = _logits.AsSpan(0, n);
         var weights = _weights.AsSpan(0, n);
         var temperature = _temperature;
@@ -229,7 +252,7 @@ public sealed partial class Sampler
         double sum = 0;
         for (var i = 0; i < logits.Length; i++) sum += weights[i] = MathF.Exp(logits[i] / temperature - scaledMax);
 
-        var target = _rng.NextDouble() * sum;
+        var target = u * sum;
         double cumulative = 0;
         var last = 0;
         for (var i = 0; i < weights.Length; i++)
@@ -242,6 +265,41 @@ public sealed partial class Sampler
         }
         return _ids[last]; // rounding left the target just above the total
     }
+
+    /// <summary>Puts the first <paramref name="n"/> candidates (distinct ids) in id order: a sort when they are few, else
+    /// through a bit per vocabulary entry (linear in n and the vocabulary's 64ths: a top-p nucleus of a flat distribution
+    /// holds 10^5 tokens).</summary>
+    internal void OrderById(int n)
+    {
+        if (n <= OrderBySortMost)
+        {
+            _ids.AsSpan(0, n).Sort(_logits.AsSpan(0, n));
+            return;
+        }
+        var logitOf = _spareLogits;   // free after the filters
+        for (var i = 0; i < n; i++)
+        {
+            var id = _ids[i];
+            logitOf[id] = _logits[i];
+            _kept[id >> 6] |= 1UL << id;
+        }
+        var k = 0;
+        for (var word = 0; word < _kept.Length; word++)
+        {
+            for (var bits = _kept[word]; bits != 0; bits &= bits - 1)
+            {
+                var id = word << 6 | System.Numerics.BitOperations.TrailingZeroCount(bits);
+                _ids[k] = id;
+                _logits[k++] = logitOf[id];
+            }
+            _kept[word] = 0;
+        }
+    }
+
+    /// <summary>Candidates up to which <see cref="OrderById"/> sorts.</summary>
+    internal const int OrderBySortMost = 2048;
+
+    private readonly ulong[] _kept;   // [vocab / 64, rounded up] OrderById's bit per token; all zero between calls
 
     private static ulong RandomSeed()
     {

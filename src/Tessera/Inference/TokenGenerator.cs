@@ -39,17 +39,17 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         keep = predictor.Position;   // a cache that cannot go back that far (sliding window) starts over
         _cached.RemoveRange(keep, _cached.Count - keep);
 
-        // Plain greedy decoding on a GPU picks the token there: the logits never come to the host.
+        // Plain greedy decoding on a GPU picks the token there: the logits never come to the host. So does sampling at a
+        // temperature without bias or penalties, with the sampler's own random number; the logits come to the host only
+        // when the device cannot settle the choice.
         var onDevice = predictor is IGreedyTokenPredictor { SamplesOnDevice: true } g && IsPlainGreedy(sampling) && constraint is null ? g : null;
+        var drawOnDevice = predictor is ISamplingTokenPredictor { SamplesOnDevice: true } d && sampler.CanSampleOnDevice && constraint is null ? d : null;
         int next = -1;
+        TokenDraw? pending = null;   // the draw the device left to the host: _logits hold the logits
 
         var promptWatch = Stopwatch.StartNew();
         var rest = prompt.Skip(keep).ToArray();
-        try
-        {
-            if (onDevice is not null) next = onDevice.EvaluateGreedy(rest, cancellationToken);
-            else predictor.Evaluate(rest, _logits, cancellationToken);
-        }
+        try { next = EvaluateNext(rest, onDevice, drawOnDevice, sampler, out pending, cancellationToken); }
         catch { Forget(); throw; }
         _cached.AddRange(rest);
         var counters = new PerformanceCounters
@@ -68,9 +68,12 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         {
             cancellationToken.ThrowIfCancellationRequested();
             var sampleWatch = Stopwatch.StartNew();
+            var context = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history);
             var token = onDevice is not null ? next
-                : constraint is not null ? sampler.SampleConstrained(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history), constraint)
-                : sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
+                : pending is { } draw ? sampler.SampleWithDraw(_logits, context, draw.U)
+                : drawOnDevice is not null ? next
+                : constraint is not null ? sampler.SampleConstrained(_logits, context, constraint)
+                : sampler.Sample(_logits, context);
             if (constraint is not null) AcceptConstrained(constraint, token, sampler.LastConstraintTicks);
             sampleMs += sampleWatch.Elapsed.TotalMilliseconds;
             history.Add(token);
@@ -80,11 +83,7 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
             if (end || n == budget - 1) break;
 
             var evalWatch = Stopwatch.StartNew();
-            try
-            {
-                if (onDevice is not null) next = onDevice.EvaluateGreedy([token], cancellationToken);
-                else predictor.Evaluate([token], _logits, cancellationToken);
-            }
+            try { next = EvaluateNext([token], onDevice, drawOnDevice, sampler, out pending, cancellationToken); }
             catch { Forget(); throw; }
             evalMs += evalWatch.Elapsed.TotalMilliseconds;
             _cached.Add(token);
@@ -93,6 +92,24 @@ internal sealed class TokenGenerator(ITokenPredictor predictor, BpeTokenizer tok
         var tail = detokenizer.Flush();
         if (tail.Length > 0) yield return new GeneratedToken(-1, tail, true);
         Counters = Counters with { TotalMs = total.Elapsed.TotalMilliseconds };
+    }
+
+    /// <summary>Evaluates <paramref name="tokens"/>: the next token when a device picks it (greedy, or a draw it settled),
+    /// else −1 with the logits in _logits (and in <paramref name="pending"/> the draw the device left to the host).</summary>
+    private int EvaluateNext(ReadOnlySpan<int> tokens, IGreedyTokenPredictor? greedy, ISamplingTokenPredictor? drawing, Sampler sampler,
+        out TokenDraw? pending, CancellationToken cancellationToken)
+    {
+        pending = null;
+        if (greedy is not null) return greedy.EvaluateGreedy(tokens, cancellationToken);
+        if (drawing is null)
+        {
+            predictor.Evaluate(tokens, _logits, cancellationToken);
+            return -1;
+        }
+        var draw = sampler.NextDeviceDraw();
+        int token = drawing.EvaluateSampled(tokens, draw, _logits, cancellationToken);
+        if (token < 0) pending = draw;
+        return token;
     }
 
     /// <summary>Evaluates <paramref name="tokens"/> after the cached ones, as though they had been generated, so that the

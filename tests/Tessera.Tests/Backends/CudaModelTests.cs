@@ -8,6 +8,7 @@
 
 using Tessera.Backends;
 using Tessera.Backends.Cuda;
+using Tessera.Inference;
 using Tessera.Models.GptOss;
 using Tessera.Quants;
 using Tessera.Synthetic;
@@ -255,6 +256,51 @@ public class CudaModelTests
             a.Evaluate([expected], logits);
             next = b.EvaluateGreedy([expected]);
         }
+    }
+
+    [Theory]
+    [InlineData(1f, 0, 1f, 0f)]
+    [InlineData(0.8f, 40, 0.9f, 0.05f)]
+    [InlineData(1.5f, 0, 0.5f, 0f)]
+    [InlineData(0.7f, 300, 1f, 0.05f)]
+    public void SamplingOnTheGpuGivesTheHostSamplersTokens(float temperature, int topK, float topP, float minP)
+    {
+        // The same model on two GPU predictors (the same logits: the kernels are deterministic): one reads its logits and
+        // samples on the host, the other draws on the GPU
+        // with the same seed's random numbers (the host sampler with the same draw where the GPU leaves the choice to it,
+        // as the generator does). Both go on with the host's token; a different token must be a boundary case (u within
+        // 1e-5 of a boundary between two tokens of the host's walk, CudaSamplingTests).
+        TestBackends.RequireGpu();
+        var path = Model("small", GgmlType.MXFP4);
+        var prompt = RandomTokens(9, 20, 201088);
+        var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, MinP = minP, Seed = 17 };
+        using var a = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 128, Device = DeviceChoice.Cuda });
+        using var b = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 128, Device = DeviceChoice.Cuda });
+        var host = new Sampler(options, a.VocabularySize);
+        var device = new Sampler(options, b.VocabularySize);
+        var logits = new float[a.VocabularySize];
+        var fallback = new float[b.VocabularySize];
+        int[] tokens = prompt;
+        int same = 0, settled = 0;
+        for (int i = 0; i < 16; i++)
+        {
+            a.Evaluate(tokens, logits);
+            int expected = host.Sample(logits, []);
+            var draw = device.NextDeviceDraw();
+            int next = b.EvaluateSampled(tokens, draw, fallback);
+            if (next < 0) next = device.SampleWithDraw(fallback, [], draw.U);
+            else settled++;
+            if (next == expected) same++;
+            else
+            {
+                var walk = Tessera.Tests.Inference.SamplerReference.DrawOver(logits, host.KeptTokens(logits, []), temperature);
+                Assert.True(walk.DistanceToBoundary(draw.U) <= 1e-5,
+                    $"token {i}: GPU {next}, host {expected} at u = {draw.U:R}, {walk.DistanceToBoundary(draw.U):E2} from a boundary");
+            }
+            tokens = [expected];
+        }
+        Console.Error.WriteLine($"T {temperature}, top-k {topK}, top-p {topP}, min-p {minP}: {same}/16 tokens the same, {settled} drawn on the GPU");
+        Assert.True(same >= 15, $"only {same} of 16 tokens are the host sampler's");
     }
 
     /// <summary>By hand on the GPU machine: TESSERA_CUDA_COMPARE = model paths separated by ';' (e.g. the 20b widths with 1

@@ -46,6 +46,40 @@ internal static class SamplerReference
         return ids;
     }
 
+    /// <summary>The draw over <paramref name="kept"/> (ascending ids) as the sampler defines it: weights
+    /// e^(logit/T − max/T), walked in id order; <see cref="IdOrderDraw.Token"/> at u ∈ [0, 1) of the total.</summary>
+    public static IdOrderDraw DrawOver(float[] logits, int[] kept, float temperature)
+    {
+        float max = logits.Max(), scaledMax = max / temperature;
+        var cumulative = new double[kept.Length];
+        double sum = 0;
+        for (var i = 0; i < kept.Length; i++) cumulative[i] = sum += MathF.Exp(logits[kept[i]] / temperature - scaledMax);
+        for (var i = 0; i < kept.Length; i++) cumulative[i] /= sum;
+        return new IdOrderDraw(kept, cumulative);
+    }
+
+    /// <summary>Kept tokens in id order and their cumulative weights as fractions of the total.</summary>
+    public sealed record IdOrderDraw(int[] Ids, double[] Cumulative)
+    {
+        /// <summary>The token whose share of the cumulative weight holds <paramref name="u"/>.</summary>
+        public int Token(double u)
+        {
+            int i = Array.BinarySearch(Cumulative, u);
+            i = i < 0 ? ~i : i + 1;   // the first cumulative above u
+            return Ids[Math.Min(i, Ids.Length - 1)];
+        }
+
+        /// <summary>How far <paramref name="u"/> is from the nearest boundary between two tokens (fractions of the total).</summary>
+        public double DistanceToBoundary(double u)
+        {
+            int i = Array.BinarySearch(Cumulative, u);
+            if (i >= 0) return 0;
+            i = ~i;
+            double below = i > 0 ? u - Cumulative[i - 1] : double.PositiveInfinity, above = i < Cumulative.Length ? Cumulative[i] - u : double.PositiveInfinity;
+            return Math.Min(below, above);
+        }
+    }
+
     /// <summary>Logits shaped like a language model's: a few strong candidates over a long tail.</summary>
     public static float[] ModelLikeLogits(int count, int seed)
     {

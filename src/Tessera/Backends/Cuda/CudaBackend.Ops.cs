@@ -2,6 +2,7 @@
 // (MatMulManyBias, RopeStore, MatMulBiasAdd, Route, ExpertsGateUp, ExpertsDownAdd) are one or two kernels each, and
 // recorded steps are CUDA graphs keyed by the KV cache they belong to.
 
+using Tessera.Inference;
 using Tessera.Quants;
 
 namespace Tessera.Backends.Cuda;
@@ -440,15 +441,35 @@ public sealed partial class CudaBackend
     public bool SamplesOnDevice => true;
 
     /// <inheritdoc/>
-    public unsafe int Argmax(BackendTensor logits, int row)
+    public int Argmax(BackendTensor logits, int row)
     {
         var l = Own(logits);
         Require(l.Type == GgmlType.F32 && (uint)row < (uint)l.Rows, $"no row {row} of {l} to pick from");
-        ulong scratch = Scratch(ref _argmaxScratch, ref _argmaxScratchBytes, CudaKernels.ArgmaxScratchBytes(l.Columns, 1) + 256, "argmax scratch");
+        ulong scratch = Scratch(ref _sampleScratch, ref _sampleScratchBytes, CudaKernels.ArgmaxScratchBytes(l.Columns, 1) + 256, "sampling scratch");
         // The first 256 bytes of the scratch hold the result; the kernels' own scratch follows.
-        using var _ = Profile("Argmax", 1, l.Columns * 4L);
-        _kernels.Argmax(_stream, l.RowPointer(row), l.Columns, 1, scratch, scratch + 256);
-        _stream.CopyToHost(_hostResult, scratch, 4);
+        using (Profile("Argmax", 1, l.Columns * 4L))
+            _kernels.Argmax(_stream, l.RowPointer(row), l.Columns, 1, scratch, scratch + 256);
+        return ReadResult(scratch);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Launched after the step (recorded or not), so the draw and the settings are plain kernel arguments. Four
+    /// bytes come back per token; the logits only where the kernels return −1.</remarks>
+    public int Sample(BackendTensor logits, int row, TokenDraw draw)
+    {
+        var l = Own(logits);
+        Require(l.Type == GgmlType.F32 && (uint)row < (uint)l.Rows, $"no row {row} of {l} to pick from");
+        ulong scratch = Scratch(ref _sampleScratch, ref _sampleScratchBytes, CudaKernels.SampleTokenScratchBytes(l.Columns) + 256, "sampling scratch");
+        using (Profile("Sample", 1, l.Columns * 4L))
+            _kernels.SampleToken(_stream, l.RowPointer(row), l.Columns, draw.Temperature, draw.TopK, draw.TopP, draw.MinP,
+                draw.MinP > 0 ? MathF.Log(draw.MinP) : 0, draw.U, scratch, scratch + 256);
+        return ReadResult(scratch);
+    }
+
+    // The int32 a selection kernel left at `result`, once the stream has got there.
+    private unsafe int ReadResult(ulong result)
+    {
+        _stream.CopyToHost(_hostResult, result, 4);
         _stream.Synchronize();
         return *(int*)_hostResult;
     }

@@ -23,8 +23,8 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Dictionary<object, CudaGraph> _steps = new(ReferenceEqualityComparer.Instance);
     private readonly List<(ulong Pointer, long Bytes)> _retired = [];
     private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
-    private ulong _attentionScratch, _expertScratch, _argmaxScratch;
-    private long _attentionScratchBytes, _expertScratchBytes, _argmaxScratchBytes;
+    private ulong _attentionScratch, _expertScratch, _sampleScratch;
+    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes;
     private readonly int* _hostResult;
     private (YarnRope Rope, ulong Table, long Bytes)? _ropeTable;
     private bool _disposed;
@@ -533,7 +533,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             foreach (var (p, n) in _retired) _context.Free(p, n);
             _context.Free(_attentionScratch, _attentionScratchBytes);
             _context.Free(_expertScratch, _expertScratchBytes);
-            _context.Free(_argmaxScratch, _argmaxScratchBytes);
+            _context.Free(_sampleScratch, _sampleScratchBytes);
             _context.FreePinned((nint)_hostResult);
             _context.Free(_routeCounter, 256);
             _context.FreePinned((nint)_inputRing);

@@ -331,6 +331,63 @@ internal sealed partial class CudaKernels
             [KernelArg.Ptr(candV), KernelArg.Ptr(candI), KernelArg.I32(blocks * K), KernelArg.I32(K), KernelArg.Ptr(values), KernelArg.Ptr(ids)]);
     }
 
+    /// <summary>Sampling at <paramref name="temperature"/> (&gt; 0) with top-k, top-p and min-p (0, 1 and 0 turn them off) from
+    /// one row of <paramref name="n"/> logits with the draw <paramref name="u"/> ∈ [0, 1), as Inference.Sampler does without
+    /// bias and penalties: result (int32) = the token, or −1 where the host must decide (see sample.cu). The slices' maxima,
+    /// then without a filter their sums at the temperature and a draw over the whole row; with any, the K best candidates
+    /// (top-k's own when it keeps at most 256, else 256), for top-p without such a top-k the sums at temperature 1, and the
+    /// filters and the draw over the candidates. <paramref name="lnMinP"/> is the host's MathF.Log(minP), so that both
+    /// compute min-p's threshold alike.</summary>
+    public void SampleToken(CudaStream s, ulong logits, int n, float temperature, int topK, float topP, float minP, float lnMinP,
+        double u, ulong result, ulong scratch)
+    {
+        RequirePositive(n, nameof(n));
+        if (!(temperature > 0) || !float.IsFinite(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "sampling on the GPU takes a finite temperature above 0 (0 is Argmax)");
+        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        if (!(topP > 0 && topP <= 1)) throw new ArgumentOutOfRangeException(nameof(topP), topP, "top-p is in (0, 1]");
+        if (!(minP >= 0 && minP <= 1)) throw new ArgumentOutOfRangeException(nameof(minP), minP, "min-p is in [0, 1]");
+        if (!(u >= 0 && u < 1)) throw new ArgumentOutOfRangeException(nameof(u), u, "the draw is in [0, 1)");
+        int blocks = ArgmaxBlocks(n), slice = (n + blocks - 1) / blocks;
+        ulong maxima = scratch, sums = maxima + (ulong)Align256(blocks * 8L), candidates = sums + (ulong)Align256(blocks * 8L);
+        s.Launch(F(Sample, "tsr_sample_max"), blocks, SampleSliceThreads, 0,
+            [KernelArg.Ptr(logits), KernelArg.I32(n), KernelArg.I32(slice), KernelArg.Ptr(maxima)]);
+        if (!((topK > 0 && topK < n) || topP < 1 || minP > 0))
+        {
+            Sums(temperature);
+            s.Launch(F(Sample, "tsr_sample_draw"), 1, SampleDrawThreads, 0,
+            [
+                KernelArg.Ptr(logits), KernelArg.I32(n), KernelArg.I32(slice), KernelArg.Ptr(maxima), KernelArg.Ptr(sums),
+                KernelArg.I32(blocks), KernelArg.F32(temperature), KernelArg.F64(u), KernelArg.Ptr(result),
+            ]);
+            return;
+        }
+        int K = SampleCandidates(n, topK);
+        // Top-p's total is the whole row's unless the candidates hold the whole top-k set.
+        bool whole = topP < 1 && K < n && !(topK > 0 && topK <= K);
+        if (whole) Sums(1f);
+        ulong values = candidates, ids = values + (ulong)Align256(K * sizeof(float));
+        TopKCandidates(s, logits, n, K, values, ids, ids + (ulong)Align256(K * sizeof(int)));
+        s.Launch(F(Sample, "tsr_sample_truncated"), 1, MaxSampleCandidates, 0,
+        [
+            KernelArg.Ptr(values), KernelArg.Ptr(ids), KernelArg.I32(K), KernelArg.I32(n), KernelArg.Ptr(maxima),
+            KernelArg.Ptr(whole ? sums : 0), KernelArg.I32(blocks), KernelArg.F32(temperature), KernelArg.I32(topK),
+            KernelArg.F32(topP), KernelArg.I32(minP > 0 ? 1 : 0), KernelArg.F32(lnMinP), KernelArg.F64(u), KernelArg.Ptr(result),
+        ]);
+
+        void Sums(float t) => s.Launch(F(Sample, "tsr_sample_sums"), blocks, SampleSliceThreads, 0,
+            [KernelArg.Ptr(logits), KernelArg.I32(n), KernelArg.I32(slice), KernelArg.Ptr(maxima), KernelArg.I32(blocks), KernelArg.F32(t), KernelArg.Ptr(sums)]);
+    }
+
+    /// <summary>Bytes of scratch <see cref="SampleToken"/> needs for a row of <paramref name="n"/> logits, whatever the settings.</summary>
+    public static long SampleTokenScratchBytes(int n) =>
+        2 * Align256(ArgmaxBlocks(n) * 8L) + Align256(MaxSampleCandidates * sizeof(float)) + Align256(MaxSampleCandidates * sizeof(int))
+        + 2 * Align256(4096 * sizeof(float));   // TopKCandidates: at most 4,096 candidates from its blocks (TopKBlocks)
+
+    /// <summary>The candidates <see cref="SampleToken"/> looks at: top-k's own when it keeps at most 256, else the 256 best
+    /// (all of a shorter row).</summary>
+    public static int SampleCandidates(int n, int topK) => Math.Min(n, topK is > 0 and <= MaxSampleCandidates ? topK : MaxSampleCandidates);
+
     /// <summary>Bytes of scratch <see cref="TopKCandidates"/> needs.</summary>
     public static long TopKCandidatesScratchBytes(int n, int K)
     {
@@ -357,7 +414,10 @@ internal sealed partial class CudaKernels
     // Decode chunks of a cache of `slots` (one, all empty, for no slots).
     private static int DecodeChunks(int slots) => Math.Max(1, (slots + DecodeChunk(slots) - 1) / DecodeChunk(slots));
 
-    // Argmax blocks per row: slices of about 2,048 logits, at most 128 blocks.
+    // Threads of the sampling kernels (TSR_SAMPLE_*) and the most candidates the truncated draw takes (its threads).
+    private const int SampleSliceThreads = 256, SampleDrawThreads = 1024, MaxSampleCandidates = 256;
+
+    // Argmax blocks per row (and the sampling kernels' slices): slices of about 2,048 logits, at most 128 blocks.
     private static int ArgmaxBlocks(int n) => Math.Clamp((n + 2047) / 2048, 1, 128);
 
     // Top-K blocks: slices of about 4,096 logits, with at most 4,096 candidates for the final block.

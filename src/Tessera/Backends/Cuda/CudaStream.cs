@@ -24,6 +24,7 @@ public readonly struct KernelArg
     public static KernelArg I32(int value) => new((uint)value);
     public static KernelArg I64(long value) => new((ulong)value);
     public static KernelArg F32(float value) => new(BitConverter.SingleToUInt32Bits(value));
+    public static KernelArg F64(double value) => new(BitConverter.DoubleToUInt64Bits(value));
 }
 
 /// <summary>A stream of GPU work on one context.</summary>

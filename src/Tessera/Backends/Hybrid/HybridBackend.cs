@@ -380,6 +380,16 @@ public sealed unsafe partial class HybridBackend : IBackend
         return best;
     }
 
+    /// <inheritdoc/>
+    public int Sample(BackendTensor logits, int row, Inference.TokenDraw draw)
+    {
+        var t = Own(logits);
+        if (!t.GpuCurrent || t.Gpu is null) return -1;   // the logits are on the host already
+        int token = _gpu.Sample(t.Gpu, row, draw);
+        CountLoggedRouting();   // the draw waited for the step
+        return token;
+    }
+
     // ---------------------------------------------------------------- helpers
 
     // The backend that runs an op of several weights: all on the CPU or all on the GPU.

@@ -8,7 +8,7 @@ using Tessera.Inference;
 namespace Tessera.Models.GptOss;
 
 /// <summary>Evaluates tokens with a gpt-oss model and keeps their keys and values.</summary>
-public sealed class GptOssPredictor : IGreedyTokenPredictor
+public sealed class GptOssPredictor : ISamplingTokenPredictor
 {
     private readonly GptOssModel _model;
     private readonly KvCache _cache;
@@ -79,8 +79,18 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
     /// <inheritdoc/>
     public int EvaluateGreedy(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
     {
-        Run(tokens, default, allPositions: false, cancellationToken, greedy: true);
-        return _greedy;
+        Run(tokens, default, allPositions: false, cancellationToken, pick: Pick.Greedy);
+        return _picked;
+    }
+
+    /// <inheritdoc/>
+    public int EvaluateSampled(ReadOnlySpan<int> tokens, TokenDraw draw, Span<float> logits, CancellationToken cancellationToken = default)
+    {
+        if (logits.Length != VocabularySize)
+            throw new ArgumentException($"logits must hold {VocabularySize} values, not {logits.Length}", nameof(logits));
+        _draw = draw;
+        Run(tokens, logits, allPositions: false, cancellationToken, pick: Pick.Draw);
+        return _picked;
     }
 
     /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate"/> but writes the logits of every one of them:
@@ -96,9 +106,14 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
     /// back it lies (the sliding-window layers refill their ring from their history, see <see cref="KvCache"/>).</summary>
     public void Truncate(int position) => _cache.Truncate(position);
 
-    private int _greedy;
+    // What Run does with the last logits: read them, or pick the token on the backend (Argmax, or Sample with _draw, whose
+    // −1 reads them after all); the token goes to _picked.
+    private enum Pick { None, Greedy, Draw }
 
-    private void Run(ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, CancellationToken cancellationToken, bool greedy = false)
+    private int _picked;
+    private TokenDraw _draw;
+
+    private void Run(ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, CancellationToken cancellationToken, Pick pick = Pick.None)
     {
         if (tokens.IsEmpty)
             throw new ArgumentException("there are no tokens to evaluate", nameof(tokens));
@@ -118,10 +133,15 @@ public sealed class GptOssPredictor : IGreedyTokenPredictor
                 int firstOutput = allPositions ? 0 : last ? batch.Length - 1 : batch.Length;
                 var output = _model.Forward(batch, _cache, firstOutput, cancellationToken);
                 if (output is null) continue;
-                if (greedy)
-                    _greedy = _model.Backend.Argmax(output, output.Rows - 1);
-                else
-                    _model.Backend.Read(output, allPositions ? logits.Slice(done * VocabularySize, batch.Length * VocabularySize) : logits);
+                var backend = _model.Backend;
+                _picked = pick switch
+                {
+                    Pick.Greedy => backend.Argmax(output, output.Rows - 1),
+                    Pick.Draw => backend.Sample(output, output.Rows - 1, _draw),
+                    _ => -1,
+                };
+                if (pick == Pick.None || (pick == Pick.Draw && _picked < 0))
+                    backend.Read(output, allPositions ? logits.Slice(done * VocabularySize, batch.Length * VocabularySize) : logits);
             }
         }
         catch

@@ -307,3 +307,269 @@ tsr_topk_final(const float* __restrict__ candV, const int* __restrict__ candI, i
     TSR_PDL_ENTRY();
     tsr_topk_block(TsrLoadCandidates{candV, candI}, count, K, values, ids);
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Sampling at a temperature, as Inference/Sampler.cs does it without bias and penalties: top-k → top-p (on the softmax at
+// temperature 1) → min-p → temperature → softmax → one draw u ∈ [0, 1) by cumulative weight over the kept tokens in id
+// order. The result is the token id, or −1 where the device cannot settle the choice as the host would: a NaN or +∞
+// logit, every logit −∞, a kept set that may reach beyond the K best candidates, a top-p boundary within rounding of the
+// target. The host then reads the logits and samples with the same u. Every weight is the host's, e^(x/T − M/T) with the
+// row's maximum M and the same float divisions (tsr_sample_weight), so the cumulative sums agree with the host's to parts
+// in 10^7 (its weights far below the maximum come from F32Exp, about 1 ulp off) and a draw lands on another token only
+// that close to a boundary between two.
+//   tsr_sample_max       grid over slices of the row: each slice's largest logit, and whether it holds a NaN or +∞.
+//   tsr_sample_sums      the same grid: every block finds M from the slices' maxima, then sums its slice's weights.
+//   tsr_sample_draw      no filter, one block: the slice where u·total falls (the host walks its blocks of 4,096 alike),
+//                        then the weights from there in id order to the first cumulative sum above u·total.
+//   tsr_sample_truncated any filter, one block over the K ≤ 256 best candidates (tsr_topk_*, descending) and, for top-p
+//                        without a top-k the candidates hold, the sums at temperature 1: how many candidates the filters
+//                        keep, then the draw over them in id order.
+// Sums are double, reduced by fixed trees; integer shared atomics only pick a maximum, so results do not depend on timing.
+// ---------------------------------------------------------------------------------------------------------------------
+#define TSR_SAMPLE_SLICE_THREADS 256
+#define TSR_SAMPLE_DRAW_THREADS 1024
+#define TSR_SAMPLE_CANDIDATES 256
+
+struct TsrSliceMax
+{
+    float max;   // the slice's largest logit (−∞ when it has none above −∞)
+    int bad;     // whether the slice holds a NaN or +∞
+};
+
+// The largest v over the block, in every thread; `scratch` 32 floats of shared memory. NaN is ignored.
+__device__ __forceinline__ float tsr_block_max(float v, float* scratch)
+{
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    v = tsr_warp_max(v);
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    float m = scratch[0];
+    for (int w = 1; w < warps; w++) m = fmaxf(m, scratch[w]);
+    __syncthreads();
+    return m;
+}
+
+// Inclusive prefix sum of x in thread order (blockDim a multiple of 32), and the block's total in every thread; `scratch`
+// 32 doubles of shared memory.
+__device__ __forceinline__ double tsr_block_scan(double x, double* scratch, double& total)
+{
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1)
+    {
+        double y = __shfl_up_sync(0xffffffffu, x, o);
+        if (lane >= o) x += y;
+    }
+    if (lane == 31) scratch[warp] = x;
+    __syncthreads();
+    if (warp == 0)
+    {
+        double s = lane < warps ? scratch[lane] : 0.0;
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1)
+        {
+            double y = __shfl_up_sync(0xffffffffu, s, o);
+            if (lane >= o) s += y;
+        }
+        if (lane < warps) scratch[lane] = s;
+    }
+    __syncthreads();
+    if (warp > 0) x += scratch[warp - 1];
+    total = scratch[warps - 1];
+    __syncthreads();
+    return x;
+}
+
+// The row's largest logit M from the slices' maxima (thread b reads slice b; blocks ≤ blockDim), in every thread; false
+// when the host must decide (a NaN or +∞, or nothing above −∞).
+__device__ __forceinline__ bool tsr_sample_row_max(const TsrSliceMax* __restrict__ maxima, int blocks, float* smax, float& M)
+{
+    TsrSliceMax p = threadIdx.x < blocks ? maxima[threadIdx.x] : TsrSliceMax{-INFINITY, 0};
+    int bad = __syncthreads_or(p.bad);
+    M = tsr_block_max(p.max, smax);
+    return !bad && M > -INFINITY;
+}
+
+// The host's weight of logit x: e^(x/T − M/T) in float (T = 1: x/1 is x), the exponent rounded to float as the host
+// rounds it and the exponential in double, rounded once: MathF.Exp's value (glibc's expf is within 0.502 ulp), where
+// expf's error of up to 2 ulp, if biased, would add up over 201,088 weights to a good part of one token's share.
+__device__ __forceinline__ float tsr_sample_weight(float x, float temperature, float scaledMax)
+{
+    return (float)exp((double)(__fdiv_rn(x, temperature) - scaledMax));
+}
+
+extern "C" __global__ void __launch_bounds__(TSR_SAMPLE_SLICE_THREADS)
+tsr_sample_max(const float* __restrict__ logits, int n, int slice, TsrSliceMax* __restrict__ maxima)
+{
+    TSR_PDL_ENTRY();
+    __shared__ float smax[32];
+    const int begin = blockIdx.x * slice, end = min(n, begin + slice);
+    float m = -INFINITY;
+    int bad = 0;
+    for (int i = begin + threadIdx.x; i < end; i += blockDim.x)
+    {
+        float v = logits[i];
+        bad |= !(v < INFINITY);
+        m = fmaxf(m, v);
+    }
+    bad = __syncthreads_or(bad);
+    m = tsr_block_max(m, smax);
+    if (threadIdx.x == 0) maxima[blockIdx.x] = TsrSliceMax{m, bad};
+}
+
+extern "C" __global__ void __launch_bounds__(TSR_SAMPLE_SLICE_THREADS)
+tsr_sample_sums(const float* __restrict__ logits, int n, int slice, const TsrSliceMax* __restrict__ maxima, int blocks,
+                float temperature, double* __restrict__ sums)
+{
+    TSR_PDL_ENTRY();
+    __shared__ float smax[32];
+    __shared__ double ssum[32];
+    float M;
+    double s = 0.0;
+    if (tsr_sample_row_max(maxima, blocks, smax, M))
+    {
+        const float scaledMax = __fdiv_rn(M, temperature);
+        const int begin = blockIdx.x * slice, end = min(n, begin + slice);
+        for (int i = begin + threadIdx.x; i < end; i += blockDim.x) s += tsr_sample_weight(logits[i], temperature, scaledMax);
+    }
+    double total;
+    tsr_block_scan(s, ssum, total);
+    if (threadIdx.x == 0) sums[blockIdx.x] = total;
+}
+
+extern "C" __global__ void __launch_bounds__(TSR_SAMPLE_DRAW_THREADS)
+tsr_sample_draw(const float* __restrict__ logits, int n, int slice, const TsrSliceMax* __restrict__ maxima,
+                const double* __restrict__ sums, int blocks, float temperature, double u, int* __restrict__ result)
+{
+    TSR_PDL_ENTRY();
+    __shared__ float smax[32];
+    __shared__ double sscan[32];
+    __shared__ double sbefore[TSR_SAMPLE_DRAW_THREADS];
+    __shared__ int slast;
+    const int t = threadIdx.x;
+    float M;
+    if (!tsr_sample_row_max(maxima, blocks, smax, M))
+    {
+        if (t == 0) *result = -1;
+        return;
+    }
+    const float scaledMax = __fdiv_rn(M, temperature);
+    const double S = t < blocks ? sums[t] : 0.0;
+    double total;
+    const double cumulative = tsr_block_scan(S, sscan, total);
+    const double target = u * total;
+    sbefore[t] = cumulative - S;
+    if (t == 0) slast = -1;
+    // The slices whose sums leave the cumulative at or below the target are skipped, the last one never.
+    const int first = min(__syncthreads_count(t < blocks && cumulative <= target), blocks - 1);
+    double base = sbefore[first];
+    int found = -1;
+    for (int start = first * slice; start < n && found < 0; start += blockDim.x)
+    {
+        const int i = start + t;
+        const float w = i < n ? tsr_sample_weight(logits[i], temperature, scaledMax) : 0.f;
+        double chunk;
+        const double c = base + tsr_block_scan(w, sscan, chunk);
+        if (w > 0.f) atomicMax(&slast, i);
+        // The sums only grow along the chunk: the threads at or below the target are those before the first above it.
+        const int below = __syncthreads_count(c <= target);
+        if (below < (int)blockDim.x) found = start + below;
+        base += chunk;
+    }
+    __syncthreads();
+    // Rounding left the target at or above the total: the last token with a weight, as on the host (−1: none after the
+    // slice, and the host looks before it).
+    if (t == 0) *result = found >= 0 ? found : slast;
+}
+
+extern "C" __global__ void __launch_bounds__(TSR_SAMPLE_CANDIDATES)
+tsr_sample_truncated(const float* __restrict__ values, const int* __restrict__ ids, int K, int n,
+                     const TsrSliceMax* __restrict__ maxima, const double* __restrict__ sums, int blocks, float temperature,
+                     int topK, float topP, int useMinP, float lnMinP, double u, int* __restrict__ result)
+{
+    TSR_PDL_ENTRY();
+    __shared__ float smax[32];
+    __shared__ double sscan[32];
+    __shared__ int sid[TSR_SAMPLE_CANDIDATES], sorted[TSR_SAMPLE_CANDIDATES];
+    __shared__ float sw[TSR_SAMPLE_CANDIDATES];
+    __shared__ double sprefix[TSR_SAMPLE_CANDIDATES];
+    __shared__ int slast;
+    const int t = threadIdx.x;
+    float M;
+    if (!tsr_sample_row_max(maxima, blocks, smax, M))
+    {
+        if (t == 0) *result = -1;
+        return;
+    }
+    double all = 0.0;   // the whole row's Σ e^(x − M), when `sums` holds it
+    if (sums) tsr_block_scan(t < blocks ? sums[t] : 0.0, sscan, all);
+    const float v = t < K ? values[t] : -INFINITY;
+    const int id = t < K ? ids[t] : -1;
+    // Top-p's weights, the host's e^(x − max), summed in descending order.
+    double candidates;
+    const double P = tsr_block_scan(t < K ? tsr_sample_weight(v, 1.f, M) : 0.f, sscan, candidates);
+    sprefix[t] = P;
+    sid[t] = id;
+    if (t == 0) slast = -1;
+    __syncthreads();
+
+    // Each filter keeps a prefix of the candidates, and the draw the shortest; `beyond` stands for a prefix that may reach
+    // past them. Top-p's may be open between two lengths, which matters only if min-p does not keep fewer.
+    const int beyond = K + 1;
+    const int kept = topK > 0 && topK <= K ? topK : K == n ? K : beyond;   // top-k
+    int m = kept, nucleus = beyond, nucleusHigh = beyond;
+    if (useMinP)
+    {
+        // The host's threshold, max + ln(min-p) in float, with its logarithm.
+        const int above = __syncthreads_count(t < K && v >= M + lnMinP);
+        m = min(m, above == K && K < n ? beyond : max(above, 1));
+    }
+    if (topP < 1.f && kept != 1)
+    {
+        // The top-k set's total: exact when the candidates hold it; the whole row without top-k; else between the
+        // candidates' sum and that plus what the top-k tokens past them can weigh (each at most the K-th's weight).
+        double low, high;
+        if (kept <= K) low = high = sprefix[kept - 1];
+        else if (topK == 0 || topK >= n) low = high = all;
+        else
+        {
+            low = candidates;
+            high = fmax(low, fmin(all, candidates + (double)(topK - K) * tsr_sample_weight(values[K - 1], 1.f, M)));
+        }
+        // The smallest prefix reaching p of the total; undecided where float rounding (the host's exp against this one's,
+        // other summation orders: parts in 10^7) could move the boundary.
+        const int limit = min(kept, K);
+        const int first = __syncthreads_count(t < limit && P < (double)topP * low * (1 - 1e-6));
+        const int last = __syncthreads_count(t < limit && P < (double)topP * high * (1 + 1e-6));
+        nucleus = first < limit ? first + 1 : kept;   // rounding left the sum short of p: everything stays
+        nucleusHigh = last < limit ? last + 1 : kept;
+    }
+    if (nucleus < m && nucleusHigh != nucleus)
+    {
+        if (t == 0) *result = -1;
+        return;
+    }
+    m = min(m, nucleus);
+    if (m > K || __syncthreads_or(t < m && id < 0))
+    {
+        if (t == 0) *result = -1;
+        return;
+    }
+
+    // The draw over the m kept candidates in id order (the ids are distinct: a candidate's rank is how many are below it).
+    if (t < m)
+    {
+        int rank = 0;
+        for (int j = 0; j < m; j++) rank += sid[j] < id;
+        sorted[rank] = id;
+        sw[rank] = tsr_sample_weight(v, temperature, __fdiv_rn(M, temperature));
+    }
+    __syncthreads();
+    const float w = t < m ? sw[t] : 0.f;
+    double total;
+    const double c = tsr_block_scan(w, sscan, total);
+    const double target = u * total;
+    if (t < m && w > 0.f) atomicMax(&slast, t);
+    const int below = __syncthreads_count(t < m && c <= target);
+    if (t == 0) *result = below < m ? sorted[below] : sorted[max(slast, 0)];
+}

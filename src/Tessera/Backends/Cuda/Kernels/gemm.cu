@@ -421,6 +421,30 @@ __device__ __forceinline__ void p_wait() { asm volatile("cp.async.wait_group %0;
 #define MWRB(TY) ((TY) == TSR_F16 ? 64 : (TY) == TSR_Q8_0 ? 32 : 16)
 #define MXRB(X16) ((X16) ? 2 * MSTR : 4 * MK)
 
+// The tensor-core GEMMs' epilogue: acc[i][j][c] is output row r0 + 32·wm + 16·i + g (+8 for c ≥ 2) of member
+// 32·wn + 8·j + 2·tq + (c & 1), stored with its bias to y row yrow[member] (−1: none).
+__device__ __forceinline__ void m_store(const float (&acc)[2][4][4], float* y, const int* yrow, const float* bias, int R, int r0,
+                                        int wm, int wn, int g, int tq)
+{
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int h = 0; h < 2; h++)
+        {
+            const int r = r0 + 32 * wm + 16 * i + g + 8 * h;
+            if (r >= R) continue;
+            const float bv = bias ? bias[r] : 0.f;
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+#pragma unroll
+                for (int c = 0; c < 2; c++)
+                {
+                    const int yr = yrow[32 * wn + 8 * j + 2 * tq + c];
+                    if (yr >= 0) y[(size_t)yr * R + r] = acc[i][j][2 * h + c] + bv;
+                }
+        }
+}
+
 // One MM × GN output tile on tensor cores with a cp.async pipeline (one K step of 32 per stage; per step: wait for the
 // stage, issue the copies of step + MSTAGES − 1, dequantise the stage into Wf (and convert fp32 x into Xf), barrier,
 // mma). Weight rows sliceRow + r0 .. (r < R). x: x16 ? f16 rows xbase .. xbase + cnt − 1 (contiguous, gathered) :
@@ -610,24 +634,7 @@ __device__ __forceinline__ void p_tile(const void* values, const void* scales, i
     }
     p_wait<0>();
 
-    // acc[i][j][c]: row 32·wm + 16·i + g (+8 for c ≥ 2), member 32·wn + 8·j + 2·tq + (c & 1)
-#pragma unroll
-    for (int i = 0; i < 2; i++)
-#pragma unroll
-        for (int h = 0; h < 2; h++)
-        {
-            const int r = r0 + 32 * wm + 16 * i + g + 8 * h;
-            if (r >= R) continue;
-            const float bv = bias ? bias[r] : 0.f;
-#pragma unroll
-            for (int j = 0; j < 4; j++)
-#pragma unroll
-                for (int c = 0; c < 2; c++)
-                {
-                    const int yr = yrow[32 * wn + 8 * j + 2 * tq + c];
-                    if (yr >= 0) y[(size_t)yr * R + r] = acc[i][j][2 * h + c] + bv;
-                }
-        }
+    m_store(acc, y, yrow, bias, R, r0, wm, wn, g, tq);
 }
 
 template <int TY>
@@ -984,24 +991,7 @@ __device__ __forceinline__ void q_tile(const void* values, const void* scales, i
     }
     p_wait<0>();
 
-    // acc[i][j][c]: row 32·wm + 16·i + g (+8 for c ≥ 2), member 32·wn + 8·j + 2·tq + (c & 1)
-#pragma unroll
-    for (int i = 0; i < 2; i++)
-#pragma unroll
-        for (int h = 0; h < 2; h++)
-        {
-            const int r = r0 + 32 * wm + 16 * i + g + 8 * h;
-            if (r >= R) continue;
-            const float bv = bias ? bias[r] : 0.f;
-#pragma unroll
-            for (int j = 0; j < 4; j++)
-#pragma unroll
-                for (int c = 0; c < 2; c++)
-                {
-                    const int yr = yrow[32 * wn + 8 * j + 2 * tq + c];
-                    if (yr >= 0) y[(size_t)yr * R + r] = acc[i][j][2 * h + c] + bv;
-                }
-        }
+    m_store(acc, y, yrow, bias, R, r0, wm, wn, g, tq);
 }
 
 // x of the slots quantised in sorted order for the integer grouped GEMM: for sorted row i < offsets[E] (the x row of slot

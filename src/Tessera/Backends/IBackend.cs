@@ -43,12 +43,6 @@ public interface IBackend : IDisposable
     /// <summary>Every weight of the model is loaded: what loading alone needed (staging buffers) can go.</summary>
     void LoadDone() { }
 
-    /// <summary>A hint: an op after the next product reads <paramref name="weights"/> (with <paramref name="experts"/>, an
-    /// I32 tensor of expert ids, only those experts' slices). A backend may start fetching them while the ops in between
-    /// run (the CUDA backend asks its L2 cache for them at the end of the next product). The next product op takes the
-    /// hint; it never changes a result. Weights that live elsewhere are skipped.</summary>
-    void WillRead(ReadOnlySpan<WeightTensor> weights, BackendTensor? experts = null) { }
-
     /// <summary>Copies <paramref name="count"/> rows between two tensors of the same type and width.</summary>
     void CopyRows(BackendTensor source, int sourceRow, BackendTensor destination, int destinationRow, int count);
 

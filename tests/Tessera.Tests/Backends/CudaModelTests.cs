@@ -165,30 +165,6 @@ public class CudaModelTests
     }
 
     [Fact]
-    public void L2PrefetchLeavesTheLogitsAsTheyAre()
-    {
-        // The products' kernels ask L2 for the next product's weights (WillRead) when they run out of tasks: plain, with
-        // evict-last priority, or not at all, the logits of recorded decode steps and of a 3-token step are the same bits.
-        TestBackends.RequireGpu();
-        var path = Model("small", GgmlType.MXFP4);
-        var prompt = RandomTokens(7, 40, 201088);
-        var decode = RandomTokens(8, 20, 201088);
-        float[] Logits(int mode)
-        {
-            using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
-            ((CudaBackend)p.Model.Backend).PrefetchMode = mode;
-            var (_, decoded) = Run(p, prompt, decode);
-            var three = new float[3 * p.VocabularySize];
-            p.EvaluateAllPositions(decode.AsSpan(0, 3), three);
-            return [.. decoded, .. three];
-        }
-        var none = Logits(0);
-        Assert.Contains(none, v => v != 0);
-        Assert.Equal(none, Logits(1));
-        Assert.Equal(none, Logits(2));
-    }
-
-    [Fact]
     public void FusedDecodeOpsGiveTheSameLogitsAsSeparateKernels()
     {
         // RMSNorm staged inside the next product, the residual added in the attention output's epilogue, RoPE and the cache

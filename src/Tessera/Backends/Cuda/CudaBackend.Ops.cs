@@ -28,49 +28,12 @@ public sealed partial class CudaBackend
         Require(x.Columns == w.K && y.Columns == w.R && x.Rows == y.Rows && x.Type == GgmlType.F32 && y.Type == GgmlType.F32,
             $"{weight.Name} {weight.Info.ShapeText} cannot multiply {x} into {y}");
         ulong xp = x.Pointer;
-        var fuse = FuseNorm(norm, w.K, x.Rows, w.R, ref xp, new MatVecFusion(Prefetch: TakeWillRead()));
+        var fuse = FuseNorm(norm, w.K, x.Rows, w.R, ref xp);
         using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R}{(fuse.IsNone ? "" : " + RmsNorm")}", x.Rows, w.R * RowBytes(w));
         _kernels.MatMul(_stream, w, xp, y.Pointer, BiasPointer(bias, w.R), x.Rows, fuse);
     }
 
     // ---------------------------------------------------------------- fused decode ops
-
-    // What WillRead announced, for the next product op to take.
-    private L2Prefetch _willRead;
-
-    /// <inheritdoc/>
-    public void WillRead(ReadOnlySpan<WeightTensor> weights, BackendTensor? experts = null)
-    {
-        var plan = new L2Prefetch();
-        if (experts is CudaTensor ids && ids.Type == GgmlType.I32)
-            plan = new L2Prefetch { Ids = ids.Pointer, Count = (int)ids.ElementCount, Experts = int.MaxValue };
-        else if (experts is not null)
-            return;
-        foreach (var weight in weights)
-        {
-            if (weight.DeviceData is not CudaWeightView w || weight.Device != Device) continue;   // not here: nothing to fetch
-            long slices = experts is null ? w.Slices : 1;
-            if (experts is not null) plan = plan with { Experts = Math.Min(plan.Experts, w.Slices) };
-            plan.Add(w.Values, slices * w.R * ValueBytes(w));
-            plan.Add(w.Scales, slices * w.R * (RowBytes(w) - ValueBytes(w)));
-        }
-        _willRead = plan;
-    }
-
-    private L2Prefetch TakeWillRead()
-    {
-        var plan = _willRead;
-        _willRead = default;
-        return plan;
-    }
-
-    // Bytes of one row's values (without its block scales) in the device layout.
-    private static long ValueBytes(CudaWeightView w) => w.Type switch
-    {
-        GgmlType.Q8_0 => w.K,
-        GgmlType.MXFP4 => w.K / 2,
-        _ => RowBytes(w),
-    };
 
     // An RMSNorm of at most MatVecMaxTokens rows waits here for the op after it: a product reading its output stages x
     // normalised (and stores the normalised rows as the RMSNorm would); any other op runs it first (Own).
@@ -206,7 +169,7 @@ public sealed partial class CudaBackend
                 ulong b0 = 0, b1 = 0, b2 = 0;
                 if (!biases.IsEmpty) (b0, b1, b2) = (BiasPointer(biases[0], w0.R), BiasPointer(biases[1], w1.R), BiasPointer(biases[2], w2.R));
                 ulong xp = x.Pointer;
-                var fuse = FuseNorm(norm, w0.K, x.Rows, w0.R + w1.R + w2.R, ref xp, new MatVecFusion(Prefetch: TakeWillRead()));
+                var fuse = FuseNorm(norm, w0.K, x.Rows, w0.R + w1.R + w2.R, ref xp);
                 var qkv = new PendingQkv(w0, y0, b0, w1, y1, b1, w2, y2, b2, xp, x.Rows, fuse);
                 // A decode step's Q, K, V wait for the RoPE and cache store after them (RopeStore), which their kernel can do.
                 if (FuseDecodeOps && CudaKernels.CanFuseRope(w0.K, x.Rows, w0.R, w1.R, w2.R, 2)) _qkv = qkv;
@@ -366,7 +329,7 @@ public sealed partial class CudaBackend
     {
         // Decode: the residual is added in the product's epilogue, in place (scratch is left alone).
         var (w, x, h) = (View(weight), Own(input), Own(residual));
-        var fuse = new MatVecFusion(Residual: h.Pointer, Prefetch: TakeWillRead());
+        var fuse = new MatVecFusion(Residual: h.Pointer);
         if (FuseDecodeOps && x.Columns == w.K && h.Columns == w.R && h.Rows == x.Rows && x.Type == GgmlType.F32 && h.Type == GgmlType.F32
             && h.Pointer != x.Pointer && CudaKernels.CanFuse(w.K, x.Rows, fuse, w.R))
         {
@@ -384,7 +347,7 @@ public sealed partial class CudaBackend
         var norm = TakeNorm(input);
         var (w, x, l, e, p) = (View(weight), Own(input), Own(logits), Own(experts), Own(weights));
         // Decode: the split-K router product whose last block picks the experts (and, pending, the RMSNorm before it).
-        var topK = new MatVecFusion(Ids: e.Pointer, Probabilities: p.Pointer, K: e.Columns, Counter: _routeCounter, Prefetch: TakeWillRead());
+        var topK = new MatVecFusion(Ids: e.Pointer, Probabilities: p.Pointer, K: e.Columns, Counter: _routeCounter);
         if (FuseDecodeOps && x.Columns == w.K && l.Columns == w.R && l.Rows == x.Rows && e.Rows == x.Rows && p.Rows == x.Rows
             && p.Columns == e.Columns && e.Columns <= Math.Min(8, w.R) && x.Type == GgmlType.F32 && l.Type == GgmlType.F32
             && CudaKernels.CanFuse(w.K, x.Rows, topK, w.R))
@@ -419,7 +382,7 @@ public sealed partial class CudaBackend
             $"{gate.Name} and {up.Name} cannot run {x} with experts {ids} into {act}");
         using var _ = Profile($"ExpertsGateUp {g.Type}", tokens, 2 * ExpertBytes(g, tokens * k));
         _kernels.GateUpSwiGlu(_stream, g, u, ExpertBias(gateBias, g), ExpertBias(upBias, u), x.Pointer, ids.Pointer, k, act.Pointer, tokens,
-            alpha, limit, ExpertScratch(tokens, k, g), TakeWillRead());
+            alpha, limit, ExpertScratch(tokens, k, g));
     }
 
     /// <inheritdoc/>
@@ -431,8 +394,7 @@ public sealed partial class CudaBackend
         Require(act.Columns == w.K && act.Rows == tokens * k && h.Rows == tokens && h.Columns == w.R && ew.Rows == tokens && ew.Columns == k,
             $"{down.Name} cannot run {act} with experts {ids} into {h}");
         using var _ = Profile($"ExpertsDownAdd {w.Type}", tokens, ExpertBytes(w, tokens * k));
-        _kernels.DownWeightedAdd(_stream, w, ExpertBias(downBias, w), act.Pointer, ids.Pointer, ew.Pointer, k, h.Pointer, tokens, ExpertScratch(tokens, k, w),
-            TakeWillRead());
+        _kernels.DownWeightedAdd(_stream, w, ExpertBias(downBias, w), act.Pointer, ids.Pointer, ew.Pointer, k, h.Pointer, tokens, ExpertScratch(tokens, k, w));
     }
 
     // ---------------------------------------------------------------- sampling

@@ -109,14 +109,6 @@ public sealed unsafe partial class CudaBackend : IBackend
         set => _kernels.TensorCoreDecode = value;
     }
 
-    /// <summary>How the matrix-vector kernels fetch into L2 what <see cref="WillRead"/> announced: 0 not at all, 1 plain
-    /// (default), 2 with evict-last priority (see <see cref="CudaKernels.PrefetchMode"/>). Results do not change.</summary>
-    public int PrefetchMode
-    {
-        get => _kernels.PrefetchMode;
-        set => _kernels.PrefetchMode = value;
-    }
-
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
     public bool RecordSteps { get; set; }
 

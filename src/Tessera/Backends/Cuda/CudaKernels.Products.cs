@@ -60,30 +60,6 @@ internal sealed partial class CudaKernels
     // docs/cuda-backend.md).
     private static readonly int MvDenseWaves = MvGrid[4];
 
-    /// <summary>How a matrix-vector kernel asks L2 for what the next product reads (<see cref="L2Prefetch"/>): 0 not at all,
-    /// 1 a plain prefetch (default), 2 with L2's evict-last priority. TESSERA_CUDA_PREFETCH sets the default.</summary>
-    public int PrefetchMode
-    {
-        get;
-        set => field = value is >= 0 and <= 2 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "0, 1 or 2");
-    } = Environment.GetEnvironmentVariable("TESSERA_CUDA_PREFETCH") switch
-    {
-        "0" => 0,
-        "2" => 2,
-        _ => 1,
-    };
-
-    private const int PrefetchArgs = 16;
-
-    // args followed by the prefetch plan's arguments, launched.
-    private void LaunchWithPrefetch(CudaStream s, CudaFunction f, Dim3 grid, int shared, ReadOnlySpan<KernelArg> args, in L2Prefetch prefetch)
-    {
-        Span<KernelArg> all = stackalloc KernelArg[args.Length + PrefetchArgs];
-        args.CopyTo(all);
-        prefetch.WriteArgs(all[args.Length..], PrefetchMode);
-        s.Launch(f, grid, MvThreads, shared, all);
-    }
-
     private static int[] ParseGrid(string? text, int[] defaults)
     {
         if (string.IsNullOrWhiteSpace(text)) return defaults;
@@ -192,9 +168,9 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)w.K * 4 <= MvMaxShared)
         {
-            LaunchWithPrefetch(s, F("matvec", "tsr_mv_experts_" + MvSuffix(type)), new Dim3((uint)TaskGrid((w.R + 1) / 2, slots, MvTargetBlocks), (uint)slots), w.K * 4,
+            s.Launch(F("matvec", "tsr_mv_experts_" + MvSuffix(type)), new Dim3((uint)TaskGrid((w.R + 1) / 2, slots, MvTargetBlocks), (uint)slots), MvThreads, w.K * 4,
                 [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.I32(w.Slices),
-                 KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(y), KernelArg.Ptr(bias)], default);
+                 KernelArg.Ptr(x), KernelArg.I32(xPerSlot ? 1 : 0), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(y), KernelArg.Ptr(bias)]);
             return;
         }
         SortSlots(s, ids, slots, w.Slices, scratch);
@@ -207,7 +183,7 @@ internal sealed partial class CudaKernels
     /// (slots whose id is outside [0, experts) are left unwritten);
     /// swiglu_oai(g, u) = min(g, limit)·σ(α·min(g, limit))·(clamp(u, −limit, limit) + 1). Bias pointers may be 0.</summary>
     public void GateUpSwiGlu(CudaStream s, in CudaWeightView gate, in CudaWeightView up, ulong gateBias, ulong upBias, ulong x, ulong ids,
-                             int k, ulong act, int T, float alpha, float limit, ulong scratch, in L2Prefetch prefetch = default)
+                             int k, ulong act, int T, float alpha, float limit, ulong scratch)
     {
         if (T <= 0 || k <= 0) return;
         string type = Suffix(gate.Type);
@@ -218,10 +194,10 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
         {
-            LaunchWithPrefetch(s, F("matvec", "tsr_gate_up_" + MvSuffix(type)), new Dim3((uint)ExactOr(MvExact[0], slots, TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks)), (uint)slots), gate.K * 4,
+            s.Launch(F("matvec", "tsr_gate_up_" + MvSuffix(type)), new Dim3((uint)ExactOr(MvExact[0], slots, TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks)), (uint)slots), MvThreads, gate.K * 4,
                 [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
                  KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
-                 KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)], prefetch);
+                 KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
             return;
         }
         SortSlots(s, ids, slots, gate.Slices, scratch);
@@ -239,8 +215,7 @@ internal sealed partial class CudaKernels
 
     /// <summary>h[t·R + r] += Σ_{j&lt;k} weights[t·k+j]·(W_e[r]·act[(t·k+j)·K ..] + (bias ? bias[e·R + r] : 0)), e = ids[t·k+j],
     /// summed in slot order ((y0 + y1) + y2) + y3, then added to h.</summary>
-    public void DownWeightedAdd(CudaStream s, in CudaWeightView down, ulong bias, ulong act, ulong ids, ulong weights, int k, ulong h, int T, ulong scratch,
-                                in L2Prefetch prefetch = default)
+    public void DownWeightedAdd(CudaStream s, in CudaWeightView down, ulong bias, ulong act, ulong ids, ulong weights, int k, ulong h, int T, ulong scratch)
     {
         if (T <= 0 || k <= 0) return;
         string type = Suffix(down.Type);
@@ -249,9 +224,9 @@ internal sealed partial class CudaKernels
         long shared = (long)k * down.K * 4;
         if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
         {
-            LaunchWithPrefetch(s, F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)ExactOr(MvExact[1], T, TaskGrid(down.R, T, MvDownTargetBlocks)), (uint)T), (int)shared,
+            s.Launch(F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)ExactOr(MvExact[1], T, TaskGrid(down.R, T, MvDownTargetBlocks)), (uint)T), MvThreads, (int)shared,
                 [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
-                 KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)], prefetch);
+                 KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)]);
             return;
         }
         SortSlots(s, ids, slots, down.Slices, scratch);
@@ -368,13 +343,13 @@ internal sealed partial class CudaKernels
         // Both kernels take the first 22 arguments; then the split kernel the top-k's 4, the dense one RoPE's 7.
         if (name == "tsr_matvec_split_")
         {
-            LaunchWithPrefetch(s, F("matvec", name + MvSuffix(type)), grid, T * w0.K * 4, args[..26], fuse.Prefetch);
+            s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, args[..26]);
             return;
         }
         Span<KernelArg> dense = stackalloc KernelArg[29];
         args[..22].CopyTo(dense);
         args[26..].CopyTo(dense[22..]);
-        LaunchWithPrefetch(s, F("matvec", name + MvSuffix(type)), grid, T * w0.K * 4, dense, fuse.Prefetch);
+        s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, dense);
     }
 
     // Tensor cores for F16 and quantised weights from `rows` token rows (or slots) on; F32 weights keep the fp32 GEMM.
@@ -477,66 +452,9 @@ internal sealed partial class CudaKernels
 /// leaves zeroed), or (Q, K, V products, <see cref="CudaKernels.CanFuseRope"/>) RoPE of Q and K and the store of K and V
 /// into cache rows Slots[t] (RopeTable as tsr_rope_store_heads reads it, RopeDim values per head). Each gives the bits of
 /// the separate kernels.</summary>
-/// <see cref="Prefetch"/> is no fusion: bytes a later product reads, asked of L2 at the end (dropped on the GEMM path).
 internal readonly record struct MatVecFusion(ulong NormWeight = 0, float Epsilon = 0, ulong NormOutput = 0, ulong Residual = 0,
     ulong Ids = 0, ulong Probabilities = 0, int K = 0, ulong Counter = 0, ulong RopeTable = 0, ulong Positions = 0, ulong Slots = 0,
-    ulong KeyCache = 0, ulong ValueCache = 0, int RopeDim = 0, bool CacheF16 = false, L2Prefetch Prefetch = default)
+    ulong KeyCache = 0, ulong ValueCache = 0, int RopeDim = 0, bool CacheF16 = false)
 {
     public bool IsNone => NormWeight == 0 && Residual == 0 && Ids == 0 && RopeTable == 0;
-}
-
-/// <summary>Bytes a later product reads, which a matrix-vector kernel asks L2 for once its warps have run out of tasks
-/// (matvec.cu, <c>MvPf</c>): while the kernel's last loads drain and the small kernels after it run, the memory fetches
-/// what comes next. Up to <see cref="MaxRanges"/> ranges; with <see cref="Ids"/> (device int32) each range is one expert's
-/// part, fetched at pointer + e·bytes for every id e in [0, <see cref="Experts"/>) among the first <see cref="Count"/>.
-/// Changes no result.</summary>
-internal struct L2Prefetch
-{
-    public const int MaxRanges = 6;
-
-    private RangeArray _pointers;
-    private RangeArray _bytes;
-
-    /// <summary>Ranges in use.</summary>
-    public int Ranges { get; private set; }
-
-    /// <summary>Device int32 expert ids (0: the ranges are plain).</summary>
-    public ulong Ids { get; init; }
-
-    /// <summary>Ids to read.</summary>
-    public int Count { get; init; }
-
-    /// <summary>Valid ids are below this.</summary>
-    public int Experts { get; init; }
-
-    /// <summary>Adds a range; false (and nothing added) when all <see cref="MaxRanges"/> are taken or it is empty.</summary>
-    public bool Add(ulong pointer, long bytes)
-    {
-        if (Ranges == MaxRanges || pointer == 0 || bytes <= 0) return false;
-        _pointers[Ranges] = (long)pointer;
-        _bytes[Ranges] = bytes;
-        Ranges++;
-        return true;
-    }
-
-    /// <summary>The kernels' last 16 arguments: six (pointer, bytes), ids, count, experts, mode (0: none).</summary>
-    public readonly void WriteArgs(Span<KernelArg> args, int mode)
-    {
-        for (int i = 0; i < MaxRanges; i++)
-        {
-            bool used = i < Ranges && mode != 0;
-            args[2 * i] = KernelArg.Ptr(used ? (ulong)_pointers[i] : 0);
-            args[2 * i + 1] = KernelArg.I64(used ? _bytes[i] : 0);
-        }
-        args[12] = KernelArg.Ptr(Ids);
-        args[13] = KernelArg.I32(Count);
-        args[14] = KernelArg.I32(Experts);
-        args[15] = KernelArg.I32(Ranges == 0 ? 0 : mode);
-    }
-
-    [System.Runtime.CompilerServices.InlineArray(MaxRanges)]
-    private struct RangeArray
-    {
-        private long _first;
-    }
 }

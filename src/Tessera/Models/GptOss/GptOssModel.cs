@@ -120,16 +120,13 @@ public sealed class GptOssModel : IDisposable
             var kv = cache.Layer(il);
 
             // Attention: RMSNorm, Q/K/V projections with biases, YaRN RoPE (NEOX) on Q and K, keys and values into the cache.
-            // (WillRead: a hint that a backend may fetch the weights of a later product while the ops before it run.)
             b.RmsNorm(a.H, layer.AttnNorm, hp.RmsNormEpsilon, a.X);
-            b.WillRead([layer.AttnOutput]);
             b.MatMulManyBias(layer.AttnQkv, layer.AttnQkvBias, a.X, a.Qkv);
             b.RopeStore(a.Q, a.K, a.V, positions, Rope, kv.Keys, kv.Values, kv.BatchSlotTensor);
             kv.StoreHistory(b, a.K, a.V);   // sliding-window layers: every position kept beside the ring (KvCache)
 
             // Grouped-query attention with a sink logit per head; even layers see only the last sliding_window positions.
             b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositionTensor, kv.SlotsInUse, kv.Window, layer.AttnSinks, KqScale, a.Attn);
-            b.WillRead([layer.FfnGateInp]);
             b.MatMulBiasAdd(layer.AttnOutput, layer.AttnOutputBias, a.Attn, a.X, a.H);
 
             // Router: RMSNorm, biased logits, the top k experts by logit and a softmax over those k.
@@ -137,10 +134,8 @@ public sealed class GptOssModel : IDisposable
             b.Route(layer.FfnGateInp, layer.FfnGateInpBias, a.X, a.RouterLogits, a.Experts, a.ExpertWeights);
 
             // Experts: SwiGLU-OAI(gate, up), then down, each with its expert's bias; outputs weighted, summed, added.
-            b.WillRead([layer.FfnDownExps], a.Experts);
             b.ExpertsGateUp(layer.FfnGateExps, layer.FfnGateExpsBias, layer.FfnUpExps, layer.FfnUpExpsBias, a.X, a.Experts,
                 a.Gate, a.Up, SwiGluAlpha, SwiGluLimit, a.Act);
-            if (il + 1 < hp.BlockCount) b.WillRead(w.Layers[il + 1].AttnQkv);
             b.ExpertsDownAdd(layer.FfnDownExps, layer.FfnDownExpsBias, a.Act, a.Experts, a.ExpertWeights, a.Down, a.X, a.H);
         }
 

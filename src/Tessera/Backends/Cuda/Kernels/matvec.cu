@@ -673,59 +673,11 @@ __device__ __forceinline__ void mv_reduce(float (&acc)[NX][MAXT][NRX], int T)
     }
 }
 
-// Bytes a later product will read, asked of L2 by each warp once it has run out of tasks (the tail of a kernel, when
-// its own loads thin out, and the gap before the next product). Up to MV_PF ranges (n = 0: none); with ids, every range
-// is one expert's part and is fetched at p + e·n for each valid id e = ids[j], j < nid (e in [0, E)). mode 1: plain
-// prefetch, 2: with L2's evict-last priority; 0: none. Fetching changes nothing a kernel computes.
-#define MV_PF 6
-struct MvPf
-{
-    const char* p[MV_PF];
-    long long n[MV_PF];
-    const int* ids;
-    int nid, E, mode;
-};
-
-__device__ __forceinline__ void mv_prefetch_line(const char* a, int mode)
-{
-    if (mode == 2) asm volatile("prefetch.global.L2::evict_last [%0];" ::"l"(a));
-    else asm volatile("prefetch.global.L2 [%0];" ::"l"(a));
-}
-
-// This warp's share of the plan: 128-byte lines l ≡ (its index in the grid) mod (warps in the grid), one per lane.
-__device__ __forceinline__ void mv_prefetch(const MvPf& pf)
-{
-    if (pf.mode == 0) return;
-    const long long warps = (long long)gridDim.x * gridDim.y * (blockDim.x >> 5);
-    const long long first = ((long long)blockIdx.y * gridDim.x + blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    const long long stride = warps * 32;
-    const int reps = pf.ids != nullptr ? pf.nid : 1;
-    for (int j = 0; j < reps; j++)
-    {
-        long long e = 0;
-        if (pf.ids != nullptr)
-        {
-            e = __ldg(pf.ids + j);
-            if (e < 0 || e >= pf.E) continue;
-        }
-#pragma unroll
-        for (int i = 0; i < MV_PF; i++)
-        {
-            if (pf.n[i] <= 0) continue;
-            const uintptr_t a = (uintptr_t)(pf.p[i] + e * pf.n[i]);
-            const uintptr_t lo = a & ~(uintptr_t)127;
-            const long long lines = (long long)((a + pf.n[i] - lo + 127) >> 7);
-            for (long long l = first * 32 + (threadIdx.x & 31); l < lines; l += stride)
-                mv_prefetch_line(reinterpret_cast<const char*>(lo + (uintptr_t)l * 128), pf.mode);
-        }
-    }
-}
-
 // The task loop shared by every kernel. Job: tasks() (count), subs() (passes over x groups per task, summed by the job),
 // rows(task, sub, P), stage() (x into shared memory, all threads), xrows(sub, xg) (x group pointers), store(task, sub, acc, T)
 // (called by every thread; writes where vl == 0). Tasks task0, task0 + step, ... go to group `grp` of the block.
 template <int TY, int NX, int NRX, int MAXT, int S, class Job>
-__device__ __forceinline__ void mv_run(Job& job, int K, int T, const MvPf& pf)
+__device__ __forceinline__ void mv_run(Job& job, int K, int T)
 {
     typedef MvFmt<TY> Fmt;
     const int GPB = MV_WARPS / S;
@@ -784,7 +736,6 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T, const MvPf& pf)
         task = next;
         sub = nsb;
     }
-    mv_prefetch(pf);
 }
 
 // y_m[t·R_m + r] = W_m[r]·x_t + b_m[r] for the rows of up to three weights (R_m = 0: absent), t < T ≤ MV_MAXT; task =
@@ -941,7 +892,7 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
                                          const void* v1, const void* s1, float* y1, const float* b1, int R1,
                                          const void* v2, const void* s2, float* y2, const float* b2, int R2,
                                          int K, const float* __restrict__ x, int T, const float* nw, float eps, float* xout,
-                                         const float* res, int* ids, float* probs, int k, unsigned* counter, const MvPf& pf,
+                                         const float* res, int* ids, float* probs, int k, unsigned* counter,
                                          const float* rtab = nullptr, const int* rpos = nullptr, const int* rslots = nullptr,
                                          void* kc = nullptr, void* vc = nullptr, int rd = 0, int rf16 = 0)
 {
@@ -954,7 +905,7 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
     job.P0 = (R0 + NRX - 1) / NRX; job.P1 = (R1 + NRX - 1) / NRX; job.P2 = (R2 + NRX - 1) / NRX;
     job.nw = nw; job.eps = eps; job.res = res;
     job.xout = blockIdx.x == 0 && blockIdx.y == 0 ? xout : nullptr;
-    mv_run<TY, 1, NRX, MV_MAXT, S>(job, K, T, pf);
+    mv_run<TY, 1, NRX, MV_MAXT, S>(job, K, T);
     if (ids != nullptr) mv_route_tail(y0, R0, T, ids, probs, k, counter);
 }
 
@@ -995,7 +946,7 @@ struct MvExpertsJob
 
 template <int TY>
 __device__ __forceinline__ void mv_experts(const void* values, const void* scales, int K, int R, int E, const float* __restrict__ x,
-                                           int xPerSlot, const int* __restrict__ ids, int k, float* y, const float* bias, const MvPf& pf)
+                                           int xPerSlot, const int* __restrict__ ids, int k, float* y, const float* bias)
 {
     TSR_PDL_WAIT();   // the ids come from the router
     MvExpertsJob<TY> job;
@@ -1004,7 +955,7 @@ __device__ __forceinline__ void mv_experts(const void* values, const void* scale
     job.x = x + (size_t)(xPerSlot ? job.q : job.q / k) * K;
     job.e = ids[job.q];
     job.ok = job.e >= 0 && job.e < E;
-    mv_run<TY, 1, 2, 1, 1>(job, K, 1, pf);
+    mv_run<TY, 1, 2, 1, 1>(job, K, 1);
 }
 
 __device__ __forceinline__ float mv_swiglu(float g, float u, float alpha, float limit)
@@ -1059,7 +1010,7 @@ struct MvGateUpJob
 template <int TY>
 __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E,
                                            const float* bg, const float* bu, const float* __restrict__ x,
-                                           const int* __restrict__ ids, int k, float* act, float alpha, float limit, const MvPf& pf)
+                                           const int* __restrict__ ids, int k, float* act, float alpha, float limit)
 {
     TSR_PDL_WAIT();   // the ids come from the router
     MvGateUpJob<TY> job;
@@ -1069,7 +1020,7 @@ __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const
     job.x = x + (size_t)(job.q / k) * K;
     job.e = ids[job.q];
     job.ok = job.e >= 0 && job.e < E;
-    mv_run<TY, 1, 4, 1, 1>(job, K, 1, pf);
+    mv_run<TY, 1, 4, 1, 1>(job, K, 1);
 }
 
 // Token t = blockIdx.y: h[t·R + r] += ((y_0 + y_1) + ...) + y_{k−1}, y_j = weights[t·k+j]·(W_e[r]·act_{t·k+j} + bias[e·R + r]),
@@ -1129,57 +1080,50 @@ struct MvDownJob
 template <int TY>
 __device__ __forceinline__ void mv_down_add(const void* values, const void* scales, int K, int R, int E, const float* bias,
                                             const float* __restrict__ act, const int* __restrict__ ids,
-                                            const float* __restrict__ weights, int k, float* h, const MvPf& pf)
+                                            const float* __restrict__ weights, int k, float* h)
 {
     TSR_PDL_WAIT();   // the ids come from the router
     MvDownJob<TY> job;
     job.values = values; job.scales = scales; job.bias = bias; job.act = act; job.weights = weights; job.ids = ids; job.h = h;
     job.sum = 0.f; job.K = K; job.R = R; job.E = E; job.k = k; job.t = blockIdx.y;
-    mv_run<TY, MV_DK, 1, 1, 1>(job, K, 1, pf);
+    mv_run<TY, MV_DK, 1, 1, 1>(job, K, 1);
 }
-
-// Every kernel ends with the L2 prefetch plan (MvPf): six ranges (pointer, bytes), then ids, their count, E and the mode.
-#define MV_PF_PARAMS                                                                                                        \
-    const char *pf0, long long pn0, const char *pf1, long long pn1, const char *pf2, long long pn2, const char *pf3,       \
-        long long pn3, const char *pf4, long long pn4, const char *pf5, long long pn5, const int *pfIds, int pfN, int pfE,  \
-        int pfMode
-#define MV_PF_MAKE (MvPf{{pf0, pf1, pf2, pf3, pf4, pf5}, {pn0, pn1, pn2, pn3, pn4, pn5}, pfIds, pfN, pfE, pfMode})
 
 #define MV_KERNELS(SUFFIX, TY)                                                                                               \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_##SUFFIX(                                     \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
         int T, const float* nw, float eps, float* xout, const float* res, const float* rtab, const int* rpos,               \
-        const int* rslots, void* kc, void* vc, int rd, int rf16, MV_PF_PARAMS)                                                            \
+        const int* rslots, void* kc, void* vc, int rd, int rf16)                                                            \
     {                                                                                                                       \
         mv_dense<TY, 2, 1>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,         \
-                           nullptr, nullptr, 0, nullptr, MV_PF_MAKE, rtab, rpos, rslots, kc, vc, rd, rf16);                             \
+                           nullptr, nullptr, 0, nullptr, rtab, rpos, rslots, kc, vc, rd, rf16);                             \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_split_##SUFFIX(                               \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
-        int T, const float* nw, float eps, float* xout, const float* res, int* ids, float* probs, int k, unsigned* counter, MV_PF_PARAMS) \
+        int T, const float* nw, float eps, float* xout, const float* res, int* ids, float* probs, int k, unsigned* counter) \
     {                                                                                                                       \
         mv_dense<TY, 1, MV_WARPS>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,  \
-                                  ids, probs, k, counter, MV_PF_MAKE);                                                                  \
+                                  ids, probs, k, counter);                                                                  \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_mv_experts_##SUFFIX(                                 \
         const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, const int* ids, int k,   \
-        float* y, const float* bias, MV_PF_PARAMS)                                                                                        \
+        float* y, const float* bias)                                                                                        \
     {                                                                                                                       \
-        mv_experts<TY>(values, scales, K, R, E, x, xPerSlot, ids, k, y, bias, MV_PF_MAKE);                                              \
+        mv_experts<TY>(values, scales, K, R, E, x, xPerSlot, ids, k, y, bias);                                              \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_gate_up_##SUFFIX(                                    \
         const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E, const float* bg,               \
-        const float* bu, const float* x, const int* ids, int k, float* act, float alpha, float limit, MV_PF_PARAMS)                       \
+        const float* bu, const float* x, const int* ids, int k, float* act, float alpha, float limit)                       \
     {                                                                                                                       \
-        mv_gate_up<TY>(gv, gs, uv, us, K, R, E, bg, bu, x, ids, k, act, alpha, limit, MV_PF_MAKE);                                      \
+        mv_gate_up<TY>(gv, gs, uv, us, K, R, E, bg, bu, x, ids, k, act, alpha, limit);                                      \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_down_add_##SUFFIX(                                   \
         const void* values, const void* scales, int K, int R, int E, const float* bias, const float* act, const int* ids,  \
-        const float* weights, int k, float* h, MV_PF_PARAMS)                                                                              \
+        const float* weights, int k, float* h)                                                                              \
     {                                                                                                                       \
-        mv_down_add<TY>(values, scales, K, R, E, bias, act, ids, weights, k, h, MV_PF_MAKE);                                            \
+        mv_down_add<TY>(values, scales, K, R, E, bias, act, ids, weights, k, h);                                            \
     }
 
 MV_KERNELS(f32, TSR_F32)

@@ -105,10 +105,8 @@ public class CudaModelTests
         // Both paths of the products: with F32 x in decode (TESSERA_CUDA_MV_INT8=0) and f16 x in prefill
         // (TESSERA_CUDA_PREFILL_INT8=0) the GPU matches the CPU with F32 activations closely; the integer paths (the
         // default, as llama.cpp's CUDA backend) round the x of every Q8_0 and MXFP4 product to Q8_0 as the CPU backend as
-        // shipped does, which on these random-weight models moves the logits by a few percent from the F32 CPU (the op
-        // tests check those paths exactly against products of the quantised x). Against the CPU that rounds its
-        // activations to Q8_0 (the same arithmetic but for summation order and the F16 rounding in its attention) the
-        // integer GPU is held to the same bar; expected well inside it, since the CPU's own rounding moves the logits 8%.
+        // shipped does (the op tests check those paths exactly against products of the quantised x), and are held against
+        // that CPU (the same arithmetic but for summation order and the F16 rounding in its attention).
         TestBackends.RequireGpu();
         var path = Model(preset, expertType);
         var prompt = RandomTokens(1, 100, 201088);
@@ -132,7 +130,9 @@ public class CudaModelTests
                 {
                     var label = $"cuda ({(integer ? "integer" : "F32 decode, f16 prefill")} products) vs cpu{(round ? " (Q8_0 activations)" : " (F32 activations)")}, {preset} {expertType} {what}: {a}";
                     Console.Error.WriteLine(label);
-                    if (round && !integer) continue;   // reported: the CPU's Q8_0 rounding of activations, not the GPU, makes that difference
+                    // Each path is held against the CPU arithmetic it follows; the other comparison is reported: the CPU's Q8_0
+                    // rounding of activations alone moves these random-weight logits by 8-19% relative RMS.
+                    if (round != integer) continue;
                     bool exact = !integer;
                     Assert.True(a.DecisiveTop1 >= (exact ? 0.99 : 0.85), label);
                     Assert.True(a.RelativeRms < (exact ? 0.02 : 0.08), label);

@@ -198,11 +198,19 @@ public sealed record CudaFunction(nint Handle, string Name)
     public bool Programmatic { get; init; }
 
     private int _maxShared;
+    private int _staticShared = -1;
 
-    /// <summary>Allows up to <paramref name="bytes"/> of dynamic shared memory (needed above 48 KiB).</summary>
+    /// <summary>Allows up to <paramref name="bytes"/> of dynamic shared memory: needed once the kernel's static shared
+    /// memory and the dynamic bytes together pass 48 KiB (the split-K router on four rows of 2,880 values: 46,080 + 4,752).</summary>
     public void AllowSharedMemory(int bytes)
     {
-        if (bytes <= 48 * 1024 || bytes <= _maxShared) return;
+        if (bytes <= _maxShared) return;
+        if (_staticShared < 0)
+        {
+            CudaException.Check(CudaApi.cuFuncGetAttribute(out int s, CUfunction_attribute.SharedSizeBytes, Handle), $"cuFuncGetAttribute({Name})");
+            _staticShared = s;
+        }
+        if (bytes + _staticShared <= 48 * 1024) return;
         CudaException.Check(CudaApi.cuFuncSetAttribute(Handle, CUfunction_attribute.MaxDynamicSharedSizeBytes, bytes), $"cuFuncSetAttribute({Name})");
         _maxShared = bytes;
     }

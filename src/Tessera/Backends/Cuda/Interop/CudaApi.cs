@@ -51,6 +51,7 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Library)] public static partial CUresult cuModuleUnload(nint module);
     [LibraryImport(Library)] public static partial CUresult cuModuleGetFunction(out nint function, nint module, byte* name);
     [LibraryImport(Library)] public static partial CUresult cuFuncSetAttribute(nint function, CUfunction_attribute attribute, int value);
+    [LibraryImport(Library)] public static partial CUresult cuFuncGetAttribute(out int value, CUfunction_attribute attribute, nint function);
     [LibraryImport(Library, EntryPoint = "cuMemAlloc_v2")] public static partial CUresult cuMemAlloc(out ulong pointer, nuint bytes);
     [LibraryImport(Library, EntryPoint = "cuMemFree_v2")] public static partial CUresult cuMemFree(ulong pointer);
     [LibraryImport(Library, EntryPoint = "cuMemGetInfo_v2")] public static partial CUresult cuMemGetInfo(out nuint free, out nuint total);
@@ -109,6 +110,7 @@ internal enum CUdevice_attribute
 
 internal enum CUfunction_attribute
 {
+    SharedSizeBytes = 1,
     MaxDynamicSharedSizeBytes = 8,
 }
 

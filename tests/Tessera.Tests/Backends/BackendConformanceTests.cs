@@ -148,8 +148,10 @@ public class BackendConformanceTests
         // product of x itself within its rounding of x to f16 (1e-3; the Q8_0 rounding of x would be 4e-3). Output rows and
         // tokens not multiples of the 128 × 64 tile; token 1 has an all-zero block (scale 0) and token 2 values 1,000 times
         // smaller than the rest (a subnormal f16 scale).
+        // The integer path runs twice: x quantised once by its own kernel (the default), and in every tile of the GEMM.
         using var b = TestBackends.Create("cuda");
-        ((Tessera.Backends.Cuda.CudaBackend)b).IntegerPrefill = integer;
+        var cuda = (Tessera.Backends.Cuda.CudaBackend)b;
+        cuda.IntegerPrefill = integer;
         var rng = new Random(k + r * 7 + tokens * 13 + (int)type);
         using var weights = new TestWeights().AddRandom("w", type, [k, r], rng);
         var w = weights.Load(b)["w"];
@@ -158,10 +160,15 @@ public class BackendConformanceTests
         for (int i = 2 * k; i < 3 * k; i++) x[i] *= 1e-3f;
         using var input = b.Tensor(tokens, k, x);
         using var output = b.NewTensor(GgmlType.F32, tokens, r);
-        b.MatMul(w, input, output);
         var xm = integer ? Quantised(x, k) : x;
         var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(weights.Values("w"), 0, k, r, xm, t)).ToArray();
-        Tolerance.Close(expected, b.ReadFloats(output), integer ? Exact : 1e-3, $"{type} MatMul {k}→{r}, {tokens} tokens, {(integer ? "integer" : "f16")} tensor cores");
+        foreach (var once in integer ? new[] { true, false } : [true])
+        {
+            cuda.QuantiseXOnce = once;
+            b.MatMul(w, input, output);
+            Tolerance.Close(expected, b.ReadFloats(output), integer ? Exact : 1e-3,
+                $"{type} MatMul {k}→{r}, {tokens} tokens, {(integer ? once ? "integer, x quantised once" : "integer, x quantised per tile" : "f16")} tensor cores");
+        }
     }
 
     [Theory]

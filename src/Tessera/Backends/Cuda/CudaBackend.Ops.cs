@@ -30,8 +30,14 @@ public sealed partial class CudaBackend
         ulong xp = x.Pointer;
         var fuse = FuseNorm(norm, w.K, x.Rows, w.R, ref xp);
         using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R}{(fuse.IsNone ? "" : " + RmsNorm")}", x.Rows, w.R * RowBytes(w));
-        _kernels.MatMul(_stream, w, xp, y.Pointer, BiasPointer(bias, w.R), x.Rows, fuse);
+        _kernels.MatMul(_stream, w, xp, y.Pointer, BiasPointer(bias, w.R), x.Rows, fuse, QuantisedX(w, x.Rows));
     }
+
+    // Scratch for x quantised once before an integer tensor-core GEMM (CudaKernels.QuantisesXFirst), else 0.
+    private ulong QuantisedX(in CudaWeightView w, int T) => _kernels.QuantisesXFirst(w.Type, w.K, T)
+        ? Scratch(ref _quantisedX, ref _quantisedXBytes, CudaKernels.QuantisedXBytes(T, w.K), "quantised x")
+        : 0;
+
 
     // ---------------------------------------------------------------- fused decode ops
 
@@ -54,7 +60,8 @@ public sealed partial class CudaBackend
     {
         using var _ = Profile($"MatMul3 (Q, K, V) {p.W0.Type}{(fuse.NormWeight == 0 ? "" : " + RmsNorm")}{(fuse.RopeTable == 0 ? "" : " + RopeStore")}",
             p.T, (p.W0.R + p.W1.R + p.W2.R) * RowBytes(p.W0));
-        _kernels.MatMul3(_stream, p.W0, p.Y0.Pointer, p.B0, p.W1, p.Y1.Pointer, p.B1, p.W2, p.Y2.Pointer, p.B2, p.X, p.T, fuse);
+        _kernels.MatMul3(_stream, p.W0, p.Y0.Pointer, p.B0, p.W1, p.Y1.Pointer, p.B1, p.W2, p.Y2.Pointer, p.B2, p.X, p.T, fuse,
+            QuantisedX(p.W0, p.T));
     }
 
     // Launches whatever waits for a fusion: the RMSNorm, then the Q, K, V products.

@@ -23,8 +23,8 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Dictionary<object, CudaGraph> _steps = new(ReferenceEqualityComparer.Instance);
     private readonly List<(ulong Pointer, long Bytes)> _retired = [];
     private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
-    private ulong _attentionScratch, _expertScratch, _sampleScratch;
-    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes;
+    private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX;
+    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes;
     private readonly int* _hostResult;
     private (YarnRope Rope, ulong Table, long Bytes)? _ropeTable;
     private bool _disposed;
@@ -107,6 +107,14 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         get => _kernels.TensorCoreDecode;
         set => _kernels.TensorCoreDecode = value;
+    }
+
+    /// <summary>Whether an integer prefill GEMM reads x quantised once by a kernel of its own (default) or quantises it in
+    /// every tile (TESSERA_CUDA_PREFILL_XQ=0; see <see cref="CudaKernels.QuantiseXOnce"/>). The same bits either way.</summary>
+    public bool QuantiseXOnce
+    {
+        get => _kernels.QuantiseXOnce;
+        set => _kernels.QuantiseXOnce = value;
     }
 
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
@@ -526,6 +534,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_attentionScratch, _attentionScratchBytes);
             _context.Free(_expertScratch, _expertScratchBytes);
             _context.Free(_sampleScratch, _sampleScratchBytes);
+            _context.Free(_quantisedX, _quantisedXBytes);
             _context.FreePinned((nint)_hostResult);
             _context.Free(_routeCounter, 256);
             _context.FreePinned((nint)_inputRing);

@@ -101,8 +101,8 @@ internal sealed partial class CudaKernels
 
     /// <summary>y[t·R + r] = Σ_i W[r, i]·x[t·K + i] (+ bias[r] when bias ≠ 0) for t &lt; T, slice 0 of <paramref name="w"/>.
     /// <paramref name="fuse"/> (only where <see cref="CanFuse"/> says so) adds an RMSNorm of x first, a residual, or the
-    /// router's top-k after.</summary>
-    public void MatMul(CudaStream s, in CudaWeightView w, ulong x, ulong y, ulong bias, int T, in MatVecFusion fuse = default)
+    /// router's top-k after. <paramref name="xq"/>: scratch of <see cref="QuantisedXBytes"/> where <see cref="QuantisesXFirst"/> says so (else 0).</summary>
+    public void MatMul(CudaStream s, in CudaWeightView w, ulong x, ulong y, ulong bias, int T, in MatVecFusion fuse = default, ulong xq = 0)
     {
         if (T <= 0) return;
         string type = Suffix(w.Type);
@@ -113,7 +113,32 @@ internal sealed partial class CudaKernels
             return;
         }
         RequireNoFusion(fuse);
-        LaunchGemm(s, type, w, x, y, bias, T);
+        bool quantised = QuantiseX(s, w.Type, x, T, w.K, xq);
+        LaunchGemm(s, type, w, x, y, bias, T, quantised ? xq : 0);
+    }
+
+    /// <summary>Whether the tensor-core GEMM of T rows of K values with this weight type reads x quantised to Q8_0 by a kernel
+    /// of its own first (<see cref="IntegerPrefill"/>, Q8_0 and MXFP4 weights, <see cref="QuantiseXOnce"/>): then
+    /// <see cref="MatMul"/> and <see cref="MatMul3"/> want scratch of <see cref="QuantisedXBytes"/>.</summary>
+    public bool QuantisesXFirst(GgmlType type, int K, int T) =>
+        QuantiseXOnce && IntegerPrefill && type is GgmlType.Q8_0 or GgmlType.MXFP4 && !UseMatVec(K, T) && T >= MmaMinTokens;
+
+    /// <summary>Bytes of the quantised x of T rows of K values: the quants, then a float scale per 32.</summary>
+    public static long QuantisedXBytes(int T, int K) => (long)T * K + (long)T * (K / 32) * 4;
+
+    /// <summary>The integer dense GEMM quantises x once per product (or once for Q, K and V) rather than in every tile of
+    /// 128 weight rows (TESSERA_CUDA_PREFILL_XQ=0: in every tile).</summary>
+    public bool QuantiseXOnce { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_PREFILL_XQ") is not "0";
+
+    // Quantises the T rows of x into xq (quants in the weight type's order, then the block scales) where the GEMM reads it
+    // so; false (nothing launched) otherwise.
+    private bool QuantiseX(CudaStream s, GgmlType type, ulong x, int T, int K, ulong xq)
+    {
+        if (xq == 0 || !QuantisesXFirst(type, K, T)) return false;
+        s.Launch(F("gemm", "tsr_gather_xq_" + MmaSuffix(Suffix(type))), Grid1D((long)T * (K / 8)), 256, 0,
+            [KernelArg.Ptr(x), KernelArg.I32(1), KernelArg.I32(1), KernelArg.I32(0), KernelArg.Ptr(0),
+             KernelArg.I32(K), KernelArg.I32(T), KernelArg.Ptr(xq), KernelArg.Ptr(GatheredScales(xq, T, K))]);
+        return true;
     }
 
     /// <summary>Whether a product of T rows of K values runs the matrix-vector kernels, which take a <see cref="MatVecFusion"/>
@@ -137,7 +162,7 @@ internal sealed partial class CudaKernels
     /// <summary>Three products of the same x (Q, K, V): <c>y_m = W_m·x + b_m</c>; one launch for small T. The weights share
     /// type and K.</summary>
     public void MatMul3(CudaStream s, in CudaWeightView w0, ulong y0, ulong b0, in CudaWeightView w1, ulong y1, ulong b1,
-                        in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T, in MatVecFusion fuse = default)
+                        in CudaWeightView w2, ulong y2, ulong b2, ulong x, int T, in MatVecFusion fuse = default, ulong xq = 0)
     {
         if (T <= 0) return;
         string type = Suffix(w0.Type);
@@ -152,9 +177,10 @@ internal sealed partial class CudaKernels
             return;
         }
         RequireNoFusion(fuse);
-        LaunchGemm(s, type, w0, x, y0, b0, T);
-        LaunchGemm(s, type, w1, x, y1, b1, T);
-        LaunchGemm(s, type, w2, x, y2, b2, T);
+        ulong q = QuantiseX(s, w0.Type, x, T, w0.K, xq) ? xq : 0;
+        LaunchGemm(s, type, w0, x, y0, b0, T, q);
+        LaunchGemm(s, type, w1, x, y1, b1, T, q);
+        LaunchGemm(s, type, w2, x, y2, b2, T, q);
     }
 
     /// <summary>Expert products (ggml_mul_mat_id): slot q = t·k + j uses expert e = ids[q] (int32 [T×k] on the device):
@@ -355,9 +381,18 @@ internal sealed partial class CudaKernels
     // Tensor cores for F16 and quantised weights from `rows` token rows (or slots) on; F32 weights keep the fp32 GEMM.
     private static bool UseMma(string type, int rows, int threshold) => type != "f32" && rows >= threshold;
 
-    private void LaunchGemm(CudaStream s, string type, in CudaWeightView w, ulong x, ulong y, ulong bias, int T)
+    private void LaunchGemm(CudaStream s, string type, in CudaWeightView w, ulong x, ulong y, ulong bias, int T, ulong xq = 0)
     {
         bool mma = UseMma(type, T, MmaMinTokens);
+        if (xq != 0)   // x quantised by QuantiseX: the integer GEMM that reads it
+        {
+            string q = MmaSuffix(type);
+            s.Launch(F("gemm", "tsr_gemm_mma_xq_" + q), new Dim3((uint)((T + GemmTile - 1) / GemmTile), (uint)((w.R + MmaRows - 1) / MmaRows)),
+                GemmThreads, MmaSharedBytes(q, true),
+                [KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.I32(w.K), KernelArg.I32(w.R), KernelArg.Ptr(xq),
+                 KernelArg.Ptr(GatheredScales(xq, T, w.K)), KernelArg.Ptr(y), KernelArg.Ptr(bias), KernelArg.I32(T)]);
+            return;
+        }
         int rowTile = mma ? MmaRows : GemmTile;
         var grid = new Dim3((uint)((T + GemmTile - 1) / GemmTile), (uint)((w.R + rowTile - 1) / rowTile));
         string kernel = mma ? MmaSuffix(type) : type;

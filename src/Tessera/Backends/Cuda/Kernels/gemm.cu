@@ -711,8 +711,8 @@ M_KERNELS(mxfp4, TSR_MXFP4)
 extern "C" __global__ void __launch_bounds__(256)
 tsr_gather_x16(const float* __restrict__ x, int xPerSlot, int k, int E, const int* __restrict__ info, int K, int slots, __half* x16)
 {
-    const int* sorted = info + 2 * (E + 1);
-    const int used = info[E];
+    const int* sorted = info != nullptr ? info + 2 * (E + 1) : nullptr;   // null: rows 0 .. slots − 1 of x in order
+    const int used = info != nullptr ? info[E] : slots;
     const int per = K / 8;
     const long long n = (long long)slots * per;
     for (long long v = (long long)blockIdx.x * blockDim.x + threadIdx.x; v < n; v += (long long)gridDim.x * blockDim.x)
@@ -1002,8 +1002,8 @@ template <int TY>
 __device__ __forceinline__ void q_gather(const float* __restrict__ x, int xPerSlot, int k, int E, const int* __restrict__ info,
                                          int K, int slots, int8_t* xq, float* xd)
 {
-    const int* sorted = info + 2 * (E + 1);
-    const int used = info[E];
+    const int* sorted = info != nullptr ? info + 2 * (E + 1) : nullptr;   // null: rows 0 .. slots − 1 of x in order
+    const int used = info != nullptr ? info[E] : slots;
     const int per = K / 8;
     const long long n = (long long)slots * per;
     for (long long v0 = (long long)blockIdx.x * blockDim.x; v0 < n; v0 += (long long)gridDim.x * blockDim.x)
@@ -1014,7 +1014,7 @@ __device__ __forceinline__ void q_gather(const float* __restrict__ x, int xPerSl
         float vals[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
         if (live)
         {
-            const int q = sorted[i];
+            const int q = sorted != nullptr ? sorted[i] : i;
             const int row = xPerSlot ? q : q / k;
             const float4* p = reinterpret_cast<const float4*>(x + (size_t)row * K + 8 * c);
             const float4 a = __ldg(p), b = __ldg(p + 1);
@@ -1047,6 +1047,23 @@ __device__ __forceinline__ void q_dense(const void* values, const void* scales, 
     q_tile<TY, false>(values, scales, K, R, 0, blockIdx.y * MM, x, nullptr, 0, 0, xrow, y, bias, xrow);
 }
 
+// The dense product from x quantised beforehand (tsr_gather_xq_* without sort info: rows in order), so a K step needs no
+// quantisation and, for Q8_0 weights, no conversion; the quants serve every product of the same x (Q, K and V).
+template <int TY>
+__device__ __forceinline__ void q_dense_xq(const void* values, const void* scales, int K, int R, const int8_t* xq, const float* xd,
+                                           float* y, const float* bias, int T)
+{
+    __shared__ int yrow[GN];
+    const int m0 = blockIdx.x * GN;
+    if (threadIdx.x < GN)
+    {
+        const int t = m0 + threadIdx.x;
+        yrow[threadIdx.x] = t < T ? t : -1;
+    }
+    __syncthreads();
+    q_tile<TY, true>(values, scales, K, R, 0, blockIdx.y * MM, xq, xd, m0, min(GN, T - m0), nullptr, y, bias, yrow);
+}
+
 template <int TY>
 __device__ __forceinline__ void q_experts(const void* values, const void* scales, int K, int R, int E, const int8_t* xq,
                                           const float* xd, const int* __restrict__ info, float* y, const float* bias)
@@ -1064,6 +1081,12 @@ __device__ __forceinline__ void q_experts(const void* values, const void* scales
         const void* values, const void* scales, int K, int R, const float* x, float* y, const float* bias, int T)          \
     {                                                                                                                      \
         q_dense<TY>(values, scales, K, R, x, y, bias, T);                                                                  \
+    }                                                                                                                      \
+    extern "C" __global__ void __launch_bounds__(MTHREADS, 2) tsr_gemm_mma_xq_##SUFFIX##i8(                               \
+        const void* values, const void* scales, int K, int R, const int8_t* xq, const float* xd, float* y, const float* bias, \
+        int T)                                                                                                             \
+    {                                                                                                                      \
+        q_dense_xq<TY>(values, scales, K, R, xq, xd, y, bias, T);                                                          \
     }                                                                                                                      \
     extern "C" __global__ void __launch_bounds__(MTHREADS, 2) tsr_gemm_experts_mma_##SUFFIX##i8(                          \
         const void* values, const void* scales, int K, int R, int E, const int8_t* xq, const float* xd, const int* info,   \

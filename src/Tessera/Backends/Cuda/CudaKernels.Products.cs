@@ -51,9 +51,6 @@ internal sealed partial class CudaKernels
     // 384 of before, docs/cuda-backend.md).
     private int MvGateUpTargetBlocks => MvGrid[1] > 0 ? MvGrid[1] : Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
     private static readonly int MvDownTargetBlocks = MvGrid[2];   // down-add: k x rows staged per block, so about 2 tasks per warp at T = 1
-    // TESSERA_CUDA_MV_EXACT="gateup,down": that many blocks in all (split over the grid rows), tasks shared unevenly (tuning).
-    private static readonly int[] MvExact = ParseGrid(Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_EXACT"), [0, 0]);
-    private static int ExactOr(int exact, int rows, int grid) => exact > 0 ? Math.Max(1, exact / Math.Max(1, rows)) : grid;
     private static readonly int MvResidentBlocks = MvGrid[3];     // dense grids: this many blocks per SM (one wave) for long products
     // Dense products of more than this many waves of blocks run as one wave whose warps stride over the tasks: with 1, Q/K/V
     // (2,560 tasks, 320 blocks) is 264 blocks on an H200 instead of a wave and a fifth (tg128 480 against 476,
@@ -220,7 +217,7 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_gate_up_" + MvSuffix(type)), new Dim3((uint)ExactOr(MvExact[0], slots, TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks)), (uint)slots), MvThreads, gate.K * 4,
+            s.Launch(F("matvec", "tsr_gate_up_" + MvSuffix(type)), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
                 [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
                  KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
                  KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
@@ -250,7 +247,7 @@ internal sealed partial class CudaKernels
         long shared = (long)k * down.K * 4;
         if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)ExactOr(MvExact[1], T, TaskGrid(down.R, T, MvDownTargetBlocks)), (uint)T), MvThreads, (int)shared,
+            s.Launch(F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,
                 [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
                  KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)]);
             return;

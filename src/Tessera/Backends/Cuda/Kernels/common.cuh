@@ -84,3 +84,22 @@ __device__ __forceinline__ float tsr_warp_max(float v)
 // The matrix-vector kernels' integer path (matvec.cu): the same weights, x quantised to 8 bits, dp4a.
 #define TSR_Q8_0_I8 108
 #define TSR_MXFP4_I8 139
+
+// MXFP4 nibbles to int8 with byte permutes (matvec.cu's integer decode products, gemm.cu's integer GEMMs): the signed
+// bytes 0, 1, 2, 3, 4, 6, 8, 12 (ggml's doubled E2M1 magnitudes) as the two words of a permute table. With prmt's default
+// mode a selector nibble with bit 3 set replicates the selected byte's sign, which is 0 for every byte of the table: one
+// permute of z gives the magnitudes of the non-negative nibbles, one of z ^ 0x8888.. those of the negative ones.
+#define TSR_FP4_T0 0x03020100u
+#define TSR_FP4_T1 0x0C080604u
+
+// TSR_FP4_T0 as a value per thread (threadIdx.x < 1024): given the constant, ptxas keeps it in a uniform register and
+// copies it into a fresh one before every permute (one instruction more per permute).
+__device__ __forceinline__ uint32_t tsr_fp4_table() { return TSR_FP4_T0 + (threadIdx.x >> 10); }
+
+// The 4 bytes the low 4 nibbles of s select from the table (t0: tsr_fp4_table()).
+__device__ __forceinline__ uint32_t tsr_fp4_prmt(uint32_t t0, uint32_t s)
+{
+    uint32_t d;   // prmt.b32, not __byte_perm, which ignores bit 3
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(t0), "r"(TSR_FP4_T1), "r"(s));
+    return d;
+}

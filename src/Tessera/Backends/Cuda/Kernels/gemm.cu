@@ -749,21 +749,6 @@ tsr_gather_x16(const float* __restrict__ x, int xPerSlot, int k, int E, const in
 #define QWRB(TY) ((TY) == TSR_Q8_0 ? QSTR : 16)   // weight bytes per row in a stage: Q8_0 rows as the mma reads them, MXFP4 raw
 #define QXRB(XQ) ((XQ) ? QSTR + 4 : 4 * MK)       // x bytes per row in a stage: quants (+ its scale) or fp32 values
 
-// The signed bytes 0, 1, 2, 3, 4, 6, 8, 12 (doubled E2M1 magnitudes) as the two words of a byte-permute table (private
-// copies of matvec.cu's MV_FP4_T0/T1, mv_fp4_table and mv_prmt: common.cuh is shared by every module).
-#define Q_FP4_T0 0x03020100u
-#define Q_FP4_T1 0x0C080604u
-
-// Q_FP4_T0 per thread (threadIdx.x < 1024): ptxas cannot fold it into a uniform constant and copy it before every permute.
-__device__ __forceinline__ uint32_t q_fp4_table() { return Q_FP4_T0 + (threadIdx.x >> 10); }
-
-__device__ __forceinline__ uint32_t q_prmt(uint32_t t0, uint32_t s)
-{
-    uint32_t d;   // prmt's default mode: selector bit 3 replicates the selected byte's sign (0 for the table's bytes)
-    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(t0), "r"(Q_FP4_T1), "r"(s));
-    return d;
-}
-
 // The 8 E2M1 nibbles of z (weight bytes 0..3, low nibble first) as signed bytes of the doubled values, in nibble order:
 // lo from bytes 0, 1, hi from bytes 2, 3. One permute gives the magnitudes of the non-negative nibbles (0 where bit 3 is
 // set), the other (bit 3 flipped) those of the negative ones; ((pos | 0x80..) − neg) ^ 0x80.. subtracts bytewise, with no
@@ -771,8 +756,8 @@ __device__ __forceinline__ uint32_t q_prmt(uint32_t t0, uint32_t s)
 __device__ __forceinline__ void q_fp4x8(uint32_t t0, uint32_t z, uint32_t& lo, uint32_t& hi)
 {
     const uint32_t zn = z ^ 0x88888888u;
-    lo = ((q_prmt(t0, z) | 0x80808080u) - q_prmt(t0, zn)) ^ 0x80808080u;
-    hi = ((q_prmt(t0, z >> 16) | 0x80808080u) - q_prmt(t0, zn >> 16)) ^ 0x80808080u;
+    lo = ((tsr_fp4_prmt(t0, z) | 0x80808080u) - tsr_fp4_prmt(t0, zn)) ^ 0x80808080u;
+    hi = ((tsr_fp4_prmt(t0, z >> 16) | 0x80808080u) - tsr_fp4_prmt(t0, zn >> 16)) ^ 0x80808080u;
 }
 
 // Q8_0 quantisation of one 32-value block held by 4 consecutive lanes (part = lane & 3 holds values 8·part .. 8·part+7;
@@ -848,7 +833,7 @@ __device__ __forceinline__ void q_tile(const void* values, const void* scales, i
     const unsigned char* wv = reinterpret_cast<const unsigned char*>(values);
     const unsigned char* ws = reinterpret_cast<const unsigned char*>(scales);
     const unsigned char* xv = reinterpret_cast<const unsigned char*>(x);
-    const uint32_t t0 = q_fp4_table();
+    const uint32_t t0 = tsr_fp4_table();
 
     // Copies of step kb into stage st.
     auto issue = [&](int st, int kb) {

@@ -298,32 +298,16 @@ __device__ __forceinline__ void mv_quantise4(float4* xs, int K, int t, int j, fl
     if (f == 0) reinterpret_cast<float*>(row)[(K >> 2) + b] = __half2float(__float2half_rn(__fdiv_rn(amax, 127.f)));
 }
 
-// The signed bytes 0, 1, 2, 3, 4, 6, 8, 12 (doubled E2M1 magnitudes), as the two words of a byte-permute table.
-#define MV_FP4_T0 0x03020100u
-#define MV_FP4_T1 0x0C080604u
-
 // isum += Σ over the 8 values of MXFP4 word z (nibbles as mv_quantise4 orders x) · the 8 quants in xa (values of the
-// low half), xb (high half). Negative nibbles (bit 3 set) select with the sign-replicate mode of prmt, which gives 0
-// for bytes below 0x80: one permute yields the positive values, the other (bit 3 flipped) the magnitudes of the negative.
-// t0 holds MV_FP4_T0 (mv_fp4_table) in a register of its own: given the constant, ptxas keeps it in a uniform register and
-// copies it into a fresh one before every permute (one instruction more per permute, 10% of the MXFP4 kernels' own).
-__device__ __forceinline__ int mv_prmt(uint32_t t0, uint32_t s)
-{
-    uint32_t d;   // prmt's default mode: selector bit 3 replicates the selected byte's sign (__byte_perm ignores it)
-    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(t0), "r"(MV_FP4_T1), "r"(s));
-    return (int)d;
-}
-
-// MV_FP4_T0 as a value per thread (threadIdx.x < 1024), which ptxas cannot fold into a uniform constant.
-__device__ __forceinline__ uint32_t mv_fp4_table() { return MV_FP4_T0 + (threadIdx.x >> 10); }
-
+// low half), xb (high half): the positive values of one permute (tsr_fp4_prmt) minus the magnitudes of the negative of
+// the other. t0 = tsr_fp4_table(), in a register of its own.
 __device__ __forceinline__ void mv_fp4_dot(uint32_t t0, uint32_t z, int xa, int xb, int& pos, int& neg)
 {
     const uint32_t zn = z ^ 0x88888888u;
-    pos = __dp4a(mv_prmt(t0, z), xa, pos);
-    neg = __dp4a(mv_prmt(t0, zn), xa, neg);
-    pos = __dp4a(mv_prmt(t0, z >> 16), xb, pos);
-    neg = __dp4a(mv_prmt(t0, zn >> 16), xb, neg);
+    pos = __dp4a((int)tsr_fp4_prmt(t0, z), xa, pos);
+    neg = __dp4a((int)tsr_fp4_prmt(t0, zn), xa, neg);
+    pos = __dp4a((int)tsr_fp4_prmt(t0, z >> 16), xb, pos);
+    neg = __dp4a((int)tsr_fp4_prmt(t0, zn >> 16), xb, neg);
 }
 
 // x staged for the kernel's format: f32 (mv_stage), or quantised for the integer path.
@@ -690,7 +674,7 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T)
     uint4 w[MvG<TY, NX * NRX>::G][NX][NRX];
     float sc[MvG<TY, NX * NRX>::G][NX][NRX];
     MvRows<NX, NRX> P;
-    const uint32_t t0 = mv_fp4_table();
+    const uint32_t t0 = tsr_fp4_table();
     if (task < ntasks)
     {
         job.rows(task, 0, P);

@@ -38,7 +38,6 @@ public sealed partial class CudaBackend
         ? Scratch(ref _quantisedX, ref _quantisedXBytes, CudaKernels.QuantisedXBytes(T, w.K), "quantised x")
         : 0;
 
-
     // ---------------------------------------------------------------- fused decode ops
 
     // An RMSNorm of at most MatVecMaxTokens rows waits here for the op after it: a product reading its output stages x

@@ -68,7 +68,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         if (CudaProfiler.Enabled)
         {
             _profiler = new CudaProfiler(context);
-            RecordSteps = false;   // each op timed on its own
+            if (!CudaProfiler.Stamps) RecordSteps = false;   // each op timed on its own
         }
     }
 

@@ -151,9 +151,24 @@ public sealed unsafe class CudaContext : IDisposable
         .Where(n => n.StartsWith("Tessera.Cuda.", StringComparison.Ordinal) && n.EndsWith(".ptx", StringComparison.Ordinal))
         .Select(n => n["Tessera.Cuda.".Length..^".ptx".Length]);
 
+    /// <summary>TESSERA_CUDA_PTX_DIR: a folder whose NAME.ptx files are loaded instead of the embedded modules of that name
+    /// (for trying kernel variants on a GPU machine without rebuilding the binary; a module not in the folder stays
+    /// embedded). The kernels' parameters must be the ones the host passes.</summary>
+    private static byte[]? OverridePtx(string module)
+    {
+        var dir = Environment.GetEnvironmentVariable("TESSERA_CUDA_PTX_DIR");
+        if (string.IsNullOrEmpty(dir)) return null;
+        var path = Path.Combine(dir, module + ".ptx");
+        if (!File.Exists(path)) return null;
+        var text = File.ReadAllBytes(path);
+        var bytes = new byte[text.Length + 1];
+        text.CopyTo(bytes, 0);
+        return bytes;   // NUL-terminated
+    }
+
     private nint LoadModule(string module)
     {
-        var ptx = EmbeddedPtx(module) ?? throw new InvalidOperationException($"the kernel module {module}.ptx is not embedded in {Assembly.GetExecutingAssembly().GetName().Name}");
+        var ptx = OverridePtx(module) ?? EmbeddedPtx(module) ?? throw new InvalidOperationException($"the kernel module {module}.ptx is not embedded in {Assembly.GetExecutingAssembly().GetName().Name}");
         MakeCurrent();
         const int LogSize = 8192;
         var log = stackalloc byte[LogSize];

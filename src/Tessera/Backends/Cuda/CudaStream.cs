@@ -48,10 +48,15 @@ public sealed unsafe class CudaStream : IDisposable
     /// <summary>True while a graph is being captured: launches are recorded, not run.</summary>
     public bool IsCapturing { get; private set; }
 
+    /// <summary>How many launches, copies, graph launches and event waits have been queued on the stream: a launcher
+    /// compares it with the value after an earlier launch to know that nothing came in between.</summary>
+    internal long Submitted { get; private set; }
+
     /// <summary>Launches <paramref name="function"/> with <paramref name="args"/> in the order of the kernel's parameters.</summary>
     public void Launch(CudaFunction function, Dim3 grid, Dim3 block, int sharedBytes, ReadOnlySpan<KernelArg> args)
     {
         if (grid.X == 0 || grid.Y == 0 || grid.Z == 0) return;
+        Submitted++;
         var values = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
         for (int i = 0; i < args.Length; i++)
@@ -89,24 +94,28 @@ public sealed unsafe class CudaStream : IDisposable
     public void CopyToDevice(ulong destination, void* source, long bytes)
     {
         if (bytes == 0) return;
+        Submitted++;
         CudaException.Check(CudaApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyHtoDAsync");
     }
 
     public void CopyToHost(void* destination, ulong source, long bytes)
     {
         if (bytes == 0) return;
+        Submitted++;
         CudaException.Check(CudaApi.cuMemcpyDtoHAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyDtoHAsync");
     }
 
     public void CopyOnDevice(ulong destination, ulong source, long bytes)
     {
         if (bytes == 0) return;
+        Submitted++;
         CudaException.Check(CudaApi.cuMemcpyDtoDAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyDtoDAsync");
     }
 
     public void Zero(ulong destination, long bytes)
     {
         if (bytes == 0) return;
+        Submitted++;
         CudaException.Check(CudaApi.cuMemsetD8Async(destination, 0, (nuint)bytes, _stream), "cuMemsetD8Async");
     }
 
@@ -148,13 +157,21 @@ public sealed unsafe class CudaStream : IDisposable
     }
 
     /// <summary>Queues one replay of <paramref name="graph"/>.</summary>
-    public void Launch(CudaGraph graph) => CudaException.Check(CudaApi.cuGraphLaunch(graph.Exec, _stream), "cuGraphLaunch");
+    public void Launch(CudaGraph graph)
+    {
+        Submitted++;
+        CudaException.Check(CudaApi.cuGraphLaunch(graph.Exec, _stream), "cuGraphLaunch");
+    }
 
     /// <summary>Records an event on the stream (for timing or cross-stream waits).</summary>
     public void Record(CudaEvent e) => CudaException.Check(CudaApi.cuEventRecord(e.Handle, _stream), "cuEventRecord");
 
     /// <summary>Makes later work on this stream wait for <paramref name="e"/>.</summary>
-    public void Wait(CudaEvent e) => CudaException.Check(CudaApi.cuStreamWaitEvent(_stream, e.Handle, 0), "cuStreamWaitEvent");
+    public void Wait(CudaEvent e)
+    {
+        Submitted++;
+        CudaException.Check(CudaApi.cuStreamWaitEvent(_stream, e.Handle, 0), "cuStreamWaitEvent");
+    }
 
     public void Dispose()
     {

@@ -277,3 +277,16 @@ extern "C" __global__ void tsr_get_rows_mxfp4(const uint8_t* __restrict__ values
     int nibble = j < 16 ? (byte & 15) : (byte >> 4);
     dst[(long long)blockIdx.y * K + i] = __fmul_rn(tsr_mxfp4_values[nibble], tsr_e8m0_half(scales[r * (K / 32) + b]));
 }
+
+// The profiler's stamps (TESSERA_CUDA_PROFILE=stamps): once the kernel before it has finished, the GPU's global timer
+// (nanoseconds) into buf[i]. Launched after every op of a step, recorded steps included.
+extern "C" __global__ void tsr_stamp(unsigned long long* buf, int i)
+{
+    TSR_PDL_ENTRY();
+    if (threadIdx.x == 0)
+    {
+        unsigned long long t;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+        buf[i] = t;
+    }
+}

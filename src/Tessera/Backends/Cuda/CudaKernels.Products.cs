@@ -57,6 +57,13 @@ internal sealed partial class CudaKernels
     // docs/cuda-backend.md).
     private static readonly int MvDenseWaves = MvGrid[4];
 
+    // The last tsr_gate_up_* launch: its stream, the stream's Submitted count after it, its ids (DownWeightedAdd).
+    private (CudaStream? Stream, long At, ulong Ids) _gateUp;
+
+    /// <summary>The down kernel requests its first expert weights before it waits for the gate-up kernel (ids written two
+    /// kernels before it are visible then); TESSERA_CUDA_EARLY_IDS=0 makes it wait first.</summary>
+    public static bool EarlyIds { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_EARLY_IDS") is not "0";
+
     private static int[] ParseGrid(string? text, int[] defaults)
     {
         if (string.IsNullOrWhiteSpace(text)) return defaults;
@@ -221,6 +228,7 @@ internal sealed partial class CudaKernels
                 [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
                  KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
                  KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
+            _gateUp = (s, s.Submitted, ids);
             return;
         }
         SortSlots(s, ids, slots, gate.Slices, scratch);
@@ -247,9 +255,12 @@ internal sealed partial class CudaKernels
         long shared = (long)k * down.K * 4;
         if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
         {
+            // The gate-up kernel on these ids came just before: it waited for the router before this kernel could start.
+            bool idsEarly = EarlyIds && _gateUp.Stream == s && _gateUp.At == s.Submitted && _gateUp.Ids == ids;
             s.Launch(F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,
                 [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
-                 KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h)]);
+                 KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h),
+                 KernelArg.I32(idsEarly ? 1 : 0)]);
             return;
         }
         SortSlots(s, ids, slots, down.Slices, scratch);
@@ -312,6 +323,9 @@ internal sealed partial class CudaKernels
     {
         if (w.K <= 0 || w.K % 32 != 0 || w.R <= 0 || w.Slices <= 0)
             throw new ArgumentException($"weight shape K {w.K}, R {w.R}, slices {w.Slices}: K must be a positive multiple of 32");
+        // The integer matrix-vector kernels address a weight's 16-byte chunks with 32-bit offsets.
+        if ((long)w.R * w.Slices * (w.K / 16) >= 1L << 32)
+            throw new ArgumentException($"weight shape K {w.K}, R {w.R}, slices {w.Slices}: more than 2^32 chunks of 16 bytes (64 GiB), beyond the GPU kernels");
     }
 
     private static bool UseMatVec(int K, int T) => T <= MatVecMaxTokens && (long)T * K * 4 <= MvMaxShared;

@@ -616,6 +616,7 @@ extern "C" __global__ void __launch_bounds__(128)
 tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ partial, const float* __restrict__ sinks,
                  float* __restrict__ output, int heads, int d, int chunks)
 {
+    const float sink = sinks[blockIdx.x];   // a weight: requested before the wait for the chunks
     TSR_PDL_ENTRY();
     extern __shared__ float tsr_weights[];
     __shared__ float red[4];
@@ -670,7 +671,7 @@ tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ par
     __syncthreads();
     if (tid < U)
     {
-        const float f = tsr_sink_factor(m, l, sinks[h]);
+        const float f = tsr_sink_factor(m, l, sink);
         float2 r = sums[tid];
         for (int gi = 1; gi < NG; gi++)
         {

@@ -33,6 +33,7 @@
 #define MV_WARPS 8
 #define MV_MAXT 4
 #define MV_DK 4
+#define MV_SU 4   // float4s of x per thread in flight while the integer path stages x
 
 extern __shared__ float4 mv_smem[];
 
@@ -82,43 +83,92 @@ __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x
 // tsr_rmsnorm4's order (a float per 4 values, lane-strided warps of 32 float4s reduced by a warp tree, then the warps'
 // sums by another), so the staged values are the bits the RMSNorm kernel would have written (K ≤ 4,096). When xout is
 // not null the normalised rows are stored there too (one block does it). Needs a block of MV_WARPS warps.
-// The RMSNorm scales 1/sqrt(Σx²/K + eps) of rows t < rows of x, in tsr_rmsnorm4's order (all threads of the block call it).
-__device__ __forceinline__ void mv_norm_scales(const float* __restrict__ x, int rows, int K, float eps, float (&scale)[MV_MAXT])
+// Thread i of the block takes float4s q = i + 256·u (u < MV_NU) of every row, in both passes: the RMSNorm's warp w sums
+// float4s 32·w' .. 32·w' + 31 for w' = w, w + 8, ..., which are these. Each pass requests all its loads before using
+// any (one round trip to L2 per row, not one per float4), and the norm weight's loads go out with the first row's.
+#define MV_NU (1024 / (MV_WARPS * 32))
+
+// The RMSNorm scales 1/sqrt(Σx²/K + eps) of rows t < rows of x, in tsr_rmsnorm4's order, and the thread's float4s of the
+// norm weight (all threads of the block call it).
+__device__ __forceinline__ void mv_norm_scales(const float* __restrict__ x, int rows, int K, float eps, float (&scale)[MV_MAXT],
+                                               const float* __restrict__ nw, float4 (&g)[MV_NU])
 {
     __shared__ float nred[MV_MAXT][32];
     const int K4 = K >> 2;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const float4* src = reinterpret_cast<const float4*>(x);
+    const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+    for (int u = 0; u < MV_NU; u++)
+    {
+        const int q = threadIdx.x + u * MV_WARPS * 32;
+        g[u] = q < K4 ? __ldg(reinterpret_cast<const float4*>(nw) + q) : zero;
+    }
     for (int t = 0; t < rows; t++)
-        for (int vw = warp; vw < 32; vw += MV_WARPS)
+    {
+        float4 v[MV_NU];
+#pragma unroll
+        for (int u = 0; u < MV_NU; u++)
         {
-            const int j = vw * 32 + lane;
-            float s = 0.f;
-            if (j < K4)
-            {
-                const float4 v = __ldg(src + t * K4 + j);
-                s = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, __fmul_rn(v.w, v.w))));
-            }
-            s = tsr_warp_sum(s);
-            if (lane == 0) nred[t][vw] = s;
+            const int q = threadIdx.x + u * MV_WARPS * 32;
+            v[u] = q < K4 ? __ldg(src + t * K4 + q) : zero;
         }
+#pragma unroll
+        for (int u = 0; u < MV_NU; u++)
+        {
+            float s = fmaf(v[u].x, v[u].x, fmaf(v[u].y, v[u].y, fmaf(v[u].z, v[u].z, __fmul_rn(v[u].w, v[u].w))));
+            s = tsr_warp_sum(s);
+            if (lane == 0) nred[t][warp + u * MV_WARPS] = s;
+        }
+    }
     __syncthreads();
 #pragma unroll
     for (int t = 0; t < MV_MAXT; t++)
         scale[t] = t < rows ? 1.0f / sqrtf(__fdiv_rn(tsr_warp_sum(nred[t][lane]), (float)K) + eps) : 0.f;
 }
 
-// Float4 i (float4 q of row t) of x normalised: (x·scale_t)·nw, the bits tsr_rmsnorm4 writes.
-__device__ __forceinline__ float4 mv_normed4(const float4* __restrict__ src, const float4* __restrict__ g4,
-                                             const float (&scale)[MV_MAXT], int i, int t, int q)
+// x normalised: (x·sc)·g, the bits tsr_rmsnorm4 writes.
+__device__ __forceinline__ float4 mv_normed4(float4 v, float4 g, float sc)
 {
-    float sc = scale[0];
-#pragma unroll
-    for (int u = 1; u < MV_MAXT; u++)
-        if (t == u) sc = scale[u];
-    const float4 v = __ldg(src + i), g = __ldg(g4 + q);
     return make_float4(__fmul_rn(__fmul_rn(v.x, sc), g.x), __fmul_rn(__fmul_rn(v.y, sc), g.y),
                        __fmul_rn(__fmul_rn(v.z, sc), g.z), __fmul_rn(__fmul_rn(v.w, sc), g.w));
+}
+
+// The RMSNorm and staging of rows t < rows of x: put(t, q, o, mask) is called by every thread for each of its float4s q
+// of row t (o the normalised values; mask: the lanes of the warp with q < K/4, the others skip the call).
+template <class Put>
+__device__ __forceinline__ void mv_norm_rows(const float* __restrict__ x, int rows, int K, const float* __restrict__ nw, float eps,
+                                             float* xout, Put put)
+{
+    float scale[MV_MAXT];
+    float4 g[MV_NU];
+    mv_norm_scales(x, rows, K, eps, scale, nw, g);
+    const int K4 = K >> 2;
+    const float4* src = reinterpret_cast<const float4*>(x);
+#pragma unroll
+    for (int t = 0; t < MV_MAXT; t++)
+    {
+        if (t >= rows) break;
+        float4 v[MV_NU];
+#pragma unroll
+        for (int u = 0; u < MV_NU; u++)
+        {
+            const int q = threadIdx.x + u * MV_WARPS * 32;
+            if (q < K4) v[u] = __ldg(src + t * K4 + q);
+        }
+#pragma unroll
+        for (int u = 0; u < MV_NU; u++)
+        {
+            const int q = threadIdx.x + u * MV_WARPS * 32;
+            const unsigned mask = __ballot_sync(0xFFFFFFFFu, q < K4);
+            if (q < K4)
+            {
+                const float4 o = mv_normed4(v[u], g[u], scale[t]);
+                if (xout != nullptr) reinterpret_cast<float4*>(xout)[t * K4 + q] = o;
+                put(t, q, o, mask);
+            }
+        }
+    }
 }
 
 template <int TY>
@@ -127,18 +177,7 @@ __device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restric
 {
     const float f = MvFmt<TY>::xmul();
     const int K4 = K >> 2;
-    const float4* src = reinterpret_cast<const float4*>(x);
-    const float4* g4 = reinterpret_cast<const float4*>(nw);
-    float scale[MV_MAXT];
-    mv_norm_scales(x, rows, K, eps, scale);
-    const int n = rows * K4;
-    for (int i = threadIdx.x; i < n; i += blockDim.x)
-    {
-        const int t = i / K4, q = i - t * K4;
-        const float4 o = mv_normed4(src, g4, scale, i, t, q);
-        if (xout != nullptr) reinterpret_cast<float4*>(xout)[i] = o;
-        xs[t * K4 + mv_swz(q)] = f == 1.f ? o : mv_mul(o, f);
-    }
+    mv_norm_rows(x, rows, K, nw, eps, xout, [&](int t, int q, float4 o, unsigned) { xs[t * K4 + mv_swz(q)] = f == 1.f ? o : mv_mul(o, f); });
 }
 
 // Signed byte i of the word u ^ 0x80808080 as a float, exactly: 2^23 + unsigned byte, minus 2^23 + 128 (no cvt).
@@ -181,6 +220,13 @@ __device__ __forceinline__ void mv_fp4x8(uint32_t z, float (&lo)[4], float (&hi)
     hi[2] = __uint_as_float((up << 2) & m);
     lo[3] = __uint_as_float((dn << 4) & m);
     hi[3] = __uint_as_float(dn & m);
+}
+
+// Asks L2 for the line holding p (no register, no wait): the small weights a kernel reads after a product (biases, the
+// norm weight) are then an L2 hit, not a trip to memory, when the product is done.
+__device__ __forceinline__ void mv_prefetch(const void* p)
+{
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
 
 // 16 bytes of weights streamed once: read-only path, not kept in L1.
@@ -319,16 +365,28 @@ __device__ __forceinline__ void mv_stage_x(float4* xs, const float* __restrict__
         mv_stage<TY>(xs, x, rows, K);
         return;
     }
-    const int K4 = K >> 2, n = rows * K4;   // n is a multiple of 8: whole blocks of 32 values
+    // n is a multiple of 8: whole blocks of 32 values. MV_SU float4s per thread are requested before any is quantised.
+    const int K4 = K >> 2, n = rows * K4;
     const float4* src = reinterpret_cast<const float4*>(x);
-    for (int base = 0; base < n; base += blockDim.x)
+    for (int base = 0; base < n; base += MV_SU * blockDim.x)
     {
-        const int i = base + threadIdx.x;
-        const unsigned mask = __ballot_sync(0xFFFFFFFFu, i < n);
-        if (i < n)
+        float4 v[MV_SU];
+#pragma unroll
+        for (int u = 0; u < MV_SU; u++)
         {
-            const int t = i / K4;
-            mv_quantise4<TY>(xs, K, t, i - t * K4, __ldg(src + i), mask);
+            const int i = base + u * blockDim.x + threadIdx.x;
+            v[u] = i < n ? __ldg(src + i) : make_float4(0.f, 0.f, 0.f, 0.f);
+        }
+#pragma unroll
+        for (int u = 0; u < MV_SU; u++)
+        {
+            const int i = base + u * blockDim.x + threadIdx.x;
+            const unsigned mask = __ballot_sync(0xFFFFFFFFu, i < n);
+            if (i < n)
+            {
+                const int t = i / K4;
+                mv_quantise4<TY>(xs, K, t, i - t * K4, v[u], mask);
+            }
         }
     }
 }
@@ -343,23 +401,7 @@ __device__ __forceinline__ void mv_stage_norm_x(float4* xs, const float* __restr
         mv_stage_norm<TY>(xs, x, rows, K, nw, eps, xout);
         return;
     }
-    float scale[MV_MAXT];
-    mv_norm_scales(x, rows, K, eps, scale);
-    const int K4 = K >> 2, n = rows * K4;
-    const float4* src = reinterpret_cast<const float4*>(x);
-    const float4* g4 = reinterpret_cast<const float4*>(nw);
-    for (int base = 0; base < n; base += blockDim.x)
-    {
-        const int i = base + threadIdx.x;
-        const unsigned mask = __ballot_sync(0xFFFFFFFFu, i < n);
-        if (i < n)
-        {
-            const int t = i / K4, q = i - t * K4;
-            const float4 o = mv_normed4(src, g4, scale, i, t, q);
-            if (xout != nullptr) reinterpret_cast<float4*>(xout)[i] = o;
-            mv_quantise4<TY>(xs, K, t, q, o, mask);
-        }
-    }
+    mv_norm_rows(x, rows, K, nw, eps, xout, [&](int t, int q, float4 o, unsigned mask) { mv_quantise4<TY>(xs, K, t, q, o, mask); });
 }
 
 // s[t][n] += (chunk of weight row n) · (x row t at float4 cb ..), unscaled, for t < T.
@@ -543,13 +585,30 @@ struct MvRows
     const void* s[NX][NRX];
 };
 
-// Sets row (i, n) of P to global row `row` of a weight (values v, scales s), or to no row when ok is false.
+// Sets row (i, n) of P to global row `row` of a weight (values v, scales s), or to no row when ok is false. The integer
+// path has no null rows, which spares every load its test: no row reads row 0 of the same weight, and its sums are never
+// stored (every job's store skips the rows and slots it did not set). Its offsets are 32-bit (a weight of the
+// matrix-vector kernels has fewer than 2^32 16-byte chunks, which the host checks).
 template <int TY, int NX, int NRX>
 __device__ __forceinline__ void mv_set(MvRows<NX, NRX>& P, int i, int n, bool ok, const void* v, const void* s, size_t row, int K)
 {
+    if (mv_int8(TY))
+    {
+        const unsigned r = ok ? (unsigned)row : 0u, nch = (unsigned)K / MvFmt<TY>::VPC;
+        P.w[i][n] = reinterpret_cast<const uint4*>(v) + r * nch;
+        P.s[i][n] = TY == TSR_MXFP4_I8 ? (const void*)(reinterpret_cast<const uint8_t*>(s) + r * ((unsigned)K / 32))
+                                       : (const void*)(reinterpret_cast<const unsigned short*>(s) + r * ((unsigned)K / 32));
+        return;
+    }
     P.w[i][n] = ok ? reinterpret_cast<const uint4*>(v) + row * (size_t)(K / MvFmt<TY>::VPC) : nullptr;
     P.s[i][n] = ok ? MvFmt<TY>::base(s, row, K) : nullptr;
 }
+
+// The chunk a lane reads for chunk c of a row on the integer path of the expert kernels (tasks of 4 rows and more): past
+// the row, the last one again, with scale 0 (its integer sum is finite, so it adds exactly 0), so that no load or chunk
+// needs a branch. (The dense kernels, with 2 rows a task, keep their tests: without them ptxas spills registers.)
+__device__ __forceinline__ int mv_cc(int c, int nch) { return min(c, nch - 1); }
+__device__ __forceinline__ constexpr bool mv_lean(int ty, int rows) { return mv_int8(ty) && rows >= 4; }
 
 // Requests the pass starting at chunk c0: chunk c0 + vl + 32·S·g of every row, g < G (zeros past the row or for no row).
 template <int TY, int NX, int NRX, int S>
@@ -560,22 +619,38 @@ __device__ __forceinline__ void mv_load(uint4 (&w)[MvG<TY, NX * NRX>::G][NX][NRX
     for (int g = 0; g < MvG<TY, NX * NRX>::G; g++)
     {
         const int c = c0 + vl + 32 * S * g;
+        if (mv_lean(TY, NX * NRX))
+        {
+            const int cc = mv_cc(c, nch);
+            const float in = c < nch ? 1.f : 0.f;
 #pragma unroll
-        for (int i = 0; i < NX; i++)
+            for (int i = 0; i < NX; i++)
 #pragma unroll
-            for (int n = 0; n < NRX; n++)
-            {
-                if (c < nch && P.w[i][n] != nullptr)
+                for (int n = 0; n < NRX; n++)
                 {
-                    w[g][i][n] = mv_ld(P.w[i][n] + c);
-                    sc[g][i][n] = MvFmt<TY>::scale(P.s[i][n], c);
+                    w[g][i][n] = mv_ld(P.w[i][n] + cc);
+                    sc[g][i][n] = MvFmt<TY>::scale(P.s[i][n], cc) * in;
                 }
-                else
+        }
+        else
+        {
+#pragma unroll
+            for (int i = 0; i < NX; i++)
+#pragma unroll
+                for (int n = 0; n < NRX; n++)
                 {
-                    w[g][i][n] = make_uint4(0, 0, 0, 0);
-                    sc[g][i][n] = 0.f;
+                    if (c < nch && P.w[i][n] != nullptr)
+                    {
+                        w[g][i][n] = mv_ld(P.w[i][n] + c);
+                        sc[g][i][n] = MvFmt<TY>::scale(P.s[i][n], c);
+                    }
+                    else
+                    {
+                        w[g][i][n] = make_uint4(0, 0, 0, 0);
+                        sc[g][i][n] = 0.f;
+                    }
                 }
-            }
+        }
     }
 }
 
@@ -589,8 +664,8 @@ __device__ __forceinline__ void mv_compute(const uint4 (&w)[MvG<TY, NX * NRX>::G
 #pragma unroll
     for (int g = 0; g < MvG<TY, NX * NRX>::G; g++)
     {
-        const int c = c0 + vl + 32 * S * g;
-        if (c < nch)
+        const int c = mv_lean(TY, NX * NRX) ? mv_cc(c0 + vl + 32 * S * g, nch) : c0 + vl + 32 * S * g;
+        if (mv_lean(TY, NX * NRX) || c < nch)
         {
 #pragma unroll
             for (int i = 0; i < NX; i++)
@@ -659,7 +734,8 @@ __device__ __forceinline__ void mv_reduce(float (&acc)[NX][MAXT][NRX], int T)
 
 // The task loop shared by every kernel. Job: tasks() (count), subs() (passes over x groups per task, summed by the job),
 // rows(task, sub, P), stage() (x into shared memory, all threads), xrows(sub, xg) (x group pointers), store(task, sub, acc, T)
-// (called by every thread; writes where vl == 0). Tasks task0, task0 + step, ... go to group `grp` of the block.
+// (called by every thread; writes where vl == 0), prefetch() (before the wait for the kernel before: L2 prefetches of
+// weights the staging reads). Tasks task0, task0 + step, ... go to group `grp` of the block.
 template <int TY, int NX, int NRX, int MAXT, int S, class Job>
 __device__ __forceinline__ void mv_run(Job& job, int K, int T)
 {
@@ -680,6 +756,7 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T)
         job.rows(task, 0, P);
         mv_load<TY, NX, NRX, S>(w, sc, P, nch, 0, vl);
     }
+    job.prefetch();
     // The first weights are in flight while the kernel before finishes (programmatic launch; jobs whose rows depend on
     // earlier results, the expert ids, waited already).
     TSR_PDL_WAIT();
@@ -769,12 +846,19 @@ struct MvDenseJob
         const void* v = m == 0 ? v0 : m == 1 ? v1 : v2;
         const void* s = m == 0 ? s0 : m == 1 ? s1 : s2;
         const int R = m == 0 ? R0 : m == 1 ? R1 : R2;
+        const float* b = m == 0 ? b0 : m == 1 ? b1 : b2;
 #pragma unroll
         for (int n = 0; n < NRX; n++)
         {
             const int rr = row(m, r, n);
             mv_set<TY, 1, NRX>(P, 0, n, rr < R, v, s, (size_t)rr, K);
+            if (b != nullptr && rr < R) mv_prefetch(b + rr);
         }
+    }
+    // The norm weight's lines, before the wait for the kernel before.
+    __device__ __forceinline__ void prefetch() const
+    {
+        if (nw != nullptr && (int)threadIdx.x * 32 < K) mv_prefetch(nw + threadIdx.x * 32);
     }
     __device__ __forceinline__ void stage() const
     {
@@ -911,7 +995,9 @@ struct MvExpertsJob
 #pragma unroll
         for (int n = 0; n < 2; n++)
             mv_set<TY, 1, 2>(P, 0, n, 2 * task + n < R, values, scales, (size_t)e * R + 2 * task + n, K);
+        if (bias != nullptr && 2 * task < R) mv_prefetch(bias + (size_t)e * R + 2 * task);
     }
+    __device__ __forceinline__ void prefetch() const {}
     __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, x, 1, K); }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][2], int, bool lead) const
@@ -972,7 +1058,11 @@ struct MvGateUpJob
             mv_set<TY, 1, 4>(P, 0, n, in, gv, gs, gr, K);
             mv_set<TY, 1, 4>(P, 0, 2 + n, in, uv, us, gr, K);
         }
+        const size_t gr = (size_t)e * R + 2 * task;
+        if (bg != nullptr) mv_prefetch(bg + gr);
+        if (bu != nullptr) mv_prefetch(bu + gr);
     }
+    __device__ __forceinline__ void prefetch() const {}
     __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, x, 1, K); }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][4], int, bool lead) const
@@ -1019,6 +1109,8 @@ struct MvDownJob
     float* h;
     float sum; // running slot sum of the lead lane
     int K, R, E, k, t;
+    int e0[MV_DK];    // expert(i) and the weight of slot i for the first MV_DK slots, read once
+    float w0[MV_DK];
 
     __device__ __forceinline__ int tasks() const { return R; }
     __device__ __forceinline__ int subs() const { return (k + MV_DK - 1) / MV_DK; }
@@ -1033,10 +1125,12 @@ struct MvDownJob
 #pragma unroll
         for (int i = 0; i < MV_DK; i++)
         {
-            const int e = expert(sub * MV_DK + i);
+            const int e = sub == 0 ? e0[i] : expert(sub * MV_DK + i);
             mv_set<TY, MV_DK, 1>(P, i, 0, e >= 0, values, scales, (size_t)(e >= 0 ? e : 0) * R + r, K);
+            if (e >= 0 && bias != nullptr) mv_prefetch(bias + (size_t)e * R + r);
         }
     }
+    __device__ __forceinline__ void prefetch() const {}
     __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, act + (size_t)t * k * K, k, K); }
     __device__ __forceinline__ void xrows(int sub, const float4* (&xg)[MV_DK]) const
     {
@@ -1051,10 +1145,10 @@ struct MvDownJob
         for (int i = 0; i < MV_DK; i++)
         {
             const int j = sub * MV_DK + i;
-            const int e = expert(j);
+            const int e = sub == 0 ? e0[i] : expert(j);
             if (e < 0) continue;
             const size_t gr = (size_t)e * R + r;
-            const float yj = weights[t * k + j] * (acc[i][0][0] + (bias ? bias[gr] : 0.f));
+            const float yj = (sub == 0 ? w0[i] : weights[t * k + j]) * (acc[i][0][0] + (bias ? bias[gr] : 0.f));
             sum = sum + yj;
         }
         if (sub == subs() - 1) h[(size_t)t * R + r] += sum;
@@ -1064,12 +1158,21 @@ struct MvDownJob
 template <int TY>
 __device__ __forceinline__ void mv_down_add(const void* values, const void* scales, int K, int R, int E, const float* bias,
                                             const float* __restrict__ act, const int* __restrict__ ids,
-                                            const float* __restrict__ weights, int k, float* h)
+                                            const float* __restrict__ weights, int k, float* h, int idsEarly)
 {
-    TSR_PDL_WAIT();   // the ids come from the router
+    // The ids come from the router. With idsEarly the kernel just before this one waited for its own predecessors before
+    // it let this one start (the host passes it when that kernel was tsr_gate_up_* on the same ids), so the router has
+    // finished and its ids are visible: the first weights are requested before the wait for the gate-up's results.
+    if (!idsEarly) TSR_PDL_WAIT();
     MvDownJob<TY> job;
     job.values = values; job.scales = scales; job.bias = bias; job.act = act; job.weights = weights; job.ids = ids; job.h = h;
     job.sum = 0.f; job.K = K; job.R = R; job.E = E; job.k = k; job.t = blockIdx.y;
+#pragma unroll
+    for (int i = 0; i < MV_DK; i++)
+    {
+        job.e0[i] = job.expert(i);
+        job.w0[i] = i < k ? weights[job.t * k + i] : 0.f;
+    }
     mv_run<TY, MV_DK, 1, 1, 1>(job, K, 1);
 }
 
@@ -1105,9 +1208,9 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_down_add_##SUFFIX(                                   \
         const void* values, const void* scales, int K, int R, int E, const float* bias, const float* act, const int* ids,  \
-        const float* weights, int k, float* h)                                                                              \
+        const float* weights, int k, float* h, int idsEarly)                                                                \
     {                                                                                                                       \
-        mv_down_add<TY>(values, scales, K, R, E, bias, act, ids, weights, k, h);                                            \
+        mv_down_add<TY>(values, scales, K, R, E, bias, act, ids, weights, k, h, idsEarly);                                  \
     }
 
 MV_KERNELS(f32, TSR_F32)

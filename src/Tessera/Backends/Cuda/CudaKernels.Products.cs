@@ -60,6 +60,10 @@ internal sealed partial class CudaKernels
     // The last tsr_gate_up_* launch: its stream, the stream's Submitted count after it, its ids (DownWeightedAdd).
     private (CudaStream? Stream, long At, ulong Ids) _gateUp;
 
+    /// <summary>Dense decode products of one row of x run the kernels built for one row; TESSERA_CUDA_MV_ONE=0 runs the
+    /// kernels for up to four rows instead.</summary>
+    public static bool OneRowMatVec { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_ONE") is not "0";
+
     /// <summary>The down kernel requests its first expert weights before it waits for the gate-up kernel (ids written two
     /// kernels before it are visible then); TESSERA_CUDA_EARLY_IDS=0 makes it wait first.</summary>
     public static bool EarlyIds { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_EARLY_IDS") is not "0";
@@ -355,6 +359,7 @@ internal sealed partial class CudaKernels
             throw new InvalidOperationException("RoPE and the cache store are fused only into a dense Q, K, V product of whole heads");
         string name;
         int grid;
+        bool strided = false;
         if (rows <= MvSplitMaxRows)
         {
             name = "tsr_matvec_split_";
@@ -366,7 +371,8 @@ internal sealed partial class CudaKernels
             long tasks = (w0.R + 1L) / 2 + (w1.R + 1L) / 2 + (w2.R + 1L) / 2;
             long blocks = (tasks + MvWarps - 1) / MvWarps;
             long wave = (long)Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
-            grid = (int)(blocks > MvDenseWaves * wave ? wave : blocks);
+            strided = blocks > MvDenseWaves * wave;
+            grid = (int)(strided ? wave : blocks);
         }
         ReadOnlySpan<KernelArg> args =
             [KernelArg.Ptr(w0.Values), KernelArg.Ptr(w0.Scales), KernelArg.Ptr(y0), KernelArg.Ptr(b0), KernelArg.I32(w0.R),
@@ -378,15 +384,19 @@ internal sealed partial class CudaKernels
              KernelArg.Ptr(fuse.RopeTable), KernelArg.Ptr(fuse.Positions), KernelArg.Ptr(fuse.Slots), KernelArg.Ptr(fuse.KeyCache),
              KernelArg.Ptr(fuse.ValueCache), KernelArg.I32(fuse.RopeDim), KernelArg.I32(fuse.CacheF16 ? 1 : 0)];
         // Both kernels take the first 22 arguments; then the split kernel the top-k's 4, the dense one RoPE's 7.
+        // One row of x (decode): the kernels built for one row (less than half the code: fewer instruction-cache misses),
+        // except for products whose warps stride over many tasks (the output head: 187 µs against 156 with the kernel for
+        // up to four rows, H200, where Q/K/V, the attention output and the router each gained 0.3-0.5 µs).
+        string one = T == 1 && OneRowMatVec && !strided ? "1" : "";
         if (name == "tsr_matvec_split_")
         {
-            s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, args[..26]);
+            s.Launch(F("matvec", "tsr_matvec_split" + one + "_" + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, args[..26]);
             return;
         }
         Span<KernelArg> dense = stackalloc KernelArg[29];
         args[..22].CopyTo(dense);
         args[26..].CopyTo(dense[22..]);
-        s.Launch(F("matvec", name + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, dense);
+        s.Launch(F("matvec", "tsr_matvec" + one + "_" + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, dense);
     }
 
     // Tensor cores for F16 and quantised weights from `rows` token rows (or slots) on; F32 weights keep the fp32 GEMM.

@@ -7,7 +7,8 @@
 // task's loads are issued before x is staged in shared memory (swizzled so the lanes' float4 reads hit distinct banks), so
 // staging hides behind them. Partial sums meet in a warp-shuffle reduction, then (S > 1) in shared memory in warp order:
 // the same order every run (deterministic).
-//   tsr_matvec_*       y = W·x (+ bias) for up to three weights of one x (Q, K, V in one launch), T ≤ MV_MAXT rows of x;
+//   tsr_matvec_*       y = W·x (+ bias) for up to three weights of one x (Q, K, V in one launch), T ≤ MV_MAXT rows of x
+//                      (tsr_matvec1_*: T = 1);
 //                      2 rows per warp task
 //   tsr_matvec_split_* the same, one row per block of 8 warps that split K (few rows: the router)
 // Both dense kernels take fusions that remove small kernels from a decode step, each giving the bits the separate
@@ -90,10 +91,11 @@ __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x
 
 // The RMSNorm scales 1/sqrt(Σx²/K + eps) of rows t < rows of x, in tsr_rmsnorm4's order, and the thread's float4s of the
 // norm weight (all threads of the block call it).
-__device__ __forceinline__ void mv_norm_scales(const float* __restrict__ x, int rows, int K, float eps, float (&scale)[MV_MAXT],
+template <int MAXT>
+__device__ __forceinline__ void mv_norm_scales(const float* __restrict__ x, int rows, int K, float eps, float (&scale)[MAXT],
                                                const float* __restrict__ nw, float4 (&g)[MV_NU])
 {
-    __shared__ float nred[MV_MAXT][32];
+    __shared__ float nred[MAXT][32];
     const int K4 = K >> 2;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const float4* src = reinterpret_cast<const float4*>(x);
@@ -123,7 +125,7 @@ __device__ __forceinline__ void mv_norm_scales(const float* __restrict__ x, int 
     }
     __syncthreads();
 #pragma unroll
-    for (int t = 0; t < MV_MAXT; t++)
+    for (int t = 0; t < MAXT; t++)
         scale[t] = t < rows ? 1.0f / sqrtf(__fdiv_rn(tsr_warp_sum(nred[t][lane]), (float)K) + eps) : 0.f;
 }
 
@@ -136,17 +138,17 @@ __device__ __forceinline__ float4 mv_normed4(float4 v, float4 g, float sc)
 
 // The RMSNorm and staging of rows t < rows of x: put(t, q, o, mask) is called by every thread for each of its float4s q
 // of row t (o the normalised values; mask: the lanes of the warp with q < K/4, the others skip the call).
-template <class Put>
+template <int MAXT, class Put>
 __device__ __forceinline__ void mv_norm_rows(const float* __restrict__ x, int rows, int K, const float* __restrict__ nw, float eps,
                                              float* xout, Put put)
 {
-    float scale[MV_MAXT];
+    float scale[MAXT];
     float4 g[MV_NU];
-    mv_norm_scales(x, rows, K, eps, scale, nw, g);
+    mv_norm_scales<MAXT>(x, rows, K, eps, scale, nw, g);
     const int K4 = K >> 2;
     const float4* src = reinterpret_cast<const float4*>(x);
 #pragma unroll
-    for (int t = 0; t < MV_MAXT; t++)
+    for (int t = 0; t < MAXT; t++)
     {
         if (t >= rows) break;
         float4 v[MV_NU];
@@ -171,13 +173,13 @@ __device__ __forceinline__ void mv_norm_rows(const float* __restrict__ x, int ro
     }
 }
 
-template <int TY>
+template <int TY, int MAXT>
 __device__ __forceinline__ void mv_stage_norm(float4* xs, const float* __restrict__ x, int rows, int K,
                                               const float* __restrict__ nw, float eps, float* xout)
 {
     const float f = MvFmt<TY>::xmul();
     const int K4 = K >> 2;
-    mv_norm_rows(x, rows, K, nw, eps, xout, [&](int t, int q, float4 o, unsigned) { xs[t * K4 + mv_swz(q)] = f == 1.f ? o : mv_mul(o, f); });
+    mv_norm_rows<MAXT>(x, rows, K, nw, eps, xout, [&](int t, int q, float4 o, unsigned) { xs[t * K4 + mv_swz(q)] = f == 1.f ? o : mv_mul(o, f); });
 }
 
 // Signed byte i of the word u ^ 0x80808080 as a float, exactly: 2^23 + unsigned byte, minus 2^23 + 128 (no cvt).
@@ -392,16 +394,16 @@ __device__ __forceinline__ void mv_stage_x(float4* xs, const float* __restrict__
 }
 
 // mv_stage_norm for the kernel's format: the integer path quantises the normalised values (the f32 path's bits).
-template <int TY>
+template <int TY, int MAXT>
 __device__ __forceinline__ void mv_stage_norm_x(float4* xs, const float* __restrict__ x, int rows, int K,
                                                 const float* __restrict__ nw, float eps, float* xout)
 {
     if (!mv_int8(TY))
     {
-        mv_stage_norm<TY>(xs, x, rows, K, nw, eps, xout);
+        mv_stage_norm<TY, MAXT>(xs, x, rows, K, nw, eps, xout);
         return;
     }
-    mv_norm_rows(x, rows, K, nw, eps, xout, [&](int t, int q, float4 o, unsigned mask) { mv_quantise4<TY>(xs, K, t, q, o, mask); });
+    mv_norm_rows<MAXT>(x, rows, K, nw, eps, xout, [&](int t, int q, float4 o, unsigned mask) { mv_quantise4<TY>(xs, K, t, q, o, mask); });
 }
 
 // s[t][n] += (chunk of weight row n) · (x row t at float4 cb ..), unscaled, for t < T.
@@ -801,7 +803,7 @@ __device__ __forceinline__ void mv_run(Job& job, int K, int T)
 
 // y_m[t·R_m + r] = W_m[r]·x_t + b_m[r] for the rows of up to three weights (R_m = 0: absent), t < T ≤ MV_MAXT; task =
 // NRX consecutive rows of one weight. Shared memory: T·K floats.
-template <int TY, int NRX>
+template <int TY, int NRX, int MAXT>
 struct MvDenseJob
 {
     const void *v0, *s0, *v1, *s1, *v2, *s2;
@@ -862,16 +864,16 @@ struct MvDenseJob
     }
     __device__ __forceinline__ void stage() const
     {
-        if (nw != nullptr) mv_stage_norm_x<TY>(mv_smem, x, T, K, nw, eps, xout);
+        if (nw != nullptr) mv_stage_norm_x<TY, MAXT>(mv_smem, x, T, K, nw, eps, xout);
         else mv_stage_x<TY>(mv_smem, x, T, K);
     }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
-    __device__ __forceinline__ void rope_store(int m, int r, const float (&acc)[1][MV_MAXT][NRX], float* y, const float* b, int R) const
+    __device__ __forceinline__ void rope_store(int m, int r, const float (&acc)[1][MAXT][NRX], float* y, const float* b, int R) const
     {
         const int r0 = row(m, r, 0), r1 = row(m, r, 1);
         const float b0v = b ? b[r0] : 0.f, b1v = b && r1 < R ? b[r1] : 0.f;
 #pragma unroll
-        for (int t = 0; t < MV_MAXT; t++)
+        for (int t = 0; t < MAXT; t++)
         {
             if (t >= T) break;
             const size_t cacheRow = (size_t)rslots[t] * R;
@@ -901,7 +903,7 @@ struct MvDenseJob
             }
         }
     }
-    __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MV_MAXT][NRX], int, bool lead) const
+    __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MAXT][NRX], int, bool lead) const
     {
         if (!lead) return;
         int m, r;
@@ -921,7 +923,7 @@ struct MvDenseJob
             const float bias = b ? b[r + n] : 0.f;
             const float* add = m == 0 ? res : nullptr;
 #pragma unroll
-            for (int t = 0; t < MV_MAXT; t++)
+            for (int t = 0; t < MAXT; t++)
                 if (t < T)
                 {
                     const size_t i = (size_t)t * R + r + n;
@@ -955,7 +957,7 @@ __device__ __forceinline__ void mv_route_tail(const float* y, int R, int T, int*
     if (threadIdx.x == 0) *counter = 0u;
 }
 
-template <int TY, int NRX, int S>
+template <int TY, int NRX, int S, int MAXT>
 __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* y0, const float* b0, int R0,
                                          const void* v1, const void* s1, float* y1, const float* b1, int R1,
                                          const void* v2, const void* s2, float* y2, const float* b2, int R2,
@@ -964,7 +966,7 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
                                          const float* rtab = nullptr, const int* rpos = nullptr, const int* rslots = nullptr,
                                          void* kc = nullptr, void* vc = nullptr, int rd = 0, int rf16 = 0)
 {
-    MvDenseJob<TY, NRX> job;
+    MvDenseJob<TY, NRX, MAXT> job;
     job.rtab = rtab; job.rpos = rpos; job.rslots = rslots; job.kc = kc; job.vc = vc; job.rd = rd; job.rf16 = rf16;
     job.v0 = v0; job.s0 = s0; job.y0 = y0; job.b0 = b0; job.R0 = R0;
     job.v1 = v1; job.s1 = s1; job.y1 = y1; job.b1 = b1; job.R1 = R1;
@@ -973,7 +975,7 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
     job.P0 = (R0 + NRX - 1) / NRX; job.P1 = (R1 + NRX - 1) / NRX; job.P2 = (R2 + NRX - 1) / NRX;
     job.nw = nw; job.eps = eps; job.res = res;
     job.xout = blockIdx.x == 0 && blockIdx.y == 0 ? xout : nullptr;
-    mv_run<TY, 1, NRX, MV_MAXT, S>(job, K, T);
+    mv_run<TY, 1, NRX, MAXT, S>(job, K, T);
     if (ids != nullptr) mv_route_tail(y0, R0, T, ids, probs, k, counter);
 }
 
@@ -1176,24 +1178,30 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
     mv_run<TY, MV_DK, 1, 1, 1>(job, K, 1);
 }
 
-#define MV_KERNELS(SUFFIX, TY)                                                                                               \
-    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_##SUFFIX(                                     \
+// The dense kernels for T ≤ MV_MAXT rows of x (tsr_matvec_*, tsr_matvec_split_*) and for one row (tsr_matvec1_*,
+// tsr_matvec_split1_*: decode; a quarter of the unrolled code, so fewer instruction-cache misses).
+#define MV_DENSE_KERNELS(SUFFIX, TY, ONE, MAXT)                                                                               \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec##ONE##_##SUFFIX(                              \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
         int T, const float* nw, float eps, float* xout, const float* res, const float* rtab, const int* rpos,               \
         const int* rslots, void* kc, void* vc, int rd, int rf16)                                                            \
     {                                                                                                                       \
-        mv_dense<TY, 2, 1>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,         \
-                           nullptr, nullptr, 0, nullptr, rtab, rpos, rslots, kc, vc, rd, rf16);                             \
+        mv_dense<TY, 2, 1, MAXT>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,   \
+                                 nullptr, nullptr, 0, nullptr, rtab, rpos, rslots, kc, vc, rd, rf16);                       \
     }                                                                                                                       \
-    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_split_##SUFFIX(                               \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_split##ONE##_##SUFFIX(                        \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
         int T, const float* nw, float eps, float* xout, const float* res, int* ids, float* probs, int k, unsigned* counter) \
     {                                                                                                                       \
-        mv_dense<TY, 1, MV_WARPS>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,  \
-                                  ids, probs, k, counter);                                                                  \
-    }                                                                                                                       \
+        mv_dense<TY, 1, MV_WARPS, MAXT>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, \
+                                        res, ids, probs, k, counter);                                                       \
+    }
+
+#define MV_KERNELS(SUFFIX, TY)                                                                                               \
+    MV_DENSE_KERNELS(SUFFIX, TY, , MV_MAXT)                                                                                 \
+    MV_DENSE_KERNELS(SUFFIX, TY, 1, 1)                                                                                      \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_mv_experts_##SUFFIX(                                 \
         const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, const int* ids, int k,   \
         float* y, const float* bias)                                                                                        \

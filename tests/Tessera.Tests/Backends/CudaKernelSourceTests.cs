@@ -107,4 +107,26 @@ public class CudaKernelSourceTests
         var e = Assert.Throws<CudaUnavailableException>(() => new CudaBackend());
         Assert.Equal(reason, e.Message);
     }
+
+    // TESSERA_CUDA_PTX_DIR: a module found in the folder replaces the embedded one (NUL-terminated for the driver); a
+    // module not there, or no folder, leaves the embedded one.
+    [Fact]
+    public void APtxFolderReplacesOnlyTheModulesItHolds()
+    {
+        var dir = Directory.CreateTempSubdirectory("tessera-ptx-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, "matvec.pdl.ptx"), ".version 7.8");
+            var ptx = CudaContext.OverridePtx("matvec.pdl", dir.FullName);
+            Assert.NotNull(ptx);
+            Assert.Equal(".version 7.8\0"u8.ToArray(), ptx);
+            Assert.Null(CudaContext.OverridePtx("attention.pdl", dir.FullName));
+            Assert.Null(CudaContext.OverridePtx("matvec.pdl", null));
+            Assert.Null(CudaContext.OverridePtx("matvec.pdl", ""));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

@@ -154,9 +154,8 @@ public sealed unsafe class CudaContext : IDisposable
     /// <summary>TESSERA_CUDA_PTX_DIR: a folder whose NAME.ptx files are loaded instead of the embedded modules of that name
     /// (for trying kernel variants on a GPU machine without rebuilding the binary; a module not in the folder stays
     /// embedded). The kernels' parameters must be the ones the host passes.</summary>
-    private static byte[]? OverridePtx(string module)
+    internal static byte[]? OverridePtx(string module, string? dir)
     {
-        var dir = Environment.GetEnvironmentVariable("TESSERA_CUDA_PTX_DIR");
         if (string.IsNullOrEmpty(dir)) return null;
         var path = Path.Combine(dir, module + ".ptx");
         if (!File.Exists(path)) return null;
@@ -168,7 +167,8 @@ public sealed unsafe class CudaContext : IDisposable
 
     private nint LoadModule(string module)
     {
-        var ptx = OverridePtx(module) ?? EmbeddedPtx(module) ?? throw new InvalidOperationException($"the kernel module {module}.ptx is not embedded in {Assembly.GetExecutingAssembly().GetName().Name}");
+        var ptx = OverridePtx(module, Environment.GetEnvironmentVariable("TESSERA_CUDA_PTX_DIR")) ?? EmbeddedPtx(module)
+            ?? throw new InvalidOperationException($"the kernel module {module}.ptx is not embedded in {Assembly.GetExecutingAssembly().GetName().Name}");
         MakeCurrent();
         const int LogSize = 8192;
         var log = stackalloc byte[LogSize];

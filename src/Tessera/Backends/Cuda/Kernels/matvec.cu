@@ -588,8 +588,8 @@ struct MvRows
 };
 
 // Sets row (i, n) of P to global row `row` of a weight (values v, scales s), or to no row when ok is false. The integer
-// path has no null rows, which spares every load its test: no row reads row 0 of the same weight, and its sums are never
-// stored (every job's store skips the rows and slots it did not set). Its offsets are 32-bit (a weight of the
+// path has no null rows, which spares every load its test: a row that is not set reads row 0 of the same weight, and its
+// sums are never stored (every job's store skips the rows and slots it did not set). Its offsets are 32-bit (a weight of the
 // matrix-vector kernels has fewer than 2^32 16-byte chunks, which the host checks).
 template <int TY, int NX, int NRX>
 __device__ __forceinline__ void mv_set(MvRows<NX, NRX>& P, int i, int n, bool ok, const void* v, const void* s, size_t row, int K)
@@ -1179,7 +1179,7 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
 }
 
 // The dense kernels for T ≤ MV_MAXT rows of x (tsr_matvec_*, tsr_matvec_split_*) and for one row (tsr_matvec1_*,
-// tsr_matvec_split1_*: decode; a quarter of the unrolled code, so fewer instruction-cache misses).
+// tsr_matvec_split1_*: decode; less than half the code, so fewer instruction-cache misses).
 #define MV_DENSE_KERNELS(SUFFIX, TY, ONE, MAXT)                                                                               \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec##ONE##_##SUFFIX(                              \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \

@@ -341,6 +341,87 @@ public class BackendConformanceTests
         Tolerance.Close(expected, b.ReadFloats(residual), chain, "residual after the experts");
     }
 
+    // RMSNorm of rows of x (embd values each) times nv, in double.
+    private static float[] RmsNormed(float[] x, float[] nv, int tokens, int embd)
+    {
+        var y = new float[tokens * embd];
+        for (int t = 0; t < tokens; t++)
+        {
+            double ss = 0;
+            for (int i = 0; i < embd; i++) ss += (double)x[t * embd + i] * x[t * embd + i];
+            double scale = 1 / Math.Sqrt(ss / embd + 1e-5);
+            for (int i = 0; i < embd; i++) y[t * embd + i] = (float)(x[t * embd + i] * scale * nv[i]);
+        }
+        return y;
+    }
+
+    // A router (F32 {embd, experts} and bias), a Q8_0 projection {attn, embd} with its bias and an RMSNorm weight.
+    private static TestWeights RouterAndProjection(Random rng, int attn, int embd, int experts) => new TestWeights()
+        .AddRandom("router", GgmlType.F32, [embd, experts], rng).AddF32("router_b", [experts], RandomValues(rng, experts))
+        .AddRandom("proj", GgmlType.Q8_0, [attn, embd], rng).AddF32("proj_b", [embd], RandomValues(rng, embd))
+        .AddF32("norm", [embd], RandomValues(rng, embd));
+
+    // The router's logits against the product of the backend's own normalised rows, and its experts and weights: the top k
+    // of its own logits (ties: lower index first) with a softmax over those k.
+    private static void CheckRoute(IBackend b, TestWeights weights, float[] normed, int tokens, int embd, BackendTensor logits,
+        BackendTensor ids, BackendTensor probs)
+    {
+        int experts = logits.Columns, used = ids.Columns;
+        var gotLogits = b.ReadFloats(logits);
+        var expectedLogits = Enumerable.Range(0, tokens).SelectMany(t => Product(weights.Values("router"), 0, embd, experts, normed, t, weights.Values("router_b"))).ToArray();
+        Tolerance.Close(expectedLogits, gotLogits, Exact, "router logits");
+        var gotIds = b.ReadInts(ids);
+        var gotProbs = b.ReadFloats(probs);
+        for (int t = 0; t < tokens; t++)
+        {
+            var row = gotLogits.AsSpan(t * experts, experts).ToArray();
+            var order = Enumerable.Range(0, experts).OrderByDescending(e => row[e]).ThenBy(e => e).Take(used).ToArray();
+            Assert.Equal(order, gotIds.AsSpan(t * used, used).ToArray());
+            double max = row[order[0]], z = order.Sum(e => Math.Exp(row[e] - max));
+            for (int j = 0; j < used; j++) Assert.Equal(Math.Exp(row[order[j]] - max) / z, gotProbs[t * used + j], 1e-6);
+        }
+    }
+
+    // The forward pass's order: attention output added to the residual, its RMSNorm, the router (a GPU runs one token's
+    // three as one kernel, CudaKernels.MatVecRoute; two tokens as before). Every result is read only at the end.
+    [Theory]
+    [InlineData("cpu", 1, 128, 64)] [InlineData("cuda", 1, 128, 64)] [InlineData("cuda", 2, 128, 64)]
+    [InlineData("cuda", 1, 256, 256, 8)]   // the "small" preset's widths
+    [InlineData("cpu", 1, 4096, 2880)] [InlineData("cuda", 1, 4096, 2880)]   // gpt-oss's widths
+    public void AttentionOutputNormAndRouteInOneStep(string backend, int tokens, int attn, int embd, int experts = 32)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(attn + tokens);
+        const int used = 4;
+        using var weights = RouterAndProjection(rng, attn, embd, experts);
+        var w = weights.Load(b);
+        var x = RandomValues(rng, tokens * attn, 3);
+        var h = RandomValues(rng, tokens * embd);
+        using var input = b.Tensor(tokens, attn, x);
+        using var scratch = b.NewTensor(GgmlType.F32, tokens, embd);
+        using var residual = b.Tensor(tokens, embd, h);
+        using var normed = b.NewTensor(GgmlType.F32, tokens, embd);
+        using var logits = b.NewTensor(GgmlType.F32, tokens, experts);
+        using var ids = b.NewTensor(GgmlType.I32, tokens, used);
+        using var probs = b.NewTensor(GgmlType.F32, tokens, used);
+
+        b.MatMulBiasAdd(w["proj"], w["proj_b"], input, scratch, residual);
+        b.RmsNorm(residual, w["norm"], 1e-5f, normed);
+        b.Route(w["router"], w["router_b"], normed, logits, ids, probs);
+
+        var gotResidual = b.ReadFloats(residual);
+        var expected = new float[tokens * embd];
+        for (int t = 0; t < tokens; t++)
+        {
+            var y = Product(weights.Values("proj"), 0, attn, embd, MultipliedRows(backend, GgmlType.Q8_0, tokens, x, attn), t, weights.Values("proj_b"));
+            for (int i = 0; i < embd; i++) expected[t * embd + i] = h[t * embd + i] + y[i];
+        }
+        Tolerance.Close(expected, gotResidual, Exact, "attention output added to the residual");
+        var gotNorm = b.ReadFloats(normed);
+        Tolerance.Close(RmsNormed(gotResidual, weights.Values("norm"), tokens, embd), gotNorm, Exact, "RmsNorm of the residual");
+        CheckRoute(b, weights, gotNorm, tokens, embd, logits, ids, probs);
+    }
+
     [Theory]
     [InlineData("cpu", 1)] [InlineData("cpu", 6)] [InlineData("cuda", 1)] [InlineData("cuda", 6)] [InlineData("cuda", 513)]
     [InlineData("cpu", 4, 2880)] [InlineData("cuda", 4, 2880)]   // gpt-oss's width: four rows of x fill most of 48 KiB of shared memory
@@ -349,10 +430,7 @@ public class BackendConformanceTests
         using var b = TestBackends.Create(backend);
         var rng = new Random(tokens);
         const int experts = 32, used = 4;
-        using var weights = new TestWeights()
-            .AddRandom("router", GgmlType.F32, [embd, experts], rng).AddF32("router_b", [experts], RandomValues(rng, experts))
-            .AddRandom("proj", GgmlType.Q8_0, [embd, embd], rng).AddF32("proj_b", [embd], RandomValues(rng, embd))
-            .AddF32("norm", [embd], RandomValues(rng, embd));
+        using var weights = RouterAndProjection(rng, embd, embd, experts);
         var w = weights.Load(b);
         var x = RandomValues(rng, tokens * embd, 3);
         var h = RandomValues(rng, tokens * embd);
@@ -365,33 +443,11 @@ public class BackendConformanceTests
         using var residual = b.Tensor(tokens, embd, h);
 
         b.RmsNorm(input, w["norm"], 1e-5f, normed);
-        var nv = weights.Values("norm");
-        var expectedNorm = new float[tokens * embd];
-        for (int t = 0; t < tokens; t++)
-        {
-            double ss = 0;
-            for (int i = 0; i < embd; i++) ss += (double)x[t * embd + i] * x[t * embd + i];
-            double scale = 1 / Math.Sqrt(ss / embd + 1e-5);
-            for (int i = 0; i < embd; i++) expectedNorm[t * embd + i] = (float)(x[t * embd + i] * scale * nv[i]);
-        }
         var gotNorm = b.ReadFloats(normed);
-        Tolerance.Close(expectedNorm, gotNorm, Exact, "RmsNorm");
+        Tolerance.Close(RmsNormed(x, weights.Values("norm"), tokens, embd), gotNorm, Exact, "RmsNorm");
 
         b.Route(w["router"], w["router_b"], normed, logits, ids, probs);
-        var gotLogits = b.ReadFloats(logits);
-        var expectedLogits = Enumerable.Range(0, tokens).SelectMany(t => Product(weights.Values("router"), 0, embd, experts, gotNorm, t, weights.Values("router_b"))).ToArray();
-        Tolerance.Close(expectedLogits, gotLogits, Exact, "router logits");
-        var gotIds = b.ReadInts(ids);
-        var gotProbs = b.ReadFloats(probs);
-        for (int t = 0; t < tokens; t++)
-        {
-            // Top-k of the backend's own logits (ties: lower index first), softmax over those k.
-            var row = gotLogits.AsSpan(t * experts, experts).ToArray();
-            var order = Enumerable.Range(0, experts).OrderByDescending(e => row[e]).ThenBy(e => e).Take(used).ToArray();
-            Assert.Equal(order, gotIds.AsSpan(t * used, used).ToArray());
-            double max = row[order[0]], z = order.Sum(e => Math.Exp(row[e] - max));
-            for (int j = 0; j < used; j++) Assert.Equal(Math.Exp(row[order[j]] - max) / z, gotProbs[t * used + j], 1e-6);
-        }
+        CheckRoute(b, weights, gotNorm, tokens, embd, logits, ids, probs);
 
         b.MatMulBiasAdd(w["proj"], w["proj_b"], normed, scratch, residual);
         var expected = new float[tokens * embd];
@@ -462,6 +518,70 @@ public class BackendConformanceTests
         b.GetRows(w, ids, rows);
         var values = weights.Values("embd");
         Tolerance.Close(tokens.SelectMany(t => values.AsSpan(t * k, k).ToArray()).ToArray(), b.ReadFloats(rows), Exact, "GetRows");
+    }
+
+    // The forward pass's order for a sliding-window layer: Q, K, V products, RoPE and the cache store, then the keys and
+    // values into the layer's history at their positions (a GPU runs the decode rows' four ops as one kernel). The history
+    // rows hold the bits the cache rows hold; nothing else of the history is written.
+    [Theory]
+    [InlineData("cpu", 1, GgmlType.F16)] [InlineData("cuda", 1, GgmlType.F16)] [InlineData("cuda", 3, GgmlType.F16)]
+    [InlineData("cuda", 1, GgmlType.F32)] [InlineData("cuda", 40, GgmlType.F16)]
+    public void ProductsRopeStoreAndHistoryInOneStep(string backend, int tokens, GgmlType cacheType)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(tokens);
+        const int k = 128, d = 64, qHeads = 4, kvHeads = 2, slots = 48, context = 3001;
+        int[] rows = [qHeads * d, kvHeads * d, kvHeads * d];
+        var rope = new YarnRope(d, 150000f, 32f, 4096);
+        using var weights = new TestWeights();
+        for (int i = 0; i < 3; i++)
+            weights.AddRandom($"w{i}", GgmlType.Q8_0, [k, rows[i]], rng).AddF32($"b{i}", [rows[i]], RandomValues(rng, rows[i]));
+        var loaded = weights.Load(b);
+        var x = RandomValues(rng, tokens * k);
+        int[] positions = Enumerable.Range(0, tokens).Select(t => t == tokens - 1 ? 3000 : 5 + t).ToArray();
+        int[] slotIds = Enumerable.Range(0, tokens).Select(t => (9 + t) % slots).ToArray();
+        using var input = b.Tensor(tokens, k, x);
+        var outputs = rows.Select(r => b.NewTensor(GgmlType.F32, tokens, r)).ToArray();
+        using var pos = b.Indices(1, tokens, positions);
+        using var slotT = b.Indices(1, tokens, slotIds);
+        using var keys = b.NewTensor(cacheType, slots, kvHeads * d);
+        using var values = b.NewTensor(cacheType, slots, kvHeads * d);
+        using var historyKeys = b.NewTensor(cacheType, context, kvHeads * d);
+        using var historyValues = b.NewTensor(cacheType, context, kvHeads * d);
+
+        b.MatMulManyBias([loaded["w0"], loaded["w1"], loaded["w2"]], [loaded["b0"], loaded["b1"], loaded["b2"]], input, outputs);
+        b.RopeStore(outputs[0], outputs[1], outputs[2], pos, rope, keys, values, slotT);
+        b.SetRows(outputs[1], historyKeys, pos);
+        b.SetRows(outputs[2], historyValues, pos);
+
+        var table = new float[d];
+        for (int i = 0; i < 3; i++)
+        {
+            var (wv, bv) = (weights.Values($"w{i}"), weights.Values($"b{i}"));
+            var expected = Enumerable.Range(0, tokens).SelectMany(t => Product(wv, 0, k, rows[i], MultipliedRows(backend, GgmlType.Q8_0, tokens, x, k), t, bv)).ToArray();
+            for (int t = 0; i < 2 && t < tokens; t++)
+            {
+                rope.CosSin(positions[t], table);
+                for (int h = 0; h < rows[i] / d; h++) rope.RotateNeox(expected.AsSpan((t * rows[i] / d + h) * d, d), table);
+            }
+            Tolerance.Close(expected, b.ReadFloats(outputs[i]), ProductTolerance(backend, GgmlType.Q8_0, tokens), $"output {i}, roped");
+        }
+        int width = kvHeads * d;
+        var (cachedKeys, cachedValues) = (b.ReadFloats(keys), b.ReadFloats(values));
+        var (keptKeys, keptValues) = (b.ReadFloats(historyKeys), b.ReadFloats(historyValues));
+        var (k1, v1) = (b.ReadFloats(outputs[1]), b.ReadFloats(outputs[2]));
+        double tol = cacheType == GgmlType.F16 ? 1e-3 : 0;   // the F16 rounding of the cache
+        for (int t = 0; t < tokens; t++)
+        {
+            Assert.Equal(cachedKeys.AsSpan(slotIds[t] * width, width).ToArray(), keptKeys.AsSpan(positions[t] * width, width).ToArray());
+            Assert.Equal(cachedValues.AsSpan(slotIds[t] * width, width).ToArray(), keptValues.AsSpan(positions[t] * width, width).ToArray());
+            Tolerance.Close(k1.AsSpan(t * width, width), keptKeys.AsSpan(positions[t] * width, width), tol, $"kept key of token {t}");
+            Tolerance.Close(v1.AsSpan(t * width, width), keptValues.AsSpan(positions[t] * width, width), tol, $"kept value of token {t}");
+        }
+        int written = positions.Length;
+        Assert.Equal(written * width, keptKeys.Count(v => v != 0f));
+        Assert.Equal(written * width, keptValues.Count(v => v != 0f));
+        foreach (var o in outputs) o.Dispose();
     }
 
     [Theory]

@@ -167,26 +167,38 @@ public class CudaModelTests
     [Fact]
     public void FusedDecodeOpsGiveTheSameLogitsAsSeparateKernels()
     {
-        // RMSNorm staged inside the next product, the residual added in the attention output's epilogue, RoPE and the cache
-        // store in the Q, K, V product's epilogue, the router's top-k done by its product's last block: the same arithmetic
-        // in the same order as the separate kernels, so the same bits (the cache the decode steps read included), for one
-        // token at a time (recorded graphs) and for a step of 3 tokens.
+        // RMSNorm staged inside the next product, the residual added in the attention output's epilogue, RoPE, the cache
+        // store and the sliding-window layers' history stores in the Q, K, V product's epilogue (context 256 > window 128:
+        // the history is kept), the router's top-k done by its product's last block: the same arithmetic in the same order
+        // as the separate kernels, so the same bits (the cache the decode steps read included), for one token at a time
+        // (recorded graphs) and for a step of 3 tokens. The router in the attention output's kernel (FuseRoute) sums its
+        // logits in another order (its op test holds them to 1e-5 of the exact product): on this model that flips a near
+        // tie between two experts at some token (H200: 0.61% relative RMS over the 23 rows, one logit 0.054 apart), so
+        // the whole-model check of that path is agreement: decisive top-1 ≥ 95%, relative RMS < 2%.
         TestBackends.RequireGpu();
         var path = Model("small", GgmlType.MXFP4);
         var prompt = RandomTokens(5, 40, 201088);
         var decode = RandomTokens(6, 20, 201088);
-        float[] Logits(bool fuse)
+        float[] Logits(bool fuse, bool route)
         {
             using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
-            ((CudaBackend)p.Model.Backend).FuseDecodeOps = fuse;
+            var backend = (CudaBackend)p.Model.Backend;
+            backend.FuseDecodeOps = fuse;
+            backend.FuseRoute = route;
             var (_, decoded) = Run(p, prompt, decode);
             var three = new float[3 * p.VocabularySize];
             p.EvaluateAllPositions(decode.AsSpan(0, 3), three);
             return [.. decoded, .. three];
         }
-        var separate = Logits(fuse: false);
+        var separate = Logits(fuse: false, route: false);
         Assert.Contains(separate, v => v != 0);
-        Assert.Equal(separate, Logits(fuse: true));
+        Assert.Equal(separate, Logits(fuse: true, route: false));
+        var withRoute = Logits(fuse: true, route: true);
+        var routed = Compare(separate, withRoute, 201088);
+        int first = Enumerable.Range(0, separate.Length / 201088).FirstOrDefault(
+            r => !separate.AsSpan(r * 201088, 201088).SequenceEqual(withRoute.AsSpan(r * 201088, 201088)), -1);
+        Console.Error.WriteLine($"router in the attention output's kernel against separate kernels: {routed}; first row that differs: {first}");
+        Assert.True(routed.DecisiveTop1 >= 0.95 && routed.RelativeRms < 0.02, routed.ToString());
     }
 
     [Fact]

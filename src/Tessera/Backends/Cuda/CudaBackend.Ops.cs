@@ -53,19 +53,37 @@ public sealed partial class CudaBackend
 
     private PendingQkv? _qkv;
 
+    // A decode step's attention output (one row, residual added in place) waits here for the RMSNorm and router after it,
+    // which its kernel then does too (CudaKernels.MatVecRoute); any other op launches it first (Own).
+    private readonly record struct PendingAttnOut(CudaWeightView W, CudaTensor X, CudaTensor Residual, ulong Bias);
+
+    private PendingAttnOut? _attnOut;
+
+    private void LaunchAttnOut(in PendingAttnOut p)
+    {
+        using var _ = Profile($"MatMul {p.W.Type} {p.W.K}→{p.W.R} + residual", 1, p.W.R * RowBytes(p.W));
+        _kernels.MatMul(_stream, p.W, p.X.Pointer, p.Residual.Pointer, p.Bias, 1, new MatVecFusion(Residual: p.Residual.Pointer));
+    }
+
     private void LaunchQkv(in PendingQkv p) => LaunchQkv(p, p.Fuse);
 
     private void LaunchQkv(in PendingQkv p, in MatVecFusion fuse)
     {
-        using var _ = Profile($"MatMul3 (Q, K, V) {p.W0.Type}{(fuse.NormWeight == 0 ? "" : " + RmsNorm")}{(fuse.RopeTable == 0 ? "" : " + RopeStore")}",
+        using var _ = Profile($"MatMul3 (Q, K, V) {p.W0.Type}{(fuse.NormWeight == 0 ? "" : " + RmsNorm")}{(fuse.RopeTable == 0 ? "" : " + RopeStore")}{(fuse.HistoryKeys == 0 ? "" : " + history")}",
             p.T, (p.W0.R + p.W1.R + p.W2.R) * RowBytes(p.W0));
         _kernels.MatMul3(_stream, p.W0, p.Y0.Pointer, p.B0, p.W1, p.Y1.Pointer, p.B1, p.W2, p.Y2.Pointer, p.B2, p.X, p.T, fuse,
             QuantisedX(p.W0, p.T));
     }
 
-    // Launches whatever waits for a fusion: the RMSNorm, then the Q, K, V products.
+    // Launches whatever waits for a fusion in the order it was asked for: the attention output, the RMSNorm, then the Q, K,
+    // V products.
     private void FlushPending()
     {
+        if (_attnOut is { } a)
+        {
+            _attnOut = null;
+            LaunchAttnOut(a);
+        }
         FlushNorm();
         if (_qkv is not { } q) return;
         _qkv = null;
@@ -216,7 +234,9 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void RmsNorm(BackendTensor input, WeightTensor weight, float epsilon, BackendTensor output)
     {
-        var (x, y, w) = (Own(input), Own(output), View(weight));
+        // The RMSNorm of a pending attention output's result stays behind it, for the router (Route).
+        bool afterAttnOut = _attnOut is { } a && ReferenceEquals(a.Residual, input) && _norm is null && _qkv is null;
+        var (x, y, w) = afterAttnOut ? (Cast(input), Cast(output), View(weight)) : (Own(input), Own(output), View(weight));
         Require(x.Columns == w.K && y.Columns == x.Columns && y.Rows == x.Rows, $"cannot normalise {x} by {weight.Name} into {y}");
         // Decode rows wait for the next op, which stages them normalised if it is a product reading y (FuseNorm).
         if (FuseDecodeOps && x.Rows <= CudaKernels.MatVecMaxTokens && x.Pointer != y.Pointer && x.Type == GgmlType.F32
@@ -225,6 +245,7 @@ public sealed partial class CudaBackend
             _norm = new PendingNorm(x, w.Values, epsilon, y);
             return;
         }
+        FlushPending();
         using var _ = Profile("RmsNorm", x.Rows, 0);
         _kernels.RmsNorm(_stream, x.Pointer, w.Values, y.Pointer, x.Columns, epsilon, x.Rows);
     }
@@ -242,17 +263,33 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void SetRows(BackendTensor source, BackendTensor destination, BackendTensor rows)
     {
+        if (_qkv is { } pending && pending.Fuse.RopeTable != 0 && CudaKernels.FuseHistory && TryStoreInQkv(pending, source, destination, rows))
+            return;
         var (s, d, r) = (Own(source), Own(destination), Own(rows));
         Require(s.Columns == d.Columns && s.Type == GgmlType.F32 && r.ElementCount >= s.Rows, $"cannot set rows of {d} from {s}");
         using var _ = Profile("SetRows", s.Rows, 0);
         _kernels.SetRows(_stream, s.Pointer, d.Pointer, r.Pointer, s.Columns, s.Rows, d.Type == GgmlType.F16);
     }
 
+    // The roped keys or values of pending Q, K, V products into rows `rows` (their positions) of another cache (a sliding-
+    // window layer's history), by the products' kernel: the bits tsr_set_rows stores. False when it cannot.
+    private bool TryStoreInQkv(in PendingQkv p, BackendTensor source, BackendTensor destination, BackendTensor rows)
+    {
+        var (s, d, r) = (Cast(source), Cast(destination), Cast(rows));
+        bool keys = ReferenceEquals(s, p.Y1) && p.Fuse.HistoryKeys == 0, values = ReferenceEquals(s, p.Y2) && p.Fuse.HistoryValues == 0;
+        if (!(keys || values) || r.Pointer != p.Fuse.Positions || s.Type != GgmlType.F32 || d.Columns != s.Columns
+            || d.Type != (p.Fuse.CacheF16 ? GgmlType.F16 : GgmlType.F32) || ReferenceEquals(d, s))
+            return false;
+        _qkv = p with { Fuse = keys ? p.Fuse with { HistoryKeys = d.Pointer } : p.Fuse with { HistoryValues = d.Pointer } };
+        return true;
+    }
+
     /// <inheritdoc/>
     public void RopeStore(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor positions, YarnRope rope,
         BackendTensor keyCache, BackendTensor valueCache, BackendTensor slots)
     {
-        if (_qkv is { } pending && ReferenceEquals(pending.Y0, queries) && ReferenceEquals(pending.Y1, keys) && ReferenceEquals(pending.Y2, values))
+        if (_qkv is { } pending && pending.Fuse.RopeTable == 0 && ReferenceEquals(pending.Y0, queries) && ReferenceEquals(pending.Y1, keys)
+            && ReferenceEquals(pending.Y2, values))
         {
             _qkv = null;
             var (pp, kcache, vcache, sl) = (Own(positions), Own(keyCache), Own(valueCache), Own(slots));
@@ -261,11 +298,15 @@ public sealed partial class CudaBackend
                 && kcache.Columns == pending.W1.R && vcache.Columns == pending.W1.R && kcache.Type == vcache.Type
                 && kcache.Type is GgmlType.F16 or GgmlType.F32 && pp.ElementCount >= pending.T && sl.ElementCount >= pending.T)
             {
-                LaunchQkv(pending, pending.Fuse with
+                // Still pending: a sliding-window layer's history stores after it (SetRows) join the kernel too.
+                _qkv = pending with
                 {
-                    RopeTable = RopeTable(rope), Positions = pp.Pointer, Slots = sl.Pointer, KeyCache = kcache.Pointer,
-                    ValueCache = vcache.Pointer, RopeDim = dim, CacheF16 = kcache.Type == GgmlType.F16,
-                });
+                    Fuse = pending.Fuse with
+                    {
+                        RopeTable = RopeTable(rope), Positions = pp.Pointer, Slots = sl.Pointer, KeyCache = kcache.Pointer,
+                        ValueCache = vcache.Pointer, RopeDim = dim, CacheF16 = kcache.Type == GgmlType.F16,
+                    },
+                };
                 return;
             }
             LaunchQkv(pending);
@@ -339,6 +380,12 @@ public sealed partial class CudaBackend
         if (FuseDecodeOps && x.Columns == w.K && h.Columns == w.R && h.Rows == x.Rows && x.Type == GgmlType.F32 && h.Type == GgmlType.F32
             && h.Pointer != x.Pointer && CudaKernels.CanFuse(w.K, x.Rows, fuse, w.R))
         {
+            // One row: the router may follow (Route), to run in this product's kernel.
+            if (FuseRoute && x.Rows == 1 && CudaKernels.CanFuseRoute(w, 1, 1))
+            {
+                _attnOut = new PendingAttnOut(w, x, h, BiasPointer(bias, w.R));
+                return;
+            }
             using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R} + residual", x.Rows, w.R * RowBytes(w));
             _kernels.MatMul(_stream, w, x.Pointer, h.Pointer, BiasPointer(bias, w.R), x.Rows, fuse);
             return;
@@ -351,6 +398,8 @@ public sealed partial class CudaBackend
     public void Route(WeightTensor weight, WeightTensor bias, BackendTensor input, BackendTensor logits, BackendTensor experts, BackendTensor weights)
     {
         var norm = TakeNorm(input);
+        if (norm is { } n && _attnOut is { } a && ReferenceEquals(n.Input, a.Residual) && TryRouteInAttnOut(a, n, weight, bias, input, logits, experts, weights))
+            return;
         var (w, x, l, e, p) = (View(weight), Own(input), Own(logits), Own(experts), Own(weights));
         // Decode: the split-K router product whose last block picks the experts (and, pending, the RMSNorm before it).
         var topK = new MatVecFusion(Ids: e.Pointer, Probabilities: p.Pointer, K: e.Columns, Counter: _routeCounter);
@@ -376,6 +425,26 @@ public sealed partial class CudaBackend
         }
         MatMul(weight, bias, input, logits);
         TopKSoftmax(logits, experts, weights);
+    }
+
+    // One token's router in the kernel of the attention output before it (CudaKernels.MatVecRoute): the residual, its
+    // RMSNorm into `input`, the logits, experts and weights, as the three ops would leave them. False (nothing launched,
+    // the attention output still pending) when the shapes do not allow it.
+    private bool TryRouteInAttnOut(in PendingAttnOut a, in PendingNorm n, WeightTensor weight, WeightTensor bias, BackendTensor input,
+        BackendTensor logits, BackendTensor experts, BackendTensor weights)
+    {
+        var (w, x, l, e, p) = (View(weight), Cast(input), Cast(logits), Cast(experts), Cast(weights));
+        if (w.Type != GgmlType.F32 || w.K != a.W.R || x.Rows != 1 || x.Columns != w.K || x.Type != GgmlType.F32 || l.Rows != 1
+            || l.Columns != w.R || l.Type != GgmlType.F32 || e.Rows != 1 || e.Type != GgmlType.I32 || p.Rows != 1
+            || p.Columns != e.Columns || p.Type != GgmlType.F32 || !CudaKernels.CanFuseRoute(a.W, w.R, e.Columns)
+            || ReferenceEquals(x, a.Residual) || ReferenceEquals(x, a.X))
+            return false;
+        _attnOut = null;
+        ulong partials = Scratch(ref _routePartials, ref _routePartialsBytes, _kernels.RoutePartialsBytes(a.W, w.R), "router sums");
+        using var _ = Profile($"MatMul {a.W.Type} {a.W.K}→{a.W.R} + residual + RmsNorm + Route", 1, a.W.R * RowBytes(a.W) + (long)w.R * RowBytes(w));
+        _kernels.MatVecRoute(_stream, a.W, a.X.Pointer, a.Residual.Pointer, a.Bias, w, BiasPointer(bias, w.R), n.Weight, n.Epsilon,
+            x.Pointer, l.Pointer, e.Pointer, p.Pointer, e.Columns, _routeCounter, partials);
+        return true;
     }
 
     /// <inheritdoc/>
@@ -481,6 +550,7 @@ public sealed partial class CudaBackend
     {
         _norm = null;   // its op sequence is abandoned with the capture
         _qkv = null;
+        _attnOut = null;
         _stream.AbortCapture();
     }
 

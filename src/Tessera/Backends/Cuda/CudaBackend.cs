@@ -23,8 +23,8 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Dictionary<object, CudaGraph> _steps = new(ReferenceEqualityComparer.Instance);
     private readonly List<(ulong Pointer, long Bytes)> _retired = [];
     private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
-    private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX;
-    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes;
+    private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX, _routePartials;
+    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes, _routePartialsBytes;
     private readonly int* _hostResult;
     private (YarnRope Rope, ulong Table, long Bytes)? _ropeTable;
     private bool _disposed;
@@ -65,6 +65,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         }
         RecordSteps = Environment.GetEnvironmentVariable("TESSERA_CUDA_GRAPHS") is not "0";
         FuseDecodeOps = Environment.GetEnvironmentVariable("TESSERA_CUDA_FUSE") is not "0";
+        FuseRoute = Environment.GetEnvironmentVariable("TESSERA_CUDA_FUSE_ROUTE") is not "0";
         if (CudaProfiler.Enabled)
         {
             _profiler = new CudaProfiler(context);
@@ -80,9 +81,16 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     /// <summary>Whether decode steps (at most <see cref="CudaKernels.MatVecMaxTokens"/> rows) fuse small ops into the products
     /// next to them: an RMSNorm into the staging of the product that reads its output, the residual add after the attention
-    /// output into that product, the router's top-k into the router product (TESSERA_CUDA_FUSE=0 turns it off). The results
-    /// are the same bits either way.</summary>
+    /// output into that product, the router's top-k into the router product, RoPE, the cache store and a sliding-window
+    /// layer's history stores into the Q, K, V product (TESSERA_CUDA_FUSE=0 turns it off). The results are the same bits
+    /// either way.</summary>
     public bool FuseDecodeOps { get; set; }
+
+    /// <summary>Whether, with <see cref="FuseDecodeOps"/>, one token's router (its RMSNorm, product, top-k and softmax) runs
+    /// in the attention output's kernel (<see cref="CudaKernels.MatVecRoute"/>; TESSERA_CUDA_FUSE_ROUTE=0 turns it off).
+    /// Its logits are summed in another order there (the RMSNorm's scale applied after the product), so they may differ
+    /// from the router kernel's in the last bits.</summary>
+    public bool FuseRoute { get; set; }
 
     /// <summary>Whether decode products of Q8_0 and MXFP4 weights quantise x to Q8_0 and multiply in integers, as
     /// llama.cpp does (TESSERA_CUDA_MV_INT8=0 turns it off; see <see cref="CudaKernels.IntegerMatVec"/>).</summary>
@@ -437,9 +445,13 @@ public sealed unsafe partial class CudaBackend : IBackend
     // Every op reaches its tensors through here, so a pending RMSNorm is run before any op that did not take it.
     private CudaTensor Own(BackendTensor tensor)
     {
-        if (_norm is not null || _qkv is not null) FlushPending();
-        return tensor as CudaTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CUDA backend");
+        if (_norm is not null || _qkv is not null || _attnOut is not null) FlushPending();
+        return Cast(tensor);
     }
+
+    // The backend's own tensor, leaving pending fusions pending (for the ops that take them).
+    private static CudaTensor Cast(BackendTensor tensor) =>
+        tensor as CudaTensor ?? throw new ArgumentException($"tensor {tensor} does not belong to the CUDA backend");
 
     private CudaWeightView View(WeightTensor weight) =>
         weight.DeviceData is CudaWeightView v && weight.Device == Device ? v
@@ -535,6 +547,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_expertScratch, _expertScratchBytes);
             _context.Free(_sampleScratch, _sampleScratchBytes);
             _context.Free(_quantisedX, _quantisedXBytes);
+            _context.Free(_routePartials, _routePartialsBytes);
             _context.FreePinned((nint)_hostResult);
             _context.Free(_routeCounter, 256);
             _context.FreePinned((nint)_inputRing);

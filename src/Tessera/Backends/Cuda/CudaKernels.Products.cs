@@ -64,6 +64,10 @@ internal sealed partial class CudaKernels
     /// kernels for up to four rows instead.</summary>
     public static bool OneRowMatVec { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_ONE") is not "0";
 
+    /// <summary>A sliding-window layer's history stores (SetRows of the roped keys and values at their positions) run in
+    /// the decode Q, K, V kernel; TESSERA_CUDA_FUSE_HISTORY=0 runs them as kernels of their own.</summary>
+    public static bool FuseHistory { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_FUSE_HISTORY") is not "0";
+
     /// <summary>The down kernel requests its first expert weights before it waits for the gate-up kernel (ids written two
     /// kernels before it are visible then); TESSERA_CUDA_EARLY_IDS=0 makes it wait first.</summary>
     public static bool EarlyIds { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_EARLY_IDS") is not "0";
@@ -152,6 +156,43 @@ internal sealed partial class CudaKernels
     /// <summary>Whether a product of T rows of K values runs the matrix-vector kernels, which take a <see cref="MatVecFusion"/>
     /// (RMSNorm fused only up to K = 4,096: one float4 a thread of the RMSNorm kernel; top-k only after up to 64 rows of at
     /// most 256 outputs).</summary>
+    /// <summary>Whether one row of x through <paramref name="w"/> ({K, R}) can take the router after it
+    /// (<see cref="MatVecRoute"/>): E ≤ 32 experts of which k ≤ min(8, E) are picked, R a multiple of 4.</summary>
+    public static bool CanFuseRoute(in CudaWeightView w, int E, int k) =>
+        OneRowMatVec && UseMatVec(w.K, 1) && w.K % 4 == 0 && w.R % 4 == 0 && E is >= 1 and <= 32 && k >= 1 && k <= Math.Min(8, E);
+
+    /// <summary>One row of x: h = h + (W·x + bias) (W {K, R}), then the router over the RMSNorm of h in the same launch:
+    /// xn = RMSNorm(h)·normWeight, logits = router·xn + routerBias (router F32 {R, E}), the top k of the logits with their
+    /// softmax into ids [k] and probabilities [k]. The blocks' router sums go to <paramref name="partials"/>
+    /// (<see cref="RoutePartialsBytes"/>); the block that finishes last adds them and picks the experts (a ticket counter
+    /// at <paramref name="counter"/>, zero before and after).</summary>
+    public void MatVecRoute(CudaStream s, in CudaWeightView w, ulong x, ulong h, ulong bias, in CudaWeightView router, ulong routerBias,
+        ulong normWeight, float epsilon, ulong normed, ulong logits, ulong ids, ulong probabilities, int k, ulong counter, ulong partials)
+    {
+        CheckShape(w);
+        if (!CanFuseRoute(w, router.R, k) || router.Type != GgmlType.F32 || router.K != w.R)
+            throw new InvalidOperationException($"the router ({router.K} → {router.R}, top {k}) cannot run in the product {w.K} → {w.R}");
+        int grid = RouteGrid(w);
+        s.Launch(F("matvec", "tsr_matvec1_route_" + MvSuffix(Suffix(w.Type))), grid, MvThreads, w.K * 4,
+        [
+            KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.Ptr(h), KernelArg.Ptr(bias), KernelArg.I32(w.R), KernelArg.I32(w.K),
+            KernelArg.Ptr(x), KernelArg.Ptr(h), KernelArg.Ptr(router.Values), KernelArg.Ptr(routerBias), KernelArg.Ptr(normWeight),
+            KernelArg.F32(epsilon), KernelArg.Ptr(normed), KernelArg.Ptr(logits), KernelArg.Ptr(ids), KernelArg.Ptr(probabilities),
+            KernelArg.I32(router.R), KernelArg.I32(k), KernelArg.Ptr(counter), KernelArg.Ptr(partials),
+        ]);
+    }
+
+    /// <summary>Scratch bytes <see cref="MatVecRoute"/> needs for the router sums of its blocks.</summary>
+    public long RoutePartialsBytes(in CudaWeightView w, int E) => (long)RouteGrid(w) * (E + 1) * sizeof(float);
+
+    // The dense grid of one row: a block per 8 tasks of 2 rows, at most one wave (the warps then stride over the tasks).
+    private int RouteGrid(in CudaWeightView w)
+    {
+        long blocks = ((w.R + 1L) / 2 + MvWarps - 1) / MvWarps;
+        long wave = (long)Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
+        return (int)(blocks > MvDenseWaves * wave ? wave : blocks);
+    }
+
     public static bool CanFuse(int K, int T, in MatVecFusion fuse, int rows) =>
         UseMatVec(K, T) && K % 4 == 0 && (fuse.NormWeight == 0 || K <= 4096)
         && (fuse.Ids == 0 || (rows <= MvSplitMaxRows && rows <= 256));
@@ -382,8 +423,9 @@ internal sealed partial class CudaKernels
              KernelArg.Ptr(fuse.NormWeight), KernelArg.F32(fuse.Epsilon), KernelArg.Ptr(fuse.NormOutput), KernelArg.Ptr(fuse.Residual),
              KernelArg.Ptr(fuse.Ids), KernelArg.Ptr(fuse.Probabilities), KernelArg.I32(fuse.K), KernelArg.Ptr(fuse.Counter),
              KernelArg.Ptr(fuse.RopeTable), KernelArg.Ptr(fuse.Positions), KernelArg.Ptr(fuse.Slots), KernelArg.Ptr(fuse.KeyCache),
-             KernelArg.Ptr(fuse.ValueCache), KernelArg.I32(fuse.RopeDim), KernelArg.I32(fuse.CacheF16 ? 1 : 0)];
-        // Both kernels take the first 22 arguments; then the split kernel the top-k's 4, the dense one RoPE's 7.
+             KernelArg.Ptr(fuse.ValueCache), KernelArg.I32(fuse.RopeDim), KernelArg.I32(fuse.CacheF16 ? 1 : 0),
+             KernelArg.Ptr(fuse.HistoryKeys), KernelArg.Ptr(fuse.HistoryValues)];
+        // Both kernels take the first 22 arguments; then the split kernel the top-k's 4, the dense one RoPE's 9.
         // One row of x (decode): the kernels built for one row (less than half the code: fewer instruction-cache misses),
         // except for products whose warps stride over many tasks (the output head: 187 µs against 156 with the kernel for
         // up to four rows, H200, where Q/K/V, the attention output and the router each gained 0.3-0.5 µs).
@@ -393,7 +435,7 @@ internal sealed partial class CudaKernels
             s.Launch(F("matvec", "tsr_matvec_split" + one + "_" + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, args[..26]);
             return;
         }
-        Span<KernelArg> dense = stackalloc KernelArg[29];
+        Span<KernelArg> dense = stackalloc KernelArg[31];
         args[..22].CopyTo(dense);
         args[26..].CopyTo(dense[22..]);
         s.Launch(F("matvec", "tsr_matvec" + one + "_" + MvSuffix(type)), grid, MvThreads, T * w0.K * 4, dense);
@@ -510,7 +552,7 @@ internal sealed partial class CudaKernels
 /// the separate kernels.</summary>
 internal readonly record struct MatVecFusion(ulong NormWeight = 0, float Epsilon = 0, ulong NormOutput = 0, ulong Residual = 0,
     ulong Ids = 0, ulong Probabilities = 0, int K = 0, ulong Counter = 0, ulong RopeTable = 0, ulong Positions = 0, ulong Slots = 0,
-    ulong KeyCache = 0, ulong ValueCache = 0, int RopeDim = 0, bool CacheF16 = false)
+    ulong KeyCache = 0, ulong ValueCache = 0, int RopeDim = 0, bool CacheF16 = false, ulong HistoryKeys = 0, ulong HistoryValues = 0)
 {
     public bool IsNone => NormWeight == 0 && Residual == 0 && Ids == 0 && RopeTable == 0;
 }

@@ -11,11 +11,13 @@
 //                      (tsr_matvec1_*: T = 1);
 //                      2 rows per warp task
 //   tsr_matvec_split_* the same, one row per block of 8 warps that split K (few rows: the router)
+//   tsr_matvec1_route_* one row of the dense kernel with a residual, then the RMSNorm and router of the result (below)
 // Both dense kernels take fusions that remove small kernels from a decode step, each giving the bits the separate
 // kernels give: an RMSNorm of x done while x is staged (nw ≠ null: tsr_rmsnorm4's arithmetic in its order; block 0 also
 // stores the normalised rows in xout, as the RMSNorm would have), a residual added to the first weight's output
 // (res ≠ null: y0 = res + (W·x + b), as tsr_add4 after the product), (dense kernel, rtab ≠ null) RoPE of Q and K and the
-// store of K and V into the cache, as tsr_rope_store_heads after the product, and (split kernel, ids ≠ null) the router's
+// store of K and V into the cache, as tsr_rope_store_heads after the product (and into a sliding-window layer's history,
+// as tsr_set_rows after it, when hk, hv ≠ null), and (split kernel, ids ≠ null) the router's
 // top-k and softmax done by the block that finishes last (a ticket counter, reset by that block for the next launch).
 //   tsr_mv_experts_*   y[q] = W_ids[q]·x_row(q) (+ bias) per slot q (blockIdx.y), 2 rows per task
 //   tsr_gate_up_*      act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): 2 gate and 2 up rows per task
@@ -823,6 +825,7 @@ struct MvDenseJob
     const float* rtab;
     const int *rpos, *rslots;
     void *kc, *vc;
+    void *hk, *hv;     // a sliding-window layer's history of every position: K and V also go to row rpos[t] (null: none)
     int rd, rf16;
 
     __device__ __forceinline__ int tasks() const { return P0 + P1 + P2; }
@@ -890,17 +893,23 @@ struct MvDenseJob
             y[(size_t)t * R + r0] = v0;
             if (r1 < R) y[(size_t)t * R + r1] = v1;
             if (m == 0) continue;
-            void* cache = m == 1 ? kc : vc;
-            if (rf16)
-            {
-                ((__half*)cache)[cacheRow + r0] = __float2half_rn(v0);
-                if (r1 < R) ((__half*)cache)[cacheRow + r1] = __float2half_rn(v1);
-            }
-            else
-            {
-                ((float*)cache)[cacheRow + r0] = v0;
-                if (r1 < R) ((float*)cache)[cacheRow + r1] = v1;
-            }
+            put(m == 1 ? kc : vc, cacheRow, r0, r1, R, v0, v1);
+            void* history = m == 1 ? hk : hv;
+            if (history != nullptr) put(history, (size_t)rpos[t] * R, r0, r1, R, v0, v1);
+        }
+    }
+    // Rows r0 and r1 (if < R) of cache row `at` (offset in values): F16 (rf16) or F32, as tsr_set_rows stores them.
+    __device__ __forceinline__ void put(void* cache, size_t at, int r0, int r1, int R, float v0, float v1) const
+    {
+        if (rf16)
+        {
+            ((__half*)cache)[at + r0] = __float2half_rn(v0);
+            if (r1 < R) ((__half*)cache)[at + r1] = __float2half_rn(v1);
+        }
+        else
+        {
+            ((float*)cache)[at + r0] = v0;
+            if (r1 < R) ((float*)cache)[at + r1] = v1;
         }
     }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][MAXT][NRX], int, bool lead) const
@@ -964,10 +973,12 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
                                          int K, const float* __restrict__ x, int T, const float* nw, float eps, float* xout,
                                          const float* res, int* ids, float* probs, int k, unsigned* counter,
                                          const float* rtab = nullptr, const int* rpos = nullptr, const int* rslots = nullptr,
-                                         void* kc = nullptr, void* vc = nullptr, int rd = 0, int rf16 = 0)
+                                         void* kc = nullptr, void* vc = nullptr, int rd = 0, int rf16 = 0, void* hk = nullptr,
+                                         void* hv = nullptr)
 {
     MvDenseJob<TY, NRX, MAXT> job;
     job.rtab = rtab; job.rpos = rpos; job.rslots = rslots; job.kc = kc; job.vc = vc; job.rd = rd; job.rf16 = rf16;
+    job.hk = hk; job.hv = hv;
     job.v0 = v0; job.s0 = s0; job.y0 = y0; job.b0 = b0; job.R0 = R0;
     job.v1 = v1; job.s1 = s1; job.y1 = y1; job.b1 = b1; job.R1 = R1;
     job.v2 = v2; job.s2 = s2; job.y2 = y2; job.b2 = b2; job.R2 = R2;
@@ -977,6 +988,151 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
     job.xout = blockIdx.x == 0 && blockIdx.y == 0 ? xout : nullptr;
     mv_run<TY, 1, NRX, MAXT, S>(job, K, T);
     if (ids != nullptr) mv_route_tail(y0, R0, T, ids, probs, k, counter);
+}
+
+// The router fused into the product before it (one row of x, tsr_matvec1_route_*: the attention output, whose result y0
+// = res + (W·x + b) is what the router normalises). Each warp stores its rows as the dense kernel does and adds, lane e
+// < E ≤ 32, rw[e·R0 + r]·(y0[r]·nw[r]) over its rows r, and y0[r]² (every lane holds the warp's reduced sums, so each
+// computes y0[r] itself). A block's sums go to column e (and E) of part, [E + 1][blocks], in warp order; the block that
+// takes the last ticket adds each column (lane-strided, then a warp tree), then scale = 1/sqrt(Σy0²/R0 + eps), logits[e] = sum_e·scale + rb[e], the top k
+// with their softmax (tsr_topk_softmax_row, as the router kernel picks them), and xn = (y0·scale)·nw, the normalised row
+// the expert products read. One kernel instead of the attention output's and the router's.
+template <int TY>
+struct MvRouteJob : MvDenseJob<TY, 2, 1>
+{
+    const float *rw, *rnw;
+    int E;
+    float pe, ss;   // the lane's router sum (expert = lane), the warp's Σy0²
+
+    __device__ __forceinline__ void rows(int task, int sub, MvRows<1, 2>& P) const
+    {
+        MvDenseJob<TY, 2, 1>::rows(task, sub, P);
+        const int r = 2 * task, lane = threadIdx.x & 31;
+        if (lane < E) mv_prefetch(rw + (size_t)lane * this->R0 + r);
+        mv_prefetch(rnw + r);
+    }
+    __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][2], int, bool lead)
+    {
+        const int r = 2 * task, lane = threadIdx.x & 31;
+#pragma unroll
+        for (int n = 0; n < 2; n++)
+        {
+            const int rr = r + n;
+            if (rr >= this->R0) break;
+            const float v = __fadd_rn(this->res[rr], acc[0][0][n] + (this->b0 ? this->b0[rr] : 0.f));
+            if (lead) this->y0[rr] = v;
+            const float c = __fmul_rn(v, rnw[rr]);
+            if (lane < E) pe = fmaf(__ldg(rw + (size_t)lane * this->R0 + rr), c, pe);
+            ss = fmaf(v, v, ss);
+        }
+    }
+};
+
+template <int TY>
+__device__ __forceinline__ void mv_route_fused(const void* v0, const void* s0, float* y0, const float* b0, int R0, int K,
+                                               const float* __restrict__ x, const float* res, const float* rw, const float* rb,
+                                               const float* rnw, float eps, float* xn, float* logits, int* ids, float* probs,
+                                               int E, int k, unsigned* counter, float* part)
+{
+    MvRouteJob<TY> job;
+    job.rtab = nullptr; job.rpos = nullptr; job.rslots = nullptr; job.kc = nullptr; job.vc = nullptr; job.rd = 0; job.rf16 = 0;
+    job.hk = nullptr; job.hv = nullptr;
+    job.v0 = v0; job.s0 = s0; job.y0 = y0; job.b0 = b0; job.R0 = R0;
+    job.v1 = nullptr; job.s1 = nullptr; job.y1 = nullptr; job.b1 = nullptr; job.R1 = 0;
+    job.v2 = nullptr; job.s2 = nullptr; job.y2 = nullptr; job.b2 = nullptr; job.R2 = 0;
+    job.K = K; job.T = 1; job.x = x;
+    job.P0 = (R0 + 1) / 2; job.P1 = 0; job.P2 = 0;
+    job.nw = nullptr; job.eps = 0.f; job.res = res; job.xout = nullptr;
+    job.rw = rw; job.rnw = rnw; job.E = E; job.pe = 0.f; job.ss = 0.f;
+    mv_run<TY, 1, 2, 1, 1>(job, K, 1);
+
+    __shared__ float red[MV_WARPS][33];
+    __shared__ float tot[33];
+    __shared__ int last;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, G = gridDim.x;
+    if (lane < E) red[warp][lane] = job.pe;
+    if (lane == 0) red[warp][32] = job.ss;
+    __syncthreads();
+    if ((int)threadIdx.x <= E)   // column c of part (E + 1 columns of G blocks): c < E the router sums, c = E Σy0²
+    {
+        const int c = (int)threadIdx.x < E ? threadIdx.x : 32;
+        float s = red[0][c];
+#pragma unroll
+        for (int w = 1; w < MV_WARPS; w++) s += red[w][c];
+        part[(size_t)threadIdx.x * G + blockIdx.x] = s;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+        __threadfence();
+        last = atomicAdd(counter, 1u) == G - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    // The last block: its rows of y0 and of the norm weight are requested with the blocks' sums, all at once (R0 ≤ 3,072
+    // and G ≤ 256: one round trip to L2). Warp w adds columns w, w + 8, ...: lane l the blocks l, l + 32, ... in order,
+    // then a warp tree (every lane ends with the same sum).
+    const float4* src = reinterpret_cast<const float4*>(y0);
+    const float4* g4 = reinterpret_cast<const float4*>(rnw);
+    float4* dst = reinterpret_cast<float4*>(xn);
+    const int R4 = R0 >> 2;
+    float4 v[3], g[3];
+#pragma unroll
+    for (int u = 0; u < 3; u++)
+    {
+        const int j = threadIdx.x + u * blockDim.x;
+        if (j < R4)
+        {
+            v[u] = __ldcg(src + j);
+            g[u] = __ldg(g4 + j);
+        }
+    }
+    float cs[5];
+#pragma unroll
+    for (int i = 0; i < 5; i++) cs[i] = 0.f;
+    for (int b0 = 0; b0 < G; b0 += 8 * 32)
+    {
+        float a[5][8];
+#pragma unroll
+        for (int i = 0; i < 5; i++)
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+            {
+                const int c = warp + i * MV_WARPS, b = b0 + lane + 32 * j;
+                a[i][j] = c <= E && b < G ? __ldcg(part + (size_t)c * G + b) : 0.f;
+            }
+#pragma unroll
+        for (int i = 0; i < 5; i++)
+#pragma unroll
+            for (int j = 0; j < 8; j++) cs[i] = cs[i] + a[i][j];
+    }
+#pragma unroll
+    for (int i = 0; i < 5; i++)
+    {
+        const int c = warp + i * MV_WARPS;
+        const float t = tsr_warp_sum(cs[i]);
+        if (lane == 0 && c <= E) tot[c < E ? c : 32] = t;
+    }
+    __syncthreads();
+    const float scale = 1.0f / sqrtf(__fdiv_rn(tot[32], (float)R0) + eps);
+    if ((int)threadIdx.x < E)
+    {
+        const float l = __fadd_rn(__fmul_rn(tot[threadIdx.x], scale), rb != nullptr ? rb[threadIdx.x] : 0.f);
+        tot[threadIdx.x] = l;
+        logits[threadIdx.x] = l;
+    }
+    __syncthreads();
+    if (warp == 0) tsr_topk_softmax_row(tot, ids, probs, E, k);
+    // The normalised row for the expert products.
+#pragma unroll
+    for (int u = 0; u < 3; u++)
+    {
+        const int j = threadIdx.x + u * blockDim.x;
+        if (j < R4) dst[j] = mv_normed4(v[u], g[u], scale);
+    }
+    for (int j = threadIdx.x + 3 * blockDim.x; j < R4; j += blockDim.x) dst[j] = mv_normed4(__ldcg(src + j), __ldg(g4 + j), scale);
+    if (threadIdx.x == 0) *counter = 0u;
 }
 
 // Slot q = blockIdx.y: y[q·R + r] = W_e[r]·x_row + (bias ? bias[e·R + r] : 0), e = ids[q], x_row = x + (xPerSlot ? q : q/k)·K;
@@ -1185,10 +1341,10 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
         const float* b1, int R1, const void* v2, const void* s2, float* y2, const float* b2, int R2, int K, const float* x, \
         int T, const float* nw, float eps, float* xout, const float* res, const float* rtab, const int* rpos,               \
-        const int* rslots, void* kc, void* vc, int rd, int rf16)                                                            \
+        const int* rslots, void* kc, void* vc, int rd, int rf16, void* hk, void* hv)                                        \
     {                                                                                                                       \
         mv_dense<TY, 2, 1, MAXT>(v0, s0, y0, b0, R0, v1, s1, y1, b1, R1, v2, s2, y2, b2, R2, K, x, T, nw, eps, xout, res,   \
-                                 nullptr, nullptr, 0, nullptr, rtab, rpos, rslots, kc, vc, rd, rf16);                       \
+                                 nullptr, nullptr, 0, nullptr, rtab, rpos, rslots, kc, vc, rd, rf16, hk, hv);               \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec_split##ONE##_##SUFFIX(                        \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, const void* v1, const void* s1, float* y1,      \
@@ -1202,6 +1358,13 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
 #define MV_KERNELS(SUFFIX, TY)                                                                                               \
     MV_DENSE_KERNELS(SUFFIX, TY, , MV_MAXT)                                                                                 \
     MV_DENSE_KERNELS(SUFFIX, TY, 1, 1)                                                                                      \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec1_route_##SUFFIX(                             \
+        const void* v0, const void* s0, float* y0, const float* b0, int R0, int K, const float* x, const float* res,        \
+        const float* rw, const float* rb, const float* rnw, float eps, float* xn, float* logits, int* ids, float* probs,    \
+        int E, int k, unsigned* counter, float* part)                                                                       \
+    {                                                                                                                       \
+        mv_route_fused<TY>(v0, s0, y0, b0, R0, K, x, res, rw, rb, rnw, eps, xn, logits, ids, probs, E, k, counter, part);  \
+    }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_mv_experts_##SUFFIX(                                 \
         const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, const int* ids, int k,   \
         float* y, const float* bias)                                                                                        \

@@ -24,6 +24,13 @@ public interface IBackend : IDisposable
     /// <summary>A new [<paramref name="rows"/> × <paramref name="columns"/>] tensor of F32, F16 or I32, filled with zeros.</summary>
     BackendTensor NewTensor(GgmlType type, int rows, int columns);
 
+    /// <summary>The first <paramref name="rows"/> rows of <paramref name="tensor"/> as a tensor of their own that shares its
+    /// memory: nothing is allocated or copied, disposing the view frees nothing, and the view must not outlive the tensor.
+    /// A forward pass's scratch is allocated once for the largest batch and viewed by row count this way. On the CPU and
+    /// CUDA the view holds the tensor's first rows; the hybrid backend makes a view's host or GPU copy when an op needs it
+    /// (a view of the tensor's copy), so only what an op wrote into the view is defined there.</summary>
+    BackendTensor ViewRows(BackendTensor tensor, int rows);
+
     /// <summary>Copies host values into an F32 or F16 tensor (rounding to F16 where needed).</summary>
     void Write(ReadOnlySpan<float> source, BackendTensor destination);
 

@@ -459,6 +459,39 @@ public class BackendConformanceTests
         Tolerance.Close(expected, b.ReadFloats(residual), ProductTolerance(backend, GgmlType.Q8_0, tokens), "projection added to the residual");
     }
 
+    // IBackend.ViewRows: the first rows of a tensor in its memory; ops on views read and write those rows.
+    [Theory]
+    [InlineData("cpu")] [InlineData("cuda")]
+    public void ViewsAreTheFirstRowsOfATensor(string backend)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(11);
+        const int rows = 6, n = 40, viewed = 4;
+        var x = RandomValues(rng, rows * n);
+        var y = RandomValues(rng, rows * n);
+        using var pool = b.Tensor(rows, n, x);
+        using var other = b.Tensor(rows, n, y);
+        using (var view = b.ViewRows(pool, viewed))
+        using (var addend = b.ViewRows(other, viewed))
+        {
+            Assert.Equal((viewed, n), (view.Rows, view.Columns));
+            Assert.Equal(x[..(viewed * n)], b.ReadFloats(view));
+            b.Add(view, addend);
+        }
+        var expected = x.Select((v, i) => i < viewed * n ? v + y[i] : v).ToArray();
+        Assert.Equal(expected, b.ReadFloats(pool));   // the views are gone, the tensor holds their writes
+
+        int[] ids = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8];
+        using var indices = b.Indices(3, 4, ids);
+        using (var first = b.ViewRows(indices, 2))
+        {
+            Assert.Equal(ids[..8], b.ReadInts(first));
+            b.Write([7, 7], first, 6);
+        }
+        Assert.Equal([3, 1, 4, 1, 5, 9, 7, 7, 5, 3, 5, 8], b.ReadInts(indices));
+        Assert.Throws<ArgumentOutOfRangeException>(() => b.ViewRows(pool, rows + 1));
+    }
+
     [Theory]
     [InlineData("cpu")] [InlineData("cuda")]
     public void ElementwiseOps(string backend)

@@ -44,6 +44,24 @@ public class GptOssPredictorTests
     }
 
     [Fact]
+    public void PromptsOfEveryLengthShareOneScratchAllocation()
+    {
+        // A chat's turns: prompts of 40, 25, 33 and 2 tokens one after the other. The batch scratch is made once (for 40)
+        // and viewed by row count for the others, and each turn's logits are those of a fresh evaluation of the history.
+        var tokens = Tokens(100);
+        using var p = Open();
+        int at = 0;
+        foreach (int n in new[] { 40, 25, 33, 2 })
+        {
+            var got = LastLogits(p, tokens.AsSpan(at, n));
+            at += n;
+            using var fresh = Open();
+            Assert.True(LastLogits(fresh, tokens.AsSpan(0, at)).AsSpan().SequenceEqual(got), $"logits after {at} tokens differ");
+        }
+        Assert.Equal(1, p.Model.ScratchAllocations);
+    }
+
+    [Fact]
     public void DecodingTokenByTokenGivesTheBatchLogits()
     {
         var tokens = Tokens(160);

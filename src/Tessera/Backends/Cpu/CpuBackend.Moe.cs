@@ -28,8 +28,8 @@ public sealed partial class CpuBackend
         var (g, u, y) = (Own(gate), Own(up), Own(output));
         RequireSameShape(g, u);
         RequireSameShape(g, y);
-        _swiGlu.Set(Isa, g.F32, u.F32, alpha, limit, y.F32);
-        _pool.Run(_swiGlu, (g.F32.Length + SwiGluChunk - 1) / SwiGluChunk);
+        _swiGlu.Set(Isa, g.F32, u.F32, (int)g.ElementCount, alpha, limit, y.F32);
+        _pool.Run(_swiGlu, (int)((g.ElementCount + SwiGluChunk - 1) / SwiGluChunk));
     }
 
     /// <inheritdoc/>
@@ -54,14 +54,16 @@ public sealed partial class CpuBackend
     {
         private CpuIsa _isa;
         private float[] _gate = [], _up = [], _output = [];
+        private int _count;
         private float _alpha, _limit;
 
-        public void Set(CpuIsa isa, float[] gate, float[] up, float alpha, float limit, float[] output) =>
-            (_isa, _gate, _up, _alpha, _limit, _output) = (isa, gate, up, alpha, limit, output);
+        // The first `count` values of the arrays (a view's arrays may be longer).
+        public void Set(CpuIsa isa, float[] gate, float[] up, int count, float alpha, float limit, float[] output) =>
+            (_isa, _gate, _up, _count, _alpha, _limit, _output) = (isa, gate, up, count, alpha, limit, output);
 
         public void Execute(int item, int thread)
         {
-            int start = item * SwiGluChunk, length = Math.Min(SwiGluChunk, _gate.Length - start);
+            int start = item * SwiGluChunk, length = Math.Min(SwiGluChunk, _count - start);
             F32SwiGluOai.Run(_isa, _gate.AsSpan(start, length), _up.AsSpan(start, length), _alpha, _limit, _output.AsSpan(start, length));
         }
     }

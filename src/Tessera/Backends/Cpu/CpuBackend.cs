@@ -57,14 +57,17 @@ public sealed partial class CpuBackend : IBackend
     public BackendTensor NewTensor(GgmlType type, int rows, int columns) => new CpuTensor(type, rows, columns);
 
     /// <inheritdoc/>
+    public BackendTensor ViewRows(BackendTensor tensor, int rows) => Own(tensor).ViewRows(rows);
+
+    /// <inheritdoc/>
     public void Write(ReadOnlySpan<float> source, BackendTensor destination)
     {
         var d = Own(destination);
         RequireLength(source.Length, d);
         if (d.Type == GgmlType.F16)
-            F16Convert.Narrow(Isa, source, d.F16);
+            F16Convert.Narrow(Isa, source, d.F16Values);
         else
-            source.CopyTo(d.F32);
+            source.CopyTo(d.F32Values);
     }
 
     /// <inheritdoc/>
@@ -73,9 +76,9 @@ public sealed partial class CpuBackend : IBackend
         var s = Own(source);
         RequireLength(destination.Length, s);
         if (s.Type == GgmlType.F16)
-            F16Convert.Widen(Isa, s.F16, destination);
+            F16Convert.Widen(Isa, s.F16Values, destination);
         else
-            s.F32.CopyTo(destination);
+            s.F32Values.CopyTo(destination);
     }
 
     /// <inheritdoc/>
@@ -83,7 +86,7 @@ public sealed partial class CpuBackend : IBackend
     {
         var s = Own(source);
         RequireLength(destination.Length, s);
-        s.I32.CopyTo(destination);
+        s.I32Values.CopyTo(destination);
     }
 
     /// <inheritdoc/>
@@ -92,7 +95,7 @@ public sealed partial class CpuBackend : IBackend
         var d = Own(destination);
         if (offset < 0 || offset + (long)source.Length > d.ElementCount)
             throw new ArgumentOutOfRangeException(nameof(offset), $"{source.Length} values at {offset} do not fit {d}");
-        source.CopyTo(d.I32.AsSpan(offset));
+        source.CopyTo(d.I32Values[offset..]);
     }
 
     /// <inheritdoc/>
@@ -138,7 +141,7 @@ public sealed partial class CpuBackend : IBackend
         var (a, b) = (Own(x), Own(addend));
         if (a.Rows != b.Rows || a.Columns != b.Columns)
             throw new ArgumentException($"cannot add {b} to {a}");
-        F32Arithmetic.Add(Isa, a.F32, b.F32);
+        F32Arithmetic.Add(Isa, a.F32Values, b.F32Values);
     }
 
     /// <inheritdoc/>

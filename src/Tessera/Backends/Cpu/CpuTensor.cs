@@ -1,5 +1,7 @@
 // A backend tensor in host memory: a managed array of floats, halves or ints, row-major, allocated on the pinned object
-// heap so that the kernels can hold raw pointers to it across a parallel op without pinning on every call.
+// heap so that the kernels can hold raw pointers to it across a parallel op without pinning on every call. A view of the
+// first rows of another tensor shares its array, which is then longer than the view: code that takes the array whole
+// bounds it by ElementCount.
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -25,14 +27,37 @@ public sealed class CpuTensor : BackendTensor
         }
     }
 
-    /// <summary>The values of an F32 tensor.</summary>
+    // The first `rows` rows of `parent`, sharing its array.
+    private CpuTensor(CpuTensor parent, int rows) : base(parent.Type, rows, parent.Columns, Device.Cpu)
+    {
+        (_f32, _f16, _i32) = (parent._f32, parent._f16, parent._i32);
+    }
+
+    /// <summary>The first <paramref name="rows"/> rows of this tensor, sharing its array (nothing copied).</summary>
+    public CpuTensor ViewRows(int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, Rows);
+        return new CpuTensor(this, rows);
+    }
+
+    /// <summary>The array holding the values of an F32 tensor (a view's is its parent's: use the first
+    /// <see cref="BackendTensor.ElementCount"/>).</summary>
     public float[] F32 => _f32 ?? throw WrongType(GgmlType.F32);
 
-    /// <summary>The values of an F16 tensor.</summary>
+    /// <summary>The values of an F32 tensor, exactly.</summary>
+    public Span<float> F32Values => F32.AsSpan(0, (int)ElementCount);
+
+    /// <summary>The array holding the values of an F16 tensor (see <see cref="F32"/>).</summary>
     public Half[] F16 => _f16 ?? throw WrongType(GgmlType.F16);
 
-    /// <summary>The values of an I32 tensor.</summary>
+    /// <summary>The values of an F16 tensor, exactly.</summary>
+    public Span<Half> F16Values => F16.AsSpan(0, (int)ElementCount);
+
+    /// <summary>The array holding the values of an I32 tensor (see <see cref="F32"/>).</summary>
     public int[] I32 => _i32 ?? throw WrongType(GgmlType.I32);
+
+    /// <summary>The values of an I32 tensor, exactly.</summary>
+    public Span<int> I32Values => I32.AsSpan(0, (int)ElementCount);
 
     /// <summary>Row <paramref name="row"/> of an F32 tensor.</summary>
     public Span<float> Row(int row) => F32.AsSpan(row * Columns, Columns);

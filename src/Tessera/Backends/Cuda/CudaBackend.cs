@@ -146,6 +146,9 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public BackendTensor ViewRows(BackendTensor tensor, int rows) => Cast(tensor).ViewRows(rows);
+
+    /// <inheritdoc/>
     public void Write(ReadOnlySpan<float> source, BackendTensor destination)
     {
         var d = Own(destination);

@@ -9,11 +9,30 @@ public sealed class CudaTensor : BackendTensor
 {
     private readonly CudaContext _context;
 
+    private readonly bool _owns;
+
     internal CudaTensor(CudaContext context, GgmlType type, int rows, int columns, Device device) : base(type, rows, columns, device)
     {
         _context = context;
         Bytes = ElementCount * (type == GgmlType.F16 ? 2 : 4);
         Pointer = context.Allocate(Bytes, $"a {rows} × {columns} {type} tensor");
+        _owns = true;
+    }
+
+    // The first `rows` rows of `parent`, in its memory (freed with the parent, not with the view).
+    private CudaTensor(CudaTensor parent, int rows) : base(parent.Type, rows, parent.Columns, parent.Device)
+    {
+        _context = parent._context;
+        Bytes = ElementCount * parent.ElementBytes;
+        Pointer = parent.Pointer;
+    }
+
+    /// <summary>The first <paramref name="rows"/> rows of this tensor, in its memory (nothing allocated).</summary>
+    public CudaTensor ViewRows(int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, Rows);
+        ObjectDisposedException.ThrowIf(Pointer == 0, this);
+        return new CudaTensor(this, rows);
     }
 
     /// <summary>The device address of element 0.</summary>
@@ -32,7 +51,7 @@ public sealed class CudaTensor : BackendTensor
     {
         if (Pointer != 0)
         {
-            _context.Free(Pointer, Bytes);
+            if (_owns) _context.Free(Pointer, Bytes);
             Pointer = 0;
         }
         base.Dispose();

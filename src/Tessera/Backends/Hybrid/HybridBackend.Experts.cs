@@ -135,7 +135,7 @@ public sealed unsafe partial class HybridBackend
 
     private void Count(int layer, CpuTensor experts)
     {
-        foreach (int e in experts.I32)
+        foreach (int e in experts.I32Values)
             if ((uint)e < (uint)_placement.Experts) Usage!.Add(layer, e);
     }
 
@@ -145,7 +145,7 @@ public sealed unsafe partial class HybridBackend
         for (int i = 0; i < tensors.Length; i++)
         {
             var t = Own(tensors[i]);
-            t.Host ??= (CpuTensor)_cpu.NewTensor(t.Type, t.Rows, t.Columns);
+            t.Host ??= NewHost(t);
             reads[i] = (t.Gpu!, Address(t.Host));
         }
         using (new CpuProfile.Timer(_profile, "(hybrid) routing back from the GPU"))
@@ -322,7 +322,7 @@ public sealed unsafe partial class HybridBackend
         _cpu.AddExpertBias(c.Down, Split(downBias)!.Host, c.Ids);
         var sum = CpuSum(p.Tokens, d.Host.Rows);
         var host = H(sum, Use.Overwrite);
-        Array.Clear(host.F32);
+        host.F32Values.Clear();
         for (int s = 0; s < p.CpuSlotCount; s++)
         {
             int q = c.Slot[s], t = q / p.K;

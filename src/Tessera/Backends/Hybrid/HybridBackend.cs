@@ -60,6 +60,23 @@ public sealed unsafe partial class HybridBackend : IBackend
     /// <inheritdoc/>
     public BackendTensor NewTensor(GgmlType type, int rows, int columns) => new HybridTensor(type, rows, columns, Device);
 
+    /// <inheritdoc/>
+    public BackendTensor ViewRows(BackendTensor tensor, int rows)
+    {
+        var t = Own(tensor);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, t.Rows);
+        return new HybridTensor(t.Type, rows, t.Columns, Device) { Parent = t };
+    }
+
+    // A new copy of a tensor on one side: a view of its parent's copy for a view (the parent's made first when missing).
+    private CpuTensor NewHost(HybridTensor t) =>
+        t.Parent is { } p ? (p.Host ??= (CpuTensor)_cpu.NewTensor(p.Type, p.Rows, p.Columns)).ViewRows(t.Rows)
+            : (CpuTensor)_cpu.NewTensor(t.Type, t.Rows, t.Columns);
+
+    private CudaTensor NewGpu(HybridTensor t) =>
+        t.Parent is { } p ? (p.Gpu ??= (CudaTensor)_gpu.NewTensor(p.Type, p.Rows, p.Columns)).ViewRows(t.Rows)
+            : (CudaTensor)_gpu.NewTensor(t.Type, t.Rows, t.Columns);
+
     // ---------------------------------------------------------------- where values are
 
     private enum Use { Read, Update, Overwrite }
@@ -71,7 +88,7 @@ public sealed unsafe partial class HybridBackend : IBackend
         var t = Own(tensor);
         if (t.Host is null)
         {
-            t.Host = (CpuTensor)_cpu.NewTensor(t.Type, t.Rows, t.Columns);
+            t.Host = NewHost(t);
             if (t.HostCurrent && !t.GpuCurrent) t.HostCurrent = false;   // zeros are not the values
         }
         if (!t.HostCurrent && use != Use.Overwrite)
@@ -92,7 +109,7 @@ public sealed unsafe partial class HybridBackend : IBackend
         var t = Own(tensor);
         if (t.Gpu is null)
         {
-            t.Gpu = (CudaTensor)_gpu.NewTensor(t.Type, t.Rows, t.Columns);
+            t.Gpu = NewGpu(t);
             if (t.GpuCurrent && !t.HostCurrent) t.GpuCurrent = false;
         }
         if (!t.GpuCurrent && use != Use.Overwrite) Upload(t);
@@ -108,16 +125,16 @@ public sealed unsafe partial class HybridBackend : IBackend
             // Never computed on the GPU: the values are a new tensor's zeros.
             switch (t.Type)
             {
-                case GgmlType.I32: Array.Clear(t.Host!.I32); break;
-                case GgmlType.F32: Array.Clear(t.Host!.F32); break;
-                default: Array.Clear(t.Host!.F16); break;
+                case GgmlType.I32: t.Host!.I32Values.Clear(); break;
+                case GgmlType.F32: t.Host!.F32Values.Clear(); break;
+                default: t.Host!.F16Values.Clear(); break;
             }
             return;
         }
         switch (t.Type)
         {
-            case GgmlType.I32: _gpu.Read(t.Gpu, t.Host!.I32); break;
-            case GgmlType.F32: _gpu.Read(t.Gpu, t.Host!.F32); break;
+            case GgmlType.I32: _gpu.Read(t.Gpu, t.Host!.I32Values); break;
+            case GgmlType.F32: _gpu.Read(t.Gpu, t.Host!.F32Values); break;
             default:
             {
                 var values = new float[t.ElementCount];
@@ -133,8 +150,8 @@ public sealed unsafe partial class HybridBackend : IBackend
         if (t.Host is null) return;   // never written on the host: the GPU copy's zeros are current
         switch (t.Type)
         {
-            case GgmlType.I32: _gpu.Write(t.Host.I32, t.Gpu!); break;
-            case GgmlType.F32: _gpu.Write(t.Host.F32, t.Gpu!); break;
+            case GgmlType.I32: _gpu.Write(t.Host.I32Values, t.Gpu!); break;
+            case GgmlType.F32: _gpu.Write(t.Host.F32Values, t.Gpu!); break;
             default:
             {
                 var values = new float[t.ElementCount];
@@ -166,7 +183,7 @@ public sealed unsafe partial class HybridBackend : IBackend
         var t = Own(destination);
         // A whole new value: written to each copy that exists (the host one when there is none yet).
         bool gpu = t.Gpu is not null, host = t.Host is not null || !gpu;
-        if (host) _cpu.Write(source, t.Host ??= (CpuTensor)_cpu.NewTensor(t.Type, t.Rows, t.Columns));
+        if (host) _cpu.Write(source, t.Host ??= NewHost(t));
         if (gpu) _gpu.Write(source, t.Gpu!);
         (t.HostCurrent, t.GpuCurrent) = (host, gpu);
     }

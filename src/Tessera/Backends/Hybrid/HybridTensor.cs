@@ -12,6 +12,10 @@ namespace Tessera.Backends.Hybrid;
 /// <summary>A backend tensor of <see cref="HybridBackend"/>: up to two copies, host and GPU, and which are current.</summary>
 internal sealed class HybridTensor(GgmlType type, int rows, int columns, Device device) : BackendTensor(type, rows, columns, device)
 {
+    /// <summary>For a view (<see cref="HybridBackend.ViewRows"/>): the tensor whose first rows it is; its copies are views
+    /// of that tensor's copies.</summary>
+    public HybridTensor? Parent { get; init; }
+
     /// <summary>The host copy, once made.</summary>
     public CpuTensor? Host { get; set; }
 

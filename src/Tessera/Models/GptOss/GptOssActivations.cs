@@ -1,6 +1,8 @@
 // The buffers one forward pass over T tokens works in, allocated on the model's backend and kept by the model between
-// passes. Rows are tokens; the expert buffers have a row per token and expert slot (t·k + j). The head's buffers are made
-// for as many rows as ask for logits (one when decoding). Kept apart so that the forward pass reads as the model.
+// passes: once for the largest batch so far, and viewed by row count for smaller ones (IBackend.ViewRows), so a chat's
+// prompts of every length reuse them. Rows are tokens; the expert buffers have a row per token and expert slot (t·k + j).
+// The head's buffers are made for as many rows as ask for logits (one when decoding). Kept apart so that the forward
+// pass reads as the model.
 
 using Tessera.Backends;
 using Tessera.Quants;
@@ -12,6 +14,7 @@ internal sealed class GptOssActivations : IDisposable
 {
     private readonly IBackend _backend;
     private readonly GptOssHyperParameters _hp;
+    private readonly GptOssActivations? _pool;   // for views: the set they view
     private HeadScratch? _head;
 
     public GptOssActivations(IBackend backend, GptOssHyperParameters hp, int tokens)
@@ -40,9 +43,41 @@ internal sealed class GptOssActivations : IDisposable
         GateUp = [Gate, Up];
     }
 
+    // The first `tokens` rows of every tensor of `pool` (views: nothing allocated); the head's buffers are the pool's.
+    private GptOssActivations(GptOssActivations pool, int tokens)
+    {
+        (_backend, _hp, _pool, Tokens) = (pool._backend, pool._hp, pool, tokens);
+        int k = _hp.ExpertUsedCount;
+        BackendTensor View(BackendTensor t, int rows) => _backend.ViewRows(t, rows);
+        TokenIds = pool.TokenIds;   // [1 × pool's T]: ops read as many ids as their operand has rows
+        H = View(pool.H, tokens);
+        X = View(pool.X, tokens);
+        Q = View(pool.Q, tokens);
+        K = View(pool.K, tokens);
+        V = View(pool.V, tokens);
+        Attn = View(pool.Attn, tokens);
+        RouterLogits = View(pool.RouterLogits, tokens);
+        Experts = View(pool.Experts, tokens);
+        ExpertWeights = View(pool.ExpertWeights, tokens);
+        Gate = View(pool.Gate, tokens * k);
+        Up = View(pool.Up, tokens * k);
+        Act = View(pool.Act, tokens * k);
+        Down = View(pool.Down, tokens * k);
+        Qkv = [Q, K, V];
+        GateUp = [Gate, Up];
+    }
+
+    /// <summary>The scratch of a pass over <paramref name="tokens"/> ≤ <see cref="Tokens"/> tokens: this set, or views of
+    /// its first rows (dispose them when done; that frees nothing).</summary>
+    public GptOssActivations Rows(int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokens, Tokens);
+        return tokens == Tokens ? this : new GptOssActivations(this, tokens);
+    }
+
     public int Tokens { get; }
 
-    public BackendTensor TokenIds { get; }      // I32 [1 × T] the step's tokens
+    public BackendTensor TokenIds { get; }      // I32 [1 × T] the step's tokens (views share the pool's, [1 × ≥ T])
     public BackendTensor H { get; }             // [T × n_embd] residual stream
     public BackendTensor X { get; }             // [T × n_embd] normed input of a sub-block, then its output
     public BackendTensor Q { get; }             // [T × n_head·d]
@@ -62,6 +97,7 @@ internal sealed class GptOssActivations : IDisposable
     /// <summary>The head's buffers for <paramref name="rows"/> rows of logits.</summary>
     public HeadScratch Head(int rows)
     {
+        if (_pool is not null) return _pool.Head(rows);
         if (_head?.Logits.Rows != rows)
         {
             _head?.Dispose();
@@ -74,7 +110,8 @@ internal sealed class GptOssActivations : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { TokenIds, H, X, Q, K, V, Attn, RouterLogits, Experts, ExpertWeights, Gate, Up, Act, Down }) t.Dispose();
+        foreach (var t in new[] { H, X, Q, K, V, Attn, RouterLogits, Experts, ExpertWeights, Gate, Up, Act, Down }) t.Dispose();
+        if (_pool is null) TokenIds.Dispose();
         _head?.Dispose();
     }
 

@@ -17,8 +17,9 @@ public sealed class GptOssModel : IDisposable
 
     private readonly GgufFile? _ownedFile;
 
-    // Scratch of the last single-token pass and of the last batch, kept so that decoding allocates nothing.
-    private GptOssActivations? _single, _batch;
+    // Scratch of single-token passes, kept so that decoding allocates nothing; of batches, allocated for the largest so
+    // far (_pool), and the views of it for the last batch size (_batch, or the pool itself).
+    private GptOssActivations? _single, _pool, _batch;
 
     private GptOssModel(GgufFile file, IBackend backend, bool ownsFile, IProgress<double>? progress = null)
     {
@@ -160,24 +161,35 @@ public sealed class GptOssModel : IDisposable
         Backend.Write(_embedded.AsSpan(0, tokens.Length * width), h);
     }
 
-    // The scratch tensors for a pass over n tokens: kept for one token and for the last batch size.
+    // The scratch tensors for a pass over n tokens: their own for one token (a recorded decode step holds their
+    // addresses), else views of the first n rows of one set allocated for the largest batch so far.
     private GptOssActivations Scratch(int n)
     {
         if (n == 1)
             return _single ??= new GptOssActivations(Backend, HyperParameters, 1);
-        if (_batch?.Tokens != n)
+        if (_batch?.Tokens == n)
+            return _batch;
+        if (_batch != _pool) _batch?.Dispose();
+        _batch = null;
+        if (_pool is null || _pool.Tokens < n)
         {
-            _batch?.Dispose();
-            _batch = null;
-            _batch = new GptOssActivations(Backend, HyperParameters, n);
+            _pool?.Dispose();
+            _pool = null;
+            _pool = new GptOssActivations(Backend, HyperParameters, n);
+            ScratchAllocations++;
         }
+        _batch = _pool.Rows(n);
         return _batch;
     }
+
+    /// <summary>How many times the batch scratch was allocated (tests: once per new largest batch).</summary>
+    internal int ScratchAllocations { get; private set; }
 
     public void Dispose()
     {
         _single?.Dispose();
-        _batch?.Dispose();
+        if (_batch != _pool) _batch?.Dispose();
+        _pool?.Dispose();
         _ownedFile?.Dispose();
     }
 }

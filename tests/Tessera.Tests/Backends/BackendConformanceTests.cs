@@ -4,8 +4,9 @@
 // order; the GPU's products of Q8_0 and MXFP4 weights quantise x to Q8_0 as the CPU backend does, and the reference
 // multiplies the same quantised x), except the GPU's f16 tensor-core products (32 or more tokens or expert slots with F16
 // weights, or with any weights on TESSERA_CUDA_PREFILL_INT8=0: activations rounded to F16, weights exact, F32
-// accumulation) at 1e-3, and 2e-3 through the gate-up-SwiGLU-down chain; attention over an F16 cache 3e-3 on the CPU (it rounds queries and the value accumulator to F16 as ggml-cpu
-// does) and 2e-4 on the GPU (queries rounded to F16, F32 arithmetic after), over an F32 cache 2e-5.
+// accumulation) at 1e-3, and 2e-3 through the gate-up-SwiGLU-down chain; attention 2e-5 on the CPU (its default tiled
+// path computes in F32 throughout; ggml's exact path, ExactAttention, is held to llama.cpp's bits elsewhere) and over an
+// F32 cache, 2e-4 on the GPU over an F16 cache (queries rounded to F16, F32 arithmetic after).
 
 using Tessera.Backends;
 using Tessera.Quants;
@@ -750,7 +751,7 @@ public class BackendConformanceTests
                 for (int i = 0; i < d; i++)
                     expected[(t * heads + h) * d + i] = (float)(scores.Sum(x => Math.Exp(x.S - m) * vc[(x.Slot * kvHeads + g) * d + i]) / z);
             }
-        double tol = type == GgmlType.F32 ? 2e-5 : backend == "cpu" ? 3e-3 : 2e-4;
+        double tol = type == GgmlType.F32 || backend == "cpu" ? 2e-5 : 2e-4;
         Tolerance.Close(expected, b.ReadFloats(output), tol, $"attention {heads}/{kvHeads}×{d}, {tokens} tokens, window {window}, {type} cache");
         // The GPU decodes an F16 cache of 64-wide heads on tensor cores by default; its CUDA-core kernel to the same bar.
         if (b is Tessera.Backends.Cuda.CudaBackend cuda && cuda.TensorCoreDecode && type == GgmlType.F16 && d == 64 && tokens <= 8)

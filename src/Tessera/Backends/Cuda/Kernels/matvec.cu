@@ -946,19 +946,27 @@ struct MvDenseJob
 // The router's top-k after a split-K product (ids ≠ null): every block takes a ticket once its row is stored; the last
 // one reads the T rows of y (R ≤ 256 logits each, from L2: other blocks wrote them) and picks each row's k experts with
 // their softmax, then resets the counter for the next launch.
-__device__ __forceinline__ void mv_route_tail(const float* y, int R, int T, int* ids, float* probs, int k, unsigned* counter)
+// Every block takes a ticket once its stores are done; true (in all its threads) in the block that takes the last one,
+// which then sees the other blocks' stores (the caller resets the counter for the next launch).
+__device__ __forceinline__ bool mv_last_block(unsigned* counter, unsigned blocks)
 {
     __shared__ int last;
-    __shared__ float sl[MV_MAXT][256];
-    __syncthreads();   // the block's stores (by thread 0) are done
+    __syncthreads();   // the block's stores are done
     if (threadIdx.x == 0)
     {
         __threadfence();
-        last = atomicAdd(counter, 1u) == gridDim.x * gridDim.y - 1;
+        last = atomicAdd(counter, 1u) == blocks - 1;
     }
     __syncthreads();
-    if (!last) return;
+    if (!last) return false;
     __threadfence();
+    return true;
+}
+
+__device__ __forceinline__ void mv_route_tail(const float* y, int R, int T, int* ids, float* probs, int k, unsigned* counter)
+{
+    __shared__ float sl[MV_MAXT][256];
+    if (!mv_last_block(counter, gridDim.x * gridDim.y)) return;
     for (int i = threadIdx.x; i < T * R; i += blockDim.x) sl[i / R][i % R] = __ldcg(y + i);
     __syncthreads();
     const int warp = threadIdx.x >> 5;
@@ -994,9 +1002,10 @@ __device__ __forceinline__ void mv_dense(const void* v0, const void* s0, float* 
 // = res + (W·x + b) is what the router normalises). Each warp stores its rows as the dense kernel does and adds, lane e
 // < E ≤ 32, rw[e·R0 + r]·(y0[r]·nw[r]) over its rows r, and y0[r]² (every lane holds the warp's reduced sums, so each
 // computes y0[r] itself). A block's sums go to column e (and E) of part, [E + 1][blocks], in warp order; the block that
-// takes the last ticket adds each column (lane-strided, then a warp tree), then scale = 1/sqrt(Σy0²/R0 + eps), logits[e] = sum_e·scale + rb[e], the top k
-// with their softmax (tsr_topk_softmax_row, as the router kernel picks them), and xn = (y0·scale)·nw, the normalised row
-// the expert products read. One kernel instead of the attention output's and the router's.
+// takes the last ticket adds each column (lane-strided, then a warp tree), then scale = 1/sqrt(Σy0²/R0 + eps),
+// logits[e] = sum_e·scale + rb[e], the top k with their softmax (tsr_topk_softmax_row, as the router kernel picks them),
+// and xn = (y0·scale)·nw, the normalised row the expert products read. One kernel instead of the attention output's and
+// the router's.
 template <int TY>
 struct MvRouteJob : MvDenseJob<TY, 2, 1>
 {
@@ -1048,7 +1057,6 @@ __device__ __forceinline__ void mv_route_fused(const void* v0, const void* s0, f
 
     __shared__ float red[MV_WARPS][33];
     __shared__ float tot[33];
-    __shared__ int last;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, G = gridDim.x;
     if (lane < E) red[warp][lane] = job.pe;
     if (lane == 0) red[warp][32] = job.ss;
@@ -1061,15 +1069,7 @@ __device__ __forceinline__ void mv_route_fused(const void* v0, const void* s0, f
         for (int w = 1; w < MV_WARPS; w++) s += red[w][c];
         part[(size_t)threadIdx.x * G + blockIdx.x] = s;
     }
-    __syncthreads();
-    if (threadIdx.x == 0)
-    {
-        __threadfence();
-        last = atomicAdd(counter, 1u) == G - 1;
-    }
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
+    if (!mv_last_block(counter, G)) return;
     // The last block: its rows of y0 and of the norm weight are requested with the blocks' sums, all at once (R0 ≤ 3,072
     // and G ≤ 256: one round trip to L2). Warp w adds columns w, w + 8, ...: lane l the blocks l, l + 32, ... in order,
     // then a warp tree (every lane ends with the same sum).

@@ -381,7 +381,7 @@ public sealed partial class CudaBackend
             && h.Pointer != x.Pointer && CudaKernels.CanFuse(w.K, x.Rows, fuse, w.R))
         {
             // One row: the router may follow (Route), to run in this product's kernel.
-            if (FuseRoute && x.Rows == 1 && CudaKernels.CanFuseRoute(w, 1, 1))
+            if (FuseRoute && x.Rows == 1 && CudaKernels.CanFuseRoute(w))
             {
                 _attnOut = new PendingAttnOut(w, x, h, BiasPointer(bias, w.R));
                 return;

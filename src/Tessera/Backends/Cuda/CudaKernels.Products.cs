@@ -153,12 +153,10 @@ internal sealed partial class CudaKernels
         return true;
     }
 
-    /// <summary>Whether a product of T rows of K values runs the matrix-vector kernels, which take a <see cref="MatVecFusion"/>
-    /// (RMSNorm fused only up to K = 4,096: one float4 a thread of the RMSNorm kernel; top-k only after up to 64 rows of at
-    /// most 256 outputs).</summary>
-    /// <summary>Whether one row of x through <paramref name="w"/> ({K, R}) can take the router after it
-    /// (<see cref="MatVecRoute"/>): E ≤ 32 experts of which k ≤ min(8, E) are picked, R a multiple of 4.</summary>
-    public static bool CanFuseRoute(in CudaWeightView w, int E, int k) =>
+    /// <summary>Whether one row of x through <paramref name="w"/> ({K, R}, R a multiple of 4) can take a router after it
+    /// (<see cref="MatVecRoute"/>), and a router of <paramref name="E"/> ≤ 32 experts picking k ≤ min(8, E) fits it (left
+    /// out: only the product is asked about).</summary>
+    public static bool CanFuseRoute(in CudaWeightView w, int E = 1, int k = 1) =>
         OneRowMatVec && UseMatVec(w.K, 1) && w.K % 4 == 0 && w.R % 4 == 0 && E is >= 1 and <= 32 && k >= 1 && k <= Math.Min(8, E);
 
     /// <summary>One row of x: h = h + (W·x + bias) (W {K, R}), then the router over the RMSNorm of h in the same launch:
@@ -185,14 +183,21 @@ internal sealed partial class CudaKernels
     /// <summary>Scratch bytes <see cref="MatVecRoute"/> needs for the router sums of its blocks.</summary>
     public long RoutePartialsBytes(in CudaWeightView w, int E) => (long)RouteGrid(w) * (E + 1) * sizeof(float);
 
-    // The dense grid of one row: a block per 8 tasks of 2 rows, at most one wave (the warps then stride over the tasks).
-    private int RouteGrid(in CudaWeightView w)
+    private int RouteGrid(in CudaWeightView w) => DenseGrid((w.R + 1L) / 2, out _);
+
+    // The dense kernels' grid for `tasks` tasks of 2 rows, 8 a block: more than MvDenseWaves waves of the blocks all SMs
+    // hold at once become one such wave whose warps stride over the tasks (`strided`).
+    private int DenseGrid(long tasks, out bool strided)
     {
-        long blocks = ((w.R + 1L) / 2 + MvWarps - 1) / MvWarps;
+        long blocks = (tasks + MvWarps - 1) / MvWarps;
         long wave = (long)Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
-        return (int)(blocks > MvDenseWaves * wave ? wave : blocks);
+        strided = blocks > MvDenseWaves * wave;
+        return (int)(strided ? wave : blocks);
     }
 
+    /// <summary>Whether a product of T rows of K values runs the matrix-vector kernels, which take a <see cref="MatVecFusion"/>
+    /// (RMSNorm fused only up to K = 4,096: one float4 a thread of the RMSNorm kernel; top-k only after up to 64 rows of at
+    /// most 256 outputs).</summary>
     public static bool CanFuse(int K, int T, in MatVecFusion fuse, int rows) =>
         UseMatVec(K, T) && K % 4 == 0 && (fuse.NormWeight == 0 || K <= 4096)
         && (fuse.Ids == 0 || (rows <= MvSplitMaxRows && rows <= 256));
@@ -409,11 +414,7 @@ internal sealed partial class CudaKernels
         else
         {
             name = "tsr_matvec_";
-            long tasks = (w0.R + 1L) / 2 + (w1.R + 1L) / 2 + (w2.R + 1L) / 2;
-            long blocks = (tasks + MvWarps - 1) / MvWarps;
-            long wave = (long)Math.Max(1, context.Device.Multiprocessors) * MvResidentBlocks;
-            strided = blocks > MvDenseWaves * wave;
-            grid = (int)(strided ? wave : blocks);
+            grid = DenseGrid((w0.R + 1L) / 2 + (w1.R + 1L) / 2 + (w2.R + 1L) / 2, out strided);
         }
         ReadOnlySpan<KernelArg> args =
             [KernelArg.Ptr(w0.Values), KernelArg.Ptr(w0.Scales), KernelArg.Ptr(y0), KernelArg.Ptr(b0), KernelArg.I32(w0.R),

@@ -1,7 +1,8 @@
 // Attention with sinks over the KV cache (gpt-oss-facts.md §4.2e-f; CPU references AttentionWithSinks.cs and
 // F16KvAttention.cs). Slot s is visible to a query at position p iff kpos[s] ≥ 0 && kpos[s] ≤ p && (window == 0 ||
-// p − kpos[s] < window); score = scale·(q·k); the sink logit joins the softmax denominator only. fp32 arithmetic; with an
-// F16 cache the queries are rounded to F16 first, as the CPU reference and ggml do.
+// p − kpos[s] < window); score = scale·(q·k); the sink logit joins the softmax denominator only. fp32 arithmetic, queries
+// as given (the CPU's default tiled attention does the same; ggml's exact path and the tensor-core decode below round
+// them to F16 for an F16 cache).
 //
 // Decode (few query rows, CUDA-graph friendly: nothing about the depth comes from the host): flash-decoding. Grid (slot
 // chunks × kv heads·head splits × T), 128 threads; a block takes H query heads of its kv head (all G of them, or a part
@@ -46,7 +47,6 @@ template <> struct TsrKv<__half>
         }
     }
     __device__ static __forceinline__ float2 Load2(const __half* p) { return __half22float2(*(const __half2*)p); }
-    __device__ static __forceinline__ float Query(float x) { return __half2float(__float2half_rn(x)); }
     // Two values of a row as loaded (converted when used, so a load can be issued a tile ahead).
     typedef __half2 Raw2;
     __device__ static __forceinline__ Raw2 LoadRaw2(const __half* p) { return *(const __half2*)p; }
@@ -76,7 +76,6 @@ template <> struct TsrKv<float>
         v[3] = f.w;
     }
     __device__ static __forceinline__ float2 Load2(const float* p) { return *(const float2*)p; }
-    __device__ static __forceinline__ float Query(float x) { return x; }
     typedef float2 Raw2;
     __device__ static __forceinline__ Raw2 LoadRaw2(const float* p) { return *(const float2*)p; }
     __device__ static __forceinline__ Raw2 ZeroRaw2() { return make_float2(0.f, 0.f); }
@@ -138,7 +137,7 @@ __device__ __forceinline__ int tsr_next_tile(const unsigned* vis, int ti, int ti
 // Dynamic shared memory: qs [H·D] (the block's H query heads), ps [H·32] (scores, then weights of a tile), red [256·H]
 // (the value sums of the thread groups). Grid (chunks, kvHeads·splits, T), 128 threads; the block takes chunk c of kv head
 // kvh for query heads kvh·G + split·H .. + H − 1 (H = G / splits) of row t.
-//   1. The queries into shared memory (F16-rounded for an F16 cache), and the visibility of the chunk's slots, a 32-bit
+//   1. The queries into shared memory (as given, F32), and the visibility of the chunk's slots, a 32-bit
 //      mask per tile (warp ballots); exit when nothing is visible.
 //   2. Per tile with a visible slot (its keys and values requested while the tile before is computed): scores (L = D/E
 //      lanes per key row, 16-byte key loads, the H dots reduced over the L lanes), an online softmax per head (a warp per
@@ -171,7 +170,7 @@ __device__ __forceinline__ void tsr_attn_decode(const float* __restrict__ q, con
     float* ps = qs + H * D;
     float* red = ps + H * TSR_ATT_DTILE;
     const float* qRow = q + ((long long)t * heads + h0) * D;
-    for (int i = tid; i < H * D; i += TSR_ATT_DECODE_THREADS) qs[i] = TsrKv<TKV>::Query(qRow[i]);
+    for (int i = tid; i < H * D; i += TSR_ATT_DECODE_THREADS) qs[i] = qRow[i];
     if (tid < H)
     {
         ms[tid] = -INFINITY;
@@ -759,7 +758,7 @@ __device__ __forceinline__ void tsr_attn_prefill(const float* __restrict__ q, co
     {
         int r = i / D, j = i - r * D, qi = r / G, t = t0 + qi;
         float x = 0.f;
-        if (r < rows && t < T) x = TsrKv<TKV>::Query(q[((long long)t * heads + kvh * G + (r - qi * G)) * D + j]);
+        if (r < rows && t < T) x = q[((long long)t * heads + kvh * G + (r - qi * G)) * D + j];
         Qs[r * (D + 1) + j] = x;
     }
     __syncthreads();

@@ -202,6 +202,32 @@ public class CudaModelTests
     }
 
     [Fact]
+    public void ActivationsQuantisedOnceGiveTheSameLogits()
+    {
+        // Decode on the integer path: the gate-up kernel's last block per slot quantises the slot's activations for the down
+        // kernel, which then copies them instead of quantising them in each block. The same function of the same values, so
+        // the same bits, one token at a time (recorded steps) and for a step of 3 tokens (12 slots).
+        TestBackends.RequireGpu();
+        var path = Model("small", GgmlType.MXFP4);
+        var prompt = RandomTokens(11, 40, 201088);
+        var decode = RandomTokens(12, 20, 201088);
+        float[] Logits(bool once)
+        {
+            using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
+            var backend = (CudaBackend)p.Model.Backend;
+            Assert.True(backend.IntegerMatVec);
+            backend.QuantiseActOnce = once;
+            var (_, decoded) = Run(p, prompt, decode);
+            var three = new float[3 * p.VocabularySize];
+            p.EvaluateAllPositions(decode.AsSpan(0, 3), three);
+            return [.. decoded, .. three];
+        }
+        var each = Logits(once: false);
+        Assert.Contains(each, v => v != 0);
+        Assert.Equal(each, Logits(once: true));
+    }
+
+    [Fact]
     public void ProgrammaticLaunchGivesTheSameLogitsAsPlainLaunches()
     {
         // With programmatic dependent launch each kernel may start before the one before it ends and waits for it itself:

@@ -90,6 +90,7 @@ public sealed partial class CudaBackend
         LaunchQkv(q);
     }
     private readonly ulong _routeCounter;
+    private readonly ulong _gateUpTickets;   // one per expert slot (CudaKernels.ExpertMatVecMaxSlots ≤ 64)
 
     // The pending RMSNorm when its output is `input` (the caller then fuses or runs it), else null.
     private PendingNorm? TakeNorm(BackendTensor input)
@@ -455,9 +456,13 @@ public sealed partial class CudaBackend
         int tokens = ids.Rows, k = ids.Columns;
         Require(g.Type == u.Type && g.K == x.Columns && u.K == x.Columns && g.R == u.R && x.Rows == tokens && act.Rows == tokens * k && act.Columns == g.R,
             $"{gate.Name} and {up.Name} cannot run {x} with experts {ids} into {act}");
+        // One token's act quantised once for the down kernel (integer path): room for it, allocated here only, so that it
+        // stays where the gate-up kernel wrote it until the down kernel reads it.
+        ulong quants = tokens * k <= CudaKernels.ExpertMatVecMaxSlots
+            ? Scratch(ref _actQuants, ref _actQuantsBytes, CudaKernels.ActQuantBytes(tokens * k, g.R), "quantised activations") : 0;
         using var _ = Profile($"ExpertsGateUp {g.Type}", tokens, 2 * ExpertBytes(g, tokens * k));
         _kernels.GateUpSwiGlu(_stream, g, u, ExpertBias(gateBias, g), ExpertBias(upBias, u), x.Pointer, ids.Pointer, k, act.Pointer, tokens,
-            alpha, limit, ExpertScratch(tokens, k, g));
+            alpha, limit, ExpertScratch(tokens, k, g), quants, _gateUpTickets);
     }
 
     /// <inheritdoc/>

@@ -23,8 +23,8 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Dictionary<object, CudaGraph> _steps = new(ReferenceEqualityComparer.Instance);
     private readonly List<(ulong Pointer, long Bytes)> _retired = [];
     private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
-    private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX, _routePartials;
-    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes, _routePartialsBytes;
+    private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX, _routePartials, _actQuants;
+    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes, _routePartialsBytes, _actQuantsBytes;
     private readonly int* _hostResult;
     private (YarnRope Rope, ulong Table, long Bytes)? _ropeTable;
     private bool _disposed;
@@ -57,6 +57,8 @@ public sealed unsafe partial class CudaBackend : IBackend
             _hostResult = (int*)context.AllocatePinned(64);
             _routeCounter = context.Allocate(256, "the router's ticket counter");
             _stream.Zero(_routeCounter, 256);
+            _gateUpTickets = context.Allocate(256, "the gate-up kernel's ticket counters");
+            _stream.Zero(_gateUpTickets, 256);
         }
         catch
         {
@@ -123,6 +125,15 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         get => _kernels.QuantiseXOnce;
         set => _kernels.QuantiseXOnce = value;
+    }
+
+    /// <summary>Whether one token's expert activations are quantised once, by the gate-up kernel, for the down kernel
+    /// (integer path; TESSERA_CUDA_ACT_Q8=0: each down block quantises them; see <see cref="CudaKernels.QuantiseActOnce"/>).
+    /// The same bits either way.</summary>
+    public bool QuantiseActOnce
+    {
+        get => _kernels.QuantiseActOnce;
+        set => _kernels.QuantiseActOnce = value;
     }
 
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
@@ -553,6 +564,8 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_routePartials, _routePartialsBytes);
             _context.FreePinned((nint)_hostResult);
             _context.Free(_routeCounter, 256);
+            _context.Free(_gateUpTickets, 256);
+            _context.Free(_actQuants, _actQuantsBytes);
             _context.FreePinned((nint)_inputRing);
             _context.FreePinned((nint)_readBuffer);
             if (_ropeTable is { } t) _context.Free(t.Table, t.Bytes);

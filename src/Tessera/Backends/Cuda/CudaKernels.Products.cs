@@ -57,8 +57,9 @@ internal sealed partial class CudaKernels
     // docs/cuda-backend.md).
     private static readonly int MvDenseWaves = MvGrid[4];
 
-    // The last tsr_gate_up_* launch: its stream, the stream's Submitted count after it, its ids (DownWeightedAdd).
-    private (CudaStream? Stream, long At, ulong Ids) _gateUp;
+    // The last tsr_gate_up_* launch: its stream, the stream's Submitted count after it, its ids, its act, and where it left
+    // act quantised (0: it did not) for weights of which type (DownWeightedAdd).
+    private (CudaStream? Stream, long At, ulong Ids, ulong Act, ulong Quants, GgmlType Type) _gateUp;
 
     /// <summary>Dense decode products of one row of x run the kernels built for one row; TESSERA_CUDA_MV_ONE=0 runs the
     /// kernels for up to four rows instead.</summary>
@@ -67,6 +68,16 @@ internal sealed partial class CudaKernels
     /// <summary>A sliding-window layer's history stores (SetRows of the roped keys and values at their positions) run in
     /// the decode Q, K, V kernel; TESSERA_CUDA_FUSE_HISTORY=0 runs them as kernels of their own.</summary>
     public static bool FuseHistory { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_FUSE_HISTORY") is not "0";
+
+    /// <summary>On the integer path, the gate-up kernel's last block per slot quantises the slot's activations once for the
+    /// down kernel that follows (instead of each of its blocks quantising all of them); TESSERA_CUDA_ACT_Q8=0 turns it
+    /// off. The same bits either way.</summary>
+    public bool QuantiseActOnce { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ACT_Q8") is not "0";
+
+    /// <summary>Bytes of the quantised activations <see cref="GateUpSwiGlu"/> may leave for <paramref name="slots"/>
+    /// slots of <paramref name="n"/> values (the layout of the integer path's staging: n quants, n/32 float scales,
+    /// padded to 16 bytes, per slot).</summary>
+    public static long ActQuantBytes(int slots, int n) => (long)slots * ((n + ((n / 8 + 15) & ~15)) & ~15);
 
     /// <summary>The down kernel requests its first expert weights before it waits for the gate-up kernel (ids written two
     /// kernels before it are visible then); TESSERA_CUDA_EARLY_IDS=0 makes it wait first.</summary>
@@ -262,8 +273,10 @@ internal sealed partial class CudaKernels
     /// <summary>act[q·R + i] = swiglu_oai(gate_e·x_t + bg[e·R+i], up_e·x_t + bu[e·R+i]) for slot q = t·k + j, e = ids[q]
     /// (slots whose id is outside [0, experts) are left unwritten);
     /// swiglu_oai(g, u) = min(g, limit)·σ(α·min(g, limit))·(clamp(u, −limit, limit) + 1). Bias pointers may be 0.</summary>
+    /// <remarks>quants (<see cref="ActQuantBytes"/>) and tickets (a zeroed uint per slot, left zeroed) let the one-token
+    /// kernel of the integer path quantise act for the down kernel (<see cref="QuantiseActOnce"/>); 0: not.</remarks>
     public void GateUpSwiGlu(CudaStream s, in CudaWeightView gate, in CudaWeightView up, ulong gateBias, ulong upBias, ulong x, ulong ids,
-                             int k, ulong act, int T, float alpha, float limit, ulong scratch)
+                             int k, ulong act, int T, float alpha, float limit, ulong scratch, ulong quants = 0, ulong tickets = 0)
     {
         if (T <= 0 || k <= 0) return;
         string type = Suffix(gate.Type);
@@ -274,11 +287,14 @@ internal sealed partial class CudaKernels
         int slots = T * k;
         if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
         {
-            s.Launch(F("matvec", "tsr_gate_up_" + MvSuffix(type)), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
+            string suffix = MvSuffix(type);
+            if (!(QuantiseActOnce && suffix.EndsWith("i8", StringComparison.Ordinal) && tickets != 0 && gate.R % 32 == 0)) quants = 0;
+            s.Launch(F("matvec", "tsr_gate_up_" + suffix), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
                 [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
                  KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
-                 KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit)]);
-            _gateUp = (s, s.Submitted, ids);
+                 KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit),
+                 KernelArg.Ptr(quants), KernelArg.Ptr(quants != 0 ? tickets : 0)]);
+            _gateUp = (s, s.Submitted, ids, act, quants, gate.Type);
             return;
         }
         SortSlots(s, ids, slots, gate.Slices, scratch);
@@ -305,12 +321,16 @@ internal sealed partial class CudaKernels
         long shared = (long)k * down.K * 4;
         if (slots <= ExpertMatVecMaxSlots && shared <= MvMaxShared)
         {
-            // The gate-up kernel on these ids came just before: it waited for the router before this kernel could start.
-            bool idsEarly = EarlyIds && _gateUp.Stream == s && _gateUp.At == s.Submitted && _gateUp.Ids == ids;
+            // The gate-up kernel on these ids came just before: it waited for the router before this kernel could start, and
+            // it may have left act quantised for weights of this type.
+            bool afterGateUp = _gateUp.Stream == s && _gateUp.At == s.Submitted && _gateUp.Ids == ids;
+            bool idsEarly = EarlyIds && afterGateUp;
+            ulong quants = afterGateUp && _gateUp.Act == act && _gateUp.Type == down.Type && MvSuffix(type).EndsWith("i8", StringComparison.Ordinal)
+                ? _gateUp.Quants : 0;
             s.Launch(F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,
                 [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
                  KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h),
-                 KernelArg.I32(idsEarly ? 1 : 0)]);
+                 KernelArg.I32(idsEarly ? 1 : 0), KernelArg.Ptr(quants)]);
             return;
         }
         SortSlots(s, ids, slots, down.Slices, scratch);

@@ -360,8 +360,26 @@ __device__ __forceinline__ void mv_fp4_dot(uint32_t t0, uint32_t z, int xa, int 
     neg = __dp4a((int)tsr_fp4_prmt(t0, zn >> 16), xb, neg);
 }
 
-// x staged for the kernel's format: f32 (mv_stage), or quantised for the integer path.
-template <int TY>
+// Copies n float4s (a staged layout written by an earlier kernel) into shared memory as they are; 4 loads in flight per
+// thread.
+__device__ __forceinline__ void mv_copy4(float4* xs, const float4* __restrict__ src, int n)
+{
+    const int bd = blockDim.x;
+    int i = threadIdx.x;
+    for (; i + 3 * bd < n; i += 4 * bd)
+    {
+        float4 v[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) v[u] = __ldg(src + i + u * bd);
+#pragma unroll
+        for (int u = 0; u < 4; u++) xs[i + u * bd] = v[u];
+    }
+    for (; i < n; i += bd) xs[i] = __ldg(src + i);
+}
+
+// x staged for the kernel's format: f32 (mv_stage), or quantised for the integer path. L2: x was written by other blocks
+// of the running kernel, so the integer path reads it through L2 (ld.global.cg), not the read-only path.
+template <int TY, bool L2 = false>
 __device__ __forceinline__ void mv_stage_x(float4* xs, const float* __restrict__ x, int rows, int K)
 {
     if (!mv_int8(TY))
@@ -379,7 +397,7 @@ __device__ __forceinline__ void mv_stage_x(float4* xs, const float* __restrict__
         for (int u = 0; u < MV_SU; u++)
         {
             const int i = base + u * blockDim.x + threadIdx.x;
-            v[u] = i < n ? __ldg(src + i) : make_float4(0.f, 0.f, 0.f, 0.f);
+            v[u] = i < n ? (L2 ? __ldcg(src + i) : __ldg(src + i)) : make_float4(0.f, 0.f, 0.f, 0.f);
         }
 #pragma unroll
         for (int u = 0; u < MV_SU; u++)
@@ -1239,10 +1257,15 @@ struct MvGateUpJob
     }
 };
 
+// Integer path with xq ≠ null: the block that finishes slot q's rows last (a ticket per slot, reset by that block for
+// the next launch) also quantises the slot's act row into xq [slot × mv_rs4(R) float4s] as the down kernel's staging
+// would (mv_stage_x), so that the down kernel's 180-odd blocks copy 3 KB a slot instead of each loading 11.5 KB and
+// quantising it (tsr_down_add_* with xq: the same bits).
 template <int TY>
 __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E,
                                            const float* bg, const float* bu, const float* __restrict__ x,
-                                           const int* __restrict__ ids, int k, float* act, float alpha, float limit)
+                                           const int* __restrict__ ids, int k, float* act, float alpha, float limit,
+                                           float4* xq, unsigned* tickets)
 {
     TSR_PDL_WAIT();   // the ids come from the router
     MvGateUpJob<TY> job;
@@ -1253,16 +1276,23 @@ __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const
     job.e = ids[job.q];
     job.ok = job.e >= 0 && job.e < E;
     mv_run<TY, 1, 4, 1, 1>(job, K, 1);
+    if (mv_int8(TY) && xq != nullptr && mv_last_block(tickets + job.q, gridDim.x))
+    {
+        mv_stage_x<TY, true>(xq + (size_t)job.q * mv_rs4(R), act + (size_t)job.q * R, 1, R);
+        if (threadIdx.x == 0) tickets[job.q] = 0u;
+    }
 }
 
 // Token t = blockIdx.y: h[t·R + r] += ((y_0 + y_1) + ...) + y_{k−1}, y_j = weights[t·k+j]·(W_e[r]·act_{t·k+j} + bias[e·R + r]),
 // e = ids[t·k + j] (slots with an id outside [0, E) add nothing). Task = output row r; pass `sub` reads the rows of slots
-// MV_DK·sub .. MV_DK·sub + MV_DK − 1 together (each with its own act row). Shared memory: k·K floats (the act rows of t).
+// MV_DK·sub .. MV_DK·sub + MV_DK − 1 together (each with its own act row). Shared memory: k·K floats (the act rows of t),
+// or on the integer path their quants: staged from act, or copied from xq where the gate-up kernel left them (xq ≠ null).
 template <int TY>
 struct MvDownJob
 {
     const void *values, *scales;
     const float *bias, *act, *weights;
+    const float4* xq;
     const int* ids;
     float* h;
     float sum; // running slot sum of the lead lane
@@ -1289,7 +1319,13 @@ struct MvDownJob
         }
     }
     __device__ __forceinline__ void prefetch() const {}
-    __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, act + (size_t)t * k * K, k, K); }
+    __device__ __forceinline__ void stage() const
+    {
+        if (mv_int8(TY) && xq != nullptr)
+            mv_copy4(mv_smem, xq + (size_t)t * k * mv_rs4(K), k * mv_rs4(K));
+        else
+            mv_stage_x<TY>(mv_smem, act + (size_t)t * k * K, k, K);
+    }
     __device__ __forceinline__ void xrows(int sub, const float4* (&xg)[MV_DK]) const
     {
 #pragma unroll
@@ -1316,14 +1352,14 @@ struct MvDownJob
 template <int TY>
 __device__ __forceinline__ void mv_down_add(const void* values, const void* scales, int K, int R, int E, const float* bias,
                                             const float* __restrict__ act, const int* __restrict__ ids,
-                                            const float* __restrict__ weights, int k, float* h, int idsEarly)
+                                            const float* __restrict__ weights, int k, float* h, int idsEarly, const float4* xq)
 {
     // The ids come from the router. With idsEarly the kernel just before this one waited for its own predecessors before
     // it let this one start (the host passes it when that kernel was tsr_gate_up_* on the same ids), so the router has
     // finished and its ids are visible: the first weights are requested before the wait for the gate-up's results.
     if (!idsEarly) TSR_PDL_WAIT();
     MvDownJob<TY> job;
-    job.values = values; job.scales = scales; job.bias = bias; job.act = act; job.weights = weights; job.ids = ids; job.h = h;
+    job.values = values; job.scales = scales; job.bias = bias; job.act = act; job.xq = xq; job.weights = weights; job.ids = ids; job.h = h;
     job.sum = 0.f; job.K = K; job.R = R; job.E = E; job.k = k; job.t = blockIdx.y;
 #pragma unroll
     for (int i = 0; i < MV_DK; i++)
@@ -1373,15 +1409,16 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_gate_up_##SUFFIX(                                    \
         const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E, const float* bg,               \
-        const float* bu, const float* x, const int* ids, int k, float* act, float alpha, float limit)                       \
+        const float* bu, const float* x, const int* ids, int k, float* act, float alpha, float limit, float4* xq,           \
+        unsigned* tickets)                                                                                                  \
     {                                                                                                                       \
-        mv_gate_up<TY>(gv, gs, uv, us, K, R, E, bg, bu, x, ids, k, act, alpha, limit);                                      \
+        mv_gate_up<TY>(gv, gs, uv, us, K, R, E, bg, bu, x, ids, k, act, alpha, limit, xq, tickets);                         \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_down_add_##SUFFIX(                                   \
         const void* values, const void* scales, int K, int R, int E, const float* bias, const float* act, const int* ids,  \
-        const float* weights, int k, float* h, int idsEarly)                                                                \
+        const float* weights, int k, float* h, int idsEarly, const float4* xq)                                              \
     {                                                                                                                       \
-        mv_down_add<TY>(values, scales, K, R, E, bias, act, ids, weights, k, h, idsEarly);                                  \
+        mv_down_add<TY>(values, scales, K, R, E, bias, act, ids, weights, k, h, idsEarly, xq);                              \
     }
 
 MV_KERNELS(f32, TSR_F32)

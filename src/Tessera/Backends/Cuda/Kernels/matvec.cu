@@ -51,16 +51,11 @@ __device__ __forceinline__ float4 mv_mul(float4 v, float f)
     return make_float4(v.x * f, v.y * f, v.z * f, v.w * f);
 }
 
-// Copies rows × K floats (contiguous) of x into shared memory, times the format's x factor (a power of 2, or 1: no
-// multiply), swizzled per row; 4 loads in flight per thread.
-template <int TY>
-__device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x, int rows, int K)
+// Calls put(i, v) with float4 i of src for i < n, thread-strided over the block; 4 loads in flight per thread.
+template <class Put>
+__device__ __forceinline__ void mv_each4(const float4* __restrict__ src, int n, Put put)
 {
-    const float f = MvFmt<TY>::xmul();
-    const int K4 = K >> 2;
-    const int n = rows * K4;
     const int bd = blockDim.x;
-    const float4* src = reinterpret_cast<const float4*>(x);
     int i = threadIdx.x;
     for (; i + 3 * bd < n; i += 4 * bd)
     {
@@ -68,18 +63,22 @@ __device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x
 #pragma unroll
         for (int u = 0; u < 4; u++) v[u] = __ldg(src + i + u * bd);
 #pragma unroll
-        for (int u = 0; u < 4; u++)
-        {
-            const int j = i + u * bd, t = j / K4, q = j - t * K4;
-            xs[t * K4 + mv_swz(q)] = f == 1.f ? v[u] : mv_mul(v[u], f);
-        }
+        for (int u = 0; u < 4; u++) put(i + u * bd, v[u]);
     }
-    for (; i < n; i += bd)
-    {
-        const int t = i / K4, q = i - t * K4;
-        const float4 v = __ldg(src + i);
+    for (; i < n; i += bd) put(i, __ldg(src + i));
+}
+
+// Copies rows × K floats (contiguous) of x into shared memory, times the format's x factor (a power of 2, or 1: no
+// multiply), swizzled per row.
+template <int TY>
+__device__ __forceinline__ void mv_stage(float4* xs, const float* __restrict__ x, int rows, int K)
+{
+    const float f = MvFmt<TY>::xmul();
+    const int K4 = K >> 2;
+    mv_each4(reinterpret_cast<const float4*>(x), rows * K4, [&](int j, float4 v) {
+        const int t = j / K4, q = j - t * K4;
         xs[t * K4 + mv_swz(q)] = f == 1.f ? v : mv_mul(v, f);
-    }
+    });
 }
 
 // mv_stage with an RMSNorm first: row t of x is staged as (x·scale_t)·nw, scale_t = 1/sqrt(Σx²/K + eps), with the sum in
@@ -360,21 +359,10 @@ __device__ __forceinline__ void mv_fp4_dot(uint32_t t0, uint32_t z, int xa, int 
     neg = __dp4a((int)tsr_fp4_prmt(t0, zn >> 16), xb, neg);
 }
 
-// Copies n float4s (a staged layout written by an earlier kernel) into shared memory as they are; 4 loads in flight per
-// thread.
+// Copies n float4s (a staged layout written by an earlier kernel) into shared memory as they are.
 __device__ __forceinline__ void mv_copy4(float4* xs, const float4* __restrict__ src, int n)
 {
-    const int bd = blockDim.x;
-    int i = threadIdx.x;
-    for (; i + 3 * bd < n; i += 4 * bd)
-    {
-        float4 v[4];
-#pragma unroll
-        for (int u = 0; u < 4; u++) v[u] = __ldg(src + i + u * bd);
-#pragma unroll
-        for (int u = 0; u < 4; u++) xs[i + u * bd] = v[u];
-    }
-    for (; i < n; i += bd) xs[i] = __ldg(src + i);
+    mv_each4(src, n, [&](int j, float4 v) { xs[j] = v; });
 }
 
 // x staged for the kernel's format: f32 (mv_stage), or quantised for the integer path. L2: x was written by other blocks

@@ -20,8 +20,10 @@
 // as tsr_set_rows after it, when hk, hv ≠ null), and (split kernel, ids ≠ null) the router's
 // top-k and softmax done by the block that finishes last (a ticket counter, reset by that block for the next launch).
 //   tsr_mv_experts_*   y[q] = W_ids[q]·x_row(q) (+ bias) per slot q (blockIdx.y), 2 rows per task
-//   tsr_gate_up_*      act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): 2 gate and 2 up rows per task
+//   tsr_gate_up_*      act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): 2 gate and 2 up rows per task (integer
+//                      path, xq ≠ null: the last block of slot q also leaves act[q] quantised for the down kernel)
 //   tsr_down_add_*     h[t] += Σ_j w_j·(down_e·act_j + b): one output row per task, MV_DK slots of token t at once
+//                      (integer path, xq ≠ null: the act rows' quants copied from xq, not quantised again)
 // Grids: blockIdx.x strides over tasks (8 tasks per block per pass, 1 for the split kernels), blockIdx.y is the slot or
 // token. A 16-byte chunk holds 4 F32, 8 F16, 16 Q8_0 values (half a block) or 32 MXFP4 values (one block).
 // Integer path (kernels *_q8_0i8, *_mxfp4i8; same weights): x is staged quantised to Q8_0 as the CPU backend and

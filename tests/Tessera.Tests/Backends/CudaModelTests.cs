@@ -201,30 +201,41 @@ public class CudaModelTests
         Assert.True(routed.DecisiveTop1 >= 0.95 && routed.RelativeRms < 0.02, routed.ToString());
     }
 
-    [Fact]
-    public void ActivationsQuantisedOnceGiveTheSameLogits()
+    [Theory]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(false, false, true)]
+    [InlineData(true, true, true)]
+    public void RowsQuantisedOnceGiveTheSameLogits(bool act, bool normed, bool attention)
     {
         // Decode on the integer path: the gate-up kernel's last block per slot quantises the slot's activations for the down
-        // kernel, which then copies them instead of quantising them in each block. The same function of the same values, so
-        // the same bits, one token at a time (recorded steps) and for a step of 3 tokens (12 slots).
+        // kernel (act), the router's last block the normalised row for the gate-up kernel (normed), the attention's combine
+        // its output for the attention output's product (attention); the next kernel then copies them instead of
+        // quantising them in each block. The same function of the same values, so the same bits, one token at a time
+        // (recorded steps) and for a step of 3 tokens (12 slots), against none of them.
         TestBackends.RequireGpu();
         var path = Model("small", GgmlType.MXFP4);
         var prompt = RandomTokens(11, 40, 201088);
         var decode = RandomTokens(12, 20, 201088);
-        float[] Logits(bool once)
+        float[] Logits(bool quantiseAct, bool quantiseNormed, bool quantiseAttention)
         {
             using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
             var backend = (CudaBackend)p.Model.Backend;
             Assert.True(backend.IntegerMatVec);
-            backend.QuantiseActOnce = once;
+            backend.QuantiseActOnce = quantiseAct;
+            backend.QuantiseNormedOnce = quantiseNormed;
+            backend.QuantiseAttentionOnce = quantiseAttention;
             var (_, decoded) = Run(p, prompt, decode);
             var three = new float[3 * p.VocabularySize];
             p.EvaluateAllPositions(decode.AsSpan(0, 3), three);
+            // The path under test ran (a launch per layer and recorded step at least), and not when both are off.
+            if (quantiseAct || quantiseNormed || quantiseAttention) Assert.True(backend.PreQuantisedLaunches >= p.Model.HyperParameters.BlockCount, $"{backend.PreQuantisedLaunches} launches");
+            else Assert.Equal(0, backend.PreQuantisedLaunches);
             return [.. decoded, .. three];
         }
-        var each = Logits(once: false);
+        var each = Logits(false, false, false);
         Assert.Contains(each, v => v != 0);
-        Assert.Equal(each, Logits(once: true));
+        Assert.Equal(each, Logits(act, normed, attention));
     }
 
     [Fact]

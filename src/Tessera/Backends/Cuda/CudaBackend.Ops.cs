@@ -91,6 +91,13 @@ public sealed partial class CudaBackend
     }
     private readonly ulong _routeCounter;
     private readonly ulong _gateUpTickets;   // one per expert slot (CudaKernels.ExpertMatVecMaxSlots ≤ 64)
+    // The expert weights' type of the last ExpertsGateUp: the router in the attention output's kernel leaves its normalised
+    // row quantised for weights of this type (the next gate-up's, in a model whose layers share it; a guess that is wrong
+    // costs only the copy, as the gate-up kernel then stages x itself).
+    private GgmlType? _expertType;
+    // The weight type of the last attention output fused with the router: the attention's combine leaves one token's
+    // output quantised for it (as _expertType).
+    private GgmlType? _attnOutType;
 
     // The pending RMSNorm when its output is `input` (the caller then fuses or runs it), else null.
     private PendingNorm? TakeNorm(BackendTensor input)
@@ -340,8 +347,12 @@ public sealed partial class CudaBackend
             CudaKernels.AttentionScratchBytes(heads, d, q.Rows, slots), "attention scratch");
         using var _ = Profile(window > 0 ? "Attention (window)" : "Attention (full)", q.Rows,
             (long)Math.Min(keyCount, window > 0 ? window + q.Rows : keyCount) * kvWidth * 2 * (k.Type == GgmlType.F16 ? 2 : 4) + slots * 4L);
+        // One token: the output left quantised for the attention output's product too, when it has the weight type of the
+        // last one (CudaKernels.QuantiseAttentionOnce).
+        ulong quants = q.Rows == 1 && _attnOutType == GgmlType.Q8_0 && QuantiseAttentionOnce
+            ? Scratch(ref _attentionQuants, ref _attentionQuantsBytes, CudaKernels.ActQuantBytes(1, q.Columns), "quantised attention output") : 0;
         _kernels.Attention(_stream, q.Pointer, k.Pointer, v.Pointer, k.Type == GgmlType.F16, qp.Pointer, kp.Pointer, slots, window,
-            sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch);
+            sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch, quants);
     }
 
     /// <inheritdoc/>
@@ -441,10 +452,13 @@ public sealed partial class CudaBackend
             || ReferenceEquals(x, a.Residual) || ReferenceEquals(x, a.X))
             return false;
         _attnOut = null;
+        _attnOutType = a.W.Type;
         ulong partials = Scratch(ref _routePartials, ref _routePartialsBytes, _kernels.RoutePartialsBytes(a.W, w.R), "router sums");
+        ulong quants = _expertType is not null && QuantiseNormedOnce
+            ? Scratch(ref _normedQuants, ref _normedQuantsBytes, CudaKernels.ActQuantBytes(1, w.K), "quantised normalised row") : 0;
         using var _ = Profile($"MatMul {a.W.Type} {a.W.K}→{a.W.R} + residual + RmsNorm + Route", 1, a.W.R * RowBytes(a.W) + (long)w.R * RowBytes(w));
         _kernels.MatVecRoute(_stream, a.W, a.X.Pointer, a.Residual.Pointer, a.Bias, w, BiasPointer(bias, w.R), n.Weight, n.Epsilon,
-            x.Pointer, l.Pointer, e.Pointer, p.Pointer, e.Columns, _routeCounter, partials);
+            x.Pointer, l.Pointer, e.Pointer, p.Pointer, e.Columns, _routeCounter, partials, quants, _expertType ?? GgmlType.F32);
         return true;
     }
 
@@ -460,6 +474,7 @@ public sealed partial class CudaBackend
         // stays where the gate-up kernel wrote it until the down kernel reads it.
         ulong quants = tokens * k <= CudaKernels.ExpertMatVecMaxSlots
             ? Scratch(ref _actQuants, ref _actQuantsBytes, CudaKernels.ActQuantBytes(tokens * k, g.R), "quantised activations") : 0;
+        _expertType = g.Type;
         using var _ = Profile($"ExpertsGateUp {g.Type}", tokens, 2 * ExpertBytes(g, tokens * k));
         _kernels.GateUpSwiGlu(_stream, g, u, ExpertBias(gateBias, g), ExpertBias(upBias, u), x.Pointer, ids.Pointer, k, act.Pointer, tokens,
             alpha, limit, ExpertScratch(tokens, k, g), quants, _gateUpTickets);

@@ -23,8 +23,9 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Dictionary<object, CudaGraph> _steps = new(ReferenceEqualityComparer.Instance);
     private readonly List<(ulong Pointer, long Bytes)> _retired = [];
     private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
-    private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX, _routePartials, _actQuants;
-    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes, _routePartialsBytes, _actQuantsBytes;
+    private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX, _routePartials, _actQuants, _normedQuants, _attentionQuants;
+    private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes, _routePartialsBytes, _actQuantsBytes,
+        _normedQuantsBytes, _attentionQuantsBytes;
     private readonly int* _hostResult;
     private (YarnRope Rope, ulong Table, long Bytes)? _ropeTable;
     private bool _disposed;
@@ -135,6 +136,27 @@ public sealed unsafe partial class CudaBackend : IBackend
         get => _kernels.QuantiseActOnce;
         set => _kernels.QuantiseActOnce = value;
     }
+
+    /// <summary>Whether one token's normalised row is quantised once, by the router's last block in the attention output's
+    /// kernel, for the gate-up kernel (integer path; TESSERA_CUDA_XN_Q8=0: each gate-up block quantises it; see
+    /// <see cref="CudaKernels.QuantiseNormedOnce"/>). The same bits either way.</summary>
+    public bool QuantiseNormedOnce
+    {
+        get => _kernels.QuantiseNormedOnce;
+        set => _kernels.QuantiseNormedOnce = value;
+    }
+
+    /// <summary>Whether one token's attention output is quantised once, by the attention's combine kernel, for the attention
+    /// output's product (integer path, Q8_0 weights; TESSERA_CUDA_ATTN_Q8=0: each of its blocks quantises it; see
+    /// <see cref="CudaKernels.QuantiseAttentionOnce"/>). The same bits either way.</summary>
+    public bool QuantiseAttentionOnce
+    {
+        get => _kernels.QuantiseAttentionOnce;
+        set => _kernels.QuantiseAttentionOnce = value;
+    }
+
+    /// <summary>Product launches so far that copied x quantised by the kernel before them (tests).</summary>
+    public long PreQuantisedLaunches => _kernels.PreQuantisedLaunches;
 
     /// <summary>Whether decode steps are recorded and replayed as CUDA graphs (TESSERA_CUDA_GRAPHS=0 turns it off).</summary>
     public bool RecordSteps { get; set; }
@@ -566,6 +588,8 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_routeCounter, 256);
             _context.Free(_gateUpTickets, 256);
             _context.Free(_actQuants, _actQuantsBytes);
+            _context.Free(_normedQuants, _normedQuantsBytes);
+            _context.Free(_attentionQuants, _attentionQuantsBytes);
             _context.FreePinned((nint)_inputRing);
             _context.FreePinned((nint)_readBuffer);
             if (_ropeTable is { } t) _context.Free(t.Table, t.Bytes);

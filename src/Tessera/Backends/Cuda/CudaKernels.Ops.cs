@@ -188,8 +188,11 @@ internal sealed partial class CudaKernels
     /// <see cref="AttentionDecodeMaxRows"/> rows: flash-decoding over chunks of slots (chunks with nothing visible cost a
     /// read of their positions), then a combine that adds the sink; above: a tile summary of the positions, then flash
     /// attention over blocks of query rows. Head sizes 16, 32, 64, 128; up to 16 query heads per kv head.</summary>
+    /// <remarks><paramref name="quants"/> (<see cref="ActQuantBytes"/> of T rows of heads·d, 0: none): the decode path's
+    /// combine also leaves the output quantised for a Q8_0 product of the integer path (<see cref="QuantiseAttentionOnce"/>),
+    /// which <see cref="MatVecRoute"/> then copies.</remarks>
     public void Attention(CudaStream s, ulong q, ulong keys, ulong values, bool f16, ulong qpos, ulong kpos, int slots, int window,
-        ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch)
+        ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch, ulong quants = 0)
     {
         RequireAttentionShape(heads, kvHeads, d);
         RequirePositive(T, nameof(T));
@@ -197,6 +200,9 @@ internal sealed partial class CudaKernels
         ArgumentOutOfRangeException.ThrowIfNegative(window);
         int group = heads / kvHeads;
         string type = f16 ? "f16" : "f32";
+        // The combine quantises a head's values in blocks of 32 (d a multiple of 32).
+        if (!(QuantiseAttentionOnce && IntegerMatVec && T <= AttentionDecodeMaxRows && d % 32 == 0)) quants = 0;
+        _attention = (s, 0, output, quants, heads * d);
         if (T <= AttentionDecodeMaxRows && TensorCoreDecode && f16 && d == 64)
         {
             // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile).
@@ -208,7 +214,7 @@ internal sealed partial class CudaKernels
                 KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
                 KernelArg.Ptr(stats), KernelArg.Ptr(partial),
             ]);
-            Combine(s, stats, partial, sinks, output, heads, d, chunks, T);
+            Combine(s, stats, partial, sinks, output, heads, d, chunks, T, quants);
             return;
         }
         if (T <= AttentionDecodeMaxRows)
@@ -227,7 +233,7 @@ internal sealed partial class CudaKernels
                 KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
                 KernelArg.I32(perBlock), KernelArg.Ptr(stats), KernelArg.Ptr(partial),
             ]);
-            Combine(s, stats, partial, sinks, output, heads, d, chunks, T);
+            Combine(s, stats, partial, sinks, output, heads, d, chunks, T, quants);
             return;
         }
 
@@ -236,6 +242,7 @@ internal sealed partial class CudaKernels
             [KernelArg.Ptr(kpos), KernelArg.I32(slots), KernelArg.Ptr(scratch)]);
         int queriesPerBlock = AttentionTile / group;
         int prefillShared = (2 * AttentionTile * (d + 1) + AttentionTile * d + AttentionTile * (AttentionTile + 1)) * sizeof(float);
+        _attention = default;
         s.Launch(F(AttentionModule, $"tsr_attn_prefill_{type}_d{d}"), new Dim3(Blocks(T, queriesPerBlock), (uint)kvHeads), PrefillThreads,
             prefillShared,
         [
@@ -245,13 +252,16 @@ internal sealed partial class CudaKernels
         ]);
     }
 
-    // Decode's second kernel: the chunks of each query head merged, and the sink added.
-    private void Combine(CudaStream s, ulong stats, ulong partial, ulong sinks, ulong output, int heads, int d, int chunks, int T) =>
+    // Decode's second kernel: the chunks of each query head merged, and the sink added (and the rows quantised, quants ≠ 0).
+    private void Combine(CudaStream s, ulong stats, ulong partial, ulong sinks, ulong output, int heads, int d, int chunks, int T, ulong quants)
+    {
         s.Launch(F(AttentionModule, "tsr_attn_combine"), new Dim3((uint)heads, (uint)T), 128, ((chunks + 1) / 2 * 2 + 256) * sizeof(float),
         [
             KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(output), KernelArg.I32(heads),
-            KernelArg.I32(d), KernelArg.I32(chunks),
+            KernelArg.I32(d), KernelArg.I32(chunks), KernelArg.Ptr(quants), KernelArg.I32((int)ActQuantBytes(1, heads * d)),
         ]);
+        _attention.At = s.Submitted;
+    }
 
     /// <summary>Bytes of scratch <see cref="Attention"/> needs for up to <paramref name="T"/> rows over a cache of
     /// <paramref name="slots"/> (covers every smaller T too): the decode partials for min(T, 8) rows, or the prefill tile

@@ -61,6 +61,14 @@ internal sealed partial class CudaKernels
     // act quantised (0: it did not) for weights of which type (DownWeightedAdd).
     private (CudaStream? Stream, long At, ulong Ids, ulong Act, ulong Quants, GgmlType Type) _gateUp;
 
+    // The last tsr_matvec1_route_* launch: its stream, the stream's Submitted count after it, its normalised row, and where
+    // it left that row quantised (0: it did not) for expert weights of which type (GateUpSwiGlu).
+    private (CudaStream? Stream, long At, ulong Normed, ulong Quants, GgmlType Type) _route;
+
+    // The last decode attention: its stream, the stream's Submitted count after its combine, its output, where the combine
+    // left that output quantised for Q8_0 weights (0: it did not), and the row's width (MatVecRoute).
+    private (CudaStream? Stream, long At, ulong Output, ulong Quants, int Width) _attention;
+
     /// <summary>Dense decode products of one row of x run the kernels built for one row; TESSERA_CUDA_MV_ONE=0 runs the
     /// kernels for up to four rows instead.</summary>
     public static bool OneRowMatVec { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_MV_ONE") is not "0";
@@ -73,6 +81,21 @@ internal sealed partial class CudaKernels
     /// down kernel that follows (instead of each of its blocks quantising all of them); TESSERA_CUDA_ACT_Q8=0 turns it
     /// off. The same bits either way.</summary>
     public bool QuantiseActOnce { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ACT_Q8") is not "0";
+
+    /// <summary>On the integer path, the router's last block (<see cref="MatVecRoute"/>) quantises the normalised row once
+    /// for the gate-up kernel that follows (instead of each of its blocks quantising it); TESSERA_CUDA_XN_Q8=0 turns it off.
+    /// The same bits either way.</summary>
+    public bool QuantiseNormedOnce { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_XN_Q8") is not "0";
+
+    /// <summary>On the integer path, the decode attention's combine kernel quantises its output once for a Q8_0 attention
+    /// output product in <see cref="MatVecRoute"/> (instead of each of its blocks quantising it); TESSERA_CUDA_ATTN_Q8=0
+    /// turns it off. The same bits either way.</summary>
+    public bool QuantiseAttentionOnce { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_Q8") is not "0";
+
+    /// <summary>Product launches that copied x already quantised by the kernel before them (the attention's output into
+    /// <see cref="MatVecRoute"/>, the normalised row from it into the gate-up kernel, act from the gate-up kernel into the
+    /// down kernel): a count for tests.</summary>
+    public long PreQuantisedLaunches { get; private set; }
 
     /// <summary>Bytes of the quantised activations <see cref="GateUpSwiGlu"/> may leave for <paramref name="slots"/>
     /// slots of <paramref name="n"/> values (the layout of the integer path's staging: n quants, n/32 float scales,
@@ -175,20 +198,35 @@ internal sealed partial class CudaKernels
     /// softmax into ids [k] and probabilities [k]. The blocks' router sums go to <paramref name="partials"/>
     /// (<see cref="RoutePartialsBytes"/>); the block that finishes last adds them and picks the experts (a ticket counter
     /// at <paramref name="counter"/>, zero before and after).</summary>
+    /// <remarks><paramref name="quants"/> (<see cref="ActQuantBytes"/> of one row, 0: none) lets that block also leave xn
+    /// quantised for a gate-up kernel of <paramref name="expertType"/> weights that follows
+    /// (<see cref="QuantiseNormedOnce"/>).</remarks>
     public void MatVecRoute(CudaStream s, in CudaWeightView w, ulong x, ulong h, ulong bias, in CudaWeightView router, ulong routerBias,
-        ulong normWeight, float epsilon, ulong normed, ulong logits, ulong ids, ulong probabilities, int k, ulong counter, ulong partials)
+        ulong normWeight, float epsilon, ulong normed, ulong logits, ulong ids, ulong probabilities, int k, ulong counter, ulong partials,
+        ulong quants = 0, GgmlType expertType = GgmlType.F32)
     {
         CheckShape(w);
         if (!CanFuseRoute(w, router.R, k) || router.Type != GgmlType.F32 || router.K != w.R)
             throw new InvalidOperationException($"the router ({router.K} → {router.R}, top {k}) cannot run in the product {w.K} → {w.R}");
         int grid = RouteGrid(w);
-        s.Launch(F("matvec", "tsr_matvec1_route_" + MvSuffix(Suffix(w.Type))), grid, MvThreads, w.K * 4,
+        // The quantised row's layout is the expert weights' (the order of MXFP4's nibbles, or Q8_0's), whole blocks of 32,
+        // at most 3 float4s a thread of the block that writes it.
+        int layout = expertType switch { GgmlType.MXFP4 => 139, GgmlType.Q8_0 => 108, _ => 0 };   // TSR_MXFP4_I8, TSR_Q8_0_I8
+        if (!(QuantiseNormedOnce && IntegerMatVec && layout != 0 && w.R % 32 == 0 && w.R <= 3 * MvThreads * 4)) quants = 0;
+        // The attention's combine just before left x quantised for this product's weights.
+        string suffix = MvSuffix(Suffix(w.Type));
+        ulong xs = w.Type == GgmlType.Q8_0 && suffix.EndsWith("i8", StringComparison.Ordinal) && _attention.Stream == s
+            && _attention.At == s.Submitted && _attention.Output == x && _attention.Quants != 0 && _attention.Width == w.K ? _attention.Quants : 0;
+        if (xs != 0) PreQuantisedLaunches++;
+        s.Launch(F("matvec", "tsr_matvec1_route_" + suffix), grid, MvThreads, w.K * 4,
         [
             KernelArg.Ptr(w.Values), KernelArg.Ptr(w.Scales), KernelArg.Ptr(h), KernelArg.Ptr(bias), KernelArg.I32(w.R), KernelArg.I32(w.K),
             KernelArg.Ptr(x), KernelArg.Ptr(h), KernelArg.Ptr(router.Values), KernelArg.Ptr(routerBias), KernelArg.Ptr(normWeight),
             KernelArg.F32(epsilon), KernelArg.Ptr(normed), KernelArg.Ptr(logits), KernelArg.Ptr(ids), KernelArg.Ptr(probabilities),
             KernelArg.I32(router.R), KernelArg.I32(k), KernelArg.Ptr(counter), KernelArg.Ptr(partials),
+            KernelArg.Ptr(quants), KernelArg.I32(layout), KernelArg.Ptr(xs),
         ]);
+        _route = (s, s.Submitted, normed, quants, expertType);
     }
 
     /// <summary>Scratch bytes <see cref="MatVecRoute"/> needs for the router sums of its blocks.</summary>
@@ -288,12 +326,17 @@ internal sealed partial class CudaKernels
         if (slots <= ExpertMatVecMaxSlots && (long)gate.K * 4 <= MvMaxShared)
         {
             string suffix = MvSuffix(type);
-            if (!(QuantiseActOnce && suffix.EndsWith("i8", StringComparison.Ordinal) && tickets != 0 && gate.R % 32 == 0)) quants = 0;
+            bool integer = suffix.EndsWith("i8", StringComparison.Ordinal);
+            if (!(QuantiseActOnce && integer && tickets != 0 && gate.R % 32 == 0)) quants = 0;
+            // The router's kernel just before left this token's normalised row quantised for weights of this type.
+            ulong xs = T == 1 && integer && _route.Stream == s && _route.At == s.Submitted && _route.Normed == x && _route.Quants != 0
+                && _route.Type == gate.Type ? _route.Quants : 0;
+            if (xs != 0) PreQuantisedLaunches++;
             s.Launch(F("matvec", "tsr_gate_up_" + suffix), new Dim3((uint)TaskGrid((gate.R + 1) / 2, slots, MvGateUpTargetBlocks), (uint)slots), MvThreads, gate.K * 4,
                 [KernelArg.Ptr(gate.Values), KernelArg.Ptr(gate.Scales), KernelArg.Ptr(up.Values), KernelArg.Ptr(up.Scales),
                  KernelArg.I32(gate.K), KernelArg.I32(gate.R), KernelArg.I32(gate.Slices), KernelArg.Ptr(gateBias), KernelArg.Ptr(upBias),
                  KernelArg.Ptr(x), KernelArg.Ptr(ids), KernelArg.I32(k), KernelArg.Ptr(act), KernelArg.F32(alpha), KernelArg.F32(limit),
-                 KernelArg.Ptr(quants), KernelArg.Ptr(quants != 0 ? tickets : 0)]);
+                 KernelArg.Ptr(quants), KernelArg.Ptr(quants != 0 ? tickets : 0), KernelArg.Ptr(xs)]);
             _gateUp = (s, s.Submitted, ids, act, quants, gate.Type);
             return;
         }
@@ -327,6 +370,7 @@ internal sealed partial class CudaKernels
             bool idsEarly = EarlyIds && afterGateUp;
             ulong quants = afterGateUp && _gateUp.Act == act && _gateUp.Type == down.Type && MvSuffix(type).EndsWith("i8", StringComparison.Ordinal)
                 ? _gateUp.Quants : 0;
+            if (quants != 0) PreQuantisedLaunches++;
             s.Launch(F("matvec", "tsr_down_add_" + MvSuffix(type)), new Dim3((uint)TaskGrid(down.R, T, MvDownTargetBlocks), (uint)T), MvThreads, (int)shared,
                 [KernelArg.Ptr(down.Values), KernelArg.Ptr(down.Scales), KernelArg.I32(down.K), KernelArg.I32(down.R), KernelArg.I32(down.Slices),
                  KernelArg.Ptr(bias), KernelArg.Ptr(act), KernelArg.Ptr(ids), KernelArg.Ptr(weights), KernelArg.I32(k), KernelArg.Ptr(h),

@@ -606,14 +606,30 @@ __device__ __forceinline__ float tsr_block128(float v, bool max, float* red)
     return r;
 }
 
+// Values j, j + 1 of a row of K values, quantised into the integer decode products' staging layout for Q8_0 weights (matvec.cu,
+// mv_quantise4: K int8 quants, then a float scale per block of 32 values; per block d = f16(amax/127), q = round-half-even
+// (x·127/amax)), with the same arithmetic, so that the product after this kernel copies the row instead of quantising it.
+// The 16 lanes of a half warp hold one block of 32 values in order; mask: the lanes of the warp that call it (whole halves).
+__device__ __forceinline__ void tsr_att_q8_pair(unsigned char* row, int K, int j, float a, float b, unsigned mask)
+{
+    float amax = fmaxf(fabsf(a), fabsf(b));
+#pragma unroll
+    for (int o = 1; o < 16; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(mask, amax, o));
+    const float inv = amax != 0.f ? __fdiv_rn(127.f, amax) : 0.f;
+    const int q0 = __float2int_rn(__fmul_rn(a, inv)), q1 = __float2int_rn(__fmul_rn(b, inv));
+    *reinterpret_cast<unsigned short*>(row + j) = (unsigned short)((q0 & 0xFF) | (q1 & 0xFF) << 8);
+    if ((j & 31) == 0) reinterpret_cast<float*>(row + K)[j >> 5] = __half2float(__float2half_rn(__fdiv_rn(amax, 127.f)));
+}
+
 // Grid (heads, T), 128 threads: the block merges query head h of row t. Dynamic shared memory: chunks rounded up to even,
-// then 128·2 floats.
+// then 128·2 floats. With xq ≠ null (d a multiple of 32) row t of the output is also left quantised for a Q8_0 product at
+// xq + t·xqRow bytes (tsr_att_q8_pair).
 // m = max m_c, l = Σ l_c·e^(m_c − m), acc = Σ e^(m_c − m)·acc_c (chunks with nothing visible skipped: their partial sums
 // were never written), then the sink. Thread (group g, column pair u) adds chunks g, g + NG, ... (NG = 256/d groups), and
 // the groups' sums are added in group order: deterministic.
 extern "C" __global__ void __launch_bounds__(128)
 tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ partial, const float* __restrict__ sinks,
-                 float* __restrict__ output, int heads, int d, int chunks)
+                 float* __restrict__ output, int heads, int d, int chunks, unsigned char* __restrict__ xq, int xqRow)
 {
     const float sink = sinks[blockIdx.x];   // a weight: requested before the wait for the chunks
     TSR_PDL_ENTRY();
@@ -635,7 +651,16 @@ tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ par
     m = tsr_block128(m, true, red);
     if (m == -INFINITY)
     {
-        for (int j = tid; j < d; j += 128) out[j] = 0.f;
+        unsigned char* qrow = xq + blockIdx.y * (long long)xqRow;
+        for (int j = tid; j < d; j += 128)
+        {
+            out[j] = 0.f;
+            if (xq != nullptr)
+            {
+                qrow[h * d + j] = 0;
+                if (j % 32 == 0) reinterpret_cast<float*>(qrow + heads * d)[(h * d + j) >> 5] = 0.f;
+            }
+        }
         return;
     }
 
@@ -668,6 +693,7 @@ tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ par
         sums[g * U + u] = a;
     }
     __syncthreads();
+    const unsigned mask = __ballot_sync(0xFFFFFFFFu, tid < U);
     if (tid < U)
     {
         const float f = tsr_sink_factor(m, l, sink);
@@ -678,8 +704,10 @@ tsr_attn_combine(const float2* __restrict__ stats, const float* __restrict__ par
             r.x += v.x;
             r.y += v.y;
         }
-        out[2 * tid] = r.x * f;
-        out[2 * tid + 1] = r.y * f;
+        const float o0 = r.x * f, o1 = r.y * f;
+        out[2 * tid] = o0;
+        out[2 * tid + 1] = o1;
+        if (xq != nullptr) tsr_att_q8_pair(xq + blockIdx.y * (long long)xqRow, heads * d, h * d + 2 * tid, o0, o1, mask);
     }
 }
 

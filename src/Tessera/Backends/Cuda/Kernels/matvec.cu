@@ -11,7 +11,9 @@
 //                      (tsr_matvec1_*: T = 1);
 //                      2 rows per warp task
 //   tsr_matvec_split_* the same, one row per block of 8 warps that split K (few rows: the router)
-//   tsr_matvec1_route_* one row of the dense kernel with a residual, then the RMSNorm and router of the result (below)
+//   tsr_matvec1_route_* one row of the dense kernel with a residual, then the RMSNorm and router of the result (below;
+//                      xq ≠ null: the normalised row also left quantised for the gate-up kernel; xs ≠ null: x's quants
+//                      copied from xs, where the attention's combine kernel left them)
 // Both dense kernels take fusions that remove small kernels from a decode step, each giving the bits the separate
 // kernels give: an RMSNorm of x done while x is staged (nw ≠ null: tsr_rmsnorm4's arithmetic in its order; block 0 also
 // stores the normalised rows in xout, as the RMSNorm would have), a residual added to the first weight's output
@@ -21,7 +23,8 @@
 // top-k and softmax done by the block that finishes last (a ticket counter, reset by that block for the next launch).
 //   tsr_mv_experts_*   y[q] = W_ids[q]·x_row(q) (+ bias) per slot q (blockIdx.y), 2 rows per task
 //   tsr_gate_up_*      act[q] = swiglu_oai(gate_e·x_t + bg, up_e·x_t + bu): 2 gate and 2 up rows per task (integer
-//                      path, xq ≠ null: the last block of slot q also leaves act[q] quantised for the down kernel)
+//                      path, xq ≠ null: the last block of slot q also leaves act[q] quantised for the down kernel;
+//                      xs ≠ null: x's quants copied from xs, not quantised again)
 //   tsr_down_add_*     h[t] += Σ_j w_j·(down_e·act_j + b): one output row per task, MV_DK slots of token t at once
 //                      (integer path, xq ≠ null: the act rows' quants copied from xq, not quantised again)
 // Grids: blockIdx.x strides over tasks (8 tasks per block per pass, 1 for the split kernels), blockIdx.y is the slot or
@@ -1018,8 +1021,15 @@ template <int TY>
 struct MvRouteJob : MvDenseJob<TY, 2, 1>
 {
     const float *rw, *rnw;
+    const float4* xin;   // integer path: x already in the staging layout (null: staged from x)
     int E;
     float pe, ss;   // the lane's router sum (expert = lane), the warp's Σy0²
+
+    __device__ __forceinline__ void stage() const
+    {
+        if (mv_int8(TY) && xin != nullptr) mv_copy4(mv_smem, xin, mv_rs4(this->K));
+        else MvDenseJob<TY, 2, 1>::stage();
+    }
 
     __device__ __forceinline__ void rows(int task, int sub, MvRows<1, 2>& P) const
     {
@@ -1049,7 +1059,8 @@ template <int TY>
 __device__ __forceinline__ void mv_route_fused(const void* v0, const void* s0, float* y0, const float* b0, int R0, int K,
                                                const float* __restrict__ x, const float* res, const float* rw, const float* rb,
                                                const float* rnw, float eps, float* xn, float* logits, int* ids, float* probs,
-                                               int E, int k, unsigned* counter, float* part)
+                                               int E, int k, unsigned* counter, float* part, float4* xq, int xqType,
+                                               const float4* xs)
 {
     MvRouteJob<TY> job;
     job.rtab = nullptr; job.rpos = nullptr; job.rslots = nullptr; job.kc = nullptr; job.vc = nullptr; job.rd = 0; job.rf16 = 0;
@@ -1060,7 +1071,7 @@ __device__ __forceinline__ void mv_route_fused(const void* v0, const void* s0, f
     job.K = K; job.T = 1; job.x = x;
     job.P0 = (R0 + 1) / 2; job.P1 = 0; job.P2 = 0;
     job.nw = nullptr; job.eps = 0.f; job.res = res; job.xout = nullptr;
-    job.rw = rw; job.rnw = rnw; job.E = E; job.pe = 0.f; job.ss = 0.f;
+    job.rw = rw; job.rnw = rnw; job.xin = xs; job.E = E; job.pe = 0.f; job.ss = 0.f;
     mv_run<TY, 1, 2, 1, 1>(job, K, 1);
 
     __shared__ float red[MV_WARPS][33];
@@ -1086,6 +1097,8 @@ __device__ __forceinline__ void mv_route_fused(const void* v0, const void* s0, f
     float4* dst = reinterpret_cast<float4*>(xn);
     const int R4 = R0 >> 2;
     float4 v[3], g[3];
+#pragma unroll
+    for (int u = 0; u < 3; u++) v[u] = g[u] = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
     for (int u = 0; u < 3; u++)
     {
@@ -1132,12 +1145,21 @@ __device__ __forceinline__ void mv_route_fused(const void* v0, const void* s0, f
     }
     __syncthreads();
     if (warp == 0) tsr_topk_softmax_row(tot, ids, probs, E, k);
-    // The normalised row for the expert products.
+    // The normalised row for the expert products, and (xq ≠ null, R0 a multiple of 32 and at most 3·4·blockDim) quantised
+    // in the integer path's staging layout for weights of type xqType, as the gate-up kernel would stage it.
 #pragma unroll
     for (int u = 0; u < 3; u++)
     {
         const int j = threadIdx.x + u * blockDim.x;
-        if (j < R4) dst[j] = mv_normed4(v[u], g[u], scale);
+        const float4 o = mv_normed4(v[u], g[u], scale);
+        if (j < R4) dst[j] = o;
+        if (xq != nullptr)
+        {
+            const unsigned mask = __ballot_sync(0xFFFFFFFFu, j < R4);
+            if (j >= R4) continue;
+            if (xqType == TSR_MXFP4_I8) mv_quantise4<TSR_MXFP4_I8>(xq, R0, 0, j, o, mask);
+            else mv_quantise4<TSR_Q8_0_I8>(xq, R0, 0, j, o, mask);
+        }
     }
     for (int j = threadIdx.x + 3 * blockDim.x; j < R4; j += blockDim.x) dst[j] = mv_normed4(__ldcg(src + j), __ldg(g4 + j), scale);
     if (threadIdx.x == 0) *counter = 0u;
@@ -1208,6 +1230,7 @@ struct MvGateUpJob
 {
     const void *gv, *gs, *uv, *us;
     const float *bg, *bu, *x;
+    const float4* xin;   // integer path: x of the slot's token already in the staging layout (null: staged from x)
     float* act;
     float alpha, limit;
     int K, R, e, q, ok;
@@ -1229,7 +1252,13 @@ struct MvGateUpJob
         if (bu != nullptr) mv_prefetch(bu + gr);
     }
     __device__ __forceinline__ void prefetch() const {}
-    __device__ __forceinline__ void stage() const { mv_stage_x<TY>(mv_smem, x, 1, K); }
+    __device__ __forceinline__ void stage() const
+    {
+        if (mv_int8(TY) && xin != nullptr)
+            mv_copy4(mv_smem, xin, mv_rs4(K));
+        else
+            mv_stage_x<TY>(mv_smem, x, 1, K);
+    }
     __device__ __forceinline__ void xrows(int, const float4* (&xg)[1]) const { xg[0] = mv_smem; }
     __device__ __forceinline__ void store(int task, int, const float (&acc)[1][1][4], int, bool lead) const
     {
@@ -1250,12 +1279,13 @@ struct MvGateUpJob
 // Integer path with xq ≠ null: the block that finishes slot q's rows last (a ticket per slot, reset by that block for
 // the next launch) also quantises the slot's act row into xq [slot × mv_rs4(R) float4s] as the down kernel's staging
 // would (mv_stage_x), so that the down kernel's 180-odd blocks copy 3 KB a slot instead of each loading 11.5 KB and
-// quantising it (tsr_down_add_* with xq: the same bits).
+// quantising it (tsr_down_add_* with xq: the same bits). With xs ≠ null (integer path) the token rows of x are already
+// quantised in the staging layout (by tsr_matvec1_route_*) and are copied from there.
 template <int TY>
 __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E,
                                            const float* bg, const float* bu, const float* __restrict__ x,
                                            const int* __restrict__ ids, int k, float* act, float alpha, float limit,
-                                           float4* xq, unsigned* tickets)
+                                           float4* xq, unsigned* tickets, const float4* xs)
 {
     TSR_PDL_WAIT();   // the ids come from the router
     MvGateUpJob<TY> job;
@@ -1263,6 +1293,7 @@ __device__ __forceinline__ void mv_gate_up(const void* gv, const void* gs, const
     job.alpha = alpha; job.limit = limit; job.K = K; job.R = R;
     job.q = blockIdx.y;
     job.x = x + (size_t)(job.q / k) * K;
+    job.xin = xs != nullptr ? xs + (size_t)(job.q / k) * mv_rs4(K) : nullptr;
     job.e = ids[job.q];
     job.ok = job.e >= 0 && job.e < E;
     mv_run<TY, 1, 4, 1, 1>(job, K, 1);
@@ -1387,9 +1418,10 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_matvec1_route_##SUFFIX(                             \
         const void* v0, const void* s0, float* y0, const float* b0, int R0, int K, const float* x, const float* res,        \
         const float* rw, const float* rb, const float* rnw, float eps, float* xn, float* logits, int* ids, float* probs,    \
-        int E, int k, unsigned* counter, float* part)                                                                       \
+        int E, int k, unsigned* counter, float* part, float4* xq, int xqType, const float4* xs)                             \
     {                                                                                                                       \
-        mv_route_fused<TY>(v0, s0, y0, b0, R0, K, x, res, rw, rb, rnw, eps, xn, logits, ids, probs, E, k, counter, part);  \
+        mv_route_fused<TY>(v0, s0, y0, b0, R0, K, x, res, rw, rb, rnw, eps, xn, logits, ids, probs, E, k, counter, part,   \
+                           xq, xqType, xs);                                                                                 \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_mv_experts_##SUFFIX(                                 \
         const void* values, const void* scales, int K, int R, int E, const float* x, int xPerSlot, const int* ids, int k,   \
@@ -1400,9 +1432,9 @@ __device__ __forceinline__ void mv_down_add(const void* values, const void* scal
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_gate_up_##SUFFIX(                                    \
         const void* gv, const void* gs, const void* uv, const void* us, int K, int R, int E, const float* bg,               \
         const float* bu, const float* x, const int* ids, int k, float* act, float alpha, float limit, float4* xq,           \
-        unsigned* tickets)                                                                                                  \
+        unsigned* tickets, const float4* xs)                                                                                \
     {                                                                                                                       \
-        mv_gate_up<TY>(gv, gs, uv, us, K, R, E, bg, bu, x, ids, k, act, alpha, limit, xq, tickets);                         \
+        mv_gate_up<TY>(gv, gs, uv, us, K, R, E, bg, bu, x, ids, k, act, alpha, limit, xq, tickets, xs);                     \
     }                                                                                                                       \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32, 2) tsr_down_add_##SUFFIX(                                   \
         const void* values, const void* scales, int K, int R, int E, const float* bias, const float* act, const int* ids,  \

@@ -704,6 +704,27 @@ public class BackendConformanceTests
         CheckAttention(backend, heads, kvHeads, d, tokens, window, type, slots: 6000, filled: 5500, gap: 41);
     }
 
+    public static TheoryData<string, int, int, int, int, int, int> SmallCacheCases()
+    {
+        var data = new TheoryData<string, int, int, int, int, int, int>();
+        foreach (var backend in new[] { "cpu", "cuda" })
+        {
+            foreach (var (tokens, window, filled) in new[] { (1, 0, 100), (1, 16, 100), (3, 0, 100), (1, 0, 0) })
+                data.Add(backend, 64, 8, tokens, window, filled, 128);
+            data.Add(backend, 4, 2, 1, 0, 200, 256);
+            data.Add(backend, 64, 8, 2, 0, 7, 9);
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(SmallCacheCases))]
+    public void AttentionDecodeOverASmallCache(string backend, int heads, int kvHeads, int tokens, int window, int filled, int slots)
+    {
+        // Up to 256 slots the GPU's tensor-core decode takes the whole cache in one chunk per kv head and adds the sink in
+        // the same kernel (no combine); a cache with nothing visible gives zeros.
+        CheckAttention(backend, heads, kvHeads, 64, tokens, window, GgmlType.F16, slots, filled, gap: 0);
+    }
+
     // Positions first..first+filled−1 in a rotated ring of `slots` (the rest empty), except that of every 97 positions the
     // first `gap` are left out; the queries are the last `tokens` positions.
     private static void CheckAttention(string backend, int heads, int kvHeads, int d, int tokens, int window, GgmlType type,

@@ -206,15 +206,21 @@ public class CudaModelTests
     [InlineData(false, true, false)]
     [InlineData(false, false, true)]
     [InlineData(true, true, true)]
-    public void RowsQuantisedOnceGiveTheSameLogits(bool act, bool normed, bool attention)
+    [InlineData(false, false, true, 64)]
+    [InlineData(true, true, true, 64)]
+    public void RowsQuantisedOnceGiveTheSameLogits(bool act, bool normed, bool attention, int headSize = 32)
     {
         // Decode on the integer path: the gate-up kernel's last block per slot quantises the slot's activations for the down
         // kernel (act), the router's last block the normalised row for the gate-up kernel (normed), the attention's combine
         // its output for the attention output's product (attention); the next kernel then copies them instead of
         // quantising them in each block. The same function of the same values, so the same bits, one token at a time
-        // (recorded steps) and for a step of 3 tokens (12 slots), against none of them.
+        // (recorded steps) and for a step of 3 tokens (12 slots), against none of them. With heads of 64 the attention runs
+        // on tensor cores, over caches small enough to be one chunk, whose kernel quantises the output itself.
         TestBackends.RequireGpu();
-        var path = Model("small", GgmlType.MXFP4);
+        var path = headSize == 32 ? Model("small", GgmlType.MXFP4) : TestModels.Make($"small-d{headSize}-MXFP4-seed2.gguf", new SyntheticGptOssOptions
+        {
+            HyperParameters = GptOssHyperParameters.Small with { KeyLength = headSize, ValueLength = headSize }, Seed = 2, ExpertType = GgmlType.MXFP4,
+        });
         var prompt = RandomTokens(11, 40, 201088);
         var decode = RandomTokens(12, 20, 201088);
         float[] Logits(bool quantiseAct, bool quantiseNormed, bool quantiseAttention)

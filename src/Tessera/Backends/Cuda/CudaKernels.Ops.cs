@@ -33,6 +33,11 @@ internal sealed partial class CudaKernels
     private static readonly int DecodeMmaMaxChunks =
         int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_DECODE_MMA_CHUNKS"), out int m) && m is >= 1 and <= 4096 ? m : 48;
 
+    // Slots up to which the tensor-core decode runs the cache as one chunk per kv head and finishes the rows itself (no
+    // combine kernel); TESSERA_CUDA_DECODE_ONE_CHUNK overrides it (0: always chunks and a combine).
+    private static readonly int DecodeMmaOneChunkSlots =
+        int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_DECODE_ONE_CHUNK"), out int w) && w is >= 0 and <= 65536 ? w : 256;
+
     /// <summary>Whether decode attention over an F16 cache with 64-wide heads runs on tensor cores
     /// (tsr_attn_decode_mma_f16_d64; TESSERA_CUDA_ATTN_MMA=0: the CUDA-core kernel for every shape).</summary>
     public bool TensorCoreDecode { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_MMA") is not "0";
@@ -205,16 +210,20 @@ internal sealed partial class CudaKernels
         _attention = (s, 0, output, quants, heads * d);
         if (T <= AttentionDecodeMaxRows && TensorCoreDecode && f16 && d == 64)
         {
-            // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile).
-            int chunk = DecodeMmaChunk(slots), chunks = Math.Max(1, (slots + chunk - 1) / chunk);
+            // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile). A small cache
+            // is one chunk, whose block also adds the sink and writes the output (no combine).
+            bool whole = slots <= DecodeMmaOneChunkSlots;
+            int chunk = whole ? Math.Max(slots, 1) : DecodeMmaChunk(slots), chunks = Math.Max(1, (slots + chunk - 1) / chunk);
             ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);
             s.Launch(F(AttentionModule, "tsr_attn_decode_mma_f16_d64"), new Dim3((uint)chunks, (uint)kvHeads, (uint)T), DecodeThreads, 0,
             [
                 KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
                 KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
-                KernelArg.Ptr(stats), KernelArg.Ptr(partial),
+                KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(whole ? output : 0),
+                KernelArg.Ptr(whole ? quants : 0), KernelArg.I32((int)ActQuantBytes(1, heads * d)),
             ]);
-            Combine(s, stats, partial, sinks, output, heads, d, chunks, T, quants);
+            if (whole) _attention.At = s.Submitted;
+            else Combine(s, stats, partial, sinks, output, heads, d, chunks, T, quants);
             return;
         }
         if (T <= AttentionDecodeMaxRows)

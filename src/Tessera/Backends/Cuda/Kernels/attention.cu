@@ -373,6 +373,32 @@ __device__ __forceinline__ uint32_t tsr_pack_h2(float lo, float hi)
     return *reinterpret_cast<uint32_t*>(&h);
 }
 
+// The sink step of the CPU reference (AttentionWithSinks.F32): the sink joins the denominator without moving the max.
+// Returns the factor for the accumulated values (0 when nothing was visible).
+__device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)
+{
+    if (l == 0.f) return 0.f;
+    float r = 1.f, w = 1.f;
+    if (sink > m) r = expf(m - sink);
+    else w = expf(sink - m);
+    return r / (l * r + w);
+}
+
+// Values j, j + 1 of a row of K values, quantised into the integer decode products' staging layout for Q8_0 weights (matvec.cu,
+// mv_quantise4: K int8 quants, then a float scale per block of 32 values; per block d = f16(amax/127), q = round-half-even
+// (x·127/amax)), with the same arithmetic, so that the product after this kernel copies the row instead of quantising it.
+// The 16 lanes of a half warp hold one block of 32 values in order; mask: the lanes of the warp that call it (whole halves).
+__device__ __forceinline__ void tsr_att_q8_pair(unsigned char* row, int K, int j, float a, float b, unsigned mask)
+{
+    float amax = fmaxf(fabsf(a), fabsf(b));
+#pragma unroll
+    for (int o = 1; o < 16; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(mask, amax, o));
+    const float inv = amax != 0.f ? __fdiv_rn(127.f, amax) : 0.f;
+    const int q0 = __float2int_rn(__fmul_rn(a, inv)), q1 = __float2int_rn(__fmul_rn(b, inv));
+    *reinterpret_cast<unsigned short*>(row + j) = (unsigned short)((q0 & 0xFF) | (q1 & 0xFF) << 8);
+    if ((j & 31) == 0) reinterpret_cast<float*>(row + K)[j >> 5] = __half2float(__float2half_rn(__fdiv_rn(amax, 127.f)));
+}
+
 // One warp's tile of 16 keys: its keys (thread (g, tq): key g of each 8-key half, dims 8tq.. and 8tq + 32..), its values
 // (keys 2tq, 2tq + 1, 2tq + 8, 2tq + 9, dims 8g..8g + 7) and the visibility of its 16 keys (bit i: key i).
 struct TsrMmaTile
@@ -385,7 +411,8 @@ struct TsrMmaTile
 extern "C" __global__ void __launch_bounds__(TSR_ATT_MMA_WARPS * 32)
 tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restrict__ keys, const __half* __restrict__ values,
                             const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale,
-                            int heads, int kvHeads, int chunk, float2* __restrict__ stats, float* __restrict__ partial)
+                            int heads, int kvHeads, int chunk, float2* __restrict__ stats, float* __restrict__ partial,
+                            const float* __restrict__ sinks, float* __restrict__ output, unsigned char* __restrict__ xq, int xqRow)
 {
     TSR_PDL_ENTRY();
     constexpr int D = 64;
@@ -556,6 +583,39 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
         sl[warp][g + 8] = l[1];
     }
     __syncthreads();
+    if (output != nullptr)
+    {
+        // One chunk (the whole cache): the rows finished here, as tsr_attn_combine finishes a single chunk (the same
+        // arithmetic), without its launch. A warp takes 32 pairs of values, one head; a half warp one block of 32.
+        for (int i = threadIdx.x; i < G * D / 2; i += TSR_ATT_MMA_WARPS * 32)
+        {
+            const int r = i / (D / 2), j = 2 * (i - r * (D / 2));
+            float mx = -INFINITY;
+#pragma unroll
+            for (int w = 0; w < TSR_ATT_MMA_WARPS; w++) mx = fmaxf(mx, sm[w][r]);
+            float o0 = 0.f, o1 = 0.f;
+            if (mx != -INFINITY)
+            {
+                float sum = 0.f, a0 = 0.f, a1 = 0.f;
+#pragma unroll
+                for (int w = 0; w < TSR_ATT_MMA_WARPS; w++)
+                {
+                    const float f = sm[w][r] == -INFINITY ? 0.f : __expf(sm[w][r] - mx);
+                    sum = fmaf(sl[w][r], f, sum);
+                    a0 = fmaf(so[w][r][j], f, a0);
+                    a1 = fmaf(so[w][r][j + 1], f, a1);
+                }
+                const float f = tsr_sink_factor(mx, sum, sinks[h0 + r]);
+                o0 = a0 * f;
+                o1 = a1 * f;
+            }
+            float* out = output + ((long long)t * heads + h0 + r) * D + j;
+            out[0] = o0;
+            out[1] = o1;
+            if (xq != nullptr) tsr_att_q8_pair(xq + t * (long long)xqRow, heads * D, (h0 + r) * D + j, o0, o1, 0xFFFFFFFFu);
+        }
+        return;
+    }
     const long long first = ((long long)t * heads + h0) * chunks + c;   // stats index of (t, head h0, chunk c)
     for (int i = threadIdx.x; i < G * D; i += TSR_ATT_MMA_WARPS * 32)
     {
@@ -581,17 +641,6 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
     }
 }
 
-// The sink step of the CPU reference (AttentionWithSinks.F32): the sink joins the denominator without moving the max.
-// Returns the factor for the accumulated values (0 when nothing was visible).
-__device__ __forceinline__ float tsr_sink_factor(float m, float l, float sink)
-{
-    if (l == 0.f) return 0.f;
-    float r = 1.f, w = 1.f;
-    if (sink > m) r = expf(m - sink);
-    else w = expf(sink - m);
-    return r / (l * r + w);
-}
-
 // Sum (or, with max, the maximum) of v over the block's 128 threads, in warp order; every thread gets it. red: 4 floats of shared
 // memory, free again when this returns.
 __device__ __forceinline__ float tsr_block128(float v, bool max, float* red)
@@ -604,21 +653,6 @@ __device__ __forceinline__ float tsr_block128(float v, bool max, float* red)
     for (int w = 1; w < 4; w++) r = max ? fmaxf(r, red[w]) : r + red[w];
     __syncthreads();
     return r;
-}
-
-// Values j, j + 1 of a row of K values, quantised into the integer decode products' staging layout for Q8_0 weights (matvec.cu,
-// mv_quantise4: K int8 quants, then a float scale per block of 32 values; per block d = f16(amax/127), q = round-half-even
-// (x·127/amax)), with the same arithmetic, so that the product after this kernel copies the row instead of quantising it.
-// The 16 lanes of a half warp hold one block of 32 values in order; mask: the lanes of the warp that call it (whole halves).
-__device__ __forceinline__ void tsr_att_q8_pair(unsigned char* row, int K, int j, float a, float b, unsigned mask)
-{
-    float amax = fmaxf(fabsf(a), fabsf(b));
-#pragma unroll
-    for (int o = 1; o < 16; o <<= 1) amax = fmaxf(amax, __shfl_xor_sync(mask, amax, o));
-    const float inv = amax != 0.f ? __fdiv_rn(127.f, amax) : 0.f;
-    const int q0 = __float2int_rn(__fmul_rn(a, inv)), q1 = __float2int_rn(__fmul_rn(b, inv));
-    *reinterpret_cast<unsigned short*>(row + j) = (unsigned short)((q0 & 0xFF) | (q1 & 0xFF) << 8);
-    if ((j & 31) == 0) reinterpret_cast<float*>(row + K)[j >> 5] = __half2float(__float2half_rn(__fdiv_rn(amax, 127.f)));
 }
 
 // Grid (heads, T), 128 threads: the block merges query head h of row t. Dynamic shared memory: chunks rounded up to even,

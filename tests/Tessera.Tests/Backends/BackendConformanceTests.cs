@@ -713,6 +713,7 @@ public class BackendConformanceTests
                 data.Add(backend, 64, 8, tokens, window, filled, 128);
             data.Add(backend, 4, 2, 1, 0, 200, 256);
             data.Add(backend, 64, 8, 2, 0, 7, 9);
+            data.Add(backend, 64, 8, 1, 128, 600, 640);   // a sliding window's ring: chunks and the combine
         }
         return data;
     }

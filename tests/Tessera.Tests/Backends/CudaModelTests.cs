@@ -201,6 +201,51 @@ public class CudaModelTests
         Assert.True(routed.DecisiveTop1 >= 0.95 && routed.RelativeRms < 0.02, routed.ToString());
     }
 
+    [Fact]
+    public void LogitsReadAheadGiveTheSameLogits()
+    {
+        // A one-row head runs in two launches, the first one's rows crossing to the host while the second computes the
+        // last 1/n; Read then copies those last rows only. The same kernels over the same rows, so the same bits as one
+        // launch read afterwards: for the prompt's last row (run directly), for recorded decode steps, after a greedy step
+        // (the argmax kernel launched after the head: the read ahead no longer applies), and for a new prompt after the
+        // recording (a replayed step makes its own read ahead current again).
+        TestBackends.RequireGpu();
+        var path = Model("small", GgmlType.MXFP4);
+        var prompt = RandomTokens(13, 30, 201088);
+        var decode = RandomTokens(14, 12, 201088);
+        float[] Logits(int pieces)
+        {
+            using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
+            var backend = (CudaBackend)p.Model.Backend;
+            backend.ReadAheadPieces = pieces;
+            int v = p.VocabularySize;
+            var all = new List<float>();
+            var row = new float[v];
+            for (int round = 0; round < 2; round++)
+            {
+                p.Truncate(0);
+                p.Evaluate(prompt.AsSpan(round * 5), row);
+                all.AddRange(row);
+                for (int i = 0; i < decode.Length; i++)
+                {
+                    if (i == 6) all.Add(p.EvaluateGreedy(decode.AsSpan(i, 1)));
+                    else
+                    {
+                        p.Evaluate(decode.AsSpan(i, 1), row);
+                        all.AddRange(row);
+                    }
+                }
+            }
+            // The path ran for every read (2 prompts, 22 decode steps), and not at all with n = 1 (one launch per head).
+            Assert.Equal(pieces > 1 ? 24 : 0, backend.ReadsAhead);
+            return [.. all];
+        }
+        var once = Logits(1);
+        Assert.Contains(once, x => x != 0);
+        Assert.Equal(once, Logits(4));
+        Assert.Equal(once, Logits(7));
+    }
+
     [Theory]
     [InlineData(true, false, false)]
     [InlineData(false, true, false)]

@@ -30,7 +30,9 @@ public sealed partial class CudaBackend
         ulong xp = x.Pointer;
         var fuse = FuseNorm(norm, w.K, x.Rows, w.R, ref xp);
         using var _ = Profile($"MatMul {w.Type} {w.K}→{w.R}{(fuse.IsNone ? "" : " + RmsNorm")}", x.Rows, w.R * RowBytes(w));
-        _kernels.MatMul(_stream, w, xp, y.Pointer, BiasPointer(bias, w.R), x.Rows, fuse, QuantisedX(w, x.Rows));
+        ulong b = BiasPointer(bias, w.R);
+        if (!MatMulReadingAhead(w, xp, y, b, fuse))
+            _kernels.MatMul(_stream, w, xp, y.Pointer, b, x.Rows, fuse, QuantisedX(w, x.Rows));
     }
 
     // Scratch for x quantised once before an integer tensor-core GEMM (CudaKernels.QuantisesXFirst), else 0.
@@ -536,12 +538,16 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public bool CanRecordSteps => RecordSteps;
 
+    // The stream's Submitted count when the step being recorded began.
+    private long _recordingFrom;
+
     /// <inheritdoc/>
     public bool TryReplayStep(object key)
     {
         FlushPending();
         if (!_steps.TryGetValue(key, out var graph)) return false;
         _stream.Launch(graph);
+        ReplayReadAhead(key);
         return true;
     }
 
@@ -552,6 +558,7 @@ public sealed partial class CudaBackend
         if (_seen.Add(key)) return false;
         FlushPending();
         _stream.BeginCapture();
+        _recordingFrom = _stream.Submitted;
         return true;
     }
 
@@ -562,7 +569,9 @@ public sealed partial class CudaBackend
         var graph = _stream.EndCapture();
         if (_steps.Remove(key, out var old)) old.Dispose();
         _steps[key] = graph;
+        KeepReadAhead(key, _recordingFrom);
         _stream.Launch(graph);
+        ReplayReadAhead(key);
     }
 
     /// <inheritdoc/>
@@ -571,6 +580,7 @@ public sealed partial class CudaBackend
         _norm = null;   // its op sequence is abandoned with the capture
         _qkv = null;
         _attnOut = null;
+        _readAhead = null;
         _stream.AbortCapture();
     }
 
@@ -578,6 +588,7 @@ public sealed partial class CudaBackend
     public void ForgetSteps(object key)
     {
         _seen.Remove(key);
+        _stepReadAhead.Remove(key);
         if (_steps.Remove(key, out var graph))
         {
             _stream.Synchronize();

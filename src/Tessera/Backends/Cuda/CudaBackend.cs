@@ -273,6 +273,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             throw new ArgumentException($"{destination.Length} values for {s}");
         if (s.Type == GgmlType.F32)
         {
+            if (TryReadAhead(s, destination)) return;
             // Through page-locked memory: the device writes at full speed, then one host copy.
             var staged = ReadBuffer(s.Bytes);
             _stream.CopyToHost(staged, s.Pointer, s.Bytes);
@@ -592,6 +593,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             _context.Free(_attentionQuants, _attentionQuantsBytes);
             _context.FreePinned((nint)_inputRing);
             _context.FreePinned((nint)_readBuffer);
+            FreeReadAhead();
             if (_ropeTable is { } t) _context.Free(t.Table, t.Bytes);
             if (_pinned is not null) foreach (var p in _pinned) _context.FreePinned(p);
             if (_uploadScratch is not null) foreach (var p in _uploadScratch) _context.Free(p, StagingBytes);

@@ -442,6 +442,9 @@ internal sealed partial class CudaKernels
             throw new ArgumentException($"weight shape K {w.K}, R {w.R}, slices {w.Slices}: more than 2^32 chunks of 16 bytes (64 GiB), beyond the GPU kernels");
     }
 
+    /// <summary>Whether a product of T rows of x of K values runs as a matrix-vector kernel (decode), not a GEMM.</summary>
+    public static bool RunsAsMatVec(int K, int T) => UseMatVec(K, T);
+
     private static bool UseMatVec(int K, int T) => T <= MatVecMaxTokens && (long)T * K * 4 <= MvMaxShared;
 
     private static Dim3 Grid1D(long n) => new((uint)Math.Clamp((n + 255) / 256, 1, 1 << 20));

@@ -166,6 +166,14 @@ public sealed unsafe class CudaStream : IDisposable
     /// <summary>Records an event on the stream (for timing or cross-stream waits).</summary>
     public void Record(CudaEvent e) => CudaException.Check(CudaApi.cuEventRecord(e.Handle, _stream), "cuEventRecord");
 
+    /// <summary>Records an event the host can wait for, also when the stream's work is being recorded into a graph
+    /// (<paramref name="captured"/>: an event record node, recorded again by each replay).</summary>
+    public void RecordForHost(CudaEvent e, bool captured)
+    {
+        if (!captured) Record(e);
+        else CudaException.Check(CudaApi.cuEventRecordWithFlags(e.Handle, _stream, 1 /* CU_EVENT_RECORD_EXTERNAL */), "cuEventRecordWithFlags");
+    }
+
     /// <summary>Makes later work on this stream wait for <paramref name="e"/>.</summary>
     public void Wait(CudaEvent e)
     {

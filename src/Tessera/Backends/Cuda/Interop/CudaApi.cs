@@ -68,6 +68,7 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Library)] public static partial CUresult cuEventCreate(out nint ev, uint flags);
     [LibraryImport(Library, EntryPoint = "cuEventDestroy_v2")] public static partial CUresult cuEventDestroy(nint ev);
     [LibraryImport(Library)] public static partial CUresult cuEventRecord(nint ev, nint stream);
+    [LibraryImport(Library)] public static partial CUresult cuEventRecordWithFlags(nint ev, nint stream, uint flags);
     [LibraryImport(Library)] public static partial CUresult cuEventSynchronize(nint ev);
     [LibraryImport(Library)] public static partial CUresult cuEventElapsedTime(out float milliseconds, nint start, nint end);
     [LibraryImport(Library)] public static partial CUresult cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ,

@@ -97,7 +97,7 @@ public sealed partial class CudaBackend
     // row quantised for weights of this type (the next gate-up's, in a model whose layers share it; a guess that is wrong
     // costs only the copy, as the gate-up kernel then stages x itself).
     private GgmlType? _expertType;
-    // The weight type of the last attention output fused with the router: the attention's combine leaves one token's
+    // The weight type of the last attention output fused with the router: the attention's last kernel leaves one token's
     // output quantised for it (as _expertType).
     private GgmlType? _attnOutType;
 
@@ -138,12 +138,22 @@ public sealed partial class CudaBackend
     }
 
     // Bytes of one row of a device weight, and of the experts a batch of `slots` expert slots can touch.
-    private static long RowBytes(CudaWeightView w) => w.Type switch
+    private static long RowBytes(in CudaWeightView w) => ValueRowBytes(w) + ScaleRowBytes(w);
+
+    // Bytes of a row of a weight's values and of its scales (the repacked layouts of CudaWeightView).
+    private static long ValueRowBytes(in CudaWeightView w) => w.Type switch
     {
-        GgmlType.Q8_0 => w.K / 32 * 34L,
-        GgmlType.MXFP4 => w.K / 32 * 17L,
+        GgmlType.Q8_0 => w.K,
+        GgmlType.MXFP4 => w.K / 2,
         GgmlType.F16 => w.K * 2L,
         _ => w.K * 4L,
+    };
+
+    private static long ScaleRowBytes(in CudaWeightView w) => w.Type switch
+    {
+        GgmlType.Q8_0 => w.K / 32 * 2L,
+        GgmlType.MXFP4 => w.K / 32,
+        _ => 0,
     };
 
     private static long ExpertBytes(CudaWeightView w, int slots) => Math.Min(w.Slices, slots) * (long)w.R * RowBytes(w);

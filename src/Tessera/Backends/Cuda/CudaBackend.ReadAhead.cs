@@ -5,8 +5,6 @@
 // the caller's array meanwhile; only the last rows cross after the step. The copy is part of a recorded step (the second
 // stream forks from the step's stream and joins it again), so a replayed step reads ahead too.
 
-using Tessera.Quants;
-
 namespace Tessera.Backends.Cuda;
 
 public sealed unsafe partial class CudaBackend
@@ -64,22 +62,6 @@ public sealed unsafe partial class CudaBackend
         _readAhead = new ReadAhead(y.Pointer, y.Bytes, host, copied, _stream.Submitted);
         return true;
     }
-
-    // Bytes of a row of a weight's values and of its scales (the repacked layouts of CudaWeightView).
-    private static long ValueRowBytes(in CudaWeightView w) => w.Type switch
-    {
-        GgmlType.Q8_0 => w.K,
-        GgmlType.MXFP4 => w.K / 2,
-        GgmlType.F16 => w.K * 2L,
-        _ => w.K * 4L,
-    };
-
-    private static long ScaleRowBytes(in CudaWeightView w) => w.Type switch
-    {
-        GgmlType.Q8_0 => w.K / 32 * 2L,
-        GgmlType.MXFP4 => w.K / 32,
-        _ => 0,
-    };
 
     // Read of an F32 tensor whose first rows the last launch on the stream copies to the host: those go into the destination
     // as soon as they are there (the GPU still computing the rest), then the rest is copied. False when the tensor was not

@@ -146,7 +146,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         set => _kernels.QuantiseNormedOnce = value;
     }
 
-    /// <summary>Whether one token's attention output is quantised once, by the attention's combine kernel, for the attention
+    /// <summary>Whether one token's attention output is quantised once, by the attention's last kernel, for the attention
     /// output's product (integer path, Q8_0 weights; TESSERA_CUDA_ATTN_Q8=0: each of its blocks quantises it; see
     /// <see cref="CudaKernels.QuantiseAttentionOnce"/>). The same bits either way.</summary>
     public bool QuantiseAttentionOnce

@@ -191,10 +191,11 @@ internal sealed partial class CudaKernels
     /// <summary>Attention with sinks over the KV cache (IBackend.Attention): q [T × heads·d] F32; keys/values
     /// [slots × kvHeads·d] F16 or F32; qpos [T] and kpos [slots] int32 (kpos −1: empty). Up to
     /// <see cref="AttentionDecodeMaxRows"/> rows: flash-decoding over chunks of slots (chunks with nothing visible cost a
-    /// read of their positions), then a combine that adds the sink; above: a tile summary of the positions, then flash
+    /// read of their positions), then a combine that adds the sink (a cache of up to 256 slots decoded on tensor cores: one
+    /// chunk, whose kernel adds the sink itself); above: a tile summary of the positions, then flash
     /// attention over blocks of query rows. Head sizes 16, 32, 64, 128; up to 16 query heads per kv head.</summary>
     /// <remarks><paramref name="quants"/> (<see cref="ActQuantBytes"/> of T rows of heads·d, 0: none): the decode path's
-    /// combine also leaves the output quantised for a Q8_0 product of the integer path (<see cref="QuantiseAttentionOnce"/>),
+    /// last kernel (the combine, or the one-chunk decode) also leaves the output quantised for a Q8_0 product of the integer path (<see cref="QuantiseAttentionOnce"/>),
     /// which <see cref="MatVecRoute"/> then copies.</remarks>
     public void Attention(CudaStream s, ulong q, ulong keys, ulong values, bool f16, ulong qpos, ulong kpos, int slots, int window,
         ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch, ulong quants = 0)
@@ -205,7 +206,7 @@ internal sealed partial class CudaKernels
         ArgumentOutOfRangeException.ThrowIfNegative(window);
         int group = heads / kvHeads;
         string type = f16 ? "f16" : "f32";
-        // The combine quantises a head's values in blocks of 32 (d a multiple of 32).
+        // The decode's last kernel quantises a head's values in blocks of 32 (d a multiple of 32).
         if (!(QuantiseAttentionOnce && IntegerMatVec && T <= AttentionDecodeMaxRows && d % 32 == 0)) quants = 0;
         _attention = (s, 0, output, quants, heads * d);
         if (T <= AttentionDecodeMaxRows && TensorCoreDecode && f16 && d == 64)

@@ -65,7 +65,7 @@ internal sealed partial class CudaKernels
     // it left that row quantised (0: it did not) for expert weights of which type (GateUpSwiGlu).
     private (CudaStream? Stream, long At, ulong Normed, ulong Quants, GgmlType Type) _route;
 
-    // The last decode attention: its stream, the stream's Submitted count after its combine, its output, where the combine
+    // The last decode attention: its stream, the stream's Submitted count after its last kernel, its output, where that kernel
     // left that output quantised for Q8_0 weights (0: it did not), and the row's width (MatVecRoute).
     private (CudaStream? Stream, long At, ulong Output, ulong Quants, int Width) _attention;
 
@@ -87,7 +87,7 @@ internal sealed partial class CudaKernels
     /// The same bits either way.</summary>
     public bool QuantiseNormedOnce { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_XN_Q8") is not "0";
 
-    /// <summary>On the integer path, the decode attention's combine kernel quantises its output once for a Q8_0 attention
+    /// <summary>On the integer path, the decode attention's last kernel (the combine, or the one-chunk decode) quantises its output once for a Q8_0 attention
     /// output product in <see cref="MatVecRoute"/> (instead of each of its blocks quantising it); TESSERA_CUDA_ATTN_Q8=0
     /// turns it off. The same bits either way.</summary>
     public bool QuantiseAttentionOnce { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_Q8") is not "0";

@@ -25,7 +25,11 @@ public class CudaModelTests
         public override string ToString() => $"{Rows} rows: decisive top-1 {DecisiveTop1:P1} ({DecisiveAgree}/{Decisive}), rel. RMS {RelativeRms:P2}, mean KL {MeanKl:E2}";
     }
 
-    public static Agreement Compare(float[] reference, float[] other, int vocabulary)
+    public static Agreement Compare(float[] reference, float[] other, int vocabulary) => Compare(reference, other, vocabulary, null);
+
+    /// <summary><see cref="Compare(float[], float[], int)"/>, with a line per row into <paramref name="rows"/> when given:
+    /// row, the reference's best-to-second gap over its spread, decisive, agreeing, the row's relative RMS.</summary>
+    public static Agreement Compare(float[] reference, float[] other, int vocabulary, List<string>? perRow)
     {
         int rows = reference.Length / vocabulary, decisive = 0, agree = 0;
         double err = 0, norm = 0, kl = 0;
@@ -47,10 +51,18 @@ public class CudaModelTests
             norm += sq;
             mean /= vocabulary;
             double spread = Math.Sqrt(Math.Max(0, sq / vocabulary - mean * mean));
-            if (second >= 0 && a[best] - a[second] > 0.01 * spread)
+            bool isDecisive = second >= 0 && a[best] - a[second] > 0.01 * spread;
+            if (isDecisive)
             {
                 decisive++;
                 if (bestB == best) agree++;
+            }
+            if (perRow is not null)
+            {
+                double rowErr = 0;
+                for (int i = 0; i < vocabulary; i++) rowErr += (double)(a[i] - b[i]) * (a[i] - b[i]);
+                perRow.Add(FormattableString.Invariant(
+                    $"{r},{(second < 0 ? 0 : (a[best] - a[second]) / Math.Max(spread, 1e-30)):F4},{(isDecisive ? 1 : 0)},{(bestB == best ? 1 : 0)},{Math.Sqrt(rowErr / Math.Max(sq, 1e-30)):E3}"));
             }
             kl += Kl(a, b);
         }
@@ -380,7 +392,8 @@ public class CudaModelTests
     }
 
     /// <summary>By hand on the GPU machine: TESSERA_CUDA_COMPARE = model paths separated by ';' (e.g. the 20b widths with 1
-    /// and 2 layers, MXFP4 and F16 experts); 300-token prompts; figures to stderr and TESSERA_CUDA_COMPARE_REPORT.</summary>
+    /// and 2 layers, MXFP4 and F16 experts); 300-token prompts; figures to stderr and TESSERA_CUDA_COMPARE_REPORT, and with
+    /// TESSERA_CUDA_COMPARE_ROWS = a folder, a CSV per model and CPU arithmetic of the prompt rows (Compare's per-row line).</summary>
     [Fact]
     public void ByHandModelsAgreeWithTheCpu()
     {
@@ -403,8 +416,12 @@ public class CudaModelTests
                 float[] cp, cd;
                 using (var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount, RoundActivations = round }))
                     (cp, cd) = Run(cpu, prompt, decode);
-                var a = Compare(cp, gp, 201088);
+                var rowsDir = Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_ROWS");
+                var rows = string.IsNullOrEmpty(rowsDir) ? null : new List<string> { "row,gap_over_spread,decisive,agree,rel_rms" };
+                var a = Compare(cp, gp, 201088, rows);
                 var d = Compare(cd, gd, 201088);
+                if (rows is not null)   // a CSV a row of the prompt: where the disagreements sit
+                    File.WriteAllLines(Path.Combine(rowsDir!, $"{Path.GetFileNameWithoutExtension(path)}-{(round ? "q8" : "f32")}.csv"), rows);
                 report.Add($"{Path.GetFileName(path)} vs cpu ({(round ? "Q8_0" : "F32")} activations): prompt {a}; decode {d}");
                 Console.Error.WriteLine(report[^1]);
                 if (round) shipped.Add((report[^1], a));

@@ -22,9 +22,16 @@ public class BackendConformanceTests
     private static bool IntegerMma(GgmlType type) =>
         type is GgmlType.Q8_0 or GgmlType.MXFP4 && Tessera.Backends.Cuda.CudaKernels.IntegerPrefillDefault;
 
-    // Tensor-core products on the GPU with activations rounded to F16 (F16 weights, or the f16 path of the others).
-    private static double ProductTolerance(string backend, GgmlType type, int rowsOrSlots) =>
-        backend == "cuda" && type != GgmlType.F32 && rowsOrSlots >= 32 && !IntegerMma(type) ? 1e-3 : Exact;
+    // Tensor-core products on the GPU with activations rounded to F16 (F16 weights, or the f16 path of the others): dense
+    // products of MmaMinTokens rows and more, expert products of MmaMinSlots slots and more.
+    private static double ProductTolerance(string backend, GgmlType type, int tokens) =>
+        F16Tolerance(backend, type, tokens >= Tessera.Backends.Cuda.CudaKernels.MmaMinTokens);
+
+    private static double SlotsTolerance(string backend, GgmlType type, int slots) =>
+        F16Tolerance(backend, type, slots >= Tessera.Backends.Cuda.CudaKernels.MmaMinSlots);
+
+    private static double F16Tolerance(string backend, GgmlType type, bool mma) =>
+        backend == "cuda" && type != GgmlType.F32 && mma && !IntegerMma(type) ? 1e-3 : Exact;
 
     // The GPU's matrix-vector products of Q8_0 and MXFP4 weights (CudaKernels.IntegerMatVec: up to MatVecMaxTokens rows,
     // ExpertMatVecMaxSlots expert slots) and its integer tensor-core products (CudaKernels.IntegerPrefill: from
@@ -276,7 +283,7 @@ public class BackendConformanceTests
         var wv = weights.Values("w");
         var xm = MultipliedSlots(backend, type, tokens * used, x, k);
         var expected = Enumerable.Range(0, tokens * used).SelectMany(q => Product(wv, ids[q] * r, k, r, xm, perSlot ? q : q / used)).ToArray();
-        Tolerance.Close(expected, b.ReadFloats(output), ProductTolerance(backend, type, tokens * used), $"{type} experts, {tokens} tokens");
+        Tolerance.Close(expected, b.ReadFloats(output), SlotsTolerance(backend, type, tokens * used), $"{type} experts, {tokens} tokens");
     }
 
     private static float SwiGlu(double g, double u)
@@ -324,7 +331,7 @@ public class BackendConformanceTests
             var u = Product(uv, ids[q] * ff, embd, ff, xm, q / used, ub, ids[q] * ff);
             for (int i = 0; i < ff; i++) expectedAct[q * ff + i] = SwiGlu(g[i], u[i]);
         }
-        double chain = ProductTolerance(backend, type, tokens * used) == Exact ? Exact : 2e-3;
+        double chain = SlotsTolerance(backend, type, tokens * used) == Exact ? Exact : 2e-3;
         Tolerance.Close(expectedAct, b.ReadFloats(act), chain, "SwiGLU activations");
         var expected = (float[])h.Clone();
         var gpuAct = MultipliedSlots(backend, type, tokens * used, b.ReadFloats(act), ff);   // the down half: on the backend's own activations

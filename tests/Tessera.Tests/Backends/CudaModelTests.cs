@@ -393,7 +393,8 @@ public class CudaModelTests
 
     /// <summary>By hand on the GPU machine: TESSERA_CUDA_COMPARE = model paths separated by ';' (e.g. the 20b widths with 1
     /// and 2 layers, MXFP4 and F16 experts); 300-token prompts; figures to stderr and TESSERA_CUDA_COMPARE_REPORT, and with
-    /// TESSERA_CUDA_COMPARE_ROWS = a folder, a CSV per model and CPU arithmetic of the prompt rows (Compare's per-row line).</summary>
+    /// TESSERA_CUDA_COMPARE_ROWS = a folder, a CSV per model and CPU arithmetic of the prompt rows (Compare's per-row line);
+    /// TESSERA_CUDA_COMPARE_PROMPT = another prompt length.</summary>
     [Fact]
     public void ByHandModelsAgreeWithTheCpu()
     {
@@ -405,7 +406,8 @@ public class CudaModelTests
         var shipped = new List<(string Label, Agreement Agreement)>();   // against the CPU backend as it ships: ≥ 98% decisive
         foreach (var path in list.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
-            var prompt = RandomTokens(5, 300, 201088);
+            int length = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_PROMPT"), out int n) && n > 0 ? n : 300;
+            var prompt = RandomTokens(5, length, 201088);
             var decode = RandomTokens(6, 16, 201088);
             float[] gp, gd;
             using (var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Device = DeviceChoice.Cuda }))

@@ -3,19 +3,20 @@
 // Each picks its path from the number of token rows:
 //   dense   T ≤ MatVecMaxTokens (4): matrix-vector kernel, one warp per 2 output rows (a block of 8 warps per row for
 //           at most MvSplitMaxRows rows, K split over the warps), each weight byte read once with 16-byte loads for all T
-//           rows of x (x in shared memory); up to MmaMinTokens − 1 (31): tiled fp32 GEMM (64 rows × 64 tokens); from
-//           MmaMinTokens: tensor-core GEMM (128 rows × 64 tokens, a 4-stage cp.async pipeline in dynamic shared memory):
-//           for Q8_0 and MXFP4 weights on integer tensor cores with x quantised to Q8_0 as the CPU backend quantises it
-//           (IntegerPrefill, the default), else and for F16 weights with x rounded to f16 (mma.sync f16, weights exact,
-//           fp32 accumulation); F32 weights (the router) stay on the fp32 GEMM.
+//           rows of x (x in shared memory); more rows (MmaMinTokens): tensor-core GEMM (128 rows × 64 tokens, a 4-stage
+//           cp.async pipeline in dynamic shared memory): for Q8_0 and MXFP4 weights on integer tensor cores with x
+//           quantised to Q8_0 as the CPU backend quantises it (IntegerPrefill, the default), else and for F16 weights
+//           with x rounded to f16 (mma.sync f16, weights exact, fp32 accumulation), so that every batch rounds x as the
+//           CPU backend does; F32 weights (the router), and rows of x too long for the matrix-vector kernel's shared
+//           memory below MmaMinTokens, take the tiled fp32 GEMM (64 rows × 64 tokens).
 //   experts T·k ≤ ExpertMatVecMaxSlots (16): per-slot matrix-vector kernels (gate+up+SwiGLU in one kernel, 2 gate and 2 up
 //           rows per warp; down with the weighted sum over the k slots in one kernel, a warp per output row reading the
 //           rows of 4 slots at once); larger: a device-side counting sort of the slots by expert
 //           (one block), then a grouped GEMM (grid = ceil(T·k/64) + experts tiles, extra blocks exit) into scratch or y,
 //           and a small elementwise kernel (SwiGLU, weighted add). The grouped GEMM is the tensor-core one from
-//           MmaMinSlots slots (F16, Q8_0, MXFP4; it reads the slots' x rows gathered in sorted order into scratch by a
-//           small kernel first: quantised to Q8_0 on the integer path, as f16 on the other), the fp32 one below that and
-//           for F32 weights.
+//           MmaMinSlots slots, every count the per-slot kernels leave to it (F16, Q8_0, MXFP4; it reads the slots' x rows
+//           gathered in sorted order into scratch by a small kernel first: quantised to Q8_0 on the integer path, as f16
+//           on the other), the fp32 one for F32 weights.
 // Nothing here synchronises, allocates or reads device data on the host, so every launcher can be captured in a graph.
 
 using Tessera.Quants;
@@ -32,11 +33,18 @@ internal sealed partial class CudaKernels
 
     /// <summary>Dense products with at least this many token rows use the tensor-core GEMM (F16, Q8_0 and MXFP4 weights):
     /// results then carry the rounding of x to Q8_0 (Q8_0 and MXFP4 weights on the integer path, <see cref="IntegerPrefill"/>)
-    /// or to f16 (about 2e-4 relative RMS), below it the fp32 GEMM.</summary>
-    internal const int MmaMinTokens = 32;
+    /// or to f16 (about 2e-4 relative RMS), as the CPU backend's do; below it the fp32 GEMM. Every batch the matrix-vector
+    /// kernel does not take (TESSERA_CUDA_MMA_MIN="rows,slots" overrides both thresholds for measurement: 32,32 was the
+    /// threshold before, with x unrounded from 5 to 31 rows).</summary>
+    internal static readonly int MmaMinTokens = MmaThreshold(0, MatVecMaxTokens + 1);
 
-    /// <summary>Expert products with at least this many slots (T·k) use the tensor-core grouped GEMM (F16, Q8_0, MXFP4).</summary>
-    internal const int MmaMinSlots = 32;
+    /// <summary>Expert products with at least this many slots (T·k) use the tensor-core grouped GEMM (F16, Q8_0, MXFP4):
+    /// every count the per-slot kernels do not take.</summary>
+    internal static readonly int MmaMinSlots = MmaThreshold(1, ExpertMatVecMaxSlots + 1);
+
+    private static int MmaThreshold(int which, int fallback) =>
+        Environment.GetEnvironmentVariable("TESSERA_CUDA_MMA_MIN")?.Split(',') is { } parts && parts.Length > which
+        && int.TryParse(parts[which], out int v) && v >= fallback ? v : fallback;
 
     /// <summary>The most experts the device-side sort handles (its per-warp counters live in shared memory).</summary>
     internal const int MaxExperts = 256;

@@ -27,7 +27,7 @@ public class CudaModelTests
 
     public static Agreement Compare(float[] reference, float[] other, int vocabulary) => Compare(reference, other, vocabulary, null);
 
-    /// <summary><see cref="Compare(float[], float[], int)"/>, with a line per row into <paramref name="rows"/> when given:
+    /// <summary><see cref="Compare(float[], float[], int)"/>, with a line per row into <paramref name="perRow"/> when given:
     /// row, the reference's best-to-second gap over its spread, decisive, agreeing, the row's relative RMS.</summary>
     public static Agreement Compare(float[] reference, float[] other, int vocabulary, List<string>? perRow)
     {
@@ -38,7 +38,7 @@ public class CudaModelTests
             var a = reference.AsSpan(r * vocabulary, vocabulary);
             var b = other.AsSpan(r * vocabulary, vocabulary);
             int best = 0, second = -1, bestB = 0;
-            double mean = 0, sq = 0;
+            double mean = 0, sq = 0, rowErr = 0;
             for (int i = 0; i < vocabulary; i++)
             {
                 if (a[i] > a[best]) { second = best; best = i; }
@@ -46,8 +46,9 @@ public class CudaModelTests
                 if (b[i] > b[bestB]) bestB = i;
                 mean += a[i];
                 sq += (double)a[i] * a[i];
-                err += (double)(a[i] - b[i]) * (a[i] - b[i]);
+                rowErr += (double)(a[i] - b[i]) * (a[i] - b[i]);
             }
+            err += rowErr;
             norm += sq;
             mean /= vocabulary;
             double spread = Math.Sqrt(Math.Max(0, sq / vocabulary - mean * mean));
@@ -57,13 +58,8 @@ public class CudaModelTests
                 decisive++;
                 if (bestB == best) agree++;
             }
-            if (perRow is not null)
-            {
-                double rowErr = 0;
-                for (int i = 0; i < vocabulary; i++) rowErr += (double)(a[i] - b[i]) * (a[i] - b[i]);
-                perRow.Add(FormattableString.Invariant(
-                    $"{r},{(second < 0 ? 0 : (a[best] - a[second]) / Math.Max(spread, 1e-30)):F4},{(isDecisive ? 1 : 0)},{(bestB == best ? 1 : 0)},{Math.Sqrt(rowErr / Math.Max(sq, 1e-30)):E3}"));
-            }
+            perRow?.Add(FormattableString.Invariant(
+                $"{r},{(second < 0 ? 0 : (a[best] - a[second]) / Math.Max(spread, 1e-30)):F4},{(isDecisive ? 1 : 0)},{(bestB == best ? 1 : 0)},{Math.Sqrt(rowErr / Math.Max(sq, 1e-30)):E3}"));
             kl += Kl(a, b);
         }
         return new Agreement(rows, decisive, agree, Math.Sqrt(err / Math.Max(norm, 1e-30)), kl / rows);
@@ -404,6 +400,7 @@ public class CudaModelTests
         TestBackends.RequireGpu();
         var report = new List<string>();
         var shipped = new List<(string Label, Agreement Agreement)>();   // against the CPU backend as it ships: ≥ 98% decisive
+        var rowsDir = Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_ROWS");
         foreach (var path in list.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             int length = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_PROMPT"), out int n) && n > 0 ? n : 300;
@@ -418,7 +415,6 @@ public class CudaModelTests
                 float[] cp, cd;
                 using (var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount, RoundActivations = round }))
                     (cp, cd) = Run(cpu, prompt, decode);
-                var rowsDir = Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_ROWS");
                 var rows = string.IsNullOrEmpty(rowsDir) ? null : new List<string> { "row,gap_over_spread,decisive,agree,rel_rms" };
                 var a = Compare(cp, gp, 201088, rows);
                 var d = Compare(cd, gd, 201088);

@@ -33,9 +33,9 @@ internal sealed partial class CudaKernels
 
     /// <summary>Dense products with at least this many token rows use the tensor-core GEMM (F16, Q8_0 and MXFP4 weights):
     /// results then carry the rounding of x to Q8_0 (Q8_0 and MXFP4 weights on the integer path, <see cref="IntegerPrefill"/>)
-    /// or to f16 (about 2e-4 relative RMS), as the CPU backend's do; below it the fp32 GEMM. Every batch the matrix-vector
-    /// kernel does not take (TESSERA_CUDA_MMA_MIN="rows,slots" overrides both thresholds for measurement: 32,32 was the
-    /// threshold before, with x unrounded from 5 to 31 rows).</summary>
+    /// or to f16 (about 2e-4 relative RMS), as the CPU backend's do. That is every batch the matrix-vector kernel does not
+    /// take; TESSERA_CUDA_MMA_MIN="rows,slots" raises both thresholds for measurement (32,32: the earlier thresholds, with
+    /// the fp32 GEMM and x unrounded from 5 to 31 rows).</summary>
     internal static readonly int MmaMinTokens = MmaThreshold(0, MatVecMaxTokens + 1);
 
     /// <summary>Expert products with at least this many slots (T·k) use the tensor-core grouped GEMM (F16, Q8_0, MXFP4):

@@ -711,6 +711,14 @@ public class BackendConformanceTests
         CheckAttention(backend, heads, kvHeads, d, tokens, window, type, slots: 6000, filled: 5500, gap: 41);
     }
 
+    [Theory, InlineData("cpu"), InlineData("cuda")]
+    public void AttentionDecodeOverLongChunks(string backend)
+    {
+        // 100,000 slots: the GPU's tensor-core decode takes chunks of 2,096 slots, 131 tiles of 16 (33 per warp), where
+        // the deep case above has 8; runs of 41 empty slots leave some tiles with nothing visible.
+        CheckAttention(backend, 8, 1, 64, 1, 0, GgmlType.F16, slots: 100_000, filled: 99_000, gap: 41);
+    }
+
     public static TheoryData<string, int, int, int, int, int, int> SmallCacheCases()
     {
         var data = new TheoryData<string, int, int, int, int, int, int>();

@@ -113,8 +113,12 @@ public interface IBackend : IDisposable
     /// <param name="sinks">F32 {heads}: per-head sink logits (not scaled).</param>
     /// <param name="scale">Factor on q·k (1/√d).</param>
     /// <param name="output">[T × heads·d], heads concatenated.</param>
+    /// <param name="slotsByPosition">The caller's promise that position p is held in slot p mod slots or in none (a
+    /// <c>KvSlotMap</c>'s layout, linear or ring): a backend may then look at only the slots of the window behind each
+    /// query. The result is the same either way.</param>
     void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositions,
-        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output);
+        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output,
+        bool slotsByPosition = false);
 
     /// <summary>ggml_argsort_top_k, ggml_get_rows and ggml_soft_max: for each row of <paramref name="logits"/> [T × E], the
     /// k = experts.Columns largest logits in descending order (experts [T × k], I32) and the softmax over those k only

@@ -741,17 +741,43 @@ public class BackendConformanceTests
         CheckAttention(backend, heads, kvHeads, 64, tokens, window, GgmlType.F16, slots, filled, gap: 0);
     }
 
+    public static TheoryData<string, int, int, int, int> WindowByPositionCases()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var backend in new[] { "cpu", "cuda" })
+        {
+            data.Add(backend, 1, 128, 5000, 640);   // a ring that wrapped many times: the window's 128 slots, one chunk
+            data.Add(backend, 3, 128, 1000, 640);   // three rows, each its own window
+            data.Add(backend, 8, 128, 700, 640);    // eight rows; some windows wrap past the ring's last slot
+            data.Add(backend, 1, 128, 60, 640);     // a query at position 59: the window reaches back before position 0
+            data.Add(backend, 2, 300, 2000, 812);   // a window over 256 keys: chunks of the window, then the combine
+            data.Add(backend, 1, 16, 3000, 144);    // a small window in a small ring
+            data.Add(backend, 1, 128, 100, 128);    // a window as long as the cache: every slot looked at, as without
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(WindowByPositionCases))]
+    public void AttentionDecodeOfAWindowOverARing(string backend, int tokens, int window, int filled, int slots)
+    {
+        // The cache as KvSlotMap lays it out (position p in slot p mod slots, later positions overwriting earlier ones,
+        // runs of 3 of every 97 positions never written) and the caller saying so: the GPU's tensor-core decode then walks
+        // only the window's slots behind each query.
+        CheckAttention(backend, 64, 8, 64, tokens, window, GgmlType.F16, slots, filled, gap: 3, byPosition: true);
+    }
+
     // Positions first..first+filled−1 in a rotated ring of `slots` (the rest empty), except that of every 97 positions the
-    // first `gap` are left out; the queries are the last `tokens` positions.
+    // first `gap` are left out; the queries are the last `tokens` positions. byPosition: positions from 0, position p in
+    // slot p mod slots (a later position overwrites an earlier one), and the backend told so.
     private static void CheckAttention(string backend, int heads, int kvHeads, int d, int tokens, int window, GgmlType type,
-                                       int slots, int filled, int gap)
+                                       int slots, int filled, int gap, bool byPosition = false)
     {
         using var b = TestBackends.Create(backend);
         var rng = new Random(heads * 31 + tokens * 7 + window + slots);
-        const int first = 150;
+        int first = byPosition ? 0 : 150;
         var kpos = Enumerable.Repeat(-1, slots).ToArray();
         for (int i = 0; i < filled; i++)
-            if (i % 97 >= gap) kpos[(i + 37) % slots] = first + i;
+            if (i % 97 >= gap) kpos[byPosition ? (first + i) % slots : (i + 37) % slots] = first + i;
         // Queries: the last `tokens` positions held by the cache.
         var qpos = Enumerable.Range(first + filled - tokens, tokens).ToArray();
         var q = RandomValues(rng, tokens * heads * d);
@@ -766,7 +792,7 @@ public class BackendConformanceTests
         using var kp = b.Indices(1, slots, kpos);
         using var output = b.NewTensor(GgmlType.F32, tokens, heads * d);
         float scale = 1f / MathF.Sqrt(d);
-        b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output);
+        b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output, byPosition);
 
         var (kc, vc, sv) = (b.ReadFloats(keys), b.ReadFloats(values), weights.Values("sinks"));   // as the cache holds them
         var expected = new float[tokens * heads * d];
@@ -792,11 +818,24 @@ public class BackendConformanceTests
         // 2e-4); its CUDA-core decode and its prefill take the queries as given, as the CPU does (2e-5).
         bool tensorCores = b is Tessera.Backends.Cuda.CudaBackend { TensorCoreDecode: true } && type == GgmlType.F16 && d == 64
             && tokens <= Tessera.Backends.Cuda.CudaKernels.AttentionDecodeMaxRows;
-        Tolerance.Close(expected, b.ReadFloats(output), tensorCores ? 2e-4 : 2e-5, $"attention {heads}/{kvHeads}×{d}, {tokens} tokens, window {window}, {type} cache");
+        var got = b.ReadFloats(output);
+        Tolerance.Close(expected, got, tensorCores ? 2e-4 : 2e-5, $"attention {heads}/{kvHeads}×{d}, {tokens} tokens, window {window}, {type} cache");
         if (tensorCores && b is Tessera.Backends.Cuda.CudaBackend cuda)
         {
+            // Keys and values requested before the programmatic-launch wait or after it: the same bits.
+            cuda.EarlyAttentionLoads = false;
+            b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output, byPosition);
+            Assert.Equal(got, b.ReadFloats(output));
+            cuda.EarlyAttentionLoads = true;
+            if (byPosition && cuda.WindowSlots)
+            {
+                cuda.WindowSlots = false;   // every slot of the ring in chunks, as for a cache of another layout
+                b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output, byPosition);
+                Tolerance.Close(expected, b.ReadFloats(output), 2e-4, $"attention over every slot of the ring, {tokens} tokens, window {window}");
+                cuda.WindowSlots = true;
+            }
             cuda.TensorCoreDecode = false;
-            b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output);
+            b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output, byPosition);
             Tolerance.Close(expected, b.ReadFloats(output), 2e-5, $"attention on CUDA cores, {heads}/{kvHeads}×{d}, {tokens} tokens, window {window}");
         }
     }

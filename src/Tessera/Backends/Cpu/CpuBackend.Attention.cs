@@ -71,8 +71,10 @@ public sealed unsafe partial class CpuBackend
 
     /// <inheritdoc/>
     public void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositionTensor,
-        BackendTensor keyPositionTensor, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output)
+        BackendTensor keyPositionTensor, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output,
+        bool slotsByPosition = false)
     {
+        // slotsByPosition is not used: the CPU looks at slots 0 .. keyCount − 1, as llama.cpp does, for its bits.
         using var timer = new CpuProfile.Timer(_profile, window > 0 ? "Attention (sliding window)" : "Attention (full)");
         var (q, k, v, o) = (Own(queries), Own(keys), Own(values), Own(output));
         var queryPositions = Indices(queryPositionTensor, q.Rows, "query positions");

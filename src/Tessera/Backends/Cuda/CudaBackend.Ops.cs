@@ -343,7 +343,8 @@ public sealed partial class CudaBackend
 
     /// <inheritdoc/>
     public void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositions,
-        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output)
+        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output,
+        bool slotsByPosition = false)
     {
         var (q, k, v, qp, kp, o, sk) = (Own(queries), Own(keys), Own(values), Own(queryPositions), Own(keyPositions), Own(output), View(sinks));
         int heads = sk.K;
@@ -364,7 +365,7 @@ public sealed partial class CudaBackend
         ulong quants = q.Rows == 1 && _attnOutType == GgmlType.Q8_0 && QuantiseAttentionOnce
             ? Scratch(ref _attentionQuants, ref _attentionQuantsBytes, CudaKernels.ActQuantBytes(1, q.Columns), "quantised attention output") : 0;
         _kernels.Attention(_stream, q.Pointer, k.Pointer, v.Pointer, k.Type == GgmlType.F16, qp.Pointer, kp.Pointer, slots, window,
-            sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch, quants);
+            sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch, quants, slotsByPosition);
     }
 
     /// <inheritdoc/>

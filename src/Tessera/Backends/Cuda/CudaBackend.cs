@@ -120,6 +120,22 @@ public sealed unsafe partial class CudaBackend : IBackend
         set => _kernels.TensorCoreDecode = value;
     }
 
+    /// <summary>Whether the tensor-core decode of a sliding window over a cache laid out by position walks only the
+    /// window's slots (TESSERA_CUDA_WINDOW_SLOTS=0: every slot; see <see cref="CudaKernels.WindowSlots"/>).</summary>
+    public bool WindowSlots
+    {
+        get => _kernels.WindowSlots;
+        set => _kernels.WindowSlots = value;
+    }
+
+    /// <summary>Whether the tensor-core decode requests its first keys and values before the programmatic-launch wait
+    /// (TESSERA_CUDA_ATTN_EARLY=0: after it; see <see cref="CudaKernels.EarlyAttentionLoads"/>). The same bits.</summary>
+    public bool EarlyAttentionLoads
+    {
+        get => _kernels.EarlyAttentionLoads;
+        set => _kernels.EarlyAttentionLoads = value;
+    }
+
     /// <summary>Whether an integer prefill GEMM reads x quantised once by a kernel of its own (default) or quantises it in
     /// every tile (TESSERA_CUDA_PREFILL_XQ=0; see <see cref="CudaKernels.QuantiseXOnce"/>). The same bits either way.</summary>
     public bool QuantiseXOnce

@@ -38,6 +38,19 @@ internal sealed partial class CudaKernels
     private static readonly int DecodeMmaOneChunkSlots =
         int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_DECODE_ONE_CHUNK"), out int w) && w is >= 0 and <= 65536 ? w : 256;
 
+    /// <summary>Whether the tensor-core decode requests each warp's first keys and values before it waits for the kernel
+    /// before it (programmatic launch; the keys of the batch's own positions again after the wait; the same bits).
+    /// TESSERA_CUDA_ATTN_EARLY=0: after the wait.</summary>
+    public bool EarlyAttentionLoads { get; set; } = EarlyAttentionTiles > 0;
+
+    // Tiles of 16 keys a warp of the tensor-core decode requests before the wait (TESSERA_CUDA_ATTN_EARLY: 0, 1 or 2).
+    private static readonly int EarlyAttentionTiles =
+        int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_EARLY"), out int e) && e is >= 0 and <= 2 ? e : 2;
+
+    /// <summary>Whether the tensor-core decode of a sliding window over a cache that holds position p in slot p mod slots
+    /// walks only the window's slots (TESSERA_CUDA_WINDOW_SLOTS=0: every slot of the cache, in chunks, then the combine).</summary>
+    public bool WindowSlots { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_WINDOW_SLOTS") is not "0";
+
     /// <summary>Whether decode attention over an F16 cache with 64-wide heads runs on tensor cores
     /// (tsr_attn_decode_mma_f16_d64; TESSERA_CUDA_ATTN_MMA=0: the CUDA-core kernel for every shape).</summary>
     public bool TensorCoreDecode { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_ATTN_MMA") is not "0";
@@ -196,9 +209,12 @@ internal sealed partial class CudaKernels
     /// attention over blocks of query rows. Head sizes 16, 32, 64, 128; up to 16 query heads per kv head.</summary>
     /// <remarks><paramref name="quants"/> (<see cref="ActQuantBytes"/> of T rows of heads·d, 0: none): the decode path's
     /// last kernel (the combine, or the one-chunk decode) also leaves the output quantised for a Q8_0 product of the integer path (<see cref="QuantiseAttentionOnce"/>),
-    /// which <see cref="MatVecRoute"/> then copies.</remarks>
+    /// which <see cref="MatVecRoute"/> then copies. <paramref name="slotsByPosition"/> (position p only ever in slot p mod
+    /// slots): the tensor-core decode of a window shorter than the cache walks only the window's slots behind each query
+    /// (<see cref="WindowSlots"/>), as a cache of window slots: up to 256, one chunk and no combine.</remarks>
     public void Attention(CudaStream s, ulong q, ulong keys, ulong values, bool f16, ulong qpos, ulong kpos, int slots, int window,
-        ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch, ulong quants = 0)
+        ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch, ulong quants = 0,
+        bool slotsByPosition = false)
     {
         RequireAttentionShape(heads, kvHeads, d);
         RequirePositive(T, nameof(T));
@@ -212,16 +228,20 @@ internal sealed partial class CudaKernels
         if (T <= AttentionDecodeMaxRows && TensorCoreDecode && f16 && d == 64)
         {
             // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile). A small cache
-            // is one chunk, whose block also adds the sink and writes the output (no combine).
-            bool whole = slots <= DecodeMmaOneChunkSlots;
-            int chunk = whole ? Math.Max(slots, 1) : DecodeMmaChunk(slots), chunks = Math.Max(1, (slots + chunk - 1) / chunk);
+            // is one chunk, whose block also adds the sink and writes the output (no combine). A window over a ring is walked
+            // as a cache of `window` slots starting at the oldest position it can see.
+            int span = slotsByPosition && WindowSlots && window > 0 && window < slots ? window : 0;
+            int walked = span > 0 ? span : slots;
+            bool whole = walked <= DecodeMmaOneChunkSlots;
+            int chunk = whole ? Math.Max(walked, 1) : DecodeMmaChunk(walked), chunks = Math.Max(1, (walked + chunk - 1) / chunk);
             ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);
             s.Launch(F(AttentionModule, "tsr_attn_decode_mma_f16_d64"), new Dim3((uint)chunks, (uint)kvHeads, (uint)T), DecodeThreads, 0,
             [
                 KernelArg.Ptr(q), KernelArg.Ptr(keys), KernelArg.Ptr(values), KernelArg.Ptr(qpos), KernelArg.Ptr(kpos), KernelArg.I32(slots),
                 KernelArg.I32(window), KernelArg.F32(scale), KernelArg.I32(heads), KernelArg.I32(kvHeads), KernelArg.I32(chunk),
                 KernelArg.Ptr(stats), KernelArg.Ptr(partial), KernelArg.Ptr(sinks), KernelArg.Ptr(whole ? output : 0),
-                KernelArg.Ptr(whole ? quants : 0), KernelArg.I32((int)ActQuantBytes(1, heads * d)),
+                KernelArg.Ptr(whole ? quants : 0), KernelArg.I32((int)ActQuantBytes(1, heads * d)), KernelArg.I32(span),
+                KernelArg.I32(EarlyAttentionLoads ? EarlyAttentionTiles : 0),
             ]);
             if (whole) _attention.At = s.Submitted;
             else Combine(s, stats, partial, sinks, output, heads, d, chunks, T, quants);
@@ -279,7 +299,8 @@ internal sealed partial class CudaKernels
     public static long AttentionScratchBytes(int heads, int d, int T, int slots)
     {
         long rows = Math.Clamp(T, 1, AttentionDecodeMaxRows);
-        long chunks = Math.Max(DecodeChunks(slots), (slots + DecodeMmaChunk(slots) - 1) / DecodeMmaChunk(slots));
+        // The tensor-core decode of any n ≤ slots keys (a window's walk too) has at most min(48, ⌈n / 64⌉) chunks.
+        long chunks = Math.Max(DecodeChunks(slots), Math.Min(DecodeMmaMaxChunks, (slots + 63) / 64));
         long decode = Align256(rows * heads * chunks * 8) + Align256(rows * heads * chunks * d * sizeof(float));
         long summary = Align256(((long)slots + AttentionTile - 1) / AttentionTile * 8);
         return Math.Max(256, Math.Max(decode, summary));

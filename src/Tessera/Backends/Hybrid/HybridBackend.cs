@@ -325,12 +325,15 @@ public sealed unsafe partial class HybridBackend : IBackend
 
     /// <inheritdoc/>
     public void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositions,
-        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output)
+        BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output,
+        bool slotsByPosition = false)
     {
         if (OnCpu(sinks))
-            _cpu.Attention(H(queries), H(keys), H(values), H(queryPositions), H(keyPositions), keyCount, window, sinks, scale, H(output, Use.Overwrite));
+            _cpu.Attention(H(queries), H(keys), H(values), H(queryPositions), H(keyPositions), keyCount, window, sinks, scale,
+                H(output, Use.Overwrite), slotsByPosition);
         else
-            _gpu.Attention(G(queries), G(keys), G(values), G(queryPositions), G(keyPositions), keyCount, window, sinks, scale, G(output, Use.Overwrite));
+            _gpu.Attention(G(queries), G(keys), G(values), G(queryPositions), G(keyPositions), keyCount, window, sinks, scale,
+                G(output, Use.Overwrite), slotsByPosition);
     }
 
     /// <inheritdoc/>

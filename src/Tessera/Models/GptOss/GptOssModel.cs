@@ -127,7 +127,8 @@ public sealed class GptOssModel : IDisposable
             kv.StoreHistory(b, a.K, a.V);   // sliding-window layers: every position kept beside the ring (KvCache)
 
             // Grouped-query attention with a sink logit per head; even layers see only the last sliding_window positions.
-            b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositionTensor, kv.SlotsInUse, kv.Window, layer.AttnSinks, KqScale, a.Attn);
+            b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositionTensor, kv.SlotsInUse, kv.Window, layer.AttnSinks, KqScale, a.Attn,
+                slotsByPosition: true);
             b.MatMulBiasAdd(layer.AttnOutput, layer.AttnOutputBias, a.Attn, a.X, a.H);
 
             // Router: RMSNorm, biased logits, the top k experts by logit and a softmax over those k.

@@ -365,6 +365,12 @@ TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d128, float, 128)
 // Registers hold whole 16-byte rows: the dot products run over the dims in the order thread tq (lane & 3) loaded them
 // (pairs 4tq..4tq+3, then 16+4tq..), which Q's fragments follow, and the value tiles take dim 8g + n of a row for their
 // column g of tile n, so each thread needs 16 bytes of a value row.
+// A sliding window over a cache that holds position p in slot p mod slots (span = window < slots; the host knows the
+// layout) walks only the window's slots behind the query, as the chunks of a cache of span slots: the ring's other
+// slots are not looked at, and a window of up to 256 keys is one chunk whose block finishes the rows (no combine).
+// With programmatic launch a warp finds and requests its first tiles (early: 1 or 2) before it waits for the kernel before
+// (Q, K and V's product, which writes this step's keys): positions are the step's inputs and earlier steps' keys and
+// values are final, so only a tile holding a key of the batch's own positions is requested again after the wait.
 #define TSR_ATT_MMA_WARPS 4
 
 __device__ __forceinline__ uint32_t tsr_pack_h2(float lo, float hi)
@@ -412,9 +418,9 @@ extern "C" __global__ void __launch_bounds__(TSR_ATT_MMA_WARPS * 32)
 tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restrict__ keys, const __half* __restrict__ values,
                             const int* __restrict__ qpos, const int* __restrict__ kpos, int slots, int window, float scale,
                             int heads, int kvHeads, int chunk, float2* __restrict__ stats, float* __restrict__ partial,
-                            const float* __restrict__ sinks, float* __restrict__ output, unsigned char* __restrict__ xq, int xqRow)
+                            const float* __restrict__ sinks, float* __restrict__ output, unsigned char* __restrict__ xq, int xqRow,
+                            int span, int early)
 {
-    TSR_PDL_ENTRY();
     constexpr int D = 64;
     __shared__ float so[TSR_ATT_MMA_WARPS][16][D + 1];
     __shared__ float sm[TSR_ATT_MMA_WARPS][16], sl[TSR_ATT_MMA_WARPS][16];
@@ -422,8 +428,80 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
     const int c = blockIdx.x, kvh = blockIdx.y, t = blockIdx.z, chunks = gridDim.x;
     const int G = heads / kvHeads, h0 = kvh * G;
     const int width = kvHeads * D;
-    const int begin = c * chunk, end = min(begin + chunk, slots), tiles = (end - begin + 15) / 16;
-    const int qp = qpos[t];
+    const int qp = qpos[t];   // positions are the step's inputs, written before its first kernel: read before the wait
+    // The keys walked: slots 0 .. slots − 1, or (span > 0) the span positions qp − span + 1 .. qp, which the cache holds
+    // in slots p mod slots (a ring): key i of the walk is slot slot0 + i, wrapped.
+    const int walked = span > 0 ? span : slots;
+    const int slot0 = span > 0 ? ((qp - span + 1) % slots + slots) % slots : 0;
+    const int begin = c * chunk, end = min(begin + chunk, walked), tiles = (end - begin + 15) / 16;
+    auto slot = [&](int i) { const int s = slot0 + i; return s >= slots ? s - slots : s; };
+
+    // Keys and values through L2 only (ld.global.cg): a tile requested before the wait below and again after it must
+    // not be served from a line L1 kept of the first request.
+    const __half* kBase = keys + (long long)kvh * D;
+    const __half* vBase = values + (long long)kvh * D;
+    auto fetch = [&](TsrMmaTile& tile, int ti) {
+        const int s0 = begin + ti * 16;
+        const int s = s0 + (lane & 15);
+        const bool ok = lane < 16 && s < end && tsr_visible(qp, kpos[slot(s)], window);
+        tile.vis = __ballot_sync(0xffffffffu, ok) & 0xffffu;
+#pragma unroll
+        for (int j = 0; j < 2; j++)
+        {
+            const bool kv = tile.vis >> (8 * j + g) & 1;
+            const uint4* row = (const uint4*)(kBase + (long long)slot(s0 + 8 * j + g) * width);
+            tile.k[j][0] = kv ? __ldcg(row + tq) : make_uint4(0, 0, 0, 0);
+            tile.k[j][1] = kv ? __ldcg(row + tq + 4) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+        {
+            const int key = 2 * tq + (e & 1) + 8 * (e >> 1);
+            tile.v[e] = tile.vis >> key & 1 ? __ldcg((const uint4*)(vBase + (long long)slot(s0 + key) * width) + g) : make_uint4(0, 0, 0, 0);
+        }
+    };
+    // The next tile of this warp with a visible key: visibility first (a position per key), so empty tiles cost no loads.
+    auto next = [&](int ti) {
+        for (ti += TSR_ATT_MMA_WARPS; ti < tiles; ti += TSR_ATT_MMA_WARPS)
+        {
+            const int s = begin + ti * 16 + (lane & 15);
+            if (__ballot_sync(0xffffffffu, lane < 16 && s < end && tsr_visible(qp, kpos[slot(s)], window)) != 0u) break;
+        }
+        return ti;
+    };
+
+    // early (1 or 2): the warp's first tile (or two) found and requested before the wait for the kernel before this one,
+    // which may still be writing the keys and values of this step's positions (≥ the batch's least position); a tile
+    // holding one of those is requested again after the wait. Earlier steps' keys and values are final.
+    int ti = 0, tn = 0;
+    bool again = true, againNext = true, haveNext = false;
+    TsrMmaTile cur, nxt;
+    if (early)
+    {
+        int least = qp;
+        for (int r = 0; r < gridDim.z; r++) least = min(least, qpos[r]);
+        auto fresh = [&](int tile) {
+            const int s = begin + tile * 16 + (lane & 15);
+            return __ballot_sync(0xffffffffu, lane < 16 && s < end && kpos[slot(s)] >= least) != 0u;
+        };
+        ti = next(warp - TSR_ATT_MMA_WARPS);
+        if (ti < tiles)
+        {
+            fetch(cur, ti);
+            again = fresh(ti);
+            if (early > 1)
+            {
+                tn = next(ti);
+                haveNext = true;
+                if (tn < tiles)
+                {
+                    fetch(nxt, tn);
+                    againNext = fresh(tn);
+                }
+            }
+        }
+    }
+    TSR_PDL_ENTRY();
 
     // Q fragments, f16-rounded as the CPU reference rounds queries for an F16 cache: step kk takes pairs u = 2kk, 2kk + 1
     // of thread tq's order (pair 4tq + u, u < 4; 16 + 4tq + u − 4 after), rows g and g + 8 (zero past G).
@@ -443,50 +521,22 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
             }
     }
 
-    const __half* kBase = keys + (long long)kvh * D;
-    const __half* vBase = values + (long long)kvh * D;
-    auto fetch = [&](TsrMmaTile& tile, int ti) {
-        const int s0 = begin + ti * 16;
-        const int s = s0 + (lane & 15);
-        const bool ok = lane < 16 && s < end && tsr_visible(qp, kpos[s], window);
-        tile.vis = __ballot_sync(0xffffffffu, ok) & 0xffffu;
-#pragma unroll
-        for (int j = 0; j < 2; j++)
-        {
-            const bool kv = tile.vis >> (8 * j + g) & 1;
-            const uint4* row = (const uint4*)(kBase + (long long)(s0 + 8 * j + g) * width);
-            tile.k[j][0] = kv ? row[tq] : make_uint4(0, 0, 0, 0);
-            tile.k[j][1] = kv ? row[tq + 4] : make_uint4(0, 0, 0, 0);
-        }
-#pragma unroll
-        for (int e = 0; e < 4; e++)
-        {
-            const int key = 2 * tq + (e & 1) + 8 * (e >> 1);
-            tile.v[e] = tile.vis >> key & 1 ? ((const uint4*)(vBase + (long long)(s0 + key) * width))[g] : make_uint4(0, 0, 0, 0);
-        }
-    };
-    // The next tile of this warp with a visible key: visibility first (a position per key), so empty tiles cost no loads.
-    auto next = [&](int ti) {
-        for (ti += TSR_ATT_MMA_WARPS; ti < tiles; ti += TSR_ATT_MMA_WARPS)
-        {
-            const int s = begin + ti * 16 + (lane & 15);
-            if (__ballot_sync(0xffffffffu, lane < 16 && s < end && tsr_visible(qp, kpos[s], window)) != 0u) break;
-        }
-        return ti;
-    };
-
     float o[8][4];
 #pragma unroll
     for (int n = 0; n < 8; n++) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};   // rows g, g + 8
 
-    int ti = next(warp - TSR_ATT_MMA_WARPS);
-    TsrMmaTile cur, nxt;
-    if (ti < tiles) fetch(cur, ti);
+    if (!early) ti = next(warp - TSR_ATT_MMA_WARPS);
+    if (ti < tiles && again) fetch(cur, ti);
+    if (haveNext && tn < tiles && againNext) fetch(nxt, tn);
     while (ti < tiles)
     {
-        const int tn = next(ti);
-        if (tn < tiles) fetch(nxt, tn);
+        if (!haveNext)
+        {
+            tn = next(ti);
+            if (tn < tiles) fetch(nxt, tn);
+        }
+        haveNext = false;
 
         // S = Q·Kᵀ: tile j holds keys 8j + 2tq, 8j + 2tq + 1 of rows g (s[j][0..1]) and g + 8 (s[j][2..3]).
         float sc[2][4];

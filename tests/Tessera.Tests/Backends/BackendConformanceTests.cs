@@ -753,16 +753,20 @@ public class BackendConformanceTests
             data.Add(backend, 2, 300, 2000, 812);   // a window over 256 keys: chunks of the window, then the combine
             data.Add(backend, 1, 16, 3000, 144);    // a small window in a small ring
             data.Add(backend, 1, 128, 100, 128);    // a window as long as the cache: every slot looked at, as without
+            data.Add(backend, 1, 0, 100, 4096);     // full attention, a shallow query in a large cache: slots 0 .. 99 only
+            data.Add(backend, 3, 0, 5000, 6000);    // full attention, deep: chunks sized for each row's own prefix
+            data.Add(backend, 2, 0, 60, 200);       // full attention in one chunk (up to 256 slots), bounded by the rows
+            data.Add(backend, 1, 0, 3000, 640);     // full attention over a ring that wrapped: every slot
         }
         return data;
     }
 
     [Theory, MemberData(nameof(WindowByPositionCases))]
-    public void AttentionDecodeOfAWindowOverARing(string backend, int tokens, int window, int filled, int slots)
+    public void AttentionDecodeOverACacheLaidOutByPosition(string backend, int tokens, int window, int filled, int slots)
     {
         // The cache as KvSlotMap lays it out (position p in slot p mod slots, later positions overwriting earlier ones,
         // runs of 3 of every 97 positions never written) and the caller saying so: the GPU's tensor-core decode then walks
-        // only the window's slots behind each query.
+        // only the window's slots behind each query, or (full attention) the slots up to its position.
         CheckAttention(backend, 64, 8, 64, tokens, window, GgmlType.F16, slots, filled, gap: 3, byPosition: true);
     }
 
@@ -827,12 +831,12 @@ public class BackendConformanceTests
             b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output, byPosition);
             Assert.Equal(got, b.ReadFloats(output));
             cuda.EarlyAttentionLoads = true;
-            if (byPosition && cuda.WindowSlots)
+            if (byPosition)
             {
-                cuda.WindowSlots = false;   // every slot of the ring in chunks, as for a cache of another layout
+                cuda.WindowSlots = cuda.PrefixSlots = false;   // every slot in chunks, as for a cache of another layout
                 b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output, byPosition);
-                Tolerance.Close(expected, b.ReadFloats(output), 2e-4, $"attention over every slot of the ring, {tokens} tokens, window {window}");
-                cuda.WindowSlots = true;
+                Tolerance.Close(expected, b.ReadFloats(output), 2e-4, $"attention over every slot, {tokens} tokens, window {window}");
+                cuda.WindowSlots = cuda.PrefixSlots = true;
             }
             cuda.TensorCoreDecode = false;
             b.Attention(qt, keys, values, qp, kp, slots, window, sinks, scale, output, byPosition);

@@ -128,6 +128,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         set => _kernels.WindowSlots = value;
     }
 
+    /// <summary>Whether the tensor-core decode of full attention over a cache laid out by position walks only the slots up
+    /// to each query's position (TESSERA_CUDA_PREFIX_SLOTS=0: every slot; see <see cref="CudaKernels.PrefixSlots"/>).</summary>
+    public bool PrefixSlots
+    {
+        get => _kernels.PrefixSlots;
+        set => _kernels.PrefixSlots = value;
+    }
+
     /// <summary>Whether the tensor-core decode requests its first keys and values before the programmatic-launch wait
     /// (TESSERA_CUDA_ATTN_EARLY=0: after it; see <see cref="CudaKernels.EarlyAttentionLoads"/>). The same bits.</summary>
     public bool EarlyAttentionLoads

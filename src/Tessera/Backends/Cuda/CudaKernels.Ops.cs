@@ -38,6 +38,11 @@ internal sealed partial class CudaKernels
     private static readonly int DecodeMmaOneChunkSlots =
         int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_DECODE_ONE_CHUNK"), out int w) && w is >= 0 and <= 65536 ? w : 256;
 
+    /// <summary>Whether the tensor-core decode of full attention over a cache that holds position p in slot p mod slots walks
+    /// only the slots up to each query's position, the chunks sized for them on the device (TESSERA_CUDA_PREFIX_SLOTS=0:
+    /// every slot).</summary>
+    public bool PrefixSlots { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_PREFIX_SLOTS") is not "0";
+
     /// <summary>Whether the tensor-core decode requests each warp's first keys and values before it waits for the kernel
     /// before it (programmatic launch; the keys of the batch's own positions again after the wait; the same bits).
     /// TESSERA_CUDA_ATTN_EARLY=0: after the wait.</summary>
@@ -230,8 +235,9 @@ internal sealed partial class CudaKernels
             // One block of 4 warps per chunk and kv head for all the head's queries (the rows of an mma tile). A small cache
             // is one chunk, whose block also adds the sink and writes the output (no combine). A window over a ring is walked
             // as a cache of `window` slots starting at the oldest position it can see.
-            int span = slotsByPosition && WindowSlots && window > 0 && window < slots ? window : 0;
-            int walked = span > 0 ? span : slots;
+            int span = slotsByPosition && WindowSlots && window > 0 && window < slots ? window
+                : slotsByPosition && PrefixSlots && window == 0 ? -1 : 0;
+            int walked = span > 0 ? span : slots;   // the most a prefix walk (span −1) takes
             bool whole = walked <= DecodeMmaOneChunkSlots;
             int chunk = whole ? Math.Max(walked, 1) : DecodeMmaChunk(walked), chunks = Math.Max(1, (walked + chunk - 1) / chunk);
             ulong stats = scratch, partial = scratch + (ulong)Align256((long)T * heads * chunks * 8);

@@ -367,7 +367,8 @@ TSR_ATT_DECODE_KERNEL(tsr_attn_decode_f32_d128, float, 128)
 // column g of tile n, so each thread needs 16 bytes of a value row.
 // A sliding window over a cache that holds position p in slot p mod slots (span = window < slots; the host knows the
 // layout) walks only the window's slots behind the query, as the chunks of a cache of span slots: the ring's other
-// slots are not looked at, and a window of up to 256 keys is one chunk whose block finishes the rows (no combine).
+// slots are not looked at, and a window of up to 256 keys is one chunk whose block finishes the rows (no combine). Full
+// attention over such a cache (span = −1) walks slots 0 .. qp only, the grid's chunks sized on the device for them.
 // With programmatic launch a warp finds and requests its first tiles (early: 1 or 2) before it waits for the kernel before
 // (Q, K and V's product, which writes this step's keys): positions are the step's inputs and earlier steps' keys and
 // values are final, so only a tile holding a key of the batch's own positions is requested again after the wait.
@@ -429,11 +430,14 @@ tsr_attn_decode_mma_f16_d64(const float* __restrict__ q, const __half* __restric
     const int G = heads / kvHeads, h0 = kvh * G;
     const int width = kvHeads * D;
     const int qp = qpos[t];   // positions are the step's inputs, written before its first kernel: read before the wait
-    // The keys walked: slots 0 .. slots − 1, or (span > 0) the span positions qp − span + 1 .. qp, which the cache holds
-    // in slots p mod slots (a ring): key i of the walk is slot slot0 + i, wrapped.
-    const int walked = span > 0 ? span : slots;
+    // The keys walked: slots 0 .. slots − 1; or (span > 0) the span positions qp − span + 1 .. qp, which the cache holds
+    // in slots p mod slots (a ring): key i of the walk is slot slot0 + i, wrapped; or (span < 0) the slots up to qp, which
+    // hold every position up to qp in such a cache, in chunks of the grid's count sized for them (a shallow query in a
+    // large cache reads no positions past its own).
+    const int walked = span > 0 ? span : span < 0 ? min(slots, max(qp + 1, 0)) : slots;
     const int slot0 = span > 0 ? ((qp - span + 1) % slots + slots) % slots : 0;
-    const int begin = c * chunk, end = min(begin + chunk, walked), tiles = (end - begin + 15) / 16;
+    const int size = span < 0 && chunks > 1 ? max(64, ((walked + chunks - 1) / chunks + 15) / 16 * 16) : chunk;
+    const int begin = c * size, end = min(begin + size, walked), tiles = max(0, (end - begin + 15) / 16);
     auto slot = [&](int i) { const int s = slot0 + i; return s >= slots ? s - slots : s; };
 
     // Keys and values through L2 only (ld.global.cg): a tile requested before the wait below and again after it must

@@ -114,8 +114,9 @@ public interface IBackend : IDisposable
     /// <param name="scale">Factor on q·k (1/√d).</param>
     /// <param name="output">[T × heads·d], heads concatenated.</param>
     /// <param name="slotsByPosition">The caller's promise that position p is held in slot p mod slots or in none (a
-    /// <c>KvSlotMap</c>'s layout, linear or ring): a backend may then look at only the slots of the window behind each
-    /// query. The result is the same either way.</param>
+    /// <c>KvSlotMap</c>'s layout, linear or ring): a backend may then look only at the slots that can hold a visible
+    /// position (the window behind each query, or the positions up to it). The result is the same either way, up to
+    /// the backend's stated tolerance.</param>
     void Attention(BackendTensor queries, BackendTensor keys, BackendTensor values, BackendTensor queryPositions,
         BackendTensor keyPositions, int keyCount, int window, WeightTensor sinks, float scale, BackendTensor output,
         bool slotsByPosition = false);

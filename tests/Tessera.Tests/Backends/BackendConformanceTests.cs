@@ -741,7 +741,7 @@ public class BackendConformanceTests
         CheckAttention(backend, heads, kvHeads, 64, tokens, window, GgmlType.F16, slots, filled, gap: 0);
     }
 
-    public static TheoryData<string, int, int, int, int> WindowByPositionCases()
+    public static TheoryData<string, int, int, int, int> ByPositionCases()
     {
         var data = new TheoryData<string, int, int, int, int>();
         foreach (var backend in new[] { "cpu", "cuda" })
@@ -761,7 +761,7 @@ public class BackendConformanceTests
         return data;
     }
 
-    [Theory, MemberData(nameof(WindowByPositionCases))]
+    [Theory, MemberData(nameof(ByPositionCases))]
     public void AttentionDecodeOverACacheLaidOutByPosition(string backend, int tokens, int window, int filled, int slots)
     {
         // The cache as KvSlotMap lays it out (position p in slot p mod slots, later positions overwriting earlier ones,

@@ -216,7 +216,8 @@ internal sealed partial class CudaKernels
     /// last kernel (the combine, or the one-chunk decode) also leaves the output quantised for a Q8_0 product of the integer path (<see cref="QuantiseAttentionOnce"/>),
     /// which <see cref="MatVecRoute"/> then copies. <paramref name="slotsByPosition"/> (position p only ever in slot p mod
     /// slots): the tensor-core decode of a window shorter than the cache walks only the window's slots behind each query
-    /// (<see cref="WindowSlots"/>), as a cache of window slots: up to 256, one chunk and no combine.</remarks>
+    /// (<see cref="WindowSlots"/>), as a cache of window slots: up to 256, one chunk and no combine; full attention walks
+    /// only the slots up to each query's position (<see cref="PrefixSlots"/>).</remarks>
     public void Attention(CudaStream s, ulong q, ulong keys, ulong values, bool f16, ulong qpos, ulong kpos, int slots, int window,
         ulong sinks, float scale, ulong output, int heads, int kvHeads, int d, int T, ulong scratch, ulong quants = 0,
         bool slotsByPosition = false)

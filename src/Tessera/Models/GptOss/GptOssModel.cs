@@ -117,28 +117,7 @@ public sealed class GptOssModel : IDisposable
         for (int il = 0; il < hp.BlockCount; il++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var layer = w.Layers[il];
-            var kv = cache.Layer(il);
-
-            // Attention: RMSNorm, Q/K/V projections with biases, YaRN RoPE (NEOX) on Q and K, keys and values into the cache.
-            b.RmsNorm(a.H, layer.AttnNorm, hp.RmsNormEpsilon, a.X);
-            b.MatMulManyBias(layer.AttnQkv, layer.AttnQkvBias, a.X, a.Qkv);
-            b.RopeStore(a.Q, a.K, a.V, positions, Rope, kv.Keys, kv.Values, kv.BatchSlotTensor);
-            kv.StoreHistory(b, a.K, a.V);   // sliding-window layers: every position kept beside the ring (KvCache)
-
-            // Grouped-query attention with a sink logit per head; even layers see only the last sliding_window positions.
-            b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositionTensor, kv.SlotsInUse, kv.Window, layer.AttnSinks, KqScale, a.Attn,
-                slotsByPosition: true);
-            b.MatMulBiasAdd(layer.AttnOutput, layer.AttnOutputBias, a.Attn, a.X, a.H);
-
-            // Router: RMSNorm, biased logits, the top k experts by logit and a softmax over those k.
-            b.RmsNorm(a.H, layer.PostAttentionNorm, hp.RmsNormEpsilon, a.X);
-            b.Route(layer.FfnGateInp, layer.FfnGateInpBias, a.X, a.RouterLogits, a.Experts, a.ExpertWeights);
-
-            // Experts: SwiGLU-OAI(gate, up), then down, each with its expert's bias; outputs weighted, summed, added.
-            b.ExpertsGateUp(layer.FfnGateExps, layer.FfnGateExpsBias, layer.FfnUpExps, layer.FfnUpExpsBias, a.X, a.Experts,
-                a.Gate, a.Up, SwiGluAlpha, SwiGluLimit, a.Act);
-            b.ExpertsDownAdd(layer.FfnDownExps, layer.FfnDownExpsBias, a.Act, a.Experts, a.ExpertWeights, a.Down, a.X, a.H);
+            Block(il, a, cache, positions);
         }
 
         // Head: final RMSNorm and the output matrix, only for the rows that want logits.
@@ -149,6 +128,60 @@ public sealed class GptOssModel : IDisposable
         b.MatMul(w.Output, head.Normed, head.Logits);
     }
 
+    // One transformer block over the batch in `a`: attention, then the experts, each pre-normed and added to the residual
+    // stream a.H.
+    private void Block(int il, GptOssActivations a, KvCache cache, BackendTensor positions)
+    {
+        var (hp, b) = (HyperParameters, Backend);
+        var layer = Weights.Layers[il];
+        var kv = cache.Layer(il);
+
+        // Attention: RMSNorm, Q/K/V projections with biases, YaRN RoPE (NEOX) on Q and K, keys and values into the cache.
+        b.RmsNorm(a.H, layer.AttnNorm, hp.RmsNormEpsilon, a.X);
+        b.MatMulManyBias(layer.AttnQkv, layer.AttnQkvBias, a.X, a.Qkv);
+        b.RopeStore(a.Q, a.K, a.V, positions, Rope, kv.Keys, kv.Values, kv.BatchSlotTensor);
+        kv.StoreHistory(b, a.K, a.V);   // sliding-window layers: every position kept beside the ring (KvCache)
+
+        // Grouped-query attention with a sink logit per head; even layers see only the last sliding_window positions.
+        b.Attention(a.Q, kv.Keys, kv.Values, positions, kv.SlotPositionTensor, kv.SlotsInUse, kv.Window, layer.AttnSinks, KqScale, a.Attn,
+            slotsByPosition: true);
+        b.MatMulBiasAdd(layer.AttnOutput, layer.AttnOutputBias, a.Attn, a.X, a.H);
+
+        // Router: RMSNorm, biased logits, the top k experts by logit and a softmax over those k.
+        b.RmsNorm(a.H, layer.PostAttentionNorm, hp.RmsNormEpsilon, a.X);
+        b.Route(layer.FfnGateInp, layer.FfnGateInpBias, a.X, a.RouterLogits, a.Experts, a.ExpertWeights);
+
+        // Experts: SwiGLU-OAI(gate, up), then down, each with its expert's bias; outputs weighted, summed, added.
+        b.ExpertsGateUp(layer.FfnGateExps, layer.FfnGateExpsBias, layer.FfnUpExps, layer.FfnUpExpsBias, a.X, a.Experts,
+            a.Gate, a.Up, SwiGluAlpha, SwiGluLimit, a.Act);
+        b.ExpertsDownAdd(layer.FfnDownExps, layer.FfnDownExpsBias, a.Act, a.Experts, a.ExpertWeights, a.Down, a.X, a.H);
+    }
+
+    /// <summary>Runs block <paramref name="layer"/> alone, for comparing backends layer by layer given the same input:
+    /// <paramref name="input"/> is the residual stream entering it ([T × n_embd], T ≥ 1 rows) at the cache's next T
+    /// positions, <paramref name="output"/> receives the stream leaving it, and <paramref name="experts"/>, when not empty,
+    /// the experts each row chose ([T × k], best first). Only that layer's keys and values are written; the other layers'
+    /// slots for these positions are claimed and left unwritten, so a cache used here is not for <see cref="Forward"/>.</summary>
+    public void ForwardBlock(int layer, ReadOnlySpan<float> input, KvCache cache, Span<float> output, Span<int> experts = default)
+    {
+        var hp = HyperParameters;
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)layer, (uint)hp.BlockCount, nameof(layer));
+        int width = hp.EmbeddingLength;
+        if (input.IsEmpty || input.Length % width != 0)
+            throw new ArgumentException($"input must hold a whole number (≥ 1) of rows of {width} values, not {input.Length} values", nameof(input));
+        int n = input.Length / width;
+        if (output.Length != input.Length)
+            throw new ArgumentException($"output must hold {input.Length} values, as input does, not {output.Length}", nameof(output));
+        if (!experts.IsEmpty && experts.Length != n * hp.ExpertUsedCount)
+            throw new ArgumentException($"experts must hold {n} × {hp.ExpertUsedCount} ids, not {experts.Length}", nameof(experts));
+        var a = Scratch(n);
+        cache.Append(n);
+        Backend.Write(input, a.H);
+        Block(layer, a, cache, cache.BatchPositions);
+        Backend.Read(a.H, output);
+        if (!experts.IsEmpty) Backend.Read(a.Experts, experts);
+    }
+
     private float[] _embedded = [];
 
     // Dequantises the tokens' embedding rows on the host and writes them into `h` (the backend keeps no copy of the table).
@@ -156,10 +189,20 @@ public sealed class GptOssModel : IDisposable
     {
         int width = HyperParameters.EmbeddingLength;
         if (_embedded.Length < tokens.Length * width) _embedded = new float[tokens.Length * width];
+        Embed(tokens, _embedded.AsSpan(0, tokens.Length * width));
+        Backend.Write(_embedded.AsSpan(0, tokens.Length * width), h);
+    }
+
+    /// <summary>The embedding rows of <paramref name="tokens"/> ([T × n_embd], dequantised on the host): the residual stream
+    /// entering block 0. The token table must live in host memory (always so on the CPU backend).</summary>
+    public void Embed(ReadOnlySpan<int> tokens, Span<float> rows)
+    {
+        int width = HyperParameters.EmbeddingLength;
+        if (rows.Length != tokens.Length * width)
+            throw new ArgumentException($"rows must hold {tokens.Length} × {width} values, not {rows.Length}", nameof(rows));
         var format = Quants.BlockFormats.Get(Weights.TokenEmbd.Type);
         for (int t = 0; t < tokens.Length; t++)
-            format.DequantizeRow(Weights.TokenEmbd.Row(tokens[t]), _embedded.AsSpan(t * width, width));
-        Backend.Write(_embedded.AsSpan(0, tokens.Length * width), h);
+            format.DequantizeRow(Weights.TokenEmbd.Row(tokens[t]), rows.Slice(t * width, width));
     }
 
     // The scratch tensors for a pass over n tokens: their own for one token (a recorded decode step holds their

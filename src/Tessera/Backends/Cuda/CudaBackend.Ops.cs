@@ -358,8 +358,15 @@ public sealed partial class CudaBackend
         int slots = k.Rows;
         ulong scratch = Scratch(ref _attentionScratch, ref _attentionScratchBytes,
             CudaKernels.AttentionScratchBytes(heads, d, q.Rows, slots), "attention scratch");
-        using var _ = Profile(window > 0 ? "Attention (window)" : "Attention (full)", q.Rows,
-            (long)Math.Min(keyCount, window > 0 ? window + q.Rows : keyCount) * kvWidth * 2 * (k.Type == GgmlType.F16 ? 2 : 4) + slots * 4L);
+        // Bytes read: the visible keys and values, and a position per slot looked at. A replayed step sees the keys the
+        // cache holds at its replay (_replayKeys), not those of its recording.
+        long AttentionBytes(int keys)
+        {
+            long visible = Math.Min(keys, window > 0 ? window + q.Rows - 1 : keys);
+            return visible * kvWidth * 2 * (k.Type == GgmlType.F16 ? 2 : 4) + (slotsByPosition ? visible : slots) * 4L;
+        }
+        using var _ = Profile(window > 0 ? "Attention (window)" : "Attention (full)", q.Rows, AttentionBytes(keyCount),
+            _profiler is null ? null : () => AttentionBytes(_replayKeys));
         // One token: the output left quantised for the attention output's product too, when it has the weight type of the
         // last one (CudaKernels.QuantiseAttentionOnce).
         ulong quants = q.Rows == 1 && _attnOutType == GgmlType.Q8_0 && QuantiseAttentionOnce
@@ -557,6 +564,7 @@ public sealed partial class CudaBackend
     {
         FlushPending();
         if (!_steps.TryGetValue(key, out var graph)) return false;
+        if (key is Inference.KvCache cache) _replayKeys = cache.Position;   // for the profiler's byte counts
         _stream.Launch(graph);
         ReplayReadAhead(key);
         return true;

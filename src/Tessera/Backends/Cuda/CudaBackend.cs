@@ -23,6 +23,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Dictionary<object, CudaGraph> _steps = new(ReferenceEqualityComparer.Instance);
     private readonly List<(ulong Pointer, long Bytes)> _retired = [];
     private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
+    private int _replayKeys;   // positions in the cache of the step last replayed (the profiler's attention bytes)
     private ulong _attentionScratch, _expertScratch, _sampleScratch, _quantisedX, _routePartials, _actQuants, _normedQuants, _attentionQuants;
     private long _attentionScratchBytes, _expertScratchBytes, _sampleScratchBytes, _quantisedXBytes, _routePartialsBytes, _actQuantsBytes,
         _normedQuantsBytes, _attentionQuantsBytes;
@@ -31,8 +32,8 @@ public sealed unsafe partial class CudaBackend : IBackend
     private bool _disposed;
     private readonly CudaProfiler? _profiler;
 
-    private CudaProfiler.Scope Profile(string op, int tokens, long bytes) =>
-        _profiler?.Begin(_stream, tokens == 1 ? op : op + " (batch)", bytes) ?? default;
+    private CudaProfiler.Scope Profile(string op, int tokens, long bytes, Func<long>? lateBytes = null) =>
+        _profiler?.Begin(_stream, tokens == 1 ? op : op + " (batch)", bytes, lateBytes) ?? default;
 
     // The same with a name that is only formatted when profiling (ops run hundreds of times a step).
     private CudaProfiler.Scope Profile([InterpolatedStringHandlerArgument("")] ref LazyText op, int tokens, long bytes) =>

@@ -20,7 +20,7 @@ internal sealed class CudaProfiler(CudaContext context) : IDisposable
     private readonly Dictionary<string, (int Calls, double Ms, double Bytes)> _totals = [];
 
     private const int MaxStamps = 1 << 20;
-    private readonly List<(string Op, long Bytes, bool Recorded)> _stamps = [];
+    private readonly List<(string Op, long Bytes, Func<long>? LateBytes, bool Recorded)> _stamps = [];
     private ulong _stampBuffer;
 
     public static bool Enabled => Environment.GetEnvironmentVariable("TESSERA_CUDA_PROFILE") is "1" or "stamps";
@@ -28,20 +28,22 @@ internal sealed class CudaProfiler(CudaContext context) : IDisposable
     /// <summary>Stamps instead of events: recorded steps stay on.</summary>
     public static bool Stamps => Environment.GetEnvironmentVariable("TESSERA_CUDA_PROFILE") is "stamps";
 
-    public Scope Begin(CudaStream stream, string op, long bytes)
+    /// <summary>Times an op until the scope ends. <paramref name="lateBytes"/>, when given, says what the op reads when its
+    /// recording is replayed (an attention reads as many keys as the cache then holds); stamps ask it at report time.</summary>
+    public Scope Begin(CudaStream stream, string op, long bytes, Func<long>? lateBytes = null)
     {
-        if (Stamps) return new Scope(this, stream, op, bytes, null);
+        if (Stamps) return new Scope(this, stream, op, bytes, null, lateBytes);
         if (_marks.Count >= MaxEvents) Drain(stream);
         var start = new CudaEvent();
         stream.Record(start);
-        return new Scope(this, stream, op, bytes, start);
+        return new Scope(this, stream, op, bytes, start, null);
     }
 
-    private void End(CudaStream stream, string op, long bytes, CudaEvent? start)
+    private void End(CudaStream stream, string op, long bytes, CudaEvent? start, Func<long>? lateBytes)
     {
         if (start is null)
         {
-            Stamp(stream, op, bytes);
+            Stamp(stream, op, bytes, lateBytes);
             return;
         }
         var end = new CudaEvent();
@@ -64,12 +66,12 @@ internal sealed class CudaProfiler(CudaContext context) : IDisposable
         _marks.Clear();
     }
 
-    private void Stamp(CudaStream stream, string op, long bytes)
+    private void Stamp(CudaStream stream, string op, long bytes, Func<long>? lateBytes)
     {
         if (_stamps.Count >= MaxStamps) return;
         if (_stampBuffer == 0) _stampBuffer = context.Allocate(MaxStamps * 8L, "profiler stamps");
         stream.Launch(context.Function("elementwise", "tsr_stamp"), 1, 32, 0, [KernelArg.Ptr(_stampBuffer), KernelArg.I32(_stamps.Count)]);
-        _stamps.Add((op, bytes, stream.IsCapturing));
+        _stamps.Add((op, bytes, lateBytes, stream.IsCapturing));
     }
 
     // The stamps of the last recorded step (its last replay): per op, the time from the stamp before it to its own.
@@ -86,7 +88,8 @@ internal sealed class CudaProfiler(CudaContext context) : IDisposable
         var totals = new Dictionary<string, (int Calls, double Us, double Bytes)>();
         for (int i = start + 1; i <= end; i++)
         {
-            var (op, bytes, _) = _stamps[i];
+            var (op, recorded, late, _) = _stamps[i];
+            long bytes = late?.Invoke() ?? recorded;   // what the last replay read
             var v = totals.GetValueOrDefault(op);
             totals[op] = (v.Calls + 1, v.Us + (t[i] - t[i - 1]) / 1e3, v.Bytes + bytes);
         }
@@ -131,11 +134,12 @@ internal sealed class CudaProfiler(CudaContext context) : IDisposable
         _stampBuffer = 0;
     }
 
-    public readonly struct Scope(CudaProfiler? profiler, CudaStream? stream, string? op, long bytes, CudaEvent? start) : IDisposable
+    public readonly struct Scope(CudaProfiler? profiler, CudaStream? stream, string? op, long bytes, CudaEvent? start, Func<long>? lateBytes)
+        : IDisposable
     {
         public void Dispose()
         {
-            if (profiler is not null) profiler.End(stream!, op!, bytes, start);
+            if (profiler is not null) profiler.End(stream!, op!, bytes, start, lateBytes);
         }
     }
 }

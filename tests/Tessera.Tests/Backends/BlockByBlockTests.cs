@@ -147,7 +147,7 @@ public class BlockByBlockTests
         });
     }
 
-    private static string Summary(IReadOnlyList<BlockAgreement> report)
+    public static string Summary(IReadOnlyList<BlockAgreement> report)
     {
         string For(string phase)
         {
@@ -172,7 +172,14 @@ public class BlockByBlockTests
     {
         using var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount });
         using var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Device = DeviceChoice.Cuda });
-        var (cm, gm) = (cpu.Model, gpu.Model);
+        return CompareBlocks(cpu.Model, gpu.Model, promptLength, decodeLength);
+    }
+
+    /// <summary>Each block of <paramref name="other"/> against the same block of <paramref name="reference"/> (models of
+    /// one shape), given the reference's input to it, as <see cref="CompareBlocks(string, int, int)"/> does.</summary>
+    public static List<BlockAgreement> CompareBlocks(GptOssModel reference, GptOssModel other, int promptLength, int decodeLength)
+    {
+        var (cm, gm) = (reference, other);
         var hp = cm.HyperParameters;
         int width = hp.EmbeddingLength, k = hp.ExpertUsedCount, context = promptLength + decodeLength;
         var prompt = CudaModelTests.RandomTokens(5, promptLength, hp.VocabularySize);

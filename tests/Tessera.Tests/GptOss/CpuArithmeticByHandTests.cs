@@ -56,8 +56,13 @@ public class CpuArithmeticByHandTests
                     var other = CudaModelTests.Run(p, prompt, decode);
                     var a = CudaModelTests.Compare(shipped.Prompt, other.Prompt, 201088);
                     var d = CudaModelTests.Compare(shipped.Decode, other.Decode, 201088);
-                    Console.Error.WriteLine($"{Path.GetFileName(path)}: cpu as shipped vs the same on RMSNorm weights one ulp away ({(parity == 0 ? "even" : "odd")} elements up): prompt {a}; decode {d}");
+                    var what = $"{Path.GetFileName(path)}: cpu as shipped vs the same on RMSNorm weights one ulp away ({(parity == 0 ? "even" : "odd")} elements up)";
+                    Console.Error.WriteLine($"{what}: prompt {a}; decode {d}");
                     Assert.InRange(a.RelativeRms, 1e-7, 0.5);
+                    // Block by block, as BlockByBlockTests holds the GPU against the CPU: the yardstick for its figures.
+                    using var q = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount });
+                    var blocks = BlockByBlockTests.CompareBlocks(q.Model, p.Model, prompt.Length, decode.Length);
+                    Console.Error.WriteLine($"{what}, block by block: {BlockByBlockTests.Summary(blocks)}");
                 }
                 finally
                 {

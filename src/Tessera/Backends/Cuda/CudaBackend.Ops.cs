@@ -358,15 +358,11 @@ public sealed partial class CudaBackend
         int slots = k.Rows;
         ulong scratch = Scratch(ref _attentionScratch, ref _attentionScratchBytes,
             CudaKernels.AttentionScratchBytes(heads, d, q.Rows, slots), "attention scratch");
-        // Bytes read: the visible keys and values, and a position per slot looked at. A replayed step sees the keys the
-        // cache holds at its replay (_replayKeys), not those of its recording.
-        long AttentionBytes(int keys)
-        {
-            long visible = Math.Min(keys, window > 0 ? window + q.Rows - 1 : keys);
-            return visible * kvWidth * 2 * (k.Type == GgmlType.F16 ? 2 : 4) + (slotsByPosition ? visible : slots) * 4L;
-        }
-        using var _ = Profile(window > 0 ? "Attention (window)" : "Attention (full)", q.Rows, AttentionBytes(keyCount),
-            _profiler is null ? null : () => AttentionBytes(_replayKeys));
+        // A replayed step sees the keys the cache holds at its replay (_replayKeys), not those of its recording.
+        long keyBytes = kvWidth * 2L * (k.Type == GgmlType.F16 ? 2 : 4);
+        using var _ = Profile(window > 0 ? "Attention (window)" : "Attention (full)", q.Rows,
+            AttentionBytes(keyCount, window, q.Rows, keyBytes, slotsByPosition ? 0 : slots),
+            _profiler is null ? null : ReplayedAttentionBytes(window, q.Rows, keyBytes, slotsByPosition ? 0 : slots));
         // One token: the output left quantised for the attention output's product too, when it has the weight type of the
         // last one (CudaKernels.QuantiseAttentionOnce).
         ulong quants = q.Rows == 1 && _attnOutType == GgmlType.Q8_0 && QuantiseAttentionOnce
@@ -374,6 +370,17 @@ public sealed partial class CudaBackend
         _kernels.Attention(_stream, q.Pointer, k.Pointer, v.Pointer, k.Type == GgmlType.F16, qp.Pointer, kp.Pointer, slots, window,
             sk.Values, scale, o.Pointer, heads, kvWidth / d, d, q.Rows, scratch, quants, slotsByPosition);
     }
+
+    // Bytes an attention reads: the visible keys and values, and a position per slot looked at (slots 0: one per key).
+    private static long AttentionBytes(int keys, int window, int rows, long keyBytes, int slots)
+    {
+        long visible = Math.Min(keys, window > 0 ? window + rows - 1 : keys);
+        return visible * keyBytes + (slots > 0 ? slots : visible) * 4L;
+    }
+
+    // The same for the keys of the step last replayed (allocated only when profiling).
+    private Func<long> ReplayedAttentionBytes(int window, int rows, long keyBytes, int slots) =>
+        () => AttentionBytes(_replayKeys, window, rows, keyBytes, slots);
 
     /// <inheritdoc/>
     public void TopKSoftmax(BackendTensor logits, BackendTensor experts, BackendTensor weights)

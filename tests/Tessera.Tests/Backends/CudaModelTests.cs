@@ -93,6 +93,28 @@ public class CudaModelTests
         return (all, decoded);
     }
 
+    /// <summary>The by-hand comparisons' prompts and decoded tokens: TESSERA_CUDA_COMPARE_PROMPTS (default 5) prompts of
+    /// TESSERA_CUDA_COMPARE_PROMPT tokens (default 300; the first from seed 5, the next from seeds 105, 205, ...), each
+    /// followed by the same 16 tokens (seed 6) decoded one at a time. One prompt has about 280 decisive rows, whose
+    /// agreement moves by a percent or more from one prompt to the next; five are counted together.</summary>
+    public static (int[][] Prompts, int[] Decode) ByHandTokens()
+    {
+        int length = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_PROMPT"), out int n) && n > 0 ? n : 300;
+        int count = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_PROMPTS"), out int c) && c > 0 ? c : 5;
+        return (Enumerable.Range(0, count).Select(i => RandomTokens(5 + 100 * i, length, 201088)).ToArray(), RandomTokens(6, 16, 201088));
+    }
+
+    /// <summary><see cref="Run"/> for each prompt from an empty cache, the rows of all of them one after another.</summary>
+    public static (float[] Prompt, float[] Decode) RunAll(GptOssPredictor p, int[][] prompts, int[] decode)
+    {
+        var runs = prompts.Select(prompt =>
+        {
+            p.Truncate(0);
+            return Run(p, prompt, decode);
+        }).ToArray();
+        return (runs.SelectMany(r => r.Prompt).ToArray(), runs.SelectMany(r => r.Decode).ToArray());
+    }
+
     // A synthetic model of a preset shape with the given expert type (seed 2), made once per test run.
     private static string Model(string preset, GgmlType expertType) => TestModels.Make($"{preset}-{expertType}-seed2.gguf",
         new SyntheticGptOssOptions { HyperParameters = GptOssHyperParameters.Presets[preset], Seed = 2, ExpertType = expertType });
@@ -390,7 +412,8 @@ public class CudaModelTests
     /// <summary>By hand on the GPU machine: TESSERA_CUDA_COMPARE = model paths separated by ';' (e.g. the 20b widths with 1
     /// and 2 layers, MXFP4 and F16 experts); 300-token prompts; figures to stderr and TESSERA_CUDA_COMPARE_REPORT, and with
     /// TESSERA_CUDA_COMPARE_ROWS = a folder, a CSV per model and CPU arithmetic of the prompt rows (Compare's per-row line);
-    /// TESSERA_CUDA_COMPARE_PROMPT = another prompt length.</summary>
+    /// TESSERA_CUDA_COMPARE_PROMPT = another prompt length, TESSERA_CUDA_COMPARE_PROMPTS = how many prompts (default 5,
+    /// their rows counted together and each prompt's printed too; <see cref="ByHandTokens"/>).</summary>
     [Fact]
     public void ByHandModelsAgreeWithTheCpu()
     {
@@ -403,18 +426,17 @@ public class CudaModelTests
         var rowsDir = Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_ROWS");
         foreach (var path in list.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
-            int length = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_PROMPT"), out int n) && n > 0 ? n : 300;
-            var prompt = RandomTokens(5, length, 201088);
-            var decode = RandomTokens(6, 16, 201088);
+            var (prompts, decode) = ByHandTokens();
+            int context = Math.Max(512, prompts[0].Length + decode.Length);
             float[] gp, gd;
-            using (var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Device = DeviceChoice.Cuda }))
-                (gp, gd) = Run(gpu, prompt, decode);
+            using (var gpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = context, Device = DeviceChoice.Cuda }))
+                (gp, gd) = RunAll(gpu, prompts, decode);
             // The CPU backend as shipped (activations rounded to Q8_0 as llama.cpp's CPU does), then in F32 arithmetic.
             foreach (var round in new[] { true, false })
             {
                 float[] cp, cd;
-                using (var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount, RoundActivations = round }))
-                    (cp, cd) = Run(cpu, prompt, decode);
+                using (var cpu = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = context, Threads = Environment.ProcessorCount, RoundActivations = round }))
+                    (cp, cd) = RunAll(cpu, prompts, decode);
                 var rows = string.IsNullOrEmpty(rowsDir) ? null : new List<string> { "row,gap_over_spread,decisive,agree,rel_rms" };
                 var a = Compare(cp, gp, 201088, rows);
                 var d = Compare(cd, gd, 201088);
@@ -422,6 +444,12 @@ public class CudaModelTests
                     File.WriteAllLines(Path.Combine(rowsDir!, $"{Path.GetFileNameWithoutExtension(path)}-{(round ? "q8" : "f32")}.csv"), rows);
                 report.Add($"{Path.GetFileName(path)} vs cpu ({(round ? "Q8_0" : "F32")} activations): prompt {a}; decode {d}");
                 Console.Error.WriteLine(report[^1]);
+                int each = prompts[0].Length * 201088;
+                for (int i = 0; prompts.Length > 1 && i < prompts.Length; i++)   // and each prompt's rows alone
+                {
+                    report.Add($"  prompt {i + 1} of {prompts.Length}: {Compare(cp[(i * each)..((i + 1) * each)], gp[(i * each)..((i + 1) * each)], 201088)}");
+                    Console.Error.WriteLine(report[^1]);
+                }
                 if (round) shipped.Add((report[^1], a));
             }
         }

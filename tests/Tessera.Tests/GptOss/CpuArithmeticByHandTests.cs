@@ -1,6 +1,6 @@
 // How far the CPU's own arithmetic choices, and last-bit changes of its inputs (RMSNorm weights one ulp away, in a copy of
 // the model written to the temporary folder), move the logits of a model, for scale beside the GPU-against-CPU comparison
-// (CudaModelTests.ByHandModelsAgreeWithTheCpu: the same prompt, decode tokens and agreement figures). By hand, not in CI:
+// (CudaModelTests.ByHandModelsAgreeWithTheCpu: the same prompts, decode tokens and agreement figures). By hand, not in CI:
 //   tessera make-test-model --preset gpt-oss-20b --layers 2 --seed 7 -o /tmp/l2-mxfp4.gguf
 //   TESSERA_CPU_COMPARE="/tmp/l2-mxfp4.gguf" ./Tessera.Tests -method Tessera.Tests.GptOss.CpuArithmeticByHandTests.CpuAgainstItsOtherArithmetic
 
@@ -21,15 +21,15 @@ public class CpuArithmeticByHandTests
             Assert.Skip("set TESSERA_CPU_COMPARE to GGUF paths (';'-separated) to compare the CPU's arithmetic choices on them");
         foreach (var path in list.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
-            var prompt = CudaModelTests.RandomTokens(5, 300, 201088);
-            var decode = CudaModelTests.RandomTokens(6, 16, 201088);
+            var (prompts, decode) = CudaModelTests.ByHandTokens();
+            int context = Math.Max(512, prompts[0].Length + decode.Length);
             (float[] Prompt, float[] Decode) Logits(bool exactAttention, bool roundActivations)
             {
                 using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions
                 {
-                    ContextSize = 512, Threads = Environment.ProcessorCount, ExactAttention = exactAttention, RoundActivations = roundActivations,
+                    ContextSize = context, Threads = Environment.ProcessorCount, ExactAttention = exactAttention, RoundActivations = roundActivations,
                 });
-                return CudaModelTests.Run(p, prompt, decode);
+                return CudaModelTests.RunAll(p, prompts, decode);
             }
             // As shipped: the tiled attention (F32) and activations rounded to Q8_0 before each product.
             var shipped = Logits(exactAttention: false, roundActivations: true);
@@ -52,16 +52,16 @@ public class CpuArithmeticByHandTests
                 var nudged = NormsMovedByOneUlp(path, parity);
                 try
                 {
-                    using var p = GptOssPredictor.Open(nudged, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount });
-                    var other = CudaModelTests.Run(p, prompt, decode);
+                    using var p = GptOssPredictor.Open(nudged, new GptOssPredictorOptions { ContextSize = context, Threads = Environment.ProcessorCount });
+                    var other = CudaModelTests.RunAll(p, prompts, decode);
                     var a = CudaModelTests.Compare(shipped.Prompt, other.Prompt, 201088);
                     var d = CudaModelTests.Compare(shipped.Decode, other.Decode, 201088);
                     var what = $"{Path.GetFileName(path)}: cpu as shipped vs the same on RMSNorm weights one ulp away ({(parity == 0 ? "even" : "odd")} elements up)";
                     Console.Error.WriteLine($"{what}: prompt {a}; decode {d}");
                     Assert.InRange(a.RelativeRms, 1e-7, 0.5);
                     // Block by block, as BlockByBlockTests holds the GPU against the CPU: the yardstick for its figures.
-                    using var q = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 512, Threads = Environment.ProcessorCount });
-                    var blocks = BlockByBlockTests.CompareBlocks(q.Model, p.Model, prompt.Length, decode.Length);
+                    using var q = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = context, Threads = Environment.ProcessorCount });
+                    var blocks = BlockByBlockTests.CompareBlocks(q.Model, p.Model, prompts[0].Length, decode.Length);
                     Console.Error.WriteLine($"{what}, block by block: {BlockByBlockTests.Summary(blocks)}");
                 }
                 finally

@@ -442,15 +442,16 @@ public class CudaModelTests
                 var d = Compare(cd, gd, 201088);
                 if (rows is not null)   // a CSV a row of the prompt: where the disagreements sit
                     File.WriteAllLines(Path.Combine(rowsDir!, $"{Path.GetFileNameWithoutExtension(path)}-{(round ? "q8" : "f32")}.csv"), rows);
-                report.Add($"{Path.GetFileName(path)} vs cpu ({(round ? "Q8_0" : "F32")} activations): prompt {a}; decode {d}");
-                Console.Error.WriteLine(report[^1]);
+                var label = $"{Path.GetFileName(path)} vs cpu ({(round ? "Q8_0" : "F32")} activations): prompt {a}; decode {d}";
+                report.Add(label);
+                Console.Error.WriteLine(label);
                 int each = prompts[0].Length * 201088;
                 for (int i = 0; prompts.Length > 1 && i < prompts.Length; i++)   // and each prompt's rows alone
                 {
                     report.Add($"  prompt {i + 1} of {prompts.Length}: {Compare(cp[(i * each)..((i + 1) * each)], gp[(i * each)..((i + 1) * each)], 201088)}");
                     Console.Error.WriteLine(report[^1]);
                 }
-                if (round) shipped.Add((report[^1], a));
+                if (round) shipped.Add((label, a));
             }
         }
         if (Environment.GetEnvironmentVariable("TESSERA_CUDA_COMPARE_REPORT") is { Length: > 0 } file)

@@ -2,6 +2,7 @@
 // That folder is also the run's TESSERA_HOME unless one is set, so what the engine keeps there (placement router counts,
 // the CPU bandwidth probe) never lands in the real home of whoever runs the tests.
 
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Tessera.Models.GptOss;
 using Tessera.Synthetic;
@@ -34,14 +35,17 @@ public sealed class TestModels : IDisposable
         return Path.Combine(Folder, $"{Guid.NewGuid():N}-{name}");
     }
 
-    /// <summary>Writes a synthetic model to this run's folder (once per name).</summary>
-    public static string Make(string name, SyntheticGptOssOptions options)
+    private static readonly ConcurrentDictionary<string, Lazy<string>> Made = new();
+
+    /// <summary>Writes a synthetic model to this run's folder (once per name, however many tests ask for it at once:
+    /// tests running in parallel wait for the one that writes it).</summary>
+    public static string Make(string name, SyntheticGptOssOptions options) => Made.GetOrAdd(name, _ => new Lazy<string>(() =>
     {
         Directory.CreateDirectory(Folder);
         var path = Path.Combine(Folder, name);
         if (!File.Exists(path)) SyntheticGptOss.Write(path, options);
         return path;
-    }
+    })).Value;
 
     public void Dispose()
     {

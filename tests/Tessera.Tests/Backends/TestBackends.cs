@@ -123,11 +123,14 @@ public sealed class TestWeights : IDisposable
         return result;
     }
 
+    /// <summary>Writes the GGUF file to <paramref name="path"/>.</summary>
+    public void Write(string path) => _writer.WriteTo(path);
+
     /// <summary>Writes the file, maps it and loads every tensor through <paramref name="backend"/>.</summary>
     public Dictionary<string, WeightTensor> Load(IBackend backend)
     {
         var path = TestModels.TempPath("weights.gguf");
-        _writer.WriteTo(path);
+        Write(path);
         _file = GgufFile.Open(path);
         return _file.Tensors.ToDictionary(t => t.Name, t => backend.Load(WeightTensor.Mapped(_file, t)));
     }

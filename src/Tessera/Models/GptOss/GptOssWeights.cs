@@ -77,6 +77,8 @@ public sealed class GptOssWeights
             OutputNorm = Get(GptOssTensorNames.OutputNorm),
             Output = Get(GptOssTensorNames.Output),
         };
+        // A device backend looks the table up on the host before each step: its pages mapped now, not a fault a token.
+        if (backend is not null && backend.Device != Device.Cpu) weights.TokenEmbd.MapPages();
         backend?.LoadDone();
         return weights;
     }

@@ -47,6 +47,15 @@ public interface IBackend : IDisposable
     /// (possibly repacked) for a GPU. Called once per weight when a model is loaded.</summary>
     WeightTensor Load(WeightTensor weight) => weight;
 
+    /// <summary>Whether <see cref="GetRows"/> reads <paramref name="table"/>, a weight left in host memory (the token table,
+    /// a row a token), where it lies, without a copy in this backend's memory: the CPU does; CUDA registers its pages so
+    /// that its kernel reads the rows over the bus. False: the caller looks the rows up on the host and writes them. A
+    /// table read in place is let go by <see cref="ReleaseHostTable"/> before its file closes.</summary>
+    bool ReadHostTableInPlace(WeightTensor table) => table.Device == Device;
+
+    /// <summary>Lets go of a table <see cref="ReadHostTableInPlace"/> took (nothing where it took nothing).</summary>
+    void ReleaseHostTable(WeightTensor table) { }
+
     /// <summary>Every weight of the model is loaded: what loading alone needed (staging buffers) can go.</summary>
     void LoadDone() { }
 

@@ -79,10 +79,10 @@ public sealed unsafe class WeightTensor
     /// <summary>Reads a byte of every page of a host weight, so that the system maps its pages now rather than at first use.
     /// Nothing for a weight on a device.</summary>
     /// <remarks>For a table read a row at a time while a GPU waits: the token embedding, which stays in host memory (0.6 GB
-    /// for gpt-oss-20b) and gives one row a token. A row whose page the process has not touched yet costs a page fault:
-    /// 45-49 µs a random row on the 2-core development machine against 2-3 µs once the pages are mapped, and on a GPU
-    /// backend that time comes before each decode step's launch (docs/cuda-backend.md, Not done yet). Reading a 0.6 GB
-    /// table's pages takes 0.27-0.29 s there.</remarks>
+    /// for gpt-oss-20b) and gives one row a token, where the GPU backend cannot read it in place
+    /// (<see cref="IBackend.ReadHostTableInPlace"/>) and the host looks the row up before each decode step's launch. A row
+    /// whose page the process has not touched yet costs a page fault: 45-49 µs a random row on the 2-core development
+    /// machine against 2-3 µs once the pages are mapped. Reading a 0.6 GB table's pages takes 0.27-0.29 s there.</remarks>
     public void MapPages()
     {
         if (Device != Device.Cpu) return;

@@ -9,6 +9,7 @@
 // too but 2e-4 for its tensor-core decode over an F16 cache (queries rounded to F16 for the products, F32 sums).
 
 using Tessera.Backends;
+using Tessera.Backends.Cuda;
 using Tessera.Quants;
 
 namespace Tessera.Tests.Backends;
@@ -559,6 +560,30 @@ public class BackendConformanceTests
         b.GetRows(w, ids, rows);
         var values = weights.Values("embd");
         Tolerance.Close(tokens.SelectMany(t => values.AsSpan(t * k, k).ToArray()).ToArray(), b.ReadFloats(rows), Exact, "GetRows");
+    }
+
+    // A table left in host memory (the token embedding) and read there by the backend: CUDA registers its pages and its
+    // kernel reads the GGUF blocks over the bus. 3,001 rows of 64 values span many pages (the table's start need not be
+    // page-aligned), and the last rows are read. The same bits: the same products as the host's dequantisation.
+    [Theory]
+    [InlineData("cpu", GgmlType.Q8_0)]
+    [InlineData("cuda", GgmlType.Q8_0)] [InlineData("cuda", GgmlType.F16)] [InlineData("cuda", GgmlType.F32)] [InlineData("cuda", GgmlType.MXFP4)]
+    public void GetRowsReadsAHostTableInPlace(string backend, GgmlType type)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(4);
+        const int k = 64, vocab = 3001;
+        using var weights = new TestWeights().AddF32("before", [5], [1, 2, 3, 4, 5]).AddRandom("embd", type, [k, vocab], rng);
+        var w = weights.Map()["embd"];
+        Assert.Equal(Device.Cpu, w.Device);
+        Assert.True(b.ReadHostTableInPlace(w), (b as CudaBackend)?.HostTableFailure);
+        int[] tokens = [3000, 0, 1500, 3000, 64, 2999];
+        using var ids = b.Indices(1, tokens.Length, tokens);
+        using var rows = b.NewTensor(GgmlType.F32, tokens.Length, k);
+        b.GetRows(w, ids, rows);
+        var values = weights.Values("embd");
+        Assert.Equal(tokens.SelectMany(t => values.AsSpan(t * k, k).ToArray()).ToArray(), b.ReadFloats(rows));
+        b.ReleaseHostTable(w);
     }
 
     // The forward pass's order for a sliding-window layer: Q, K, V products, RoPE and the cache store, then the keys and

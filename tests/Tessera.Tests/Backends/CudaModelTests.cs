@@ -195,6 +195,48 @@ public class CudaModelTests
     }
 
     [Fact]
+    public void TokenTableReadOnTheGpuGivesTheSameLogitsAsTheHostLookup()
+    {
+        // The token table stays in host memory either way: read in place by the GPU's lookup (registered pages, GGUF blocks
+        // read over the bus, inside the recorded decode step) or looked up on the host and written before each step. The
+        // same dequantised rows, so the same bits, for the prompt and for tokens decoded one at a time.
+        TestBackends.RequireGpu();
+        var path = Model("small", GgmlType.MXFP4);
+        var prompt = RandomTokens(7, 40, 201088);
+        var decode = RandomTokens(8, 12, 201088);
+        float[] Logits(bool inPlace)
+        {
+            using var backend = new CudaBackend(TestBackends.Context) { ReadsHostTables = inPlace };
+            using var model = GptOssModel.Open(path, backend);
+            Assert.Equal(inPlace, model.Weights.TokenEmbdOnBackend);
+            using var p = new GptOssPredictor(model, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32 });
+            var (prompted, decoded) = Run(p, prompt, decode);
+            return [.. prompted, .. decoded];
+        }
+        var host = Logits(inPlace: false);
+        Assert.Contains(host, v => v != 0);
+        Assert.Equal(host, Logits(inPlace: true));
+    }
+
+    [Fact]
+    public void AHostTableIsRegisteredOnceAndLetGo()
+    {
+        // Two backends on one context cannot both register the same pages: the second says why and the model would look
+        // its rows up on the host; once the first lets go, the second can.
+        TestBackends.RequireGpu();
+        using var weights = new TestWeights().AddRandom("embd", GgmlType.Q8_0, [64, 100], new Random(5));
+        var w = weights.Map()["embd"];
+        using var first = new CudaBackend(TestBackends.Context);
+        using var second = new CudaBackend(TestBackends.Context);
+        Assert.True(first.ReadHostTableInPlace(w), first.HostTableFailure);
+        Assert.False(second.ReadHostTableInPlace(w));
+        Assert.Contains("cuMemHostRegister", second.HostTableFailure);
+        first.ReleaseHostTable(w);
+        Assert.True(second.ReadHostTableInPlace(w), second.HostTableFailure);
+        second.ReleaseHostTable(w);
+    }
+
+    [Fact]
     public void FusedDecodeOpsGiveTheSameLogitsAsSeparateKernels()
     {
         // RMSNorm staged inside the next product, the residual added in the attention output's epilogue, RoPE, the cache

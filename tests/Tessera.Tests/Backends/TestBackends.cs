@@ -13,7 +13,10 @@ public static class TestBackends
 {
     public static TheoryData<string> Names => ["cpu", "cuda"];
 
-    private static readonly Lazy<CudaContext> Context = new(CudaContext.Open);
+    private static readonly Lazy<CudaContext> SharedContext = new(CudaContext.Open);
+
+    /// <summary>The one CUDA context the tests share (callers first make sure a GPU can be used: <see cref="RequireGpu"/>).</summary>
+    public static CudaContext Context => SharedContext.Value;
 
     /// <summary>The backend called <paramref name="name"/>; skips the test when it is CUDA and no GPU can be used.</summary>
     /// <remarks>The CPU backend multiplies F32 activations as they are (no Q8_0 rounding), so both backends are held to
@@ -22,7 +25,7 @@ public static class TestBackends
     {
         if (name == "cpu") return new CpuBackend(2, roundActivations: false);
         RequireGpu();
-        return new CudaBackend(Context.Value);
+        return new CudaBackend(Context);
     }
 
     /// <summary>Skips the calling test, with the reason, when no CUDA GPU can be used here.</summary>
@@ -127,12 +130,16 @@ public sealed class TestWeights : IDisposable
     public void Write(string path) => _writer.WriteTo(path);
 
     /// <summary>Writes the file, maps it and loads every tensor through <paramref name="backend"/>.</summary>
-    public Dictionary<string, WeightTensor> Load(IBackend backend)
+    public Dictionary<string, WeightTensor> Load(IBackend backend) =>
+        Map().ToDictionary(p => p.Key, p => backend.Load(p.Value));
+
+    /// <summary>Writes the file and maps it: every tensor in place in host memory.</summary>
+    public Dictionary<string, WeightTensor> Map()
     {
         var path = TestModels.TempPath("weights.gguf");
         Write(path);
         _file = GgufFile.Open(path);
-        return _file.Tensors.ToDictionary(t => t.Name, t => backend.Load(WeightTensor.Mapped(_file, t)));
+        return _file.Tensors.ToDictionary(t => t.Name, t => WeightTensor.Mapped(_file, t));
     }
 
     public void Dispose() => _file?.Dispose();

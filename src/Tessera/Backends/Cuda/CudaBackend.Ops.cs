@@ -12,6 +12,15 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void GetRows(WeightTensor table, BackendTensor rows, BackendTensor destination)
     {
+        if (_hostTables.TryGetValue(table, out var host))
+        {
+            var (hr, hd) = (Own(rows), Own(destination));
+            Require(table.RowLength == hd.Columns && hr.Type == GgmlType.I32 && hr.ElementCount >= hd.Rows,
+                $"cannot look up rows of {table.Name} into {hd} by {hr}");
+            using var p = Profile("GetRows (host table)", hd.Rows, hd.Rows * table.RowBytes);
+            _kernels.GetRowsFromFile(_stream, table.Type, host.Address, table.RowLength, hr.Pointer, hd.Pointer, hd.Rows);
+            return;
+        }
         var (w, r, d) = (View(table), Own(rows), Own(destination));
         Require(w.K == d.Columns && r.Type == GgmlType.I32 && r.ElementCount >= d.Rows, $"cannot look up rows of {table.Name} into {d} by {r}");
         using var _ = Profile("GetRows", d.Rows, d.Rows * RowBytes(w));

@@ -70,6 +70,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         RecordSteps = Environment.GetEnvironmentVariable("TESSERA_CUDA_GRAPHS") is not "0";
         FuseDecodeOps = Environment.GetEnvironmentVariable("TESSERA_CUDA_FUSE") is not "0";
         FuseRoute = Environment.GetEnvironmentVariable("TESSERA_CUDA_FUSE_ROUTE") is not "0";
+        ReadsHostTables = Environment.GetEnvironmentVariable("TESSERA_CUDA_HOST_TABLE") is not "0";
         if (CudaProfiler.Enabled)
         {
             _profiler = new CudaProfiler(context);
@@ -393,6 +394,46 @@ public sealed unsafe partial class CudaBackend : IBackend
         return WeightTensor.OnDevice(weight, Device, view);
     }
 
+    /// <summary>Whether <see cref="ReadHostTableInPlace"/> registers host tables (TESSERA_CUDA_HOST_TABLE=0: no, the
+    /// model looks rows up on the host and writes them, as before).</summary>
+    internal bool ReadsHostTables { get; set; }
+
+    /// <summary>Why the last host table could not be registered, or null.</summary>
+    public string? HostTableFailure { get; private set; }
+
+    // Host tables GetRows reads over the bus (ReadHostTableInPlace): the table's device address and its pages' base.
+    private readonly Dictionary<WeightTensor, (ulong Address, nint Pages)> _hostTables = new(ReferenceEqualityComparer.Instance);
+
+    /// <inheritdoc/>
+    /// <remarks>The table's pages are registered page-locked and read-only (cuMemHostRegister): they take no GPU memory,
+    /// and <see cref="GetRows"/> reads a token's row (3 KB for gpt-oss-20b) over the bus inside the step, so a recorded
+    /// decode step needs nothing from the host but its inputs. F32, F16, Q8_0 and MXFP4 tables, as the file stores them.</remarks>
+    public bool ReadHostTableInPlace(WeightTensor table)
+    {
+        if (table.Device == Device || _hostTables.ContainsKey(table)) return true;
+        if (!ReadsHostTables || table.Device != Device.Cpu || table.Slices != 1
+            || table.Type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.Q8_0 or GgmlType.MXFP4))
+            return false;
+        if (!_context.TryRegisterHostReadOnly(HostBase(table), table.Rows * table.RowBytes, out var pages, out var address, out var failure))
+        {
+            HostTableFailure = failure;
+            return false;
+        }
+        _hostTables[table] = (address, pages);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="table"/> is a host table <see cref="GetRows"/> reads in place here.</summary>
+    internal bool HoldsHostTable(WeightTensor table) => _hostTables.ContainsKey(table);
+
+    /// <inheritdoc/>
+    public void ReleaseHostTable(WeightTensor table)
+    {
+        if (_disposed || !_hostTables.Remove(table, out var t)) return;
+        _stream.Synchronize();
+        _context.UnregisterHost(t.Pages);
+    }
+
     /// <inheritdoc/>
     public void LoadDone()
     {
@@ -604,6 +645,8 @@ public sealed unsafe partial class CudaBackend : IBackend
             foreach (var g in _steps.Values) g.Dispose();
             _steps.Clear();
             foreach (var (p, n) in _weightMemory) _context.Free(p, n);
+            foreach (var table in _hostTables.Values) _context.UnregisterHost(table.Pages);
+            _hostTables.Clear();
             foreach (var (p, n) in _retired) _context.Free(p, n);
             _context.Free(_attentionScratch, _attentionScratchBytes);
             _context.Free(_expertScratch, _expertScratchBytes);

@@ -114,6 +114,47 @@ public sealed unsafe class CudaContext : IDisposable
         CudaException.Check(CudaApi.cuMemFreeHost(pointer), "cuMemFreeHost");
     }
 
+    /// <summary>Registers host memory the process already has (a range of a mapped file) as page-locked and readable by
+    /// kernels, read-only: the whole pages that hold [<paramref name="start"/>, start + <paramref name="bytes"/>). Returns
+    /// the pages' base, for <see cref="UnregisterHost"/>, and the range's device address; or false and the driver's reason
+    /// (a driver without read-only registration, a file system it cannot pin, memory already registered).</summary>
+    public unsafe bool TryRegisterHostReadOnly(byte* start, long bytes, out nint pages, out ulong device, out string? failure)
+    {
+        const long Page = 4096;
+        const uint DeviceMap = 0x02, ReadOnly = 0x08;   // CU_MEMHOSTREGISTER_DEVICEMAP | CU_MEMHOSTREGISTER_READ_ONLY
+        MakeCurrent();
+        long first = (long)start & ~(Page - 1), end = ((long)start + bytes + Page - 1) & ~(Page - 1);
+        pages = 0;
+        device = 0;
+        var result = CudaApi.cuMemHostRegister((nint)first, (nuint)(end - first), DeviceMap | ReadOnly);
+        if (result != CUresult.CUDA_SUCCESS)
+        {
+            var (name, text) = CudaException.Describe(result);
+            failure = $"cuMemHostRegister: {name}: {text}";
+            return false;
+        }
+        result = CudaApi.cuMemHostGetDevicePointer(out device, (nint)start, 0);
+        if (result != CUresult.CUDA_SUCCESS)
+        {
+            var (name, text) = CudaException.Describe(result);
+            failure = $"cuMemHostGetDevicePointer: {name}: {text}";
+            CudaApi.cuMemHostUnregister((nint)first);
+            device = 0;
+            return false;
+        }
+        pages = (nint)first;
+        failure = null;
+        return true;
+    }
+
+    /// <summary>Undoes <see cref="TryRegisterHostReadOnly"/> (nothing once the context is gone: its registrations went with it).</summary>
+    public void UnregisterHost(nint pages)
+    {
+        if (pages == 0 || _disposed) return;
+        MakeCurrent();
+        CudaException.Check(CudaApi.cuMemHostUnregister(pages), "cuMemHostUnregister");
+    }
+
     /// <summary>Whether kernels are launched with programmatic dependent launch where their module allows it: compute 9.0 or
     /// newer, a driver of CUDA 12.3 or newer (graphs keep the programmatic edges), and TESSERA_CUDA_PDL not 0. Turned off for
     /// good if a launch is refused.</summary>

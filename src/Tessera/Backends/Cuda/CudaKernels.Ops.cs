@@ -206,6 +206,27 @@ internal sealed partial class CudaKernels
         }
     }
 
+    /// <summary>Embedding lookup from a table laid out as the GGUF file stores it (F32, F16, or Q8_0 and MXFP4 blocks of 34
+    /// and 17 bytes), at <paramref name="table"/> (host memory the kernel reads over the bus): destination[t·K ..] =
+    /// dequantised row rows[t].</summary>
+    public void GetRowsFromFile(CudaStream s, GgmlType type, ulong table, int K, ulong rows, ulong destination, int T)
+    {
+        RequirePositive(K, nameof(K));
+        RequireGridY(T, nameof(T));
+        var grid = new Dim3(Blocks(K, 256), (uint)T);
+        string kernel = type switch
+        {
+            GgmlType.F32 => "tsr_get_rows_f32",
+            GgmlType.F16 => "tsr_get_rows_f16",
+            GgmlType.Q8_0 => "tsr_get_rows_q8_0_blocks",
+            GgmlType.MXFP4 => "tsr_get_rows_mxfp4_blocks",
+            _ => throw new NotSupportedException($"GetRows reads F32, F16, Q8_0 or MXFP4 tables in host memory, not {type}"),
+        };
+        if (type is GgmlType.Q8_0 or GgmlType.MXFP4 && K % 32 != 0)
+            throw new ArgumentException($"a {type} table needs rows of a multiple of 32 values, not {K}");
+        s.Launch(F(Elementwise, kernel), grid, 256, 0, [KernelArg.Ptr(table), KernelArg.Ptr(rows), KernelArg.Ptr(destination), KernelArg.I32(K)]);
+    }
+
     /// <summary>Attention with sinks over the KV cache (IBackend.Attention): q [T × heads·d] F32; keys/values
     /// [slots × kvHeads·d] F16 or F32; qpos [T] and kpos [slots] int32 (kpos −1: empty). Up to
     /// <see cref="AttentionDecodeMaxRows"/> rows: flash-decoding over chunks of slots (chunks with nothing visible cost a

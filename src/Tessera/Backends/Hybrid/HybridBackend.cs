@@ -238,12 +238,19 @@ public sealed unsafe partial class HybridBackend : IBackend
         else _cpu.CopyRows(H(source), sourceRow, H(destination, Use.Update), destinationRow, count);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The GPU's: the rows are looked up on the GPU, and copied to the host only if an op there reads them.</remarks>
+    public bool ReadHostTableInPlace(WeightTensor table) => _gpu.ReadHostTableInPlace(table);
+
+    /// <inheritdoc/>
+    public void ReleaseHostTable(WeightTensor table) => _gpu.ReleaseHostTable(table);
+
     // ---------------------------------------------------------------- ops: where the weight is, or where the inputs are
 
     /// <inheritdoc/>
     public void GetRows(WeightTensor table, BackendTensor rows, BackendTensor destination)
     {
-        if (OnCpu(table)) _cpu.GetRows(table, H(rows), H(destination, Use.Overwrite));
+        if (OnCpu(table) && !_gpuBackend.HoldsHostTable(table)) _cpu.GetRows(table, H(rows), H(destination, Use.Overwrite));
         else _gpu.GetRows(table, G(rows), G(destination, Use.Overwrite));
     }
 

@@ -80,9 +80,9 @@ public sealed class GptOssModel : IDisposable
         var a = Scratch(n);
         b.Write(tokens, a.TokenIds);
         cache.Append(n);
-        // Embedding: a row of token_embd per token, no scaling. A host table on a device backend is looked up here and
-        // the rows written once, outside any recorded step.
-        bool hostEmbedding = Weights.TokenEmbd.Device != b.Device;
+        // Embedding: a row of token_embd per token, no scaling. A table the backend cannot read is looked up here and the
+        // rows written once, outside any recorded step.
+        bool hostEmbedding = !Weights.TokenEmbdOnBackend;
         if (hostEmbedding) LookUpOnHost(tokens, a.H);
         int rows = n - firstOutput;
         var head = rows == 0 ? null : a.Head(rows);
@@ -231,6 +231,7 @@ public sealed class GptOssModel : IDisposable
 
     public void Dispose()
     {
+        Backend.ReleaseHostTable(Weights.TokenEmbd);
         _single?.Dispose();
         if (_batch != _pool) _batch?.Dispose();
         _pool?.Dispose();

@@ -14,6 +14,10 @@ namespace Tessera.Models.GptOss;
 public sealed class GptOssWeights
 {
     public required WeightTensor TokenEmbd { get; init; }    // {n_embd, n_vocab}, rows looked up
+
+    /// <summary>Whether the backend looks up <see cref="TokenEmbd"/>'s rows itself (<see cref="IBackend.ReadHostTableInPlace"/>);
+    /// otherwise the forward pass looks them up on the host and writes them.</summary>
+    public bool TokenEmbdOnBackend { get; init; } = true;
     public required IReadOnlyList<GptOssLayerWeights> Layers { get; init; }
     public required WeightTensor OutputNorm { get; init; }   // {n_embd} F32
     public required WeightTensor Output { get; init; }       // {n_embd, n_vocab}, the untied head
@@ -69,16 +73,21 @@ public sealed class GptOssWeights
                 FfnDownExps = L(FfnDownExps), FfnDownExpsBias = L(FfnDownExpsBias),
             };
         }
+        // One row per token is read: the embedding stays in host memory on every backend (0.6 GB of VRAM saved for 20b),
+        // read there by the backend's own lookup where it can (a GPU over the bus).
+        var tokenEmbd = Get(TokenEmbedding, stayOnHost: true);
+        bool onBackend = backend is null || backend.ReadHostTableInPlace(tokenEmbd);
         var weights = new GptOssWeights
         {
-            // One row per token is read: the embedding stays in host memory on every backend (0.6 GB of VRAM saved for 20b).
-            TokenEmbd = Get(TokenEmbedding, stayOnHost: true),
+            TokenEmbd = tokenEmbd,
+            TokenEmbdOnBackend = onBackend,
             Layers = layers,
             OutputNorm = Get(GptOssTensorNames.OutputNorm),
             Output = Get(GptOssTensorNames.Output),
         };
-        // A device backend looks the table up on the host before each step: its pages mapped now, not a fault a token.
-        if (backend is not null && backend.Device != Device.Cpu) weights.TokenEmbd.MapPages();
+        // A device backend that cannot read the table looks it up on the host before each step: its pages mapped now, not
+        // a fault a token.
+        if (!onBackend && backend!.Device != Device.Cpu) weights.TokenEmbd.MapPages();
         backend?.LoadDone();
         return weights;
     }

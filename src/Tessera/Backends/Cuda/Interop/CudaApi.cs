@@ -57,6 +57,9 @@ internal static unsafe partial class CudaApi
     [LibraryImport(Library, EntryPoint = "cuMemGetInfo_v2")] public static partial CUresult cuMemGetInfo(out nuint free, out nuint total);
     [LibraryImport(Library, EntryPoint = "cuMemHostAlloc")] public static partial CUresult cuMemHostAlloc(out nint pointer, nuint bytes, uint flags);
     [LibraryImport(Library)] public static partial CUresult cuMemFreeHost(nint pointer);
+    [LibraryImport(Library, EntryPoint = "cuMemHostRegister_v2")] public static partial CUresult cuMemHostRegister(nint pointer, nuint bytes, uint flags);
+    [LibraryImport(Library)] public static partial CUresult cuMemHostUnregister(nint pointer);
+    [LibraryImport(Library, EntryPoint = "cuMemHostGetDevicePointer_v2")] public static partial CUresult cuMemHostGetDevicePointer(out ulong device, nint host, uint flags);
     [LibraryImport(Library, EntryPoint = "cuMemcpyHtoDAsync_v2")] public static partial CUresult cuMemcpyHtoDAsync(ulong destination, void* source, nuint bytes, nint stream);
     [LibraryImport(Library, EntryPoint = "cuMemcpyDtoHAsync_v2")] public static partial CUresult cuMemcpyDtoHAsync(void* destination, ulong source, nuint bytes, nint stream);
     [LibraryImport(Library, EntryPoint = "cuMemcpyDtoDAsync_v2")] public static partial CUresult cuMemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, nint stream);

@@ -278,6 +278,31 @@ extern "C" __global__ void tsr_get_rows_mxfp4(const uint8_t* __restrict__ values
     dst[(long long)blockIdx.y * K + i] = __fmul_rn(tsr_mxfp4_values[nibble], tsr_e8m0_half(scales[r * (K / 32) + b]));
 }
 
+// The same from a table as the GGUF file stores it (the token table read in place from host memory): rows of K/32
+// blocks, a Q8_0 block a half scale then 32 int8 values (34 bytes), an MXFP4 block an E8M0 exponent then 16 bytes of
+// nibbles (17 bytes). A warp reads one block's bytes together.
+extern "C" __global__ void tsr_get_rows_q8_0_blocks(const uint8_t* __restrict__ table, const int* __restrict__ rows, float* dst, int K)
+{
+    TSR_PDL_ENTRY();
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= K) return;
+    const uint8_t* block = table + (long long)rows[blockIdx.y] * (K / 32) * 34 + (i >> 5) * 34;
+    float d = __half2float(*(const __half*)block);
+    dst[(long long)blockIdx.y * K + i] = __fmul_rn((float)(int8_t)block[2 + (i & 31)], d);
+}
+
+extern "C" __global__ void tsr_get_rows_mxfp4_blocks(const uint8_t* __restrict__ table, const int* __restrict__ rows, float* dst, int K)
+{
+    TSR_PDL_ENTRY();
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= K) return;
+    const uint8_t* block = table + (long long)rows[blockIdx.y] * (K / 32) * 17 + (i >> 5) * 17;
+    int j = i & 31;
+    uint8_t byte = block[1 + (j & 15)];
+    int nibble = j < 16 ? (byte & 15) : (byte >> 4);
+    dst[(long long)blockIdx.y * K + i] = __fmul_rn(tsr_mxfp4_values[nibble], tsr_e8m0_half(block[0]));
+}
+
 // The profiler's stamps (TESSERA_CUDA_PROFILE=stamps): once the kernel before it has finished, the GPU's global timer
 // (nanoseconds) into buf[i]. Launched after every op of a step, recorded steps included.
 extern "C" __global__ void tsr_stamp(unsigned long long* buf, int i)

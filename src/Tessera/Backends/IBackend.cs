@@ -40,6 +40,17 @@ public interface IBackend : IDisposable
     /// <summary>Copies an I32 tensor to host memory.</summary>
     void Read(BackendTensor source, Span<int> destination);
 
+    /// <summary>An F32 tensor's values in host memory the backend keeps, valid until the next call on this backend: the
+    /// CPU's own tensor; on a GPU, the page-locked memory the values were copied into (a decode step's logits, most of them
+    /// while the head still computes the rest), so nothing is copied into an array of the caller's. By default, a new
+    /// array <see cref="Read(BackendTensor, Span{float})"/> fills.</summary>
+    ReadOnlySpan<float> ReadInPlace(BackendTensor source)
+    {
+        var values = new float[source.ElementCount];
+        Read(source, values);
+        return values;
+    }
+
     /// <summary>Copies host integers into an I32 tensor from element <paramref name="offset"/> on (a step's inputs).</summary>
     void Write(ReadOnlySpan<int> source, BackendTensor destination, int offset = 0);
 

@@ -1,7 +1,9 @@
 // llama-bench's method on Tessera (llama.cpp tools/llama-bench): per test, one untimed warm-up (the prompt, or one
 // generated token), then per repetition the KV cache is cleared, `depth` random tokens are evaluated untimed, and the
 // prompt (in batches, logits of the last token only) or the generation (one token at a time) is timed. Tokens are random
-// ids, as llama-bench's. The model is loaded once per thread count.
+// ids, as llama-bench's. The model is loaded once per thread count. Each evaluation's logits are left where the backend
+// keeps them (on a GPU, page-locked memory the step copies them into), as llama_decode leaves them in llama.cpp's output
+// buffer; nothing copies them into an array.
 
 using System.Diagnostics;
 using System.Globalization;
@@ -57,7 +59,6 @@ public static class Benchmark
             if (notice is not null) onNotice?.Invoke(notice);
             var gpu = GpuOf(predictor)?.GpuInfo.Name;
             var rng = new Random(options.Seed);
-            var logits = new float[predictor.VocabularySize];
             var backend = predictor.Model.Backend.Name;
             foreach (int depth in options.Depths)
             {
@@ -69,22 +70,22 @@ public static class Benchmark
                     using var test = new GptOssPredictor(predictor.Model, predictorOptions with { ContextSize = TestContext(depth, prompt, generate) });
                     // Warm-up, as llama-bench: the prompt once, or generated tokens (two, one at a time: a backend that records
                     // decode steps, CUDA graphs, records on a cache's second step, which is then not timed).
-                    if (prompt > 0) test.Evaluate(Random(rng, prompt, test.VocabularySize), logits, cancellationToken);
+                    if (prompt > 0) test.Evaluate(Random(rng, prompt, test.VocabularySize), cancellationToken);
                     else
                         foreach (var token in Random(rng, Math.Min(2, test.ContextSize), test.VocabularySize))
-                            test.Evaluate([token], logits, cancellationToken);
+                            test.Evaluate([token], cancellationToken);
 
                     var samples = new List<long>();
                     for (int r = 0; r < options.Repetitions; r++)
                     {
                         test.Truncate(0);
-                        if (depth > 0) test.Evaluate(Random(rng, depth, test.VocabularySize), logits, cancellationToken);
+                        if (depth > 0) test.Evaluate(Random(rng, depth, test.VocabularySize), cancellationToken);
                         var tokens = Random(rng, Math.Max(prompt, generate), test.VocabularySize);
                         long start = Stopwatch.GetTimestamp();
                         if (prompt > 0)
-                            test.Evaluate(tokens, logits, cancellationToken);
+                            test.Evaluate(tokens, cancellationToken);
                         else
-                            for (int i = 0; i < generate; i++) test.Evaluate(tokens.AsSpan(i, 1), logits, cancellationToken);
+                            for (int i = 0; i < generate; i++) test.Evaluate(tokens.AsSpan(i, 1), cancellationToken);
                         samples.Add((long)(Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1e6));
                     }
                     var result = new BenchmarkResult

@@ -280,12 +280,13 @@ public class CudaModelTests
         // last 1/n; Read then copies those last rows only. The same kernels over the same rows, so the same bits as one
         // launch read afterwards: for the prompt's last row (run directly), for recorded decode steps, after a greedy step
         // (the argmax kernel launched after the head: the read ahead no longer applies), and for a new prompt after the
-        // recording (a replayed step makes its own read ahead current again).
+        // recording (a replayed step makes its own read ahead current again). Read in place (the page-locked copy itself,
+        // the last rows copied beside the first), the same again, read ahead or staged.
         TestBackends.RequireGpu();
         var path = Model("small", GgmlType.MXFP4);
         var prompt = RandomTokens(13, 30, 201088);
         var decode = RandomTokens(14, 12, 201088);
-        float[] Logits(int pieces)
+        float[] Logits(int pieces, bool inPlace = false)
         {
             using var p = GptOssPredictor.Open(path, new GptOssPredictorOptions { ContextSize = 256, BatchSize = 32, Device = DeviceChoice.Cuda });
             var backend = (CudaBackend)p.Model.Backend;
@@ -293,19 +294,28 @@ public class CudaModelTests
             int v = p.VocabularySize;
             var all = new List<float>();
             var row = new float[v];
+            void Evaluate(ReadOnlySpan<int> tokens)
+            {
+                if (inPlace)
+                {
+                    var values = p.Evaluate(tokens);
+                    Assert.Equal(v, values.Length);
+                    all.AddRange(values);
+                }
+                else
+                {
+                    p.Evaluate(tokens, row);
+                    all.AddRange(row);
+                }
+            }
             for (int round = 0; round < 2; round++)
             {
                 p.Truncate(0);
-                p.Evaluate(prompt.AsSpan(round * 5), row);
-                all.AddRange(row);
+                Evaluate(prompt.AsSpan(round * 5));
                 for (int i = 0; i < decode.Length; i++)
                 {
                     if (i == 6) all.Add(p.EvaluateGreedy(decode.AsSpan(i, 1)));
-                    else
-                    {
-                        p.Evaluate(decode.AsSpan(i, 1), row);
-                        all.AddRange(row);
-                    }
+                    else Evaluate(decode.AsSpan(i, 1));
                 }
             }
             // The path ran for every read (2 prompts, 22 decode steps), and not at all with n = 1 (one launch per head).
@@ -316,6 +326,8 @@ public class CudaModelTests
         Assert.Contains(once, x => x != 0);
         Assert.Equal(once, Logits(4));
         Assert.Equal(once, Logits(7));
+        Assert.Equal(once, Logits(4, inPlace: true));
+        Assert.Equal(once, Logits(1, inPlace: true));
     }
 
     [Theory]

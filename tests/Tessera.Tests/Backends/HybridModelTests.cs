@@ -81,7 +81,7 @@ public class HybridModelTests
     }
 
     [Fact]
-    public void GreedyDecodingMatchesTheLogitsWithTheHeadOnEitherSide()
+    public void GreedyDecodingAndLogitsReadInPlaceMatchTheLogitsWithTheHeadOnEitherSide()
     {
         TestBackends.RequireGpu();
         var path = Model(GgmlType.MXFP4);
@@ -91,15 +91,18 @@ public class HybridModelTests
             var options = new GptOssPredictorOptions { ContextSize = 128, Device = DeviceChoice.Cuda, Placement = Placement(placement) };
             using var a = GptOssPredictor.Open(path, options);
             using var b = GptOssPredictor.Open(path, options);
+            using var c = GptOssPredictor.Open(path, options);   // logits read in place: the same values as a's copies
             Assert.Equal(placement == "split", b.SamplesOnDevice);
             var logits = new float[a.VocabularySize];
             a.Evaluate(prompt, logits);
+            Assert.True(c.Evaluate(prompt).SequenceEqual(logits));
             int next = b.EvaluateGreedy(prompt);
             for (int i = 0; i < 8; i++)
             {
                 int expected = Array.IndexOf(logits, logits.Max());
                 Assert.Equal(expected, next);
                 a.Evaluate([expected], logits);
+                Assert.True(c.Evaluate([expected]).SequenceEqual(logits), $"step {i}: the logits read in place differ");
                 next = b.EvaluateGreedy([expected]);
             }
         }

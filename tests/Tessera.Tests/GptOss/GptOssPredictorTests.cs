@@ -79,6 +79,20 @@ public class GptOssPredictorTests
     }
 
     [Fact]
+    public void LogitsReadInPlaceAreThoseCopiedOut()
+    {
+        // The form that leaves the logits where the backend keeps them (the CPU's own tensor) gives the values the copying
+        // form writes, for a prompt and for tokens decoded one at a time, each valid until the next call.
+        var tokens = Tokens(40);
+        using var copying = Open();
+        using var inPlace = Open();
+        Assert.True(LastLogits(copying, tokens.AsSpan(0, 30)).AsSpan().SequenceEqual(inPlace.Evaluate(tokens.AsSpan(0, 30), Cancel)));
+        for (int i = 30; i < tokens.Length; i++)
+            Assert.True(LastLogits(copying, tokens.AsSpan(i, 1)).AsSpan().SequenceEqual(inPlace.Evaluate(tokens.AsSpan(i, 1), Cancel)), $"position {i} differs");
+        Assert.Equal(40, inPlace.Position);
+    }
+
+    [Fact]
     public void TruncatingKeepsThePrefix()
     {
         var tokens = Tokens(200);

@@ -82,6 +82,15 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public ReadOnlySpan<float> ReadInPlace(BackendTensor source)
+    {
+        var s = Own(source);
+        if (s.Type != GgmlType.F32)
+            throw new ArgumentException($"cannot read {s} in place as floats");
+        return s.F32Values;
+    }
+
+    /// <inheritdoc/>
     public void Read(BackendTensor source, Span<int> destination)
     {
         var s = Own(source);

@@ -68,7 +68,7 @@ public sealed unsafe partial class CudaBackend
     // that launch's output.
     private bool TryReadAhead(CudaTensor s, Span<float> destination)
     {
-        if (_readAhead is not { } r || r.Pointer != s.Pointer || r.Bytes != s.Bytes || r.At != _stream.Submitted) return false;
+        if (!IsReadAhead(s, out var r)) return false;
         int first = (int)(r.Copied / sizeof(float));
         _stream.CopyToHost((byte*)r.Host + r.Copied, s.Pointer + (ulong)r.Copied, s.Bytes - r.Copied);
         _firstOnHost!.Synchronize();
@@ -77,6 +77,23 @@ public sealed unsafe partial class CudaBackend
         new ReadOnlySpan<float>((float*)r.Host + first, destination.Length - first).CopyTo(destination[first..]);
         ReadsAhead++;
         return true;
+    }
+
+    // ReadInPlace of such a tensor: the rest is copied after the first rows, into the same page-locked memory, which then
+    // holds every value (its address), with nothing copied on the host. Null when the tensor was not that launch's output.
+    private nint? TryReadAheadInPlace(CudaTensor s)
+    {
+        if (!IsReadAhead(s, out var r)) return null;
+        _stream.CopyToHost((byte*)r.Host + r.Copied, s.Pointer + (ulong)r.Copied, s.Bytes - r.Copied);
+        _stream.Synchronize();   // after the second stream's copy too: the step's stream joins it
+        ReadsAhead++;
+        return r.Host;
+    }
+
+    private bool IsReadAhead(CudaTensor s, out ReadAhead r)
+    {
+        r = _readAhead.GetValueOrDefault();
+        return _readAhead is not null && r.Pointer == s.Pointer && r.Bytes == s.Bytes && r.At == _stream.Submitted;
     }
 
     // A step recorded with a read-ahead product replays it: the record is kept with the step and made current, with the

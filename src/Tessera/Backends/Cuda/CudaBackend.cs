@@ -320,6 +320,20 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public ReadOnlySpan<float> ReadInPlace(BackendTensor source)
+    {
+        var s = Own(source);
+        if (s.Type != GgmlType.F32)
+            throw new ArgumentException($"cannot read {s} in place as floats");
+        if (TryReadAheadInPlace(s) is { } host)
+            return new ReadOnlySpan<float>((void*)host, checked((int)s.ElementCount));
+        var staged = ReadBuffer(s.Bytes);
+        _stream.CopyToHost(staged, s.Pointer, s.Bytes);
+        _stream.Synchronize();
+        return new ReadOnlySpan<float>(staged, checked((int)s.ElementCount));
+    }
+
+    /// <inheritdoc/>
     public void Read(BackendTensor source, Span<int> destination)
     {
         var s = Own(source);

@@ -219,6 +219,16 @@ public sealed unsafe partial class HybridBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public ReadOnlySpan<float> ReadInPlace(BackendTensor source)
+    {
+        var t = Own(source);
+        if (t.HostCurrent || t.Gpu is null) return _cpu.ReadInPlace(H(t));
+        var values = _gpu.ReadInPlace(t.Gpu);
+        CountLoggedRouting();
+        return values;
+    }
+
+    /// <inheritdoc/>
     public void Read(BackendTensor source, Span<int> destination)
     {
         var t = Own(source);

@@ -73,6 +73,16 @@ public sealed class GptOssPredictor : ISamplingTokenPredictor
         Run(tokens, logits, allPositions: false, cancellationToken);
     }
 
+    /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate(ReadOnlySpan{int}, Span{float}, CancellationToken)"/>
+    /// and returns the last token's logits where the backend keeps them (<see cref="IBackend.ReadInPlace"/>: on a GPU, the
+    /// page-locked memory the step copied them into), not copied into an array; valid until the next call on this
+    /// predictor or its model.</summary>
+    public ReadOnlySpan<float> Evaluate(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
+    {
+        Run(tokens, default, allPositions: false, cancellationToken, pick: Pick.InPlace);
+        return _model.Backend.ReadInPlace(_output!);
+    }
+
     /// <inheritdoc/>
     public bool SamplesOnDevice => _model.Backend.SamplesOnDevice;
 
@@ -93,7 +103,7 @@ public sealed class GptOssPredictor : ISamplingTokenPredictor
         return _picked;
     }
 
-    /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate"/> but writes the logits of every one of them:
+    /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate(ReadOnlySpan{int}, Span{float}, CancellationToken)"/> but writes the logits of every one of them:
     /// <paramref name="logits"/> is [tokens × vocabulary], row t for position <see cref="Position"/> + t.</summary>
     public void EvaluateAllPositions(ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken = default)
     {
@@ -108,9 +118,12 @@ public sealed class GptOssPredictor : ISamplingTokenPredictor
 
     // What Run does with the last logits: read them, or pick the token on the backend (Argmax, or Sample with _draw, whose
     // −1 reads them after all); the token goes to _picked.
-    private enum Pick { None, Greedy, Draw }
+    // What a step does with the last logits: read them into the caller's span (None), pick a token on the backend (Greedy,
+    // Draw), or leave them for ReadInPlace (InPlace).
+    private enum Pick { None, Greedy, Draw, InPlace }
 
     private int _picked;
+    private BackendTensor? _output;   // the last step's logits
     private TokenDraw _draw;
 
     private void Run(ReadOnlySpan<int> tokens, Span<float> logits, bool allPositions, CancellationToken cancellationToken, Pick pick = Pick.None)
@@ -133,6 +146,8 @@ public sealed class GptOssPredictor : ISamplingTokenPredictor
                 int firstOutput = allPositions ? 0 : last ? batch.Length - 1 : batch.Length;
                 var output = _model.Forward(batch, _cache, firstOutput, cancellationToken);
                 if (output is null) continue;
+                _output = output;
+                if (pick == Pick.InPlace) continue;
                 var backend = _model.Backend;
                 _picked = pick switch
                 {

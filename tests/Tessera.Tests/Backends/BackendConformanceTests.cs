@@ -501,6 +501,66 @@ public class BackendConformanceTests
         Assert.Throws<ArgumentOutOfRangeException>(() => b.ViewRows(pool, rows + 1));
     }
 
+    // Writes land in the order they were made, however many come before the next op and however they overlap. The CUDA
+    // backend queues a run of small writes and applies them with one kernel that reads them from page-locked memory
+    // (CudaStream.QueueInput); a long write, an op or a read takes the queue first.
+    [Theory]
+    [InlineData("cpu")] [InlineData("cuda")]
+    public void WritesLandInTheOrderMade(string backend)
+    {
+        using var b = TestBackends.Create(backend);
+        var rng = new Random(17);
+        const int n = 1500;   // 6,000 bytes: past the longest write the CUDA backend queues
+        using var ints = b.NewTensor(GgmlType.I32, 1, n);
+        using var fa = b.NewTensor(GgmlType.F32, 1, 8);
+        using var fb = b.NewTensor(GgmlType.F32, 1, 8);
+        var (expectedInts, expectedA, expectedB) = (new int[n], new float[8], new float[8]);
+        b.Write(expectedInts, ints);
+        b.Write(expectedA, fa);
+        b.Write(expectedB, fb);
+        long gathered = (b as CudaBackend)?.GatheredInputs ?? 0;
+        for (int round = 0; round < 60; round++)
+        {
+            for (int w = rng.Next(1, 20); w > 0; w--)
+            {
+                switch (rng.Next(5))
+                {
+                    case 0:
+                        var a = RandomValues(rng, 8);
+                        b.Write(a, fa);
+                        a.CopyTo(expectedA, 0);
+                        break;
+                    case 1:
+                        var c = RandomValues(rng, 8);
+                        b.Write(c, fb);
+                        c.CopyTo(expectedB, 0);
+                        break;
+                    default:
+                        int length = rng.Next(6) == 0 ? rng.Next(1, n + 1) : rng.Next(1, 9);   // mostly a few values
+                        int at = rng.Next(rng.Next(3) == 0 ? 16 : n - length + 1);             // often over the same ones
+                        at = Math.Min(at, n - length);
+                        var v = Enumerable.Range(0, length).Select(_ => rng.Next()).ToArray();
+                        b.Write(v, ints, at);
+                        v.CopyTo(expectedInts, at);
+                        break;
+                }
+            }
+            if (rng.Next(2) == 0)
+            {
+                b.Add(fa, fb);   // reads both as last written
+                for (int i = 0; i < 8; i++) expectedA[i] += expectedB[i];
+            }
+            if (rng.Next(3) == 0 || round == 59)
+            {
+                Assert.Equal(expectedInts, b.ReadInts(ints));
+                Assert.Equal(expectedA, b.ReadFloats(fa));
+                Assert.Equal(expectedB, b.ReadFloats(fb));
+            }
+        }
+        if (b is CudaBackend cuda)
+            Assert.True(cuda.GatheredInputs > gathered, "no write was applied by the gathering kernel");
+    }
+
     [Theory]
     [InlineData("cpu")] [InlineData("cuda")]
     public void ElementwiseOps(string backend)

@@ -130,6 +130,16 @@ public sealed unsafe partial class CudaBackend : IBackend
         set => _kernels.WindowSlots = value;
     }
 
+    /// <summary>Whether a step's small input writes are applied together by one kernel (see <see cref="CudaStream.QueueInput"/>).</summary>
+    public bool GatherInputs
+    {
+        get => _stream.GatherInputs;
+        set => _stream.GatherInputs = value;
+    }
+
+    /// <summary>Input writes applied by the gathering kernel so far (for tests).</summary>
+    internal long GatheredInputs => _stream.GatheredInputs;
+
     /// <summary>Whether the tensor-core decode of full attention over a cache laid out by position walks only the slots up
     /// to each query's position (TESSERA_CUDA_PREFIX_SLOTS=0: every slot; see <see cref="CudaKernels.PrefixSlots"/>).</summary>
     public bool PrefixSlots
@@ -220,7 +230,7 @@ public sealed unsafe partial class CudaBackend : IBackend
                 // Small writes (a step's embedding rows) go through the page-locked ring: queued, not waited for.
                 var staged = StageInput(d.Bytes);
                 source.CopyTo(new Span<float>(staged, source.Length));
-                _stream.CopyToDevice(d.Pointer, staged, d.Bytes);
+                _stream.QueueInput(d.Pointer, staged, d.Bytes);
                 return;
             }
             fixed (float* p = source) _stream.CopyToDevice(d.Pointer, p, d.Bytes);
@@ -250,7 +260,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             // A step's inputs (a few integers each) go through page-locked memory: the copy is queued, not waited for.
             var staged = StageInput(bytes);
             source.CopyTo(new Span<int>(staged, source.Length));
-            _stream.CopyToDevice(d.Pointer + (ulong)offset * 4, staged, bytes);
+            _stream.QueueInput(d.Pointer + (ulong)offset * 4, staged, bytes);
             return;
         }
         fixed (int* p = source) _stream.CopyToDevice(d.Pointer + (ulong)offset * 4, p, bytes);

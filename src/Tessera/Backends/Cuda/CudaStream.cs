@@ -56,6 +56,7 @@ public sealed unsafe class CudaStream : IDisposable
     public void Launch(CudaFunction function, Dim3 grid, Dim3 block, int sharedBytes, ReadOnlySpan<KernelArg> args)
     {
         if (grid.X == 0 || grid.Y == 0 || grid.Z == 0) return;
+        FlushInputs();
         Submitted++;
         var values = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
@@ -91,9 +92,80 @@ public sealed unsafe class CudaStream : IDisposable
             throw CudaException.Create(result, "cuLaunchKernel", $"{function.Name} grid ({grid.X}, {grid.Y}, {grid.Z}) block ({block.X}, {block.Y}, {block.Z}) shared {sharedBytes}");
     }
 
+    /// <summary>Whether small writes from page-locked memory are queued and applied by one kernel (see <see cref="QueueInput"/>);
+    /// TESSERA_CUDA_GATHER_INPUTS=0: each is its own copy.</summary>
+    public bool GatherInputs { get; set; } = Environment.GetEnvironmentVariable("TESSERA_CUDA_GATHER_INPUTS") is not "0";
+
+    /// <summary>The most writes one <c>tsr_gather_inputs</c> launch applies (the kernel's parameters).</summary>
+    public const int MaxGatheredInputs = 8;
+
+    /// <summary>The largest write <see cref="QueueInput"/> queues: a step's inputs are a few integers each.</summary>
+    public const long MaxGatheredInputBytes = 4096;
+
+    // Writes queued by QueueInput: destination, page-locked source, 32-bit words.
+    private readonly (ulong Destination, nint Source, int Words)[] _inputs = new (ulong, nint, int)[MaxGatheredInputs];
+    private int _inputCount;
+    private bool? _mappedHostMemory;
+
+    /// <summary>A small write of <paramref name="bytes"/> from page-locked memory (<see cref="CudaContext.AllocatePinned"/>),
+    /// which must stay as it is until the stream has done it. The step's inputs (token ids, positions, KV slots: six or seven
+    /// writes of a few bytes) are queued and, when the next operation comes to the stream, applied by one kernel that reads
+    /// them straight from host memory (<c>tsr_gather_inputs</c>) instead of one copy each; a write alone, a large one, one
+    /// made while a graph is being recorded, or one where the host memory is not mapped for the device is a copy.</summary>
+    public void QueueInput(ulong destination, void* source, long bytes)
+    {
+        if (bytes == 0) return;
+        if (!GatherInputs || IsCapturing || bytes % 4 != 0 || bytes > MaxGatheredInputBytes || !MappedHostMemory(source))
+        {
+            CopyToDevice(destination, source, bytes);
+            return;
+        }
+        // A write over one still queued is done after it: they would race in one launch.
+        bool overlaps = false;
+        for (int i = 0; i < _inputCount; i++)
+            overlaps |= destination < _inputs[i].Destination + (ulong)_inputs[i].Words * 4 && _inputs[i].Destination < destination + (ulong)bytes;
+        if (overlaps || _inputCount == MaxGatheredInputs) FlushInputs();
+        Submitted++;
+        _inputs[_inputCount++] = (destination, (nint)source, (int)(bytes / 4));
+    }
+
+    /// <summary>Writes applied by <c>tsr_gather_inputs</c> so far (for tests).</summary>
+    internal long GatheredInputs { get; private set; }
+
+    // Page-locked memory is the same address on the device under unified addressing (64-bit hosts): checked once.
+    private bool MappedHostMemory(void* source) =>
+        _mappedHostMemory ??= CudaApi.cuMemHostGetDevicePointer(out ulong device, (nint)source, 0) == CUresult.CUDA_SUCCESS
+            && device == (ulong)source;
+
+    // Applies the queued writes: one copy, or tsr_gather_inputs for several.
+    private void FlushInputs()
+    {
+        if (_inputCount == 0) return;
+        int n = _inputCount;
+        _inputCount = 0;
+        if (n == 1)
+        {
+            var (d, src, words) = _inputs[0];
+            CopyToDevice(d, (void*)src, words * 4L);
+            return;
+        }
+        Span<KernelArg> args = stackalloc KernelArg[1 + 3 * MaxGatheredInputs];
+        args[0] = KernelArg.I32(n);
+        for (int i = 0; i < MaxGatheredInputs; i++)
+        {
+            var (d, src, words) = i < n ? _inputs[i] : default;
+            args[1 + 3 * i] = KernelArg.Ptr(d);
+            args[2 + 3 * i] = KernelArg.Ptr((ulong)src);
+            args[3 + 3 * i] = KernelArg.I32(words);
+        }
+        Launch(_context.Function("elementwise", "tsr_gather_inputs"), 1, 256, 0, args);
+        GatheredInputs += n;
+    }
+
     public void CopyToDevice(ulong destination, void* source, long bytes)
     {
         if (bytes == 0) return;
+        FlushInputs();
         Submitted++;
         CudaException.Check(CudaApi.cuMemcpyHtoDAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyHtoDAsync");
     }
@@ -101,6 +173,7 @@ public sealed unsafe class CudaStream : IDisposable
     public void CopyToHost(void* destination, ulong source, long bytes)
     {
         if (bytes == 0) return;
+        FlushInputs();
         Submitted++;
         CudaException.Check(CudaApi.cuMemcpyDtoHAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyDtoHAsync");
     }
@@ -108,6 +181,7 @@ public sealed unsafe class CudaStream : IDisposable
     public void CopyOnDevice(ulong destination, ulong source, long bytes)
     {
         if (bytes == 0) return;
+        FlushInputs();
         Submitted++;
         CudaException.Check(CudaApi.cuMemcpyDtoDAsync(destination, source, (nuint)bytes, _stream), "cuMemcpyDtoDAsync");
     }
@@ -115,17 +189,23 @@ public sealed unsafe class CudaStream : IDisposable
     public void Zero(ulong destination, long bytes)
     {
         if (bytes == 0) return;
+        FlushInputs();
         Submitted++;
         CudaException.Check(CudaApi.cuMemsetD8Async(destination, 0, (nuint)bytes, _stream), "cuMemsetD8Async");
     }
 
     /// <summary>Waits until everything queued on the stream is done.</summary>
-    public void Synchronize() => CudaException.Check(CudaApi.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+    public void Synchronize()
+    {
+        FlushInputs();
+        CudaException.Check(CudaApi.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+    }
 
     /// <summary>Starts recording this stream's launches and copies into a graph (nothing runs until it is replayed). Relaxed
     /// mode: a buffer may be allocated while recording (it must then outlive the graph).</summary>
     public void BeginCapture()
     {
+        FlushInputs();
         CudaException.Check(CudaApi.cuStreamBeginCapture(_stream, CUstreamCaptureMode.Relaxed), "cuStreamBeginCapture");
         IsCapturing = true;
     }
@@ -133,6 +213,7 @@ public sealed unsafe class CudaStream : IDisposable
     /// <summary>Ends the capture and returns the graph, ready to launch.</summary>
     public CudaGraph EndCapture()
     {
+        FlushInputs();
         IsCapturing = false;
         CudaException.Check(CudaApi.cuStreamEndCapture(_stream, out nint graph), "cuStreamEndCapture");
         try
@@ -159,24 +240,34 @@ public sealed unsafe class CudaStream : IDisposable
     /// <summary>Queues one replay of <paramref name="graph"/>.</summary>
     public void Launch(CudaGraph graph)
     {
+        FlushInputs();
         Submitted++;
         CudaException.Check(CudaApi.cuGraphLaunch(graph.Exec, _stream), "cuGraphLaunch");
     }
 
     /// <summary>Records an event on the stream (for timing or cross-stream waits).</summary>
-    public void Record(CudaEvent e) => CudaException.Check(CudaApi.cuEventRecord(e.Handle, _stream), "cuEventRecord");
+    public void Record(CudaEvent e)
+    {
+        FlushInputs();
+        CudaException.Check(CudaApi.cuEventRecord(e.Handle, _stream), "cuEventRecord");
+    }
 
     /// <summary>Records an event the host can wait for, also when the stream's work is being recorded into a graph
     /// (<paramref name="captured"/>: an event record node, recorded again by each replay).</summary>
     public void RecordForHost(CudaEvent e, bool captured)
     {
         if (!captured) Record(e);
-        else CudaException.Check(CudaApi.cuEventRecordWithFlags(e.Handle, _stream, 1 /* CU_EVENT_RECORD_EXTERNAL */), "cuEventRecordWithFlags");
+        else
+        {
+            FlushInputs();
+            CudaException.Check(CudaApi.cuEventRecordWithFlags(e.Handle, _stream, 1 /* CU_EVENT_RECORD_EXTERNAL */), "cuEventRecordWithFlags");
+        }
     }
 
     /// <summary>Makes later work on this stream wait for <paramref name="e"/>.</summary>
     public void Wait(CudaEvent e)
     {
+        FlushInputs();
         Submitted++;
         CudaException.Check(CudaApi.cuStreamWaitEvent(_stream, e.Handle, 0), "cuStreamWaitEvent");
     }

@@ -315,3 +315,36 @@ extern "C" __global__ void tsr_stamp(unsigned long long* buf, int i)
         buf[i] = t;
     }
 }
+
+// Small host-to-device writes queued by a stream (CudaStream.QueueInput: a step's token ids, positions and KV slots), all
+// applied by one launch instead of a copy each: word i of write w goes from s_w, page-locked host memory the kernel reads
+// through unified addressing (ld.global.cv: fetched again every time, never from a line an earlier launch left), to d_w.
+// It waits for the kernel before it (which may still read the old values) and does not let the next one start early:
+// kernels read a step's inputs before their own wait, so the writes are fenced before the block ends.
+#define TSR_GATHER_INPUT(w) unsigned *d##w, const unsigned *s##w, int n##w
+extern "C" __global__ void __launch_bounds__(256)
+tsr_gather_inputs(int n, TSR_GATHER_INPUT(0), TSR_GATHER_INPUT(1), TSR_GATHER_INPUT(2), TSR_GATHER_INPUT(3), TSR_GATHER_INPUT(4),
+                  TSR_GATHER_INPUT(5), TSR_GATHER_INPUT(6), TSR_GATHER_INPUT(7))
+{
+    TSR_PDL_WAIT();
+    unsigned* const d[8] = {d0, d1, d2, d3, d4, d5, d6, d7};
+    const unsigned* const s[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
+    const int words[8] = {n0, n1, n2, n3, n4, n5, n6, n7};
+    int end[8], total = 0;
+#pragma unroll
+    for (int w = 0; w < 8; w++)
+    {
+        total += w < n ? words[w] : 0;
+        end[w] = total;
+    }
+    // Word i of all the writes in turn: one read of host memory per thread at a time, all of them in flight together.
+    for (int i = threadIdx.x; i < total; i += blockDim.x)
+    {
+        int w = 0;
+#pragma unroll
+        for (int u = 0; u < 7; u++) w += i >= end[u];
+        const int j = i - (end[w] - words[w]);
+        d[w][j] = __ldcv(s[w] + j);
+    }
+    __threadfence();
+}

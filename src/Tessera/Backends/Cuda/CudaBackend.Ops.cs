@@ -12,17 +12,17 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     public void GetRows(WeightTensor table, BackendTensor rows, BackendTensor destination)
     {
-        if (_hostTables.TryGetValue(table, out var host))
+        bool onHost = _hostTables.TryGetValue(table, out var host);   // read where it lies in host memory
+        var (r, d) = (Own(rows), Own(destination));
+        Require(table.RowLength == d.Columns && r.Type == GgmlType.I32 && r.ElementCount >= d.Rows,
+            $"cannot look up rows of {table.Name} into {d} by {r}");
+        if (onHost)
         {
-            var (hr, hd) = (Own(rows), Own(destination));
-            Require(table.RowLength == hd.Columns && hr.Type == GgmlType.I32 && hr.ElementCount >= hd.Rows,
-                $"cannot look up rows of {table.Name} into {hd} by {hr}");
-            using var p = Profile("GetRows (host table)", hd.Rows, hd.Rows * table.RowBytes);
-            _kernels.GetRowsFromFile(_stream, table.Type, host.Address, table.RowLength, hr.Pointer, hd.Pointer, hd.Rows);
+            using var p = Profile("GetRows (host table)", d.Rows, d.Rows * table.RowBytes);
+            _kernels.GetRowsFromFile(_stream, table.Type, host.Address, table.RowLength, r.Pointer, d.Pointer, d.Rows);
             return;
         }
-        var (w, r, d) = (View(table), Own(rows), Own(destination));
-        Require(w.K == d.Columns && r.Type == GgmlType.I32 && r.ElementCount >= d.Rows, $"cannot look up rows of {table.Name} into {d} by {r}");
+        var w = View(table);
         using var _ = Profile("GetRows", d.Rows, d.Rows * RowBytes(w));
         _kernels.GetRows(_stream, w, r.Pointer, d.Pointer, d.Rows);
     }

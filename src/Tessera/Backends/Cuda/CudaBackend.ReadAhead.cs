@@ -13,8 +13,9 @@ public sealed unsafe partial class CudaBackend
     /// launch, and its other rows are copied to the host while that runs (TESSERA_CUDA_READ_AHEAD = n, 2 to 16, default 8;
     /// 0 or 1: one launch, read afterwards).</summary>
     /// <remarks>8 where the logits are read in place (bench, <see cref="ReadInPlace"/>): only the last eighth then crosses
-    /// after the step. A <see cref="Read(BackendTensor, Span{float})"/> into the caller's array copies the first 7/8 on the host meanwhile, which takes
-    /// longer than the last eighth takes to compute on an H200 (4 was faster there for that path).</remarks>
+    /// after the step. A <see cref="Read(BackendTensor, Span{float})"/> into the caller's array copies the first 7/8 on
+    /// the host meanwhile, which takes longer than the last eighth takes to compute on an H200 (4 was faster there for
+    /// that path).</remarks>
     public int ReadAheadPieces { get; set; } =
         int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CUDA_READ_AHEAD"), out int n) && n is >= 0 and <= 16 ? n : 8;
 

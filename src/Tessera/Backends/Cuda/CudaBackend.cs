@@ -309,12 +309,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             throw new ArgumentException($"{destination.Length} values for {s}");
         if (s.Type == GgmlType.F32)
         {
-            if (TryReadAhead(s, destination)) return;
-            // Through page-locked memory: the device writes at full speed, then one host copy.
-            var staged = ReadBuffer(s.Bytes);
-            _stream.CopyToHost(staged, s.Pointer, s.Bytes);
-            _stream.Synchronize();
-            new ReadOnlySpan<float>(staged, destination.Length).CopyTo(destination);
+            if (!TryReadAhead(s, destination)) ReadStaged(s).CopyTo(destination);
             return;
         }
         if (s.Type != GgmlType.F16)
@@ -335,8 +330,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         var s = Own(source);
         if (s.Type != GgmlType.F32)
             throw new ArgumentException($"cannot read {s} in place as floats");
-        if (TryReadAheadInPlace(s) is { } host)
-            return new ReadOnlySpan<float>((void*)host, checked((int)s.ElementCount));
+        return TryReadAheadInPlace(s) is { } host
+            ? new ReadOnlySpan<float>((void*)host, checked((int)s.ElementCount))
+            : ReadStaged(s);
+    }
+
+    // An F32 tensor through page-locked memory: the device writes at full speed; the values stay there until the next read.
+    private ReadOnlySpan<float> ReadStaged(CudaTensor s)
+    {
         var staged = ReadBuffer(s.Bytes);
         _stream.CopyToHost(staged, s.Pointer, s.Bytes);
         _stream.Synchronize();

@@ -103,8 +103,9 @@ public sealed class GptOssPredictor : ISamplingTokenPredictor
         return _picked;
     }
 
-    /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate(ReadOnlySpan{int}, Span{float}, CancellationToken)"/> but writes the logits of every one of them:
-    /// <paramref name="logits"/> is [tokens × vocabulary], row t for position <see cref="Position"/> + t.</summary>
+    /// <summary>Evaluates <paramref name="tokens"/> like <see cref="Evaluate(ReadOnlySpan{int}, Span{float}, CancellationToken)"/>
+    /// but writes the logits of every one of them: <paramref name="logits"/> is [tokens × vocabulary], row t for position
+    /// <see cref="Position"/> + t.</summary>
     public void EvaluateAllPositions(ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken = default)
     {
         if (logits.Length != (long)tokens.Length * VocabularySize)
@@ -116,10 +117,9 @@ public sealed class GptOssPredictor : ISamplingTokenPredictor
     /// back it lies (the sliding-window layers refill their ring from their history, see <see cref="KvCache"/>).</summary>
     public void Truncate(int position) => _cache.Truncate(position);
 
-    // What Run does with the last logits: read them, or pick the token on the backend (Argmax, or Sample with _draw, whose
-    // −1 reads them after all); the token goes to _picked.
-    // What a step does with the last logits: read them into the caller's span (None), pick a token on the backend (Greedy,
-    // Draw), or leave them for ReadInPlace (InPlace).
+    // What Run does with the last logits: read them into the caller's span (None), pick the token on the backend (Argmax,
+    // or Sample with _draw, whose −1 reads them after all; the token goes to _picked), or leave them in _output for
+    // ReadInPlace (InPlace).
     private enum Pick { None, Greedy, Draw, InPlace }
 
     private int _picked;
